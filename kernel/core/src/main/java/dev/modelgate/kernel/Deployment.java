@@ -1,0 +1,257 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendProvider;
+import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.MiddlewareProvider;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A configuration turned into running parts: server settings, backends, and one pipeline per (model, version).
+ * Immutable; built whole or not at all. {@link #close()} closes every middleware and backend it built.
+ */
+public final class Deployment implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Deployment.class.getName());
+    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Pattern API_VERSION = Pattern.compile("v[1-9][0-9]?");
+
+    private final ServerSettings server;
+    private final List<Step> globalSteps;
+    private final Map<String, Backend> backends;
+    private final Map<String, Map<String, Route>> routesByModel;
+    private final List<AutoCloseable> resources;
+    private final java.util.SortedSet<String> apiVersions;
+
+    private Deployment(ServerSettings server, List<Step> globalSteps, Map<String, Backend> backends,
+            Map<String, Map<String, Route>> routesByModel, List<AutoCloseable> resources) {
+        this.server = server;
+        this.resources = List.copyOf(resources);
+        this.globalSteps = List.copyOf(globalSteps);
+        this.backends = Collections.unmodifiableMap(backends);
+        this.routesByModel = Collections.unmodifiableMap(routesByModel);
+        java.util.SortedSet<String> versions = new java.util.TreeSet<>();
+        routesByModel.values().forEach(byVersion -> versions.addAll(byVersion.keySet()));
+        this.apiVersions = Collections.unmodifiableSortedSet(versions);
+    }
+
+    /** Thrown when the configuration has problems; each names its exact key path. */
+    public static final class InvalidConfigException extends Exception {
+        private final List<String> problems;
+
+        InvalidConfigException(String origin, List<String> problems) {
+            super("invalid configuration " + origin + ":\n  " + String.join("\n  ", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    /**
+     * Builds every plugin instance the configuration names, each from its own node.
+     *
+     * @throws InvalidConfigException listing every problem found, after closing whatever was built
+     */
+    public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
+            CommandLine overrides, Clock clock) throws InvalidConfigException {
+        List<String> problems = new ArrayList<>(source.problems());
+        ConfigNode root = ConfigNode.root(source.tree(), problems);
+        Builder builder = new Builder(plugins, metrics, clock);
+        try {
+            ServerSettings server = ServerSettings.from(root.child("server"), overrides);
+            List<Step> globalSteps = builder.middlewares(root, "middlewares");
+            ConfigNode backendsSection = root.child("backends");
+            Map<String, Backend> backends = builder.backends(backendsSection);
+            Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends);
+            root.reportUnknownKeys();
+            Deployment deployment = new Deployment(server, globalSteps, backends, routes, builder.built);
+            if (!problems.isEmpty()) {
+                throw new InvalidConfigException(source.origin(), problems);
+            }
+            return deployment;
+        } catch (InvalidConfigException | RuntimeException e) {
+            builder.closeAll();
+            throw e;
+        }
+    }
+
+    /** Builds plugin instances and remembers each, so that a failed build closes what it made. */
+    private static final class Builder {
+        private final PluginRegistry plugins;
+        private final MetricsRegistry metrics;
+        private final Clock clock;
+        private final List<AutoCloseable> built = new ArrayList<>();
+
+        Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock) {
+            this.plugins = plugins;
+            this.metrics = metrics;
+            this.clock = clock;
+        }
+
+        private RealPluginContext context(String path, String type) {
+            return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type));
+        }
+
+        List<Step> middlewares(ConfigNode parent, String key) {
+            List<Step> steps = new ArrayList<>();
+            for (ConfigNode node : parent.list(key)) {
+                String type = node.string("type");
+                var discovered = plugins.middlewares().get(type);
+                if (discovered == null) {
+                    if (!type.isEmpty()) {
+                        node.problem("type", "unknown middleware type '" + type + "'; known types: "
+                                + String.join(", ", plugins.middlewares().keySet()));
+                    }
+                    node.raw();
+                    continue;
+                }
+                Middleware middleware = create(node, () -> discovered.provider().create(node,
+                        context(node.path(), type)));
+                if (middleware != null) {
+                    steps.add(new Step(type, node.path(), middleware));
+                }
+            }
+            return steps;
+        }
+
+        Map<String, Backend> backends(ConfigNode section) {
+            Map<String, Backend> backends = new LinkedHashMap<>();
+            for (String name : section.keys()) {
+                ConfigNode node = section.child(name);
+                if (!MODEL_NAME.matcher(name).matches()) {
+                    section.problem(name, "backend names are letters, digits, '.', '_' and '-'");
+                }
+                String type = node.string("type");
+                BackendProvider provider = plugins.backends().containsKey(type)
+                        ? plugins.backends().get(type).provider() : null;
+                if (provider == null) {
+                    if (!type.isEmpty()) {
+                        node.problem("type", "unknown backend type '" + type + "'; known types: "
+                                + String.join(", ", plugins.backends().keySet()));
+                    }
+                    node.raw();
+                    continue;
+                }
+                Backend backend = create(node, () -> provider.create(node, context(node.path(), type)));
+                if (backend != null) {
+                    backends.put(name, backend);
+                }
+            }
+            return backends;
+        }
+
+        Map<String, Map<String, Route>> routes(ConfigNode root, List<Step> globalSteps,
+                ConfigNode backendsSection, Map<String, Backend> backends) {
+            Map<String, Map<String, Route>> routes = new LinkedHashMap<>();
+            for (ConfigNode node : root.list("routes")) {
+                String model = node.string("model");
+                if (!model.isEmpty() && !MODEL_NAME.matcher(model).matches()) {
+                    node.problem("model", "model names are 1 to 128 letters, digits, '.', '_' and '-'");
+                }
+                String backendName = node.string("backend");
+                Backend backend = backends.get(backendName);
+                if (backend == null && !backendName.isEmpty() && !backendsSection.has(backendName)) {
+                    node.problem("backend", "unknown backend '" + backendName + "'; known backends: "
+                            + String.join(", ", backendsSection.keys()));
+                }
+                List<Step> steps = new ArrayList<>(globalSteps);
+                steps.addAll(middlewares(node, "middlewares"));
+                for (String version : versions(node)) {
+                    Route route = new Route(model, version, backendName, backend, steps);
+                    if (routes.computeIfAbsent(model, m -> new LinkedHashMap<>()).putIfAbsent(version, route) != null) {
+                        node.problem("model '" + model + "' version " + version + " is routed twice");
+                    }
+                }
+            }
+            if (routes.isEmpty()) {
+                root.problem("routes", "at least one route is required");
+            }
+            return routes;
+        }
+
+        private static List<String> versions(ConfigNode route) {
+            List<String> versions = route.has("versions") ? route.strings("versions")
+                    : List.of(route.string("version", "v1"));
+            if (route.has("versions") && route.has("version")) {
+                route.problem("version", "give either 'version' or 'versions', not both");
+            }
+            for (String version : versions) {
+                if (!API_VERSION.matcher(version).matches()) {
+                    route.problem(route.has("versions") ? "versions" : "version",
+                            "API versions are written v1, v2, ..., but was '" + version + "'");
+                }
+            }
+            return versions;
+        }
+
+        private interface Factory<T> {
+            T create() throws Exception;
+        }
+
+        /** Builds one instance; an exception becomes a problem on its node rather than a crash. */
+        private <T> T create(ConfigNode node, Factory<T> factory) {
+            try {
+                T instance = factory.create();
+                if (instance instanceof AutoCloseable closeable) {
+                    built.add(closeable);
+                }
+                return instance;
+            } catch (Exception e) {
+                node.raw();
+                node.problem("cannot build: " + e.getMessage());
+                LOG.log(System.Logger.Level.DEBUG, "building " + node.path() + " failed", e);
+                return null;
+            }
+        }
+
+        void closeAll() {
+            built.reversed().forEach(Deployment::closeQuietly);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "closing " + closeable + " failed", e);
+        }
+    }
+
+    public ServerSettings server() {
+        return server;
+    }
+
+    /** The middlewares that run for every request, including those that match no route. */
+    List<Step> globalSteps() {
+        return globalSteps;
+    }
+
+    /** Routes by model name, then by API version. */
+    Map<String, Map<String, Route>> routes() {
+        return routesByModel;
+    }
+
+    Map<String, Backend> backends() {
+        return backends;
+    }
+
+    /** Every API version some route serves, sorted. */
+    java.util.SortedSet<String> apiVersions() {
+        return apiVersions;
+    }
+
+    /** Closes every middleware and backend it built, in reverse order, once in-flight requests are done. */
+    @Override
+    public void close() {
+        resources.reversed().forEach(Deployment::closeQuietly);
+    }
+}

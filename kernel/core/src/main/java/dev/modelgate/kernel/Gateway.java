@@ -1,0 +1,137 @@
+package dev.modelgate.kernel;
+
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A running gateway: the API and admin listeners over one {@link Deployment}.
+ *
+ * <p>Every request runs on its own virtual thread; Undertow's IO threads only accept, parse and hand off.
+ * {@link #shutdown()} stops accepting, lets in-flight requests finish up to the configured deadline, then closes
+ * the listeners and every plugin.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
+
+    private final AtomicReference<Deployment> deployment;
+    private final PluginRegistry plugins;
+    private final Undertow undertow;
+    private final GracefulShutdownHandler draining;
+    private final ExecutorService requestExecutor;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private volatile boolean ready;
+
+    private Gateway(Deployment deployment, PluginRegistry plugins, MetricsRegistry metrics) {
+        this.deployment = new AtomicReference<>(deployment);
+        this.plugins = plugins;
+        this.requestExecutor = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("modelgate-request-", 0).factory());
+        ServerSettings server = deployment.server();
+        this.draining = new GracefulShutdownHandler(new ApiHandler(this.deployment::get, metrics, requestExecutor));
+        this.undertow = Undertow.builder()
+                .setIoThreads(server.ioThreads())
+                // Request work runs on virtual threads; Undertow's own worker pool only needs to exist.
+                .setWorkerThreads(1)
+                .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
+                .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
+                        .setHost(server.address()).setPort(server.port()).setRootHandler(draining))
+                .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
+                        .setHost(server.adminAddress()).setPort(server.adminPort())
+                        .setRootHandler(new AdminHandler(metrics, () -> ready, requestExecutor)))
+                .build();
+    }
+
+    /**
+     * Discovers plugins, builds the configuration and starts listening.
+     *
+     * @throws Deployment.InvalidConfigException when the configuration has problems
+     */
+    public static Gateway start(CommandLine commandLine, Map<String, String> environment) throws Exception {
+        ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), environment);
+        PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir());
+        try {
+            ErrorCatalog.of(plugins);
+            MetricsRegistry metrics = new MetricsRegistry();
+            Deployment deployment = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC());
+            Gateway gateway = new Gateway(deployment, plugins, metrics);
+            try {
+                gateway.undertow.start();
+            } catch (RuntimeException e) {
+                deployment.close();
+                throw e;
+            }
+            gateway.ready = true;
+            LOG.log(System.Logger.Level.INFO, "serving " + source.origin() + " on port " + gateway.port()
+                    + ", admin on " + deployment.server().adminAddress() + ":" + gateway.adminPort());
+            return gateway;
+        } catch (Exception | Error e) {
+            plugins.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return listenerPort(0);
+    }
+
+    public int adminPort() {
+        return listenerPort(1);
+    }
+
+    private int listenerPort(int index) {
+        return ((InetSocketAddress) undertow.getListenerInfo().get(index).getAddress()).getPort();
+    }
+
+    /** Drains and stops with the configured shutdown timeout. */
+    public void shutdown() {
+        shutdown(deployment.get().server().shutdownTimeout());
+    }
+
+    /**
+     * Stops accepting connections, waits up to {@code deadline} for in-flight requests, then stops. Idempotent.
+     *
+     * @return {@code true} when every in-flight request finished before the deadline
+     */
+    public boolean shutdown(Duration deadline) {
+        if (!stopped.compareAndSet(false, true)) {
+            return true;
+        }
+        ready = false;
+        undertow.getListenerInfo().get(0).suspend();
+        draining.shutdown();
+        boolean drained;
+        try {
+            drained = draining.awaitShutdown(deadline.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            drained = false;
+        }
+        if (!drained) {
+            LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
+        }
+        undertow.stop();
+        requestExecutor.shutdownNow();
+        deployment.get().close();
+        try {
+            plugins.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "closing plugin class loaders failed", e);
+        }
+        return drained;
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

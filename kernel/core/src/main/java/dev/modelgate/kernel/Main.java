@@ -1,0 +1,113 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.PluginProvider;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
+
+/**
+ * The command line: {@code serve} (default), {@code validate}, {@code plugins}, {@code version},
+ * {@code error-codes}. Exit codes: 0 success, 1 invalid configuration or failed start, 2 bad command line.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        configureLogging();
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command to completion (for {@code serve}: until SIGTERM or SIGINT) and returns the exit code. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine commandLine;
+        try {
+            commandLine = CommandLine.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("modelgate: " + e.getMessage());
+            err.print(CommandLine.usage());
+            return 2;
+        }
+        try {
+            return switch (commandLine.command()) {
+                case "version" -> {
+                    out.println("modelgate " + version());
+                    yield 0;
+                }
+                case "plugins" -> listPlugins(commandLine, out);
+                case "error-codes" -> errorCodes(commandLine, out);
+                case "validate" -> validate(commandLine, out, err);
+                default -> serve(commandLine, err);
+            };
+        } catch (Deployment.InvalidConfigException e) {
+            err.println(e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            err.println("modelgate: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static String version() {
+        String version = Main.class.getPackage().getImplementationVersion();
+        return version == null ? "development build" : version;
+    }
+
+    private static int listPlugins(CommandLine commandLine, PrintStream out) throws Exception {
+        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+            plugins.middlewares().forEach((type, found) -> out.println(line("middleware", found)));
+            plugins.backends().forEach((type, found) -> out.println(line("backend", found)));
+        }
+        return 0;
+    }
+
+    private static String line(String kind, PluginRegistry.Discovered<? extends PluginProvider> found) {
+        return String.format("%-11s %-16s %s", kind, found.provider().type(), found.origin());
+    }
+
+    private static int errorCodes(CommandLine commandLine, PrintStream out) throws Exception {
+        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+            out.print(ErrorCatalog.of(plugins).toMarkdown());
+        }
+        return 0;
+    }
+
+    private static int validate(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
+        ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), System.getenv());
+        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+            ErrorCatalog.of(plugins);
+            try (Deployment deployment = Deployment.build(source, plugins, new MetricsRegistry(), commandLine,
+                    Clock.systemUTC())) {
+                out.println(source.origin() + ": valid (" + deployment.routes().size() + " models, "
+                        + deployment.backends().size() + " backends)");
+            }
+        } catch (Deployment.InvalidConfigException e) {
+            e.problems().forEach(err::println);
+            return 1;
+        }
+        return 0;
+    }
+
+    private static int serve(CommandLine commandLine, PrintStream err) throws Exception {
+        Gateway gateway = Gateway.start(commandLine, System.getenv());
+        CountDownLatch stop = new CountDownLatch(1);
+        // Handling the signals ourselves, not in a shutdown hook, lets the drained gateway exit 0.
+        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        stop.await();
+        err.println("modelgate: stopping, draining in-flight requests");
+        gateway.shutdown();
+        return 0;
+    }
+
+    /** One line per record on stderr, unless the operator configured java.util.logging otherwise. */
+    private static void configureLogging() {
+        if (System.getProperty("java.util.logging.config.file") == null
+                && System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format",
+                    "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        }
+    }
+}

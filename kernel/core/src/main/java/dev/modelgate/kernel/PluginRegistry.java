@@ -1,0 +1,138 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.BackendProvider;
+import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PluginProvider;
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The plugin providers the gateway knows, found with {@link ServiceLoader}: those in the gateway jar, then those in
+ * each jar of the plugins folder, every jar in its own class loader, child of the kernel's.
+ *
+ * <p>Immutable once built. Two providers of the same kind and type are an error naming both origins.
+ */
+public final class PluginRegistry implements AutoCloseable {
+
+    /** Where a provider came from, for {@code plugins} listings and error messages. */
+    public record Discovered<P extends PluginProvider>(P provider, String origin) {
+    }
+
+    private final Map<String, Discovered<MiddlewareProvider>> middlewares;
+    private final Map<String, Discovered<BackendProvider>> backends;
+    private final List<URLClassLoader> jarLoaders;
+
+    private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
+            Map<String, Discovered<BackendProvider>> backends, List<URLClassLoader> jarLoaders) {
+        this.middlewares = Collections.unmodifiableMap(middlewares);
+        this.backends = Collections.unmodifiableMap(backends);
+        this.jarLoaders = jarLoaders;
+    }
+
+    /**
+     * Discovers the built-in providers and those in {@code pluginsDir} (which may be absent).
+     *
+     * @throws PluginException when a jar cannot be read, a provider cannot be instantiated, or two share a type
+     */
+    public static PluginRegistry discover(Path pluginsDir) {
+        ClassLoader kernelLoader = PluginRegistry.class.getClassLoader();
+        Map<String, Discovered<MiddlewareProvider>> middlewares = new TreeMap<>();
+        Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
+        List<URLClassLoader> jarLoaders = new ArrayList<>();
+        collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
+        collect(BackendProvider.class, kernelLoader, null, "built in", backends);
+        for (Path jar : jars(pluginsDir)) {
+            URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
+                    kernelLoader);
+            jarLoaders.add(loader);
+            collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
+            collect(BackendProvider.class, loader, loader, jar.toString(), backends);
+        }
+        return new PluginRegistry(middlewares, backends, jarLoaders);
+    }
+
+    private static List<Path> jars(Path pluginsDir) {
+        if (pluginsDir == null || !Files.isDirectory(pluginsDir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(pluginsDir)) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".jar") && Files.isRegularFile(file))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new PluginException("cannot list plugins folder " + pluginsDir + ": " + e.getMessage());
+        }
+    }
+
+    private static URL url(Path jar) {
+        try {
+            return jar.toUri().toURL();
+        } catch (MalformedURLException e) {
+            throw new PluginException("cannot load plugin jar " + jar + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Adds the providers {@code loader} sees. For a plugin jar, {@code owner} is its loader, and providers that the
+     * parent (kernel) loader defined are skipped: they were collected as built in.
+     */
+    private static <P extends PluginProvider> void collect(Class<P> kind, ClassLoader loader, ClassLoader owner,
+            String origin, Map<String, Discovered<P>> into) {
+        try {
+            for (ServiceLoader.Provider<P> candidate : ServiceLoader.load(kind, loader).stream().toList()) {
+                if (owner != null && candidate.type().getClassLoader() != owner) {
+                    continue;
+                }
+                P provider = candidate.get();
+                Discovered<P> earlier = into.putIfAbsent(provider.type(), new Discovered<>(provider, origin));
+                if (earlier != null) {
+                    throw new PluginException(kind.getSimpleName() + " type '" + provider.type()
+                            + "' is provided twice: by " + earlier.origin() + " and by " + origin);
+                }
+            }
+        } catch (ServiceConfigurationError e) {
+            throw new PluginException("cannot load plugins from " + origin + ": " + e.getMessage());
+        }
+    }
+
+    public Map<String, Discovered<MiddlewareProvider>> middlewares() {
+        return middlewares;
+    }
+
+    public Map<String, Discovered<BackendProvider>> backends() {
+        return backends;
+    }
+
+    /** Every provider, middlewares first, each kind sorted by type. */
+    public List<Discovered<? extends PluginProvider>> all() {
+        List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
+        all.addAll(backends.values());
+        return all;
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (URLClassLoader loader : jarLoaders) {
+            loader.close();
+        }
+    }
+
+    /** A plugin could not be discovered or loaded. */
+    public static final class PluginException extends RuntimeException {
+        public PluginException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.Chain;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.Response;
+import java.util.List;
+
+/**
+ * Walks a route's steps by index, as OkHttp's real interceptor chain does, and checks each middleware's contract: it
+ * must return a response, call {@link #proceed()} at most once, and not throw. A broken contract becomes an error
+ * response naming the middleware; the stack trace goes to the log, never to the client.
+ */
+final class RealChain implements Chain {
+
+    private static final System.Logger LOG = System.getLogger(RealChain.class.getName());
+
+    /** What the pipeline ends in: a backend call or one of the kernel's own answers. */
+    @FunctionalInterface
+    interface Terminal {
+        Response serve(RealExchange exchange) throws Exception;
+    }
+
+    private final List<Step> steps;
+    private final int index;
+    private final RealExchange exchange;
+    private final Terminal terminal;
+    private int calls;
+
+    private RealChain(List<Step> steps, int index, RealExchange exchange, Terminal terminal) {
+        this.steps = steps;
+        this.index = index;
+        this.exchange = exchange;
+        this.terminal = terminal;
+    }
+
+    /** Runs the whole pipeline; never throws and never returns {@code null}. */
+    static Response run(List<Step> steps, RealExchange exchange, Terminal terminal) {
+        return new RealChain(steps, 0, exchange, terminal).runHere();
+    }
+
+    @Override
+    public Exchange exchange() {
+        return exchange;
+    }
+
+    @Override
+    public Response proceed() {
+        if (++calls > 1) {
+            return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
+                    steps.get(index - 1).describe() + " called proceed() more than once");
+        }
+        return new RealChain(steps, index, exchange, terminal).runHere();
+    }
+
+    private Response runHere() {
+        if (index == steps.size()) {
+            return serveTerminal();
+        }
+        Step step = steps.get(index);
+        RealChain next = new RealChain(steps, index + 1, exchange, terminal);
+        Response response;
+        try {
+            response = step.middleware().handle(exchange, next);
+        } catch (RejectionException e) {
+            return exchange.error(e.errorCode(), e.getMessage());
+        } catch (Throwable e) {
+            rethrowFatal(e);
+            LOG.log(System.Logger.Level.ERROR, step.describe() + " threw on " + exchange.method() + " "
+                    + exchange.path(), e);
+            return exchange.error(CoreErrors.INTERNAL, step.describe() + " failed");
+        }
+        if (response == null) {
+            return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no response");
+        }
+        if (next.calls > 1) {
+            return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
+                    step.describe() + " called proceed() " + next.calls + " times");
+        }
+        return response;
+    }
+
+    private Response serveTerminal() {
+        try {
+            Response response = terminal.serve(exchange);
+            if (response == null) {
+                throw new IllegalStateException("backend '" + exchange.backendName() + "' returned no response");
+            }
+            return response;
+        } catch (RejectionException e) {
+            return exchange.error(e.errorCode(), e.getMessage());
+        } catch (Throwable e) {
+            rethrowFatal(e);
+            LOG.log(System.Logger.Level.ERROR, "backend '" + exchange.backendName() + "' failed on "
+                    + exchange.method() + " " + exchange.path(), e);
+            return exchange.error(CoreErrors.INTERNAL, "backend '" + exchange.backendName() + "' failed");
+        }
+    }
+
+    /** Out of memory and similar cannot be answered; a stack overflow in one plugin can. */
+    private static void rethrowFatal(Throwable e) {
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (VirtualMachineError) e;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.modelgate.kernel;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelgate.spi.Attribute;
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Operation;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.Response;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** The kernel's {@link Exchange} over an Undertow request, used on the request's virtual thread only. */
+final class RealExchange implements Exchange {
+
+    private final HttpServerExchange http;
+    private final ApiPath apiPath;
+    private final String apiVersion;
+    private final String backendName;
+    private final long startNanos;
+    private final long maxBodyBytes;
+    private final Headers requestHeaders = new Headers();
+    private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
+    private byte[] body;
+    private JsonNode json;
+
+    RealExchange(HttpServerExchange http, ApiPath apiPath, String apiVersion, String backendName, long startNanos,
+            long maxBodyBytes) {
+        this.http = http;
+        this.apiPath = apiPath;
+        this.apiVersion = apiVersion;
+        this.backendName = backendName;
+        this.startNanos = startNanos;
+        this.maxBodyBytes = maxBodyBytes;
+        for (HeaderValues values : http.getRequestHeaders()) {
+            String name = values.getHeaderName().toString();
+            values.forEach(value -> requestHeaders.add(name, value));
+        }
+    }
+
+    @Override
+    public String method() {
+        return http.getRequestMethod().toString();
+    }
+
+    @Override
+    public String path() {
+        return http.getRequestPath();
+    }
+
+    @Override
+    public String queryParameter(String name) {
+        Deque<String> values = http.getQueryParameters().get(name);
+        return values == null ? null : values.peekFirst();
+    }
+
+    @Override
+    public Headers requestHeaders() {
+        return requestHeaders;
+    }
+
+    @Override
+    public String clientAddress() {
+        InetSocketAddress peer = http.getSourceAddress();
+        return peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress();
+    }
+
+    @Override
+    public Operation operation() {
+        return apiPath.operation();
+    }
+
+    @Override
+    public String model() {
+        return apiPath.model();
+    }
+
+    @Override
+    public String apiVersion() {
+        return apiVersion;
+    }
+
+    @Override
+    public String backendName() {
+        return backendName;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public byte[] body() {
+        if (body == null) {
+            body = readBody();
+        }
+        return body;
+    }
+
+    private byte[] readBody() {
+        long declared = http.getRequestContentLength();
+        if (declared > maxBodyBytes) {
+            throw tooLarge();
+        }
+        if (!http.isBlocking()) {
+            http.startBlocking();
+        }
+        int limit = (int) Math.min(maxBodyBytes, Integer.MAX_VALUE - 16);
+        try (InputStream in = http.getInputStream()) {
+            byte[] bytes = in.readNBytes(limit + 1);
+            if (bytes.length > limit) {
+                throw tooLarge();
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw new RejectionException(CoreErrors.UNREADABLE_BODY, e.getMessage());
+        }
+    }
+
+    private RejectionException tooLarge() {
+        return new RejectionException(CoreErrors.BODY_TOO_LARGE, "the limit is " + maxBodyBytes + " bytes");
+    }
+
+    @Override
+    public JsonNode json() {
+        if (json == null) {
+            json = parseJson();
+        }
+        return json;
+    }
+
+    private JsonNode parseJson() {
+        String contentType = requestHeaders.first("Content-Type");
+        if (contentType != null && !isJson(contentType)) {
+            throw new RejectionException(CoreErrors.UNSUPPORTED_MEDIA_TYPE,
+                    "expected application/json, but was " + contentType);
+        }
+        byte[] bytes = body();
+        if (bytes.length == 0) {
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, "the body is empty");
+        }
+        try {
+            return Envelope.JSON.readTree(bytes);
+        } catch (JacksonException e) {
+            JsonLocation location = e.getLocation();
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
+                    + (location == null ? "" : " at line " + location.getLineNr() + ", column "
+                    + location.getColumnNr()));
+        } catch (IOException e) {
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getMessage());
+        }
+    }
+
+    private static boolean isJson(String contentType) {
+        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return mediaType.equals("application/json") || mediaType.endsWith("+json");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T attribute(Attribute<T> key) {
+        return (T) attributes.get(key);
+    }
+
+    @Override
+    public <T> void setAttribute(Attribute<T> key, T value) {
+        attributes.put(key, value);
+    }
+
+    @Override
+    public Response error(ErrorCode errorCode, String detail) {
+        return errorResponse(errorCode, detail);
+    }
+
+    static Response errorResponse(ErrorCode errorCode, String detail) {
+        return new Response(errorCode.httpStatus(), new Headers().set("Content-Type", "application/json"),
+                Body.of(Envelope.error(errorCode, detail)), errorCode.code());
+    }
+}

@@ -1,0 +1,119 @@
+package dev.modelgate.kernel.testing;
+
+import dev.modelgate.kernel.CommandLine;
+import dev.modelgate.kernel.Gateway;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A real gateway for tests: started from a YAML string on free ports of 127.0.0.1, with a real HTTP client.
+ * Close it to shut the gateway down.
+ */
+public final class RunningGateway implements AutoCloseable {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    private final Gateway gateway;
+    private final Path configFile;
+
+    private RunningGateway(Gateway gateway, Path configFile) {
+        this.gateway = gateway;
+        this.configFile = configFile;
+    }
+
+    /** Starts a gateway on {@code yamlConfig}, with no plugins folder and the process environment. */
+    public static RunningGateway start(String yamlConfig) throws Exception {
+        return start(yamlConfig, null, System.getenv());
+    }
+
+    /**
+     * Starts a gateway on {@code yamlConfig}, loading plugin jars from {@code pluginsDir} (may be {@code null}) and
+     * substituting variables from {@code environment}. Ports in the configuration are replaced by free ones.
+     */
+    public static RunningGateway start(String yamlConfig, Path pluginsDir, Map<String, String> environment)
+            throws Exception {
+        Path configFile = Files.createTempFile("modelgate-test-", ".yaml");
+        Files.writeString(configFile, yamlConfig);
+        try {
+            CommandLine commandLine = new CommandLine("serve", configFile, 0, 0, pluginsDir);
+            return new RunningGateway(Gateway.start(commandLine, environment), configFile);
+        } catch (Exception | Error e) {
+            Files.deleteIfExists(configFile);
+            throw e;
+        }
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public int port() {
+        return gateway.port();
+    }
+
+    public int adminPort() {
+        return gateway.adminPort();
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    public URI adminUri(String path) {
+        return URI.create("http://127.0.0.1:" + adminPort() + path);
+    }
+
+    /** {@code GET path} with headers given as name, value, name, value. */
+    public HttpResponse<String> get(String path, String... headerNameValues) {
+        return send(HttpRequest.newBuilder(uri(path)).GET(), headerNameValues);
+    }
+
+    public HttpResponse<String> adminGet(String path) {
+        return send(HttpRequest.newBuilder(adminUri(path)).GET());
+    }
+
+    /** {@code POST path} with a body of {@code contentType} (none when {@code null}). */
+    public HttpResponse<String> post(String path, String contentType, String body, String... headerNameValues) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return send(request, headerNameValues);
+    }
+
+    /** Sends any request, for methods and bodies the shortcuts above do not cover. */
+    public static HttpResponse<String> send(HttpRequest.Builder request, String... headerNameValues) {
+        for (int i = 0; i + 1 < headerNameValues.length; i += 2) {
+            request.header(headerNameValues[i], headerNameValues[i + 1]);
+        }
+        try {
+            return CLIENT.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            gateway.shutdown(Duration.ofSeconds(5));
+        } finally {
+            Files.deleteIfExists(configFile);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.modelgate.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * A model server, reached over the network or run in process. The last step of a route's pipeline.
+ *
+ * <p>Thread-safety: called concurrently from many virtual threads. {@link #close()} is called once, when the gateway
+ * stops or the configuration that built it is replaced, after in-flight calls have finished.
+ */
+public interface Backend extends AutoCloseable {
+
+    /**
+     * Serves a predict request. The response carries the backend's own status, content type and body (a TensorFlow
+     * Serving style {@code {"predictions": ...}} or {@code {"outputs": ...}} object for the gateway's API); the kernel
+     * maps it to the gateway's envelope. A request the model cannot take is answered with {@code exchange.error(...)}.
+     *
+     * @throws BackendException when no response could be had
+     */
+    Response predict(Exchange exchange) throws BackendException;
+
+    /** Status and metadata of the model for {@code GET /v1/models/{name}}; an empty object when the backend has none. */
+    JsonNode metadata();
+
+    @Override
+    default void close() {
+    }
+}

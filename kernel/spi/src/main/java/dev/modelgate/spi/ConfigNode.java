@@ -1,0 +1,270 @@
+package dev.modelgate.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One node of the configuration, with typed getters that report problems by exact key path instead of throwing.
+ *
+ * <p>Every problem (a missing required key, a value of the wrong type or out of range) is recorded in the problem
+ * list shared by the whole configuration, as {@code routes[1].backend: unknown backend 'tf-main'}, and the getter
+ * returns the default so that validation goes on and reports every problem at once. Keys a node holds but nobody
+ * read are reported by the kernel as unknown. {@code ${ENV}} references are already substituted.
+ *
+ * <p>Not thread-safe; used while the configuration is built.
+ */
+public final class ConfigNode {
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
+
+    private final JsonNode node;
+    private final String path;
+    private final List<String> problems;
+    private final Set<String> readKeys = new HashSet<>();
+    private final List<ConfigNode> children = new ArrayList<>();
+
+    private ConfigNode(JsonNode node, String path, List<String> problems) {
+        this.node = node == null || node.isNull() ? JsonNodeFactory.instance.objectNode() : node;
+        this.path = path;
+        this.problems = problems;
+    }
+
+    /** The root of a configuration whose problems go to {@code problems}. */
+    public static ConfigNode root(JsonNode node, List<String> problems) {
+        return new ConfigNode(node, "", problems);
+    }
+
+    /** The key path of this node, empty for the root. */
+    public String path() {
+        return path;
+    }
+
+    /** The path of {@code key} under this node. */
+    public String pathOf(String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    public boolean has(String key) {
+        return node.has(key) && !node.get(key).isNull();
+    }
+
+    /** The keys this node holds, in file order. */
+    public Set<String> keys() {
+        Set<String> keys = new LinkedHashSet<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
+    /** The node as Jackson parsed it; marks every key as read. */
+    public JsonNode raw() {
+        readKeys.addAll(keys());
+        return node;
+    }
+
+    /** Records a problem with {@code key} of this node. */
+    public void problem(String key, String message) {
+        problems.add(pathOf(key) + ": " + message);
+    }
+
+    /** Records a problem with this node as a whole. */
+    public void problem(String message) {
+        problems.add((path.isEmpty() ? "(root)" : path) + ": " + message);
+    }
+
+    private JsonNode read(String key) {
+        readKeys.add(key);
+        JsonNode value = node.get(key);
+        return value == null || value.isNull() ? null : value;
+    }
+
+    private JsonNode scalar(String key, String expected) {
+        JsonNode value = read(key);
+        if (value != null && !value.isValueNode()) {
+            problem(key, "must be " + expected + ", but was " + describe(value));
+            return null;
+        }
+        return value;
+    }
+
+    private static String describe(JsonNode value) {
+        if (value.isObject()) {
+            return "a mapping";
+        }
+        if (value.isArray()) {
+            return "a list";
+        }
+        return "'" + value.asText() + "'";
+    }
+
+    /** A required, non-blank string; {@code ""} after reporting when missing. */
+    public String string(String key) {
+        JsonNode value = scalar(key, "a string");
+        if (value == null || value.asText().isBlank()) {
+            if (value == null && !node.has(key) || value != null) {
+                problem(key, "is required");
+            }
+            return "";
+        }
+        return value.asText();
+    }
+
+    public String string(String key, String defaultValue) {
+        JsonNode value = scalar(key, "a string");
+        return value == null ? defaultValue : value.asText();
+    }
+
+    /** An integer between {@code min} and {@code max} inclusive. */
+    public int integer(String key, int defaultValue, int min, int max) {
+        JsonNode value = scalar(key, "an integer");
+        if (value == null) {
+            return defaultValue;
+        }
+        long parsed;
+        try {
+            parsed = value.isIntegralNumber() ? value.asLong() : Long.parseLong(value.asText().trim());
+        } catch (NumberFormatException e) {
+            problem(key, "must be an integer, but was " + describe(value));
+            return defaultValue;
+        }
+        if (parsed < min || parsed > max) {
+            problem(key, "must be between " + min + " and " + max + ", but was " + parsed);
+            return defaultValue;
+        }
+        return (int) parsed;
+    }
+
+    public boolean bool(String key, boolean defaultValue) {
+        JsonNode value = scalar(key, "true or false");
+        if (value == null) {
+            return defaultValue;
+        }
+        String text = value.asText().trim().toLowerCase(Locale.ROOT);
+        if (!text.equals("true") && !text.equals("false")) {
+            problem(key, "must be true or false, but was " + describe(value));
+            return defaultValue;
+        }
+        return text.equals("true");
+    }
+
+    /** A positive duration written {@code 250ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
+    public Duration duration(String key, Duration defaultValue) {
+        JsonNode value = scalar(key, "a duration");
+        if (value == null) {
+            return defaultValue;
+        }
+        Matcher matcher = DURATION.matcher(value.asText().trim());
+        if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+            problem(key, "must be a positive duration such as 250ms, 5s, 2m or 1h, but was " + describe(value));
+            return defaultValue;
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        return switch (matcher.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+        };
+    }
+
+    /** A positive size in bytes, written {@code 1048576}, {@code 512KB} or {@code 10MB} (powers of 1024). */
+    public long size(String key, long defaultValue) {
+        JsonNode value = scalar(key, "a size");
+        if (value == null) {
+            return defaultValue;
+        }
+        Matcher matcher = SIZE.matcher(value.asText().trim());
+        if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+            problem(key, "must be a positive size such as 65536, 512KB or 10MB, but was " + describe(value));
+            return defaultValue;
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        String unit = matcher.group(2) == null ? "B" : matcher.group(2).toUpperCase(Locale.ROOT);
+        return switch (unit.charAt(0)) {
+            case 'K' -> amount << 10;
+            case 'M' -> amount << 20;
+            case 'G' -> amount << 30;
+            default -> amount;
+        };
+    }
+
+    /** A list of strings; a single string counts as a list of one. */
+    public List<String> strings(String key) {
+        JsonNode value = read(key);
+        if (value == null) {
+            return List.of();
+        }
+        if (value.isValueNode()) {
+            return List.of(value.asText());
+        }
+        List<String> result = new ArrayList<>();
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode item = value.get(i);
+            if (item == null || !item.isValueNode()) {
+                problems.add(pathOf(key) + "[" + i + "]: must be a string");
+            } else {
+                result.add(item.asText());
+            }
+        }
+        return result;
+    }
+
+    /** The mapping under {@code key}; an empty node when absent. */
+    public ConfigNode child(String key) {
+        JsonNode value = read(key);
+        if (value != null && !value.isObject()) {
+            problem(key, "must be a mapping, but was " + describe(value));
+            value = null;
+        }
+        return track(new ConfigNode(value, pathOf(key), problems));
+    }
+
+    /** The mappings listed under {@code key}, each with its index in its path; empty when absent. */
+    public List<ConfigNode> list(String key) {
+        JsonNode value = read(key);
+        if (value == null) {
+            return List.of();
+        }
+        if (!value.isArray()) {
+            problem(key, "must be a list, but was " + describe(value));
+            return List.of();
+        }
+        List<ConfigNode> result = new ArrayList<>();
+        for (int i = 0; i < value.size(); i++) {
+            String itemPath = pathOf(key) + "[" + i + "]";
+            if (!value.get(i).isObject()) {
+                problems.add(itemPath + ": must be a mapping, but was " + describe(value.get(i)));
+            } else {
+                result.add(track(new ConfigNode(value.get(i), itemPath, problems)));
+            }
+        }
+        return result;
+    }
+
+    private ConfigNode track(ConfigNode child) {
+        children.add(child);
+        return child;
+    }
+
+    /**
+     * Reports every key of this node and of the nodes read from it that nobody read, naming the keys that were.
+     * The kernel calls this after a plugin is built, so a misspelt option is an error, not a silent default.
+     */
+    public void reportUnknownKeys() {
+        for (String key : keys()) {
+            if (!readKeys.contains(key)) {
+                problem(key, "unknown key; known keys here: " + String.join(", ", new java.util.TreeSet<>(readKeys)));
+            }
+        }
+        children.forEach(ConfigNode::reportUnknownKeys);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.modelgate.spi;
+
+import java.util.List;
+
+/**
+ * The kernel's own error codes. Plugins reuse them where the meaning fits (a backend adapter reporting an input that
+ * does not match the model's signature answers {@link #INPUT_MISMATCH}) and declare their own codes otherwise.
+ */
+public final class CoreErrors {
+
+    public static final ErrorCode MALFORMED_JSON = new ErrorCode(20001, 400, "INVALID_ARGUMENT", "malformed JSON body");
+    public static final ErrorCode UNSUPPORTED_MEDIA_TYPE =
+            new ErrorCode(20002, 415, "INVALID_ARGUMENT", "unsupported content type");
+    public static final ErrorCode BODY_TOO_LARGE =
+            new ErrorCode(20003, 413, "RESOURCE_EXHAUSTED", "request body too large");
+    public static final ErrorCode NO_SUCH_ENDPOINT = new ErrorCode(20004, 404, "UNIMPLEMENTED", "no such endpoint");
+    public static final ErrorCode METHOD_NOT_ALLOWED =
+            new ErrorCode(20005, 405, "UNIMPLEMENTED", "method not allowed on this endpoint");
+    public static final ErrorCode INVALID_PREDICT_REQUEST =
+            new ErrorCode(20006, 400, "INVALID_ARGUMENT", "invalid predict request");
+    public static final ErrorCode INPUT_MISMATCH =
+            new ErrorCode(20007, 400, "INVALID_ARGUMENT", "input does not match the model's signature");
+    public static final ErrorCode UNSUPPORTED_API_VERSION =
+            new ErrorCode(20008, 406, "INVALID_ARGUMENT", "unsupported API version");
+    public static final ErrorCode UNREADABLE_BODY =
+            new ErrorCode(20009, 400, "INVALID_ARGUMENT", "request body could not be read");
+    public static final ErrorCode SHUTTING_DOWN =
+            new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
+    public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
+    public static final ErrorCode UNKNOWN_MODEL_VERSION =
+            new ErrorCode(40002, 404, "NOT_FOUND", "model has no route for this API version");
+    public static final ErrorCode BACKEND_UNAVAILABLE =
+            new ErrorCode(40003, 503, "UNAVAILABLE", "backend unavailable");
+    public static final ErrorCode BACKEND_TIMEOUT =
+            new ErrorCode(40004, 504, "DEADLINE_EXCEEDED", "backend timed out");
+    public static final ErrorCode BACKEND_ERROR = new ErrorCode(40005, 502, "INTERNAL", "backend failed");
+    public static final ErrorCode BACKEND_REJECTED =
+            new ErrorCode(40006, 400, "INVALID_ARGUMENT", "backend rejected the request");
+    public static final ErrorCode BACKEND_BAD_RESPONSE =
+            new ErrorCode(40007, 502, "INTERNAL", "backend sent a response the gateway cannot read");
+    public static final ErrorCode INTERNAL = new ErrorCode(90001, 500, "INTERNAL", "internal error");
+    public static final ErrorCode MIDDLEWARE_CONTRACT =
+            new ErrorCode(90002, 500, "INTERNAL", "a middleware broke the pipeline contract");
+
+    /** Every code above, in catalogue order. */
+    public static final List<ErrorCode> ALL = List.of(
+            MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
+            INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, SHUTTING_DOWN, UNKNOWN_MODEL,
+            UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR, BACKEND_REJECTED,
+            BACKEND_BAD_RESPONSE, INTERNAL, MIDDLEWARE_CONTRACT);
+
+    private CoreErrors() {
+    }
+}

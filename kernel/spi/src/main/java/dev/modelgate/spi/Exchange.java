@@ -1,0 +1,67 @@
+package dev.modelgate.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * One request as it travels through the pipeline, with the state middlewares attach to it.
+ *
+ * <p>Thread-safety: an exchange belongs to the one virtual thread serving the request; it is not safe to share with
+ * other threads. Request headers are mutable so that middlewares can add what backends should see (a request id) and
+ * remove what clients must not set.
+ */
+public interface Exchange {
+
+    /** Upper-case HTTP method. */
+    String method();
+
+    /** The normalised request path, without the query string. */
+    String path();
+
+    /** The first value of query parameter {@code name}, or {@code null}. */
+    String queryParameter(String name);
+
+    /** The request headers; changes are visible to later middlewares and to the backend. */
+    Headers requestHeaders();
+
+    /** The client's IP address as seen on the connection. */
+    String clientAddress();
+
+    Operation operation();
+
+    /** The model named in the path, or {@code null} for {@link Operation#LIST_MODELS}. */
+    String model();
+
+    /** The API version the request speaks: {@code v1}, {@code v2}. */
+    String apiVersion();
+
+    /** The configured name of the backend serving this request, or {@code null} when it reaches none. */
+    String backendName();
+
+    /** {@link System#nanoTime()} when the gateway received the request. */
+    long startNanos();
+
+    /**
+     * The request body, read on first call and cached.
+     *
+     * @throws RejectionException with {@link CoreErrors#BODY_TOO_LARGE} past the configured limit
+     */
+    byte[] body();
+
+    /**
+     * The request body parsed as JSON, parsed on first call and cached.
+     *
+     * @throws RejectionException when the content type is not JSON or the body is not well-formed JSON
+     */
+    JsonNode json();
+
+    <T> T attribute(Attribute<T> key);
+
+    <T> void setAttribute(Attribute<T> key, T value);
+
+    /**
+     * An error response for {@code errorCode}, in the shape the client's API expects, with the code's HTTP status.
+     *
+     * @param detail client-safe detail appended to the code's summary; may be {@code null}
+     */
+    Response error(ErrorCode errorCode, String detail);
+}
