@@ -28,11 +28,14 @@ final class ApiHandler implements HttpHandler {
     private final Supplier<Deployment> deployment;
     private final MetricsRegistry metrics;
     private final Executor requestExecutor;
+    private final InFlightRequests inFlight;
 
-    ApiHandler(Supplier<Deployment> deployment, MetricsRegistry metrics, Executor requestExecutor) {
+    ApiHandler(Supplier<Deployment> deployment, MetricsRegistry metrics, Executor requestExecutor,
+            InFlightRequests inFlight) {
         this.deployment = deployment;
         this.metrics = metrics;
         this.requestExecutor = requestExecutor;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -41,6 +44,19 @@ final class ApiHandler implements HttpHandler {
             http.dispatch(requestExecutor, this);
             return;
         }
+        if (!inFlight.enter()) {
+            http.setPersistent(false);
+            send(http, RealExchange.errorResponse(CoreErrors.SHUTTING_DOWN, "retry on another instance"));
+            return;
+        }
+        try {
+            serve(http);
+        } finally {
+            inFlight.exit();
+        }
+    }
+
+    private void serve(HttpServerExchange http) {
         long start = System.nanoTime();
         Deployment current = deployment.get();
         ApiPath apiPath = ApiPath.parse(http.getRequestPath());
@@ -60,7 +76,7 @@ final class ApiHandler implements HttpHandler {
         } else {
             Map<String, Route> versions = current.routes().get(apiPath.model());
             route = versions == null ? null : versions.get(version);
-            terminal = route != null ? serve(route)
+            terminal = route != null ? terminal(route)
                     : versions == null ? exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL,
                             "'" + apiPath.model() + "'")
                     : exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + apiPath.model()
@@ -76,7 +92,7 @@ final class ApiHandler implements HttpHandler {
                 System.nanoTime() - start);
     }
 
-    private static RealChain.Terminal serve(Route route) {
+    private static RealChain.Terminal terminal(Route route) {
         return exchange -> exchange.operation() == Operation.PREDICT
                 ? ModelApi.predict(route, exchange) : ModelApi.describe(route);
     }

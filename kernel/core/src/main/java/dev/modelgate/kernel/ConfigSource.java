@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 public final class ConfigSource {
 
     /** Where the embedded default configuration lives inside the gateway jar. */
-    public static final String DEFAULT_RESOURCE = "/modelgate/default-gateway.yaml";
+    public static final String DEFAULT_RESOURCE = "/modelgate/gateway.yaml";
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());

@@ -2,7 +2,6 @@ package dev.modelgate.kernel;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
-import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A running gateway: the API and admin listeners over one {@link Deployment}.
  *
  * <p>Every request runs on its own virtual thread; Undertow's IO threads only accept, parse and hand off.
- * {@link #shutdown()} stops accepting, lets in-flight requests finish up to the configured deadline, then closes
+ * {@link #shutdown()} refuses new requests, lets in-flight ones finish up to the configured deadline, then closes
  * the listeners and every plugin.
  */
 public final class Gateway implements AutoCloseable {
@@ -26,7 +25,7 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<Deployment> deployment;
     private final PluginRegistry plugins;
     private final Undertow undertow;
-    private final GracefulShutdownHandler draining;
+    private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean ready;
@@ -37,14 +36,14 @@ public final class Gateway implements AutoCloseable {
         this.requestExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
-        this.draining = new GracefulShutdownHandler(new ApiHandler(this.deployment::get, metrics, requestExecutor));
+        ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
         this.undertow = Undertow.builder()
                 .setIoThreads(server.ioThreads())
                 // Request work runs on virtual threads; Undertow's own worker pool only needs to exist.
                 .setWorkerThreads(1)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
-                        .setHost(server.address()).setPort(server.port()).setRootHandler(draining))
+                        .setHost(server.address()).setPort(server.port()).setRootHandler(api))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
                         .setRootHandler(new AdminHandler(metrics, () -> ready, requestExecutor)))
@@ -98,7 +97,10 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Stops accepting connections, waits up to {@code deadline} for in-flight requests, then stops. Idempotent.
+     * Refuses new requests (503 with code 30001 and {@code Connection: close}, so clients and load balancers move on),
+     * marks the gateway not ready, waits up to {@code deadline} for in-flight requests, then closes the listeners and
+     * every plugin. Idempotent. Undertow cannot stop accepting without closing live connections, so the listener stays
+     * open while draining.
      *
      * @return {@code true} when every in-flight request finished before the deadline
      */
@@ -107,11 +109,9 @@ public final class Gateway implements AutoCloseable {
             return true;
         }
         ready = false;
-        undertow.getListenerInfo().get(0).suspend();
-        draining.shutdown();
         boolean drained;
         try {
-            drained = draining.awaitShutdown(deadline.toMillis());
+            drained = inFlight.drain(deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;

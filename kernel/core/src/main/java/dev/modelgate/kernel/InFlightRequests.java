@@ -1,0 +1,64 @@
+package dev.modelgate.kernel;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Counts the requests being served so that shutdown can wait for them. Once draining, no request is admitted.
+ * Thread-safe; a lock (not {@code synchronized}) so waiting never pins a virtual thread's carrier.
+ */
+final class InFlightRequests {
+
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition idle = lock.newCondition();
+
+    /** Admits a request; {@code false} once draining, and the caller must then refuse it. */
+    boolean enter() {
+        count.incrementAndGet();
+        if (draining.get()) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    /** Marks an admitted request as finished. */
+    void exit() {
+        if (count.decrementAndGet() == 0 && draining.get()) {
+            lock.lock();
+            try {
+                idle.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Stops admitting and waits up to {@code deadline} for admitted requests; {@code true} when none is left. */
+    boolean drain(Duration deadline) throws InterruptedException {
+        draining.set(true);
+        long remaining = deadline.toNanos();
+        lock.lock();
+        try {
+            while (count.get() > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = idle.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isDraining() {
+        return draining.get();
+    }
+}

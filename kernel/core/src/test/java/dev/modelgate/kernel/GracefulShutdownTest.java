@@ -1,0 +1,85 @@
+package dev.modelgate.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+class GracefulShutdownTest {
+
+    private static final String BODY = "{\"instances\":[[1]]}";
+
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.yield();
+        }
+    }
+
+    @Test
+    void shutdownFinishesInFlightRequestsAndTurnsNewOnesAway() throws Exception {
+        EchoBackendProvider.resetGate();
+        RunningGateway gateway = RunningGateway.start("""
+                backends:
+                  slow:
+                    type: echo
+                    hold: true
+                routes:
+                  - model: m
+                    backend: slow
+                """);
+        int port = gateway.port();
+        CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() ->
+                gateway.post("/v1/models/m:predict", "application/json", BODY));
+        await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
+
+        CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() ->
+                gateway.gateway().shutdown(Duration.ofSeconds(10)));
+        await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
+        HttpResponse<String> late = gateway.post("/v1/models/m:predict", "application/json", BODY);
+        EchoBackendProvider.release();
+
+        assertEquals(503, late.statusCode());
+        assertTrue(late.body().contains("\"code\":30001"), late.body());
+        assertEquals(200, inFlight.get(10, TimeUnit.SECONDS).statusCode());
+        assertTrue(drained.get(10, TimeUnit.SECONDS), "every in-flight request finished before the deadline");
+        assertThrows(IOException.class, () -> new Socket("127.0.0.1", port).close());
+    }
+
+    @Test
+    void shutdownGivesUpOnRequestsThatOutliveTheDeadline() throws Exception {
+        EchoBackendProvider.resetGate();
+        RunningGateway gateway = RunningGateway.start("""
+                backends:
+                  stuck:
+                    type: echo
+                    hold: true
+                routes:
+                  - model: m
+                    backend: stuck
+                """);
+        CompletableFuture.runAsync(() -> gateway.post("/v1/models/m:predict", "application/json", BODY));
+        await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
+        try {
+            long start = System.nanoTime();
+
+            assertEquals(false, gateway.gateway().shutdown(Duration.ofMillis(200)));
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the deadline bounds the wait");
+        } finally {
+            EchoBackendProvider.release();
+        }
+    }
+}
