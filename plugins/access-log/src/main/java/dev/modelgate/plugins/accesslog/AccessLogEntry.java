@@ -1,0 +1,52 @@
+package dev.modelgate.plugins.accesslog;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * What the access log records of one request: values only, taken on the request's thread and written later by the
+ * writer's thread. Holds no header, so no credential can reach the log.
+ *
+ * @param bytesIn the request's declared length, or -1 when unknown
+ * @param bytesOut the response body's length, or -1 when it streams
+ * @param backend the configured backend name, or {@code null} when the request reached none
+ * @param model the model named in the path, or {@code null}
+ */
+record AccessLogEntry(
+        long epochMillis,
+        String requestId,
+        String client,
+        String method,
+        String path,
+        int status,
+        int code,
+        double latencyMillis,
+        long bytesIn,
+        long bytesOut,
+        String backend,
+        String model) {
+
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
+
+    /** Writes this entry as one JSON object; strings are escaped, so no value can break the line. */
+    void writeTo(JsonGenerator json) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("time", TIME.format(Instant.ofEpochMilli(epochMillis)));
+        json.writeStringField("request_id", requestId);
+        json.writeStringField("client", client);
+        json.writeStringField("method", method);
+        json.writeStringField("path", path);
+        json.writeNumberField("status", status);
+        json.writeNumberField("code", code);
+        json.writeNumberField("latency_ms", latencyMillis);
+        json.writeNumberField("bytes_in", bytesIn);
+        json.writeNumberField("bytes_out", bytesOut);
+        json.writeStringField("backend", backend);
+        json.writeStringField("model", model);
+        json.writeEndObject();
+    }
+}

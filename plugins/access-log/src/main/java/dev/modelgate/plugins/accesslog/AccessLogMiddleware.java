@@ -1,0 +1,71 @@
+package dev.modelgate.plugins.accesslog;
+
+import dev.modelgate.spi.Chain;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.Response;
+import java.time.Clock;
+
+/**
+ * Records every request that passes, after the rest of the pipeline has answered, and hands the record to the
+ * background writer. Thread-safe; closed by the kernel when the gateway stops.
+ */
+final class AccessLogMiddleware implements Middleware, AutoCloseable {
+
+    private final AccessLogWriter writer;
+    private final String requestIdHeader;
+    private final Clock clock;
+
+    AccessLogMiddleware(AccessLogWriter writer, String requestIdHeader, Clock clock) {
+        this.writer = writer;
+        this.requestIdHeader = requestIdHeader;
+        this.clock = clock;
+    }
+
+    @Override
+    public Response handle(Exchange exchange, Chain chain) {
+        Response response = chain.proceed();
+        double latencyMillis = (System.nanoTime() - exchange.startNanos()) / 1_000_000.0;
+        writer.submit(new AccessLogEntry(
+                clock.millis(),
+                requestId(exchange, response),
+                exchange.clientAddress(),
+                exchange.method(),
+                exchange.path(),
+                response.status(),
+                response.code(),
+                Math.round(latencyMillis * 1000) / 1000.0,
+                bytesIn(exchange),
+                response.body().length(),
+                exchange.backendName(),
+                exchange.model()));
+        return response;
+    }
+
+    /** The id the request-id middleware set, whether it runs before or after this one. */
+    private String requestId(Exchange exchange, Response response) {
+        String fromResponse = response.header(requestIdHeader);
+        return fromResponse != null ? fromResponse : exchange.requestHeaders().first(requestIdHeader);
+    }
+
+    /**
+     * The request's declared length. Reading the body to measure it is not an option here: it may not have been read
+     * (a rejected request), and reading it now would do the work the rejection saved.
+     */
+    private static long bytesIn(Exchange exchange) {
+        String contentLength = exchange.requestHeaders().first("Content-Length");
+        if (contentLength == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(contentLength.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+}

@@ -1,0 +1,229 @@
+package dev.modelgate.plugins.accesslog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AccessLogTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
+    private static final String ROUTES = """
+            backends:
+              echo:
+                type: echo
+            routes:
+              - model: iris
+                backend: echo
+            """;
+
+    @TempDir
+    Path dir;
+
+    private static String accessLog(String output, String... settings) {
+        StringBuilder config = new StringBuilder("middlewares:\n  - type: access-log\n    output: ")
+                .append(output).append('\n');
+        for (String setting : settings) {
+            config.append("    ").append(setting).append('\n');
+        }
+        return config + ROUTES;
+    }
+
+    private static List<JsonNode> readLines(Path file) throws IOException {
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            lines.add(JSON.readTree(line));
+        }
+        return lines;
+    }
+
+    private static long metric(RunningGateway gateway, String name) {
+        return gateway.adminGet("/metrics").body().lines()
+                .filter(line -> line.startsWith(name + " "))
+                .mapToLong(line -> Long.parseLong(line.substring(name.length() + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(name + " is not exported"));
+    }
+
+    @Test
+    void writesOneJsonLinePerRequestWithItsFields() throws Exception {
+        Path log = dir.resolve("access.log");
+        HttpResponse<String> predicted;
+        HttpResponse<String> unknown;
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            predicted = gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY,
+                    "X-Request-Id", "req-1");
+            unknown = gateway.get("/v1/models/no-such-model");
+        }
+
+        List<JsonNode> lines = readLines(log);
+        assertEquals(2, lines.size(), lines.toString());
+        JsonNode first = lines.get(0);
+        assertTrue(first.get("time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+                first.toString());
+        assertTrue(Duration.between(Instant.parse(first.get("time").asText()), Instant.now()).toMinutes() < 1);
+        assertEquals("req-1", first.get("request_id").asText());
+        assertEquals("127.0.0.1", first.get("client").asText());
+        assertEquals("POST", first.get("method").asText());
+        assertEquals("/v1/models/iris:predict", first.get("path").asText());
+        assertEquals(200, first.get("status").asInt());
+        assertEquals(0, first.get("code").asInt());
+        assertTrue(first.get("latency_ms").isDouble() && first.get("latency_ms").asDouble() > 0, first.toString());
+        assertEquals(PREDICT_BODY.length(), first.get("bytes_in").asLong());
+        assertEquals(predicted.body().getBytes(StandardCharsets.UTF_8).length, first.get("bytes_out").asLong());
+        assertEquals("echo", first.get("backend").asText());
+        assertEquals("iris", first.get("model").asText());
+
+        JsonNode second = lines.get(1);
+        assertEquals("GET", second.get("method").asText());
+        assertEquals(404, second.get("status").asInt());
+        assertEquals(40001, second.get("code").asInt());
+        assertEquals(-1, second.get("bytes_in").asLong(), "a GET declares no length");
+        assertEquals(unknown.body().getBytes(StandardCharsets.UTF_8).length, second.get("bytes_out").asLong());
+        assertTrue(second.get("request_id").isNull());
+        assertTrue(second.get("backend").isNull());
+    }
+
+    @Test
+    void neverLogsCredentialsOrTheQueryString() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            gateway.post("/v1/models/iris:predict?api_key=query-secret", "application/json", PREDICT_BODY,
+                    "Authorization", "Bearer header-secret", "Cookie", "session=cookie-secret");
+        }
+
+        String written = Files.readString(log);
+        assertEquals(1, written.lines().count(), written);
+        assertFalse(written.contains("secret"), written);
+    }
+
+    @Test
+    void escapesValuesSoEachRequestStaysOneLine() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            gateway.get("/v1/models/%22%7D%0A%7B%22forged%22:%22", "X-Request-Id", "\"},{\"forged\":\"");
+        }
+
+        List<JsonNode> lines = readLines(log);
+        assertEquals(1, lines.size());
+        assertEquals("\"},{\"forged\":\"", lines.getFirst().get("request_id").asText());
+        assertFalse(lines.getFirst().has("forged"));
+    }
+
+    @Test
+    void appendsToAnExistingFile() throws Exception {
+        Path log = Files.writeString(dir.resolve("access.log"), "{\"earlier\":true}\n");
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            gateway.get("/v1/models");
+        }
+
+        List<JsonNode> lines = readLines(log);
+        assertEquals(2, lines.size());
+        assertTrue(lines.get(0).get("earlier").asBoolean());
+        assertEquals("/v1/models", lines.get(1).get("path").asText());
+    }
+
+    @Test
+    void linesReachTheOutputWhileTheGatewayRuns() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            gateway.get("/v1/models");
+            gateway.get("/v1/models");
+
+            Instant deadline = Instant.now().plusSeconds(10);
+            while (Files.readAllLines(log).size() < 2) {
+                assertTrue(Instant.now().isBefore(deadline), "two lines within 10s, but the log holds: "
+                        + Files.readString(log));
+                Thread.onSpinWait();
+            }
+            assertEquals(2, metric(gateway, "modelgate_access_log_written_total"));
+            assertEquals(0, metric(gateway, "modelgate_access_log_dropped_total"));
+        }
+    }
+
+    /**
+     * The output is a pipe nobody reads, as a stuck disk or a blocked terminal would be: once its buffer is full the
+     * writer thread blocks, the one-entry queue fills, and every further line is dropped, while requests go on.
+     */
+    @Test
+    void dropsAndCountsLinesWhenTheQueueIsFullWithoutSlowingRequests() throws Exception {
+        Path pipe = dir.resolve("access.pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor(), "mkfifo (coreutils)");
+        // Opening a pipe waits for the other end, so the reader opens it while the gateway starts.
+        CompletableFuture<InputStream> reader = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new FileInputStream(pipe.toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, task -> Thread.ofVirtual().start(task));
+        int requests = 1_000;
+        try (RunningGateway gateway = RunningGateway.start(
+                accessLog(pipe.toString(), "queue-size: 1", "batch-size: 1"));
+                InputStream unread = reader.get()) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                try (ExecutorService clients = Executors.newFixedThreadPool(16)) {
+                    List<Future<HttpResponse<String>>> responses = new ArrayList<>();
+                    for (int i = 0; i < requests; i++) {
+                        responses.add(clients.submit(() -> gateway.get("/v1/models")));
+                    }
+                    for (Future<HttpResponse<String>> response : responses) {
+                        assertEquals(200, response.get().statusCode());
+                    }
+                }
+            }, "requests must not wait for the access log");
+
+            long dropped = metric(gateway, "modelgate_access_log_dropped_total");
+            assertTrue(dropped > 0 && dropped < requests, "dropped " + dropped);
+            // Let the writer go, so that closing the gateway does not wait for it.
+            Thread.ofVirtual().start(() -> drain(unread));
+        }
+    }
+
+    private static void drain(InputStream in) {
+        try {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            // the test is over: the pipe was closed under us
+        }
+    }
+
+    @Test
+    void reportsInvalidSettingsByKey() {
+        Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
+                () -> RunningGateway.start(accessLog(dir.resolve("missing-dir/access.log").toString(),
+                        "queue-size: 0", "batch-size: many")).close());
+
+        List<String> problems = invalid.problems();
+        assertEquals(3, problems.size(), invalid.getMessage());
+        assertTrue(problems.get(0).startsWith("middlewares[0].queue-size: must be between 1 and"), problems.get(0));
+        assertTrue(problems.get(1).startsWith("middlewares[0].batch-size: must be an integer"), problems.get(1));
+        assertTrue(problems.get(2).startsWith("middlewares[0].output: cannot open"), problems.get(2));
+    }
+}
