@@ -30,6 +30,10 @@ public final class Main {
             err.print(CommandLine.usage());
             return 2;
         }
+        if (!commandLine.command().equals("serve")) {
+            // One-shot commands print their answer only; plugins' start-up chatter would bury it.
+            java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        }
         try {
             return switch (commandLine.command()) {
                 case "version" -> {

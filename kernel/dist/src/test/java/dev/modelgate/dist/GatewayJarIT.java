@@ -1,0 +1,135 @@
+package dev.modelgate.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.TestBackend;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shaded jar itself: shading can silently lose service files or resources, so run what ships. */
+class GatewayJarIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient CLIENT = HttpClient.newHttpClient();
+    private static final Path REPOSITORY = Path.of("../..").toAbsolutePath().normalize();
+
+    @TempDir
+    Path emptyFolder;
+
+    private static HttpResponse<String> predict(int port, String model, String body) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/" + model
+                        + ":predict"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theJarAloneServesTheDemoModelFromAnyFolderAndExitsZeroOnSigterm() throws Exception {
+        GatewayProcess gateway = GatewayProcess.serve(emptyFolder, Map.of());
+        try {
+            HttpResponse<String> response = predict(gateway.port(), "demo",
+                    "{\"instances\":[[5.1,3.5,1.4,0.2],[6.3,3.3,6.0,2.5]]}");
+
+            assertEquals(200, response.statusCode(), response.body());
+            JsonNode predictions = JSON.readTree(response.body()).get("data").get("predictions");
+            assertEquals(0, predictions.get(0).get("label").asInt(), "setosa");
+            assertEquals(2, predictions.get(1).get("label").asInt(), "virginica");
+            assertTrue(response.headers().firstValue("X-Request-Id").isPresent());
+            HttpResponse<String> metrics = CLIENT.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + gateway.adminPort() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertTrue(metrics.body().contains("route=\"demo:v1\""), metrics.body());
+        } finally {
+            assertEquals(0, gateway.terminate(), "SIGTERM drains and exits 0");
+        }
+    }
+
+    @Test
+    void theHttpBackendExampleForwardsToTheConfiguredUrl() throws Exception {
+        try (TestBackend backend = TestBackend.start(request -> TestBackend.Reply.json(200,
+                "{\"predictions\":[[0.1,0.9]]}"))) {
+            GatewayProcess gateway = GatewayProcess.serve(REPOSITORY,
+                    Map.of("MODELGATE_BACKEND_URL", backend.url("/v1/models/remote:predict")),
+                    "--config", "conf/examples/http-backend.yaml");
+            try {
+                HttpResponse<String> response = predict(gateway.port(), "remote", "{\"instances\":[[1.0,2.0]]}");
+
+                assertEquals(200, response.statusCode(), response.body());
+                assertEquals("{\"code\":0,\"message\":\"success\",\"data\":{\"predictions\":[[0.1,0.9]]}}",
+                        response.body());
+                assertEquals("/v1/models/remote:predict", backend.lastRequest().path());
+                assertEquals("{\"instances\":[[1.0,2.0]]}", backend.lastRequest().bodyText());
+                assertEquals(response.headers().firstValue("X-Request-Id").orElseThrow(),
+                        backend.lastRequest().headers().first("X-Request-Id"));
+            } finally {
+                assertEquals(0, gateway.terminate());
+            }
+        }
+    }
+
+    @Test
+    void pluginsListsEveryBuiltInPlugin() throws Exception {
+        GatewayProcess.Result result = GatewayProcess.run(emptyFolder, Map.of(), "plugins");
+
+        assertEquals(0, result.exitCode(), result.err());
+        for (String expected : new String[] {"middleware +access-log +built in", "middleware +request-id +built in",
+                "backend +http +built in", "backend +onnx +built in"}) {
+            assertTrue(result.out().lines().anyMatch(line -> line.matches(expected)), result.out());
+        }
+    }
+
+    @Test
+    void versionPrintsTheVersion() throws Exception {
+        GatewayProcess.Result result = GatewayProcess.run(emptyFolder, Map.of(), "version");
+
+        assertEquals(0, result.exitCode());
+        assertTrue(result.out().matches("modelgate \\d+\\.\\d+\\.\\d+.*\\n"), result.out());
+    }
+
+    @Test
+    void validateAcceptsTheShippedConfigurationsAndNamesTheKeyOfAProblem() throws Exception {
+        Map<String, String> environment = Map.of("MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict");
+        try (var examples = Files.list(REPOSITORY.resolve("conf/examples"))) {
+            for (Path example : examples.filter(file -> file.toString().endsWith(".yaml")).toList()) {
+                GatewayProcess.Result result = GatewayProcess.run(REPOSITORY, environment, "validate",
+                        example.toString());
+                assertEquals(0, result.exitCode(), example + ": " + result.err());
+            }
+        }
+        assertEquals(0, GatewayProcess.run(REPOSITORY, Map.of(), "validate", "conf/gateway.yaml").exitCode());
+
+        Path broken = Files.writeString(emptyFolder.resolve("broken.yaml"), """
+                backends:
+                  demo:
+                    type: onnx
+                    model: classpath:models/demo.onnx
+                routes:
+                  - model: demo
+                    backend: demo
+                  - model: other
+                    backend: tf-main
+                """);
+        GatewayProcess.Result result = GatewayProcess.run(emptyFolder, Map.of(), "validate", broken.toString());
+        assertEquals(1, result.exitCode());
+        assertEquals("routes[1].backend: unknown backend 'tf-main'; known backends: demo\n", result.err());
+    }
+
+    @Test
+    void theErrorCodePageIsGeneratedFromTheCode() throws Exception {
+        GatewayProcess.Result result = GatewayProcess.run(emptyFolder, Map.of(), "error-codes");
+
+        assertEquals(0, result.exitCode(), result.err());
+        assertEquals(result.out(), Files.readString(REPOSITORY.resolve("docs/error-codes.md")),
+                "docs/error-codes.md is stale: run `java -jar target/gateway.jar error-codes > docs/error-codes.md`");
+    }
+}

@@ -1,0 +1,75 @@
+# Shared by the scripts: find a JDK 21+ and Maven. Source it; it sets JAVA_HOME and PATH or exits with a message.
+
+modelgate_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Prints the feature version (17, 21, 25, ...) of the JDK at $1, or nothing.
+jdk_feature_version() {
+  local home=$1 version
+  [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
+  if [ -f "$home/release" ]; then
+    version=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+  fi
+  if [ -z "$version" ]; then
+    version=$("$home/bin/java" -XshowSettings:properties -version 2>&1 |
+      sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p')
+  fi
+  echo "$version"
+}
+
+# Uses JAVA_HOME when it is 21 or newer, else the newest JDK 21+ under /usr/lib/jvm.
+use_jdk21() {
+  local candidate version best="" best_version=0
+  if [ -n "${JAVA_HOME:-}" ]; then
+    version=$(jdk_feature_version "$JAVA_HOME")
+    if [ -n "$version" ] && [ "$version" -ge 21 ]; then best=$JAVA_HOME; best_version=$version; fi
+  fi
+  if [ -z "$best" ]; then
+    for candidate in /usr/lib/jvm/*; do
+      [ -d "$candidate" ] || continue
+      version=$(jdk_feature_version "$candidate")
+      if [ -n "$version" ] && [ "$version" -ge 21 ] && [ "$version" -gt "$best_version" ]; then
+        best=$candidate; best_version=$version
+      fi
+    done
+  fi
+  if [ -z "$best" ]; then
+    echo "modelgate: no JDK 21 or newer found (looked at JAVA_HOME=${JAVA_HOME:-unset} and /usr/lib/jvm/*)." >&2
+    echo "modelgate: install one (for example: apt-get install openjdk-21-jdk-headless) or set JAVA_HOME." >&2
+    exit 1
+  fi
+  export JAVA_HOME=$best
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+# Installs Debian packages that are missing, when running as root; otherwise says what to install.
+ensure_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "modelgate: installing ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "modelgate: please install: ${missing[*]}" >&2
+    return 1
+  fi
+}
+
+use_maven() {
+  command -v mvn >/dev/null || ensure_packages maven || exit 1
+}
+
+# Builds target/gateway.jar (tests skipped) when it is missing or older than any source.
+build_gateway_jar() {
+  local jar="$modelgate_root/target/gateway.jar"
+  if [ -f "$jar" ] && [ -z "$(find "$modelgate_root" -path "$modelgate_root/target" -prune -o \
+      \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' -o -name 'gateway.yaml' \) \
+      -newer "$jar" -print -quit)" ]; then
+    return 0
+  fi
+  echo "modelgate: building target/gateway.jar" >&2
+  (cd "$modelgate_root" && mvn -B -q -DskipTests install) || exit 1
+}
