@@ -5,6 +5,7 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PluginProvider;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -105,17 +106,9 @@ public final class Deployment implements AutoCloseable {
             List<Step> steps = new ArrayList<>();
             for (ConfigNode node : parent.list(key)) {
                 String type = node.string("type");
-                var discovered = plugins.middlewares().get(type);
-                if (discovered == null) {
-                    if (!type.isEmpty()) {
-                        node.problem("type", "unknown middleware type '" + type + "'; known types: "
-                                + String.join(", ", plugins.middlewares().keySet()));
-                    }
-                    node.raw();
-                    continue;
-                }
-                Middleware middleware = create(node, () -> discovered.provider().create(node,
-                        context(node.path(), type)));
+                MiddlewareProvider provider = provider(node, type, plugins.middlewares(), "middleware");
+                Middleware middleware = provider == null ? null
+                        : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (middleware != null) {
                     steps.add(new Step(type, node.path(), middleware));
                 }
@@ -131,22 +124,29 @@ public final class Deployment implements AutoCloseable {
                     section.problem(name, "backend names are letters, digits, '.', '_' and '-'");
                 }
                 String type = node.string("type");
-                BackendProvider provider = plugins.backends().containsKey(type)
-                        ? plugins.backends().get(type).provider() : null;
-                if (provider == null) {
-                    if (!type.isEmpty()) {
-                        node.problem("type", "unknown backend type '" + type + "'; known types: "
-                                + String.join(", ", plugins.backends().keySet()));
-                    }
-                    node.raw();
-                    continue;
-                }
-                Backend backend = create(node, () -> provider.create(node, context(node.path(), type)));
+                BackendProvider provider = provider(node, type, plugins.backends(), "backend");
+                Backend backend = provider == null ? null
+                        : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (backend != null) {
                     backends.put(name, backend);
                 }
             }
             return backends;
+        }
+
+        /** The provider of {@code type}, or {@code null} after reporting an unknown type on {@code node}. */
+        private static <P extends PluginProvider> P provider(ConfigNode node, String type,
+                Map<String, PluginRegistry.Discovered<P>> known, String kind) {
+            PluginRegistry.Discovered<P> discovered = known.get(type);
+            if (discovered != null) {
+                return discovered.provider();
+            }
+            if (!type.isEmpty()) {
+                node.problem("type", "unknown " + kind + " type '" + type + "'; known types: "
+                        + String.join(", ", known.keySet()));
+            }
+            node.raw();
+            return null;
         }
 
         Map<String, Map<String, Route>> routes(ConfigNode root, List<Step> globalSteps,

@@ -43,14 +43,16 @@ final class InFlightRequests {
     /** Stops admitting and waits up to {@code deadline} for admitted requests; {@code true} when none is left. */
     boolean drain(Duration deadline) throws InterruptedException {
         draining.set(true);
-        long remaining = deadline.toNanos();
+        long end = System.nanoTime() + deadline.toNanos();
         lock.lock();
         try {
             while (count.get() > 0) {
+                long remaining = end - System.nanoTime();
                 if (remaining <= 0) {
                     return false;
                 }
-                remaining = idle.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+                // A request may finish between the count check and the wait; waking now and then covers that race.
+                idle.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
             }
             return true;
         } finally {

@@ -173,6 +173,16 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aPluginWithoutTypeIsReportedOnce() {
+        List<String> problems = problems("""
+                middlewares:
+                  - name: anonymous
+                """ + VALID);
+
+        assertEquals(List.of("middlewares[0].type: is required"), problems);
+    }
+
+    @Test
     void aModelRoutedTwiceForOneVersionIsAProblem() {
         List<String> problems = problems(VALID + """
                   - model: m

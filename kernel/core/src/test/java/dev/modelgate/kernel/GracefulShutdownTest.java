@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,7 @@ class GracefulShutdownTest {
                 gateway.gateway().shutdown(Duration.ofSeconds(10)));
         await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
         HttpResponse<String> late = gateway.post("/v1/models/m:predict", "application/json", BODY);
+        assertFalse(drained.isDone(), "shutdown waits while a request is in flight");
         EchoBackendProvider.release();
 
         assertEquals(503, late.statusCode());
@@ -76,8 +78,10 @@ class GracefulShutdownTest {
         try {
             long start = System.nanoTime();
 
-            assertEquals(false, gateway.gateway().shutdown(Duration.ofMillis(200)));
-            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the deadline bounds the wait");
+            assertFalse(gateway.gateway().shutdown(Duration.ofMillis(300)));
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(300), "waited the whole deadline: " + waited);
+            assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "the deadline bounds the wait: " + waited);
         } finally {
             EchoBackendProvider.release();
         }
