@@ -14,7 +14,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * A real gateway for tests: started from a YAML string on free ports of 127.0.0.1, with a real HTTP client.
+ * A real gateway for tests: started from a YAML string on free ports (its client talks to 127.0.0.1; set
+ * {@code server.address: 127.0.0.1} to listen on loopback only), with a real HTTP client.
  * Close it to shut the gateway down.
  */
 public final class RunningGateway implements AutoCloseable {

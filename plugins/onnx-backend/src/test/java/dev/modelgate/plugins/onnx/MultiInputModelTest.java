@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.plugins.onnx.DemoModel.Message;
-import dev.modelgate.spi.CoreErrors;
-import dev.modelgate.spi.Response;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -16,17 +14,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A model with three inputs and three outputs, one per integer and double element type:
  * {@code doubled = counts + counts} (int64 [batch, 2]), {@code squared = scale * scale} (double [batch, 1]) and
- * {@code same_ids = ids} (int32 [batch]).
+ * {@code same_ids = ids} (int32 [batch]). Loaded from a file and served behind a real gateway.
  */
 class MultiInputModelTest {
 
     @TempDir
     static Path directory;
 
-    private static OnnxBackend backend;
+    private static OnnxGateway gateway;
 
     @BeforeAll
-    static void loadModelFromAFile() throws Exception {
+    static void serveModelFromAFile() throws Exception {
         Path model = directory.resolve("multi-input.onnx");
         Files.write(model, DemoModel.model(new Message()
                 .message(1, DemoModel.node("add", "Add", new String[] {"counts", "counts"}, "doubled"))
@@ -39,70 +37,54 @@ class MultiInputModelTest {
                 .message(12, DemoModel.valueInfo("doubled", DemoModel.ELEMENT_INT64, "batch", 2))
                 .message(12, DemoModel.valueInfo("squared", DemoModel.ELEMENT_DOUBLE, "batch", 1))
                 .message(12, DemoModel.valueInfo("same_ids", DemoModel.ELEMENT_INT32, "batch"))));
-        backend = OnnxBackends.create(PredictExchange.JSON.createObjectNode()
-                .put("model", model.toString()).toString());
+        gateway = OnnxGateway.start(OnnxGateway.model(model));
     }
 
     @AfterAll
-    static void closeBackend() {
-        backend.close();
+    static void stop() throws Exception {
+        gateway.close();
     }
 
     @Test
     void namedInstancesFeedEveryInputAndEachPredictionIsKeyedByOutput() {
-        JsonNode response = predict("{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.5], \"ids\": 7},"
+        JsonNode data = gateway.predict("{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.5], \"ids\": 7},"
                 + " {\"counts\": [3, 4], \"scale\": [-2.0], \"ids\": -1}]}");
 
         assertEquals("{\"predictions\":[{\"doubled\":[2,4],\"squared\":[2.25],\"same_ids\":7},"
-                + "{\"doubled\":[6,8],\"squared\":[4.0],\"same_ids\":-1}]}", response.toString());
+                + "{\"doubled\":[6,8],\"squared\":[4.0],\"same_ids\":-1}]}", data.toString());
     }
 
     @Test
     void columnarInputsAreAnsweredWithAnObjectOfOutputs() {
-        JsonNode response = predict("{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[0.5]], \"ids\": [9]}}");
+        JsonNode data = gateway.predict("{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[0.5]], \"ids\": [9]}}");
 
         assertEquals("{\"outputs\":{\"doubled\":[[2,4]],\"squared\":[[0.25]],\"same_ids\":[9]}}",
-                response.toString());
+                data.toString());
     }
 
     @Test
     void plainInstancesCannotFeedAModelWithSeveralInputs() {
-        assertMismatch("{\"instances\": [[1, 2]]}",
+        gateway.assertInputMismatch("{\"instances\": [[1, 2]]}",
                 "the model has inputs [counts, scale, ids], so each instance must be an object keyed by input name");
     }
 
     @Test
     void aFractionIsAnInputMismatchForAnIntegerInput() {
-        assertMismatch("{\"instances\": [{\"counts\": [1.5, 2], \"scale\": [1.0], \"ids\": 7}]}",
+        gateway.assertInputMismatch("{\"instances\": [{\"counts\": [1.5, 2], \"scale\": [1.0], \"ids\": 7}]}",
                 "input 'counts' expects int64 integers, but instance 0 holds 1.5");
     }
 
     @Test
     void anIntegerOutOfRangeIsAnInputMismatchForAnInt32Input() {
-        assertMismatch("{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[1.0]], \"ids\": [3000000000]}}",
+        gateway.assertInputMismatch("{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[1.0]], \"ids\": [3000000000]}}",
                 "input 'ids' expects int32 integers, but its value holds 3000000000");
     }
 
     @Test
     void instancesOfOneInputMustShareOneShape() {
-        assertMismatch("{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.0], \"ids\": 7},"
+        gateway.assertInputMismatch("{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.0], \"ids\": 7},"
                         + " {\"counts\": [1, 2], \"scale\": [1.0], \"ids\": [7]}]}",
                 "input 'ids' expects each instance to have shape [] (the model's shape is [-1]), but instance 1"
                         + " has shape [1]");
-    }
-
-    private static JsonNode predict(String body) {
-        Response response = backend.predict(PredictExchange.of(body));
-        JsonNode json = PredictExchange.read(response);
-        assertEquals(200, response.status(), json::toString);
-        return json;
-    }
-
-    private static void assertMismatch(String body, String detail) {
-        Response response = backend.predict(PredictExchange.of(body));
-
-        assertEquals(CoreErrors.INPUT_MISMATCH.code(), response.code());
-        assertEquals(CoreErrors.INPUT_MISMATCH.summary() + ": " + detail,
-                PredictExchange.read(response).get("message").asText());
     }
 }

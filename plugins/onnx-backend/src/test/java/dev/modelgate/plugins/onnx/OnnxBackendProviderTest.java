@@ -1,11 +1,8 @@
 package dev.modelgate.plugins.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnxruntime.OrtException;
 import dev.modelgate.spi.BackendProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +11,7 @@ import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The onnx backend's configuration, as a real gateway reports it when it refuses to start. */
 class OnnxBackendProviderTest {
 
     @Test
@@ -26,48 +24,47 @@ class OnnxBackendProviderTest {
     }
 
     @Test
-    void aMissingModelIsReportedByKey() throws Exception {
-        OnnxBackends.Created created = OnnxBackends.tryCreate("{}");
-
-        assertNull(created.backend());
-        assertEquals(List.of("model: is required"), created.problems());
+    void aMissingModelIsReportedByKey() {
+        assertEquals(List.of("backends.onnx.model: is required"), OnnxGateway.problemsStarting());
     }
 
     @Test
-    void aModelFileThatDoesNotExistIsReportedByKeyWithItsAbsolutePath() throws Exception {
-        OnnxBackends.Created created = OnnxBackends.tryCreate("{\"model\": \"conf/models/absent.onnx\"}");
+    void aModelFileThatDoesNotExistIsReportedByKeyWithItsAbsolutePath() {
+        List<String> problems = OnnxGateway.problemsStarting(OnnxGateway.model("conf/models/absent.onnx"));
 
-        assertNull(created.backend());
-        assertEquals(List.of("model: no model file at " + Path.of("conf/models/absent.onnx").toAbsolutePath()
-                + " (a relative path resolves against the working directory)"), created.problems());
+        assertEquals(List.of("backends.onnx.model: no model file at "
+                + Path.of("conf/models/absent.onnx").toAbsolutePath()
+                + " (a relative path resolves against the working directory)"), problems);
     }
 
     @Test
-    void aClasspathModelThatDoesNotExistIsReportedByKey() throws Exception {
-        OnnxBackends.Created created = OnnxBackends.tryCreate("{\"model\": \"classpath:models/absent.onnx\"}");
+    void aClasspathModelThatDoesNotExistIsReportedByKey() {
+        List<String> problems = OnnxGateway.problemsStarting(OnnxGateway.model("classpath:models/absent.onnx"));
 
-        assertNull(created.backend());
-        assertEquals(List.of("model: no resource 'models/absent.onnx' on the class path"), created.problems());
+        assertEquals(List.of("backends.onnx.model: no resource 'models/absent.onnx' on the class path"), problems);
     }
 
     @Test
-    void settingsOutOfRangeAndUnknownKeysAreReportedByKey() throws Exception {
-        OnnxBackends.Created created = OnnxBackends.tryCreate("{\"model\": \"classpath:models/demo.onnx\","
-                + " \"intra-op-threads\": 0, \"max-batch\": \"many\", \"threads\": 2}");
-        created.backend().close();
+    void settingsOutOfRangeAndUnknownKeysAreReportedByKey() {
+        List<String> problems = OnnxGateway.problemsStarting(OnnxGateway.model(OnnxGateway.DEMO_MODEL),
+                "intra-op-threads: 0", "max-batch: many", "threads: 2");
 
         assertEquals(List.of(
-                "intra-op-threads: must be between 1 and 1024, but was 0",
-                "max-batch: must be an integer, but was 'many'",
-                "threads: unknown key; known keys here: intra-op-threads, max-batch, model"), created.problems());
+                "backends.onnx.intra-op-threads: must be between 1 and 1024, but was 0",
+                "backends.onnx.max-batch: must be an integer, but was 'many'",
+                "backends.onnx.threads: unknown key; known keys here: intra-op-threads, max-batch, model, type"),
+                problems);
     }
 
     @Test
     void aFileThatIsNotAnOnnxModelFailsToLoad(@TempDir Path directory) throws Exception {
         Path notAModel = Files.writeString(directory.resolve("model.onnx"), "not a model");
-        String config = PredictExchange.JSON.createObjectNode().put("model", notAModel.toString()).toString();
 
-        assertThrows(OrtException.class, () -> OnnxBackends.tryCreate(config));
+        List<String> problems = OnnxGateway.problemsStarting(OnnxGateway.model(notAModel));
+
+        assertEquals(1, problems.size(), problems::toString);
+        assertTrue(problems.getFirst().startsWith("backends.onnx: cannot build: Error code - ORT_INVALID_PROTOBUF"),
+                problems::toString);
     }
 
     @Test
@@ -78,11 +75,8 @@ class OnnxBackendProviderTest {
                 .string(2, "strings")
                 .message(11, DemoModel.valueInfo("words", elementString, "batch"))
                 .message(12, DemoModel.valueInfo("same_words", elementString, "batch"))));
-        String config = PredictExchange.JSON.createObjectNode().put("model", model.toString()).toString();
 
-        IllegalArgumentException refusal =
-                assertThrows(IllegalArgumentException.class, () -> OnnxBackends.tryCreate(config));
-        assertEquals("'words' has element type STRING; the onnx backend serves float, double, int32 and int64"
-                + " tensors", refusal.getMessage());
+        assertEquals(List.of("backends.onnx: cannot build: 'words' has element type STRING; the onnx backend serves"
+                + " float, double, int32 and int64 tensors"), OnnxGateway.problemsStarting(OnnxGateway.model(model)));
     }
 }

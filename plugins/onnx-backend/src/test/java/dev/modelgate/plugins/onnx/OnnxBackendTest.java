@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.spi.CoreErrors;
-import dev.modelgate.spi.ErrorCode;
-import dev.modelgate.spi.Response;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +14,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The shipped demo model, served by the backend: real numbers from ONNX Runtime. */
+/**
+ * The shipped demo model, served by the backend behind a real gateway: real numbers from ONNX Runtime, over HTTP, in
+ * the gateway's envelope.
+ */
 class OnnxBackendTest {
 
     private static final double[] SETOSA = {5.1, 3.5, 1.4, 0.2};
@@ -24,21 +25,21 @@ class OnnxBackendTest {
     private static final double[] VIRGINICA = {6.3, 3.3, 6.0, 2.5};
     private static final double TOLERANCE = 1e-5;
 
-    private static OnnxBackend backend;
+    private static OnnxGateway gateway;
 
     @BeforeAll
-    static void loadDemoModel() throws Exception {
-        backend = OnnxBackends.create("{\"model\": \"classpath:models/demo.onnx\", \"max-batch\": 3}");
+    static void serveDemoModel() throws Exception {
+        gateway = OnnxGateway.start(OnnxGateway.model(OnnxGateway.DEMO_MODEL), "max-batch: 3");
     }
 
     @AfterAll
-    static void closeBackend() {
-        backend.close();
+    static void stop() throws Exception {
+        gateway.close();
     }
 
     @Test
     void classifiesTheThreeIrisExamplesAsSetosaVersicolorAndVirginica() {
-        JsonNode predictions = predict("{\"instances\": [" + row(SETOSA) + "," + row(VERSICOLOR) + ","
+        JsonNode predictions = gateway.predict("{\"instances\": [" + row(SETOSA) + "," + row(VERSICOLOR) + ","
                 + row(VIRGINICA) + "]}").get("predictions");
 
         assertEquals(3, predictions.size());
@@ -51,7 +52,7 @@ class OnnxBackendTest {
     void probabilitiesAreTheSoftmaxOfTheDocumentedWeights() {
         double[][] examples = {SETOSA, VERSICOLOR, VIRGINICA};
         for (double[] features : examples) {
-            JsonNode prediction = predict("{\"instances\": [" + row(features) + "]}").get("predictions").get(0);
+            JsonNode prediction = gateway.predict("{\"instances\": [" + row(features) + "]}").get("predictions").get(0);
 
             assertClose(softmaxOfDocumentedWeights(features), prediction.get(DemoModel.PROBABILITIES));
         }
@@ -59,7 +60,7 @@ class OnnxBackendTest {
 
     @Test
     void columnarInputsAreAnsweredWithColumnarOutputsKeyedByName() {
-        JsonNode outputs = predict("{\"inputs\": [" + row(SETOSA) + "," + row(VIRGINICA) + "]}").get("outputs");
+        JsonNode outputs = gateway.predict("{\"inputs\": [" + row(SETOSA) + "," + row(VIRGINICA) + "]}").get("outputs");
 
         assertEquals("[0,2]", outputs.get(DemoModel.LABEL).toString());
         assertClose(softmaxOfDocumentedWeights(SETOSA), outputs.get(DemoModel.PROBABILITIES).get(0));
@@ -68,8 +69,8 @@ class OnnxBackendTest {
 
     @Test
     void instancesAndInputsMayNameTheirInput() {
-        JsonNode rows = predict("{\"instances\": [{\"features\": " + row(VERSICOLOR) + "}]}");
-        JsonNode columns = predict("{\"inputs\": {\"features\": [" + row(VERSICOLOR) + "]}}");
+        JsonNode rows = gateway.predict("{\"instances\": [{\"features\": " + row(VERSICOLOR) + "}]}");
+        JsonNode columns = gateway.predict("{\"inputs\": {\"features\": [" + row(VERSICOLOR) + "]}}");
 
         assertEquals(1, rows.get("predictions").get(0).get(DemoModel.LABEL).asInt());
         assertEquals("[1]", columns.get("outputs").get(DemoModel.LABEL).toString());
@@ -77,40 +78,40 @@ class OnnxBackendTest {
 
     @Test
     void anInstanceOfTheWrongWidthIsAnInputMismatchNamingInputAndShape() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
+        gateway.assertInputMismatch("{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
                 "input 'features' expects each instance to have shape [4] (the model's shape is [-1, 4]),"
                         + " but instance 1 has shape [3]");
     }
 
     @Test
     void raggedColumnarInputsAreAnInputMismatch() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"inputs\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
+        gateway.assertInputMismatch("{\"inputs\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
                 "input 'features' expects shape [-1, 4], but its value is ragged: its lists differ in length");
     }
 
     @Test
     void columnarInputsOfTheWrongRankAreAnInputMismatch() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"inputs\": [5.1, 3.5, 1.4, 0.2]}",
+        gateway.assertInputMismatch("{\"inputs\": [5.1, 3.5, 1.4, 0.2]}",
                 "input 'features' expects shape [-1, 4], but its value has shape [4]");
     }
 
     @Test
     void aValueThatIsNotANumberIsAnInputMismatch() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, \"wide\", 4.3, 1.3]]}",
+        gateway.assertInputMismatch("{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, \"wide\", 4.3, 1.3]]}",
                 "input 'features' expects float numbers, but instance 1 holds \"wide\"");
     }
 
     @Test
     void unknownAndMissingInputNamesAreAnInputMismatch() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"instances\": [{\"features\": [1, 2, 3, 4], \"colour\": 1}]}",
+        gateway.assertInputMismatch("{\"instances\": [{\"features\": [1, 2, 3, 4], \"colour\": 1}]}",
                 "instance 0 has unknown input 'colour'; the model's inputs are [features]");
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"inputs\": {\"petals\": [[1, 2, 3, 4]]}}",
+        gateway.assertInputMismatch("{\"inputs\": {\"petals\": [[1, 2, 3, 4]]}}",
                 "'inputs' lacks input 'features'; the model's inputs are [features]");
     }
 
     @Test
     void instancesMustBeAllNamedOrAllPlain() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, "{\"instances\": [[1, 2, 3, 4], {\"features\": [1, 2, 3, 4]}]}",
+        gateway.assertInputMismatch("{\"instances\": [[1, 2, 3, 4], {\"features\": [1, 2, 3, 4]}]}",
                 "instances must be all objects keyed by input name or all plain values and lists, but instance 0"
                         + " is not an object and instance 1 is");
     }
@@ -119,16 +120,17 @@ class OnnxBackendTest {
     void moreRowsThanMaxBatchAreAnInvalidPredictRequest() {
         String fourRows = "[" + row(SETOSA) + "," + row(SETOSA) + "," + row(SETOSA) + "," + row(SETOSA) + "]";
 
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": " + fourRows + "}",
+        gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": " + fourRows + "}",
                 "at most 3 instances are allowed per request, but got 4");
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"inputs\": " + fourRows + "}",
+        gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"inputs\": " + fourRows + "}",
                 "at most 3 rows are allowed per request, but input 'features' has 4");
     }
 
     @Test
     void emptyInstancesAreAnInvalidPredictRequest() {
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": []}",
-                "'instances' must be a non-empty list");
+        // The gateway refuses empty instances before any backend sees them, in its own words.
+        gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": []}",
+                "'instances' must not be empty");
     }
 
     @Test
@@ -138,7 +140,7 @@ class OnnxBackendTest {
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int request = 0; request < 300; request++) {
                 double[] features = examples[request % examples.length];
-                labels.add(executor.submit(() -> predict("{\"instances\": [" + row(features) + "]}")
+                labels.add(executor.submit(() -> gateway.predict("{\"instances\": [" + row(features) + "]}")
                         .get("predictions").get(0).get(DemoModel.LABEL).asInt()));
             }
         }
@@ -153,24 +155,7 @@ class OnnxBackendTest {
                         + "\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],"
                         + "\"outputs\":[{\"name\":\"probabilities\",\"datatype\":\"FP32\",\"shape\":[-1,3]},"
                         + "{\"name\":\"label\",\"datatype\":\"INT64\",\"shape\":[-1]}]}",
-                backend.metadata().toString());
-    }
-
-    private static JsonNode predict(String body) {
-        Response response = backend.predict(PredictExchange.of(body));
-        JsonNode json = PredictExchange.read(response);
-        assertEquals(200, response.status(), json::toString);
-        assertEquals("application/json", response.header("Content-Type"));
-        return json;
-    }
-
-    private static void assertRejected(ErrorCode expected, String body, String detail) {
-        Response response = backend.predict(PredictExchange.of(body));
-        JsonNode json = PredictExchange.read(response);
-
-        assertEquals(expected.httpStatus(), response.status(), json::toString);
-        assertEquals(expected.code(), response.code());
-        assertEquals(expected.summary() + ": " + detail, json.get("message").asText());
+                gateway.metadata().toString());
     }
 
     private static String row(double[] features) {
@@ -185,7 +170,7 @@ class OnnxBackendTest {
     }
 
     /** What the model should compute, from the weights DemoModel documents. */
-    static double[] softmaxOfDocumentedWeights(double[] features) {
+    private static double[] softmaxOfDocumentedWeights(double[] features) {
         int classes = DemoModel.INTERCEPTS.length;
         double[] exponentials = new double[classes];
         double sum = 0;
