@@ -4,7 +4,6 @@ import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -15,21 +14,16 @@ final class AdminHandler implements HttpHandler {
 
     private final MetricsRegistry metrics;
     private final BooleanSupplier ready;
-    private final Executor executor;
 
-    AdminHandler(MetricsRegistry metrics, BooleanSupplier ready, Executor executor) {
+    AdminHandler(MetricsRegistry metrics, BooleanSupplier ready) {
         this.metrics = metrics;
         this.ready = ready;
-        this.executor = executor;
     }
 
+    /** Answers on the IO thread: every answer here is computed in memory without blocking. */
     @Override
     public void handleRequest(HttpServerExchange http) {
-        if (http.isInIoThread()) {
-            http.dispatch(executor, this);
-            return;
-        }
-        ApiHandler.send(http, answer(http.getRequestMethod().toString(), http.getRequestPath()));
+        ResponseWriter.write(http, answer(http.getRequestMethod().toString(), http.getRequestPath()));
     }
 
     private Response answer(String method, String path) {

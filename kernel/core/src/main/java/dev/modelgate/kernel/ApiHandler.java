@@ -5,24 +5,23 @@ import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
-import io.undertow.util.HttpString;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
- * The API listener's root handler. Moves each request off the IO thread onto a virtual thread, resolves its route,
- * runs the route's pipeline and writes the response. Requests that match no route still pass the global middlewares,
- * so that authentication answers before an unknown model is revealed and every request is logged.
+ * The API listener's root handler. Undertow I/O stays on the IO threads: the body is read there without blocking,
+ * the pipeline then runs on a virtual thread, and the response goes back to the IO thread to be written. (Finishing
+ * an exchange off the IO thread makes Undertow's read listener spin until it may resume reading, and its buffer pool
+ * caches buffers per thread, which a new virtual thread per request never hits.)
+ *
+ * <p>Requests that match no route still pass the global middlewares, so that authentication answers before an
+ * unknown model is revealed and every request is logged.
  */
 final class ApiHandler implements HttpHandler {
 
-    private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
     private static final ApiPath NO_API_PATH = new ApiPath(null, null, null);
 
     private final Supplier<Deployment> deployment;
@@ -38,27 +37,27 @@ final class ApiHandler implements HttpHandler {
         this.inFlight = inFlight;
     }
 
+    /** Runs on an IO thread: admits the request, reads its body, hands it to a virtual thread. */
     @Override
     public void handleRequest(HttpServerExchange http) {
-        if (http.isInIoThread()) {
-            http.dispatch(requestExecutor, this);
-            return;
-        }
+        long start = System.nanoTime();
         if (!inFlight.enter()) {
             http.setPersistent(false);
-            send(http, RealExchange.errorResponse(CoreErrors.SHUTTING_DOWN, "retry on another instance"));
+            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.SHUTTING_DOWN,
+                    "retry on another instance"));
             return;
         }
-        try {
-            serve(http);
-        } finally {
+        http.addExchangeCompleteListener((exchange, next) -> {
             inFlight.exit();
-        }
+            next.proceed();
+        });
+        Deployment current = deployment.get();
+        RequestBody.read(http, current.server().maxBodyBytes(),
+                body -> http.dispatch(requestExecutor, () -> serve(http, current, body, start)));
     }
 
-    private void serve(HttpServerExchange http) {
-        long start = System.nanoTime();
-        Deployment current = deployment.get();
+    /** Runs on the request's virtual thread. */
+    private void serve(HttpServerExchange http, Deployment current, RequestBody body, long start) {
         ApiPath apiPath = ApiPath.parse(http.getRequestPath());
         String version = apiPath == null ? "v1" : apiPath.version(http.getRequestHeaders().getFirst(Headers.ACCEPT));
         Route route = null;
@@ -85,34 +84,15 @@ final class ApiHandler implements HttpHandler {
         List<Step> steps = route != null ? route.steps() : current.globalSteps();
         String backendName = route != null ? route.backendName() : null;
         RealExchange exchange = new RealExchange(http, apiPath == null ? NO_API_PATH : apiPath, version, backendName,
-                start, current.server().maxBodyBytes());
+                start, body);
         Response response = RealChain.run(steps, exchange, terminal);
-        send(http, response);
         metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);
+        ResponseWriter.write(http, response);
     }
 
     private static RealChain.Terminal terminal(Route route) {
         return exchange -> exchange.operation() == Operation.PREDICT
                 ? ModelApi.predict(route, exchange) : ModelApi.describe(route);
-    }
-
-    /** Writes {@code response}; a client that went away is only worth a debug line. */
-    static void send(HttpServerExchange http, Response response) {
-        http.setStatusCode(response.status());
-        HeaderMap headers = http.getResponseHeaders();
-        response.forEachHeader((name, value) -> headers.add(HttpString.tryFromString(name), value));
-        long length = response.body().length();
-        if (length >= 0) {
-            headers.put(Headers.CONTENT_LENGTH, length);
-        }
-        if (!http.isBlocking()) {
-            http.startBlocking();
-        }
-        try (OutputStream out = http.getOutputStream()) {
-            response.body().writeTo(out);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "writing the response failed: " + e);
-        }
     }
 }

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,9 +19,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class Envelope {
 
-    static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final JsonFactory FACTORY = JSON.getFactory();
+    static final ObjectMapper JSON = Json.MAPPER;
+    private static final JsonFactory FACTORY = Json.FACTORY;
     private static final byte[] SUCCESS_PREFIX =
             "{\"code\":0,\"message\":\"success\",\"data\":".getBytes(StandardCharsets.US_ASCII);
 

@@ -46,7 +46,7 @@ public final class Gateway implements AutoCloseable {
                         .setHost(server.address()).setPort(server.port()).setRootHandler(api))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
-                        .setRootHandler(new AdminHandler(metrics, () -> ready, requestExecutor)))
+                        .setRootHandler(new AdminHandler(metrics, () -> ready)))
                 .build();
     }
 

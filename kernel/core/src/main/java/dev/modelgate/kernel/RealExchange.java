@@ -15,7 +15,6 @@ import dev.modelgate.spi.Response;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.Deque;
 import java.util.IdentityHashMap;
@@ -30,20 +29,19 @@ final class RealExchange implements Exchange {
     private final String apiVersion;
     private final String backendName;
     private final long startNanos;
-    private final long maxBodyBytes;
+    private final RequestBody body;
     private final Headers requestHeaders = new Headers();
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
-    private byte[] body;
     private JsonNode json;
 
     RealExchange(HttpServerExchange http, ApiPath apiPath, String apiVersion, String backendName, long startNanos,
-            long maxBodyBytes) {
+            RequestBody body) {
         this.http = http;
         this.apiPath = apiPath;
         this.apiVersion = apiVersion;
         this.backendName = backendName;
         this.startNanos = startNanos;
-        this.maxBodyBytes = maxBodyBytes;
+        this.body = body;
         for (HeaderValues values : http.getRequestHeaders()) {
             String name = values.getHeaderName().toString();
             values.forEach(value -> requestHeaders.add(name, value));
@@ -104,34 +102,7 @@ final class RealExchange implements Exchange {
 
     @Override
     public byte[] body() {
-        if (body == null) {
-            body = readBody();
-        }
-        return body;
-    }
-
-    private byte[] readBody() {
-        long declared = http.getRequestContentLength();
-        if (declared > maxBodyBytes) {
-            throw tooLarge();
-        }
-        if (!http.isBlocking()) {
-            http.startBlocking();
-        }
-        int limit = (int) Math.min(maxBodyBytes, Integer.MAX_VALUE - 16);
-        try (InputStream in = http.getInputStream()) {
-            byte[] bytes = in.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                throw tooLarge();
-            }
-            return bytes;
-        } catch (IOException e) {
-            throw new RejectionException(CoreErrors.UNREADABLE_BODY, e.getMessage());
-        }
-    }
-
-    private RejectionException tooLarge() {
-        return new RejectionException(CoreErrors.BODY_TOO_LARGE, "the limit is " + maxBodyBytes + " bytes");
+        return body.bytesOrThrow();
     }
 
     @Override

@@ -41,7 +41,7 @@ public interface Exchange {
     long startNanos();
 
     /**
-     * The request body, read on first call and cached.
+     * The request body. The kernel reads it in full, without blocking, before the pipeline starts.
      *
      * @throws RejectionException with {@link CoreErrors#BODY_TOO_LARGE} past the configured limit
      */

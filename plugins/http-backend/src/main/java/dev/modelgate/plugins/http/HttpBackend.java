@@ -94,6 +94,11 @@ final class HttpBackend implements Backend {
             throw tooLarge();
         }
         try (InputStream in = entity.getContent()) {
+            long declared = entity.getContentLength();
+            if (declared >= 0) {
+                // The usual case: one array of the exact size, not the growing chunks of an open-ended read.
+                return in.readNBytes((int) declared);
+            }
             byte[] bytes = in.readNBytes(limit + 1);
             if (bytes.length > limit) {
                 throw tooLarge();

@@ -2,6 +2,7 @@ package dev.modelgate.plugins.onnx;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modelgate.spi.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +15,7 @@ import java.util.List;
  */
 final class PredictResponseWriter {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = Json.FACTORY;
     /** A guess that sizes the buffer once for typical numbers: a float's 4 bytes print as about 12 characters. */
     private static final int JSON_BYTES_PER_TENSOR_BYTE = 3;
 
