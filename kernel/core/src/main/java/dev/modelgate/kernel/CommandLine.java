@@ -7,58 +7,85 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes] [--config FILE] [--port N]
- * [--admin-port N] [--plugins DIR]}.
+ * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes|PLUGIN-COMMAND ...]
+ * [--config FILE] [--port N] [--admin-port N] [--plugins DIR]}.
  *
  * @param command the sub-command, {@code serve} by default
  * @param configFile the configuration file, or {@code null} for {@code ./conf/gateway.yaml} or else the embedded one
  * @param port the API port overriding the configuration's, or {@code null}
  * @param adminPort the admin port overriding the configuration's, or {@code null}
  * @param pluginsDir the folder of plugin jars
+ * @param commandArgs for a command a plugin adds, its arguments (the kernel's {@code --config} and {@code --plugins}
+ *     taken out); empty otherwise
  */
-public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Path pluginsDir) {
+public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Path pluginsDir,
+        List<String> commandArgs) {
 
     static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
 
-    /** A command line for embedding and tests: the given file, ports from the configuration. */
-    public static CommandLine serving(Path configFile, Path pluginsDir) {
-        return new CommandLine("serve", configFile, null, null, pluginsDir);
+    public CommandLine {
+        commandArgs = List.copyOf(commandArgs);
+    }
+
+    /** A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones). */
+    public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Path pluginsDir) {
+        return new CommandLine("serve", configFile, port, adminPort, pluginsDir, List.of());
+    }
+
+    /** Whether the command is one a plugin adds (checked against the discovered plugins later). */
+    boolean isPluginCommand() {
+        return !COMMANDS.contains(command);
     }
 
     /**
-     * Parses {@code args}.
+     * Parses {@code args}. Arguments after a command the kernel does not know go to that command, but for
+     * {@code --config} and {@code --plugins}, which the kernel needs to find it.
      *
      * @throws IllegalArgumentException with a message for the user on a bad command line
      */
     public static CommandLine parse(String... args) {
-        String command = "serve";
+        String command = null;
         Path config = null;
         Integer port = null;
         Integer adminPort = null;
         Path plugins = Path.of("plugins");
         List<String> positional = new ArrayList<>();
+        List<String> passed = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            boolean pluginCommand = command != null && !COMMANDS.contains(command);
             switch (arg) {
                 case "--config" -> config = Path.of(value(args, ++i, arg));
-                case "--port" -> port = portValue(args, ++i, arg);
-                case "--admin-port" -> adminPort = portValue(args, ++i, arg);
                 case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
-                default -> {
-                    if (arg.startsWith("--")) {
-                        throw new IllegalArgumentException("unknown option " + arg);
+                case "--port" -> {
+                    if (pluginCommand) {
+                        passed.add(arg);
+                    } else {
+                        port = portValue(args, ++i, arg);
                     }
-                    positional.add(arg);
+                }
+                case "--admin-port" -> {
+                    if (pluginCommand) {
+                        passed.add(arg);
+                    } else {
+                        adminPort = portValue(args, ++i, arg);
+                    }
+                }
+                default -> {
+                    if (pluginCommand) {
+                        passed.add(arg);
+                    } else if (arg.startsWith("--")) {
+                        throw new IllegalArgumentException("unknown option " + arg);
+                    } else if (command == null) {
+                        command = arg;
+                    } else {
+                        positional.add(arg);
+                    }
                 }
             }
         }
-        if (!positional.isEmpty()) {
-            command = positional.removeFirst();
-            if (!COMMANDS.contains(command)) {
-                throw new IllegalArgumentException("unknown command '" + command + "'");
-            }
-        }
+        command = command == null ? "serve" : command;
         if (command.equals("validate") && !positional.isEmpty()) {
             if (config != null) {
                 throw new IllegalArgumentException("give the file to validate once: as argument or with --config");
@@ -68,7 +95,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         if (!positional.isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + positional.getFirst() + "'");
         }
-        return new CommandLine(command, config, port, adminPort, plugins);
+        return new CommandLine(command, config, port, adminPort, plugins, passed);
     }
 
     private static String value(String[] args, int index, String option) {
@@ -108,6 +135,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   plugins            list discovered plugin types and where each came from
                   version            print the version
                   error-codes        print the error code catalogue as Markdown
+                  (and the commands plugins add: see `plugins`)
                 options:
                   --config FILE      configuration (default ./conf/gateway.yaml, else the embedded default)
                   --port N           API port (default 8080)

@@ -1,8 +1,11 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.CommandProvider;
+import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.PluginProvider;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import sun.misc.Signal;
 
@@ -43,7 +46,8 @@ public final class Main {
                 case "plugins" -> listPlugins(commandLine, out);
                 case "error-codes" -> errorCodes(commandLine, out);
                 case "validate" -> validate(commandLine, out, err);
-                default -> serve(commandLine, err);
+                case "serve" -> serve(commandLine, err);
+                default -> pluginCommand(commandLine, out, err);
             };
         } catch (Deployment.InvalidConfigException e) {
             err.println(e.getMessage());
@@ -63,6 +67,7 @@ public final class Main {
         try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
             plugins.middlewares().forEach((type, found) -> out.println(line("middleware", found)));
             plugins.backends().forEach((type, found) -> out.println(line("backend", found)));
+            plugins.commands().forEach((type, found) -> out.println(line("command", found)));
         }
         return 0;
     }
@@ -92,6 +97,33 @@ public final class Main {
             return 1;
         }
         return 0;
+    }
+
+    /** A command a plugin adds, such as {@code token}, given the loaded configuration. */
+    private static int pluginCommand(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
+        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+            var found = plugins.commands().get(commandLine.command());
+            if (found == null) {
+                err.println("modelgate: unknown command '" + commandLine.command() + "'; commands: "
+                        + String.join(", ", new java.util.TreeSet<>(CommandLine.COMMANDS)) + ", "
+                        + String.join(", ", plugins.commands().keySet()));
+                err.print(CommandLine.usage());
+                return 2;
+            }
+            ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), System.getenv());
+            if (!source.problems().isEmpty()) {
+                source.problems().forEach(err::println);
+                return 1;
+            }
+            List<String> ignored = new java.util.ArrayList<>();
+            ConfigNode config = ConfigNode.root(source.tree(), ignored);
+            return found.provider().run(new PluginInvocation(commandLine.commandArgs(), config, out, err,
+                    Clock.systemUTC()));
+        }
+    }
+
+    private record PluginInvocation(List<String> args, ConfigNode config, PrintStream out, PrintStream err,
+            Clock clock) implements CommandProvider.Invocation {
     }
 
     private static int serve(CommandLine commandLine, PrintStream err) throws Exception {

@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.BackendProvider;
+import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
 import java.io.IOException;
@@ -32,12 +33,15 @@ public final class PluginRegistry implements AutoCloseable {
 
     private final Map<String, Discovered<MiddlewareProvider>> middlewares;
     private final Map<String, Discovered<BackendProvider>> backends;
+    private final Map<String, Discovered<CommandProvider>> commands;
     private final List<URLClassLoader> jarLoaders;
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
-            Map<String, Discovered<BackendProvider>> backends, List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
+            List<URLClassLoader> jarLoaders) {
         this.middlewares = Collections.unmodifiableMap(middlewares);
         this.backends = Collections.unmodifiableMap(backends);
+        this.commands = Collections.unmodifiableMap(commands);
         this.jarLoaders = jarLoaders;
     }
 
@@ -50,17 +54,20 @@ public final class PluginRegistry implements AutoCloseable {
         ClassLoader kernelLoader = PluginRegistry.class.getClassLoader();
         Map<String, Discovered<MiddlewareProvider>> middlewares = new TreeMap<>();
         Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
+        Map<String, Discovered<CommandProvider>> commands = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
         collect(BackendProvider.class, kernelLoader, null, "built in", backends);
+        collect(CommandProvider.class, kernelLoader, null, "built in", commands);
         for (Path jar : jars(pluginsDir)) {
             URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
                     kernelLoader);
             jarLoaders.add(loader);
             collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
             collect(BackendProvider.class, loader, loader, jar.toString(), backends);
+            collect(CommandProvider.class, loader, loader, jar.toString(), commands);
         }
-        return new PluginRegistry(middlewares, backends, jarLoaders);
+        return new PluginRegistry(middlewares, backends, commands, jarLoaders);
     }
 
     private static List<Path> jars(Path pluginsDir) {
@@ -115,10 +122,16 @@ public final class PluginRegistry implements AutoCloseable {
         return backends;
     }
 
-    /** Every provider, middlewares first, each kind sorted by type. */
+    /** Sub-commands that plugins add to the command line, by name. */
+    public Map<String, Discovered<CommandProvider>> commands() {
+        return commands;
+    }
+
+    /** Every provider: middlewares, backends, then commands, each kind sorted by type. */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
         all.addAll(backends.values());
+        all.addAll(commands.values());
         return all;
     }
 

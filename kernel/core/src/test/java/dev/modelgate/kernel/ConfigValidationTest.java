@@ -22,7 +22,7 @@ class ConfigValidationTest {
     private static List<String> problems(String yaml, Map<String, String> environment) {
         ConfigSource source = ConfigSource.parse("test.yaml", yaml, environment);
         try (PluginRegistry plugins = PluginRegistry.discover(null)) {
-            Deployment.build(source, plugins, new MetricsRegistry(), CommandLine.serving(null, null),
+            Deployment.build(source, plugins, new MetricsRegistry(), CommandLine.serving(null, null, null, null),
                     Clock.systemUTC()).close();
             return List.of();
         } catch (Deployment.InvalidConfigException e) {
@@ -216,6 +216,18 @@ class ConfigValidationTest {
         assertEquals(2, Main.run(new String[] {"--port", "http"}, print(new ByteArrayOutputStream()), print(err)));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--port must be a port number"));
         assertEquals(2, Main.run(new String[] {"frobnicate"}, print(new ByteArrayOutputStream()), print(err)));
+    }
+
+    @Test
+    void aCommandAPluginAddsGetsItsArgumentsAndTheLoadedConfiguration() throws Exception {
+        Path config = Files.writeString(folder.resolve("gateway.yaml"), "server:\n  port: ${PORT:-8123}\n" + VALID);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        int exit = Main.run(new String[] {"config-value", "--config", config.toString(), "port"}, print(out),
+                print(new ByteArrayOutputStream()));
+
+        assertEquals(0, exit);
+        assertEquals("8123\n", out.toString(StandardCharsets.UTF_8));
     }
 
     private static PrintStream print(ByteArrayOutputStream buffer) {

@@ -47,7 +47,7 @@ public final class RunningGateway implements AutoCloseable {
         Path configFile = Files.createTempFile("modelgate-test-", ".yaml");
         Files.writeString(configFile, yamlConfig);
         try {
-            CommandLine commandLine = new CommandLine("serve", configFile, 0, 0, pluginsDir);
+            CommandLine commandLine = CommandLine.serving(configFile, 0, 0, pluginsDir);
             return new RunningGateway(Gateway.start(commandLine, environment), configFile);
         } catch (Exception | Error e) {
             Files.deleteIfExists(configFile);
