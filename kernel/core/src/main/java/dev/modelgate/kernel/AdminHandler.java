@@ -1,46 +1,103 @@
 package dev.modelgate.kernel;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Json;
+import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * The admin listener: {@code /healthz} (the process is alive), {@code /readyz} (configuration loaded and not draining)
- * and {@code /metrics} (Prometheus text format). Bound to loopback unless configured otherwise.
+ * The admin listener, on loopback unless configured otherwise. {@code /healthz} (alive), {@code /readyz}
+ * (configuration loaded and not draining) and {@code /metrics} (Prometheus text) stay open for probes and scrapers
+ * and are answered on the IO thread. Every other endpoint ({@code /plugins} today; configuration, reload and
+ * profiling as they come) needs the admin token or passes the admin pipeline, on a virtual thread.
  */
 final class AdminHandler implements HttpHandler {
 
+    private static final ApiPath ADMIN = new ApiPath(Operation.ADMIN, null, null);
+    private static final RequestBody NO_BODY = new RequestBody(new byte[0], null);
+
+    private final Supplier<Deployment> deployment;
+    private final PluginRegistry plugins;
     private final MetricsRegistry metrics;
     private final BooleanSupplier ready;
+    private final Executor executor;
 
-    AdminHandler(MetricsRegistry metrics, BooleanSupplier ready) {
+    AdminHandler(Supplier<Deployment> deployment, PluginRegistry plugins, MetricsRegistry metrics,
+            BooleanSupplier ready, Executor executor) {
+        this.deployment = deployment;
+        this.plugins = plugins;
         this.metrics = metrics;
         this.ready = ready;
+        this.executor = executor;
     }
 
-    /** Answers on the IO thread: every answer here is computed in memory without blocking. */
     @Override
     public void handleRequest(HttpServerExchange http) {
-        ResponseWriter.write(http, answer(http.getRequestMethod().toString(), http.getRequestPath()));
+        String method = http.getRequestMethod().toString();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.METHOD_NOT_ALLOWED, "use GET")
+                    .withHeader("Allow", "GET"));
+            return;
+        }
+        switch (http.getRequestPath()) {
+            case "/healthz" -> ResponseWriter.write(http, json(200, "{\"status\":\"UP\"}"));
+            case "/readyz" -> ResponseWriter.write(http, ready.getAsBoolean() ? json(200, "{\"status\":\"READY\"}")
+                    : json(503, "{\"status\":\"NOT_READY\"}"));
+            case "/metrics" -> ResponseWriter.write(http, Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
+                    metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+            case "/plugins" -> guarded(http, this::pluginList);
+            default -> ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.NO_SUCH_ENDPOINT,
+                    "'" + http.getRequestPath() + "'"));
+        }
     }
 
-    private Response answer(String method, String path) {
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-            return RealExchange.errorResponse(CoreErrors.METHOD_NOT_ALLOWED, "use GET").withHeader("Allow", "GET");
+    /** Serves {@code endpoint} on a virtual thread once the request shows the admin token or passes the pipeline. */
+    private void guarded(HttpServerExchange http, Supplier<Response> endpoint) {
+        long start = System.nanoTime();
+        http.dispatch(executor, () -> ResponseWriter.write(http, authorized(http, endpoint, start)));
+    }
+
+    private Response authorized(HttpServerExchange http, Supplier<Response> endpoint, long start) {
+        AdminSettings admin = deployment.get().admin();
+        if (admin.acceptsToken(http.getRequestHeaders().getFirst(Headers.AUTHORIZATION))) {
+            return endpoint.get();
         }
-        return switch (path) {
-            case "/healthz" -> json(200, "{\"status\":\"UP\"}");
-            case "/readyz" -> ready.getAsBoolean() ? json(200, "{\"status\":\"READY\"}")
-                    : json(503, "{\"status\":\"NOT_READY\"}");
-            case "/metrics" -> Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
-                    metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            default -> RealExchange.errorResponse(CoreErrors.NO_SUCH_ENDPOINT, "'" + path + "'");
-        };
+        if (!admin.steps().isEmpty()) {
+            RealExchange exchange = new RealExchange(http, ADMIN, "v1", null, start, NO_BODY);
+            return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
+        }
+        if (admin.token() != null) {
+            return RealExchange.errorResponse(CoreErrors.ADMIN_UNAUTHENTICATED, null)
+                    .withHeader("WWW-Authenticate", "Bearer realm=\"modelgate-admin\"");
+        }
+        return RealExchange.errorResponse(CoreErrors.ADMIN_DISABLED, null);
+    }
+
+    private Response pluginList() {
+        ObjectNode data = Json.MAPPER.createObjectNode();
+        ArrayNode list = data.putArray("plugins");
+        addAll(list, "middleware", plugins.middlewares().values());
+        addAll(list, "backend", plugins.backends().values());
+        addAll(list, "command", plugins.commands().values());
+        return Response.of(200, "application/json", Envelope.success(data));
+    }
+
+    private static void addAll(ArrayNode list, String kind,
+            java.util.Collection<? extends PluginRegistry.Discovered<?>> found) {
+        found.forEach(plugin -> list.addObject().put("kind", kind).put("type", plugin.provider().type())
+                .put("origin", plugin.origin()));
     }
 
     private static Response json(int status, String body) {
-        return Response.of(status, "application/json", body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Response.of(status, "application/json", body.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  */
 final class ApiHandler implements HttpHandler {
 
-    private static final ApiPath NO_API_PATH = new ApiPath(null, null, null);
+    private static final ApiPath NO_API_PATH = new ApiPath(Operation.OTHER, null, null);
 
     private final Supplier<Deployment> deployment;
     private final MetricsRegistry metrics;
@@ -52,6 +52,12 @@ final class ApiHandler implements HttpHandler {
             next.proceed();
         });
         Deployment current = deployment.get();
+        Response rejection = RequestChecks.rejection(http, current.server().maxHeaderBytes());
+        if (rejection != null) {
+            metrics.recordRequest("-", null, rejection.status(), System.nanoTime() - start);
+            ResponseWriter.write(http, rejection);
+            return;
+        }
         RequestBody.read(http, current.server().maxBodyBytes(),
                 body -> http.dispatch(requestExecutor, () -> serve(http, current, body, start)));
     }

@@ -29,11 +29,13 @@ public final class Deployment implements AutoCloseable {
     private final Map<String, Backend> backends;
     private final Map<String, Map<String, Route>> routesByModel;
     private final List<AutoCloseable> resources;
+    private final AdminSettings admin;
     private final java.util.SortedSet<String> apiVersions;
 
     private Deployment(ServerSettings server, List<Step> globalSteps, Map<String, Backend> backends,
-            Map<String, Map<String, Route>> routesByModel, List<AutoCloseable> resources) {
+            Map<String, Map<String, Route>> routesByModel, AdminSettings admin, List<AutoCloseable> resources) {
         this.server = server;
+        this.admin = admin;
         this.resources = List.copyOf(resources);
         this.globalSteps = List.copyOf(globalSteps);
         this.backends = Collections.unmodifiableMap(backends);
@@ -73,8 +75,9 @@ public final class Deployment implements AutoCloseable {
             ConfigNode backendsSection = root.child("backends");
             Map<String, Backend> backends = builder.backends(backendsSection);
             Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends);
+            AdminSettings admin = builder.admin(root.child("admin"));
             root.reportUnknownKeys();
-            Deployment deployment = new Deployment(server, globalSteps, backends, routes, builder.built);
+            Deployment deployment = new Deployment(server, globalSteps, backends, routes, admin, builder.built);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
             }
@@ -178,6 +181,15 @@ public final class Deployment implements AutoCloseable {
             return routes;
         }
 
+        AdminSettings admin(ConfigNode section) {
+            String token = section.string("token", "");
+            if (!token.isEmpty() && token.length() < AdminSettings.MIN_TOKEN_LENGTH) {
+                section.problem("token", "must be at least " + AdminSettings.MIN_TOKEN_LENGTH
+                        + " characters, but has " + token.length());
+            }
+            return new AdminSettings(token.isEmpty() ? null : token, middlewares(section, "middlewares"));
+        }
+
         private static List<String> versions(ConfigNode route) {
             List<String> versions = route.has("versions") ? route.strings("versions")
                     : List.of(route.string("version", "v1"));
@@ -228,6 +240,10 @@ public final class Deployment implements AutoCloseable {
 
     public ServerSettings server() {
         return server;
+    }
+
+    AdminSettings admin() {
+        return admin;
     }
 
     /** The middlewares that run for every request, including those that match no route. */

@@ -2,6 +2,8 @@ package dev.modelgate.kernel;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import org.xnio.Options;
+import org.xnio.Sequence;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,12 +44,35 @@ public final class Gateway implements AutoCloseable {
                 // Request work runs on virtual threads; Undertow's own worker pool only needs to exist.
                 .setWorkerThreads(1)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
-                .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
-                        .setHost(server.address()).setPort(server.port()).setRootHandler(api))
+                // Undertow's own cap, above ours: between the two the API answers 431 with a code; past this one
+                // Undertow answers 400 and closes, having buffered no more than this.
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 2 * server.maxHeaderBytes())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) server.headerTimeout().toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) server.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) server.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, server.tls() != null)
+                .setServerOption(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+                        server.http2MaxConcurrentStreams())
+                .setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(TlsContexts.PROTOCOLS))
+                .addListener(apiListener(server, api))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
-                        .setRootHandler(new AdminHandler(metrics, () -> ready)))
+                        .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
+                                requestExecutor)))
                 .build();
+    }
+
+    private static Undertow.ListenerBuilder apiListener(ServerSettings server, ApiHandler api) {
+        Undertow.ListenerBuilder listener = new Undertow.ListenerBuilder().setHost(server.address())
+                .setPort(server.port()).setRootHandler(api);
+        if (server.tls() == null) {
+            return listener.setType(Undertow.ListenerType.HTTP);
+        }
+        try {
+            return listener.setType(Undertow.ListenerType.HTTPS).setSslContext(TlsContexts.create(server.tls()));
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -62,8 +87,9 @@ public final class Gateway implements AutoCloseable {
             ErrorCatalog.of(plugins);
             MetricsRegistry metrics = new MetricsRegistry();
             Deployment deployment = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC());
-            Gateway gateway = new Gateway(deployment, plugins, metrics);
+            Gateway gateway;
             try {
+                gateway = new Gateway(deployment, plugins, metrics);
                 gateway.undertow.start();
             } catch (RuntimeException e) {
                 deployment.close();

@@ -24,6 +24,12 @@ import java.util.Map;
 /** The kernel's {@link Exchange} over an Undertow request, used on the request's virtual thread only. */
 final class RealExchange implements Exchange {
 
+    /** Headers the gateway sets for backends (subject, roles); a client's own are dropped, never trusted. */
+    static final String GATEWAY_HEADER_PREFIX = "X-Modelgate-";
+    private static final java.util.Set<String> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive",
+            "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
+            "upgrade");
+
     private final HttpServerExchange http;
     private final ApiPath apiPath;
     private final String apiVersion;
@@ -42,10 +48,34 @@ final class RealExchange implements Exchange {
         this.backendName = backendName;
         this.startNanos = startNanos;
         this.body = body;
+        HeaderValues connection = http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION);
         for (HeaderValues values : http.getRequestHeaders()) {
             String name = values.getHeaderName().toString();
-            values.forEach(value -> requestHeaders.add(name, value));
+            if (!isHopByHop(name, connection) && !name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0,
+                    GATEWAY_HEADER_PREFIX.length())) {
+                values.forEach(value -> requestHeaders.add(name, value));
+            }
         }
+    }
+
+    /**
+     * Whether {@code name} describes the client's connection rather than the request (RFC 9110, section 7.6.1):
+     * those are never passed on, nor any header the {@code Connection} header names.
+     */
+    private static boolean isHopByHop(String name, HeaderValues connection) {
+        if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+            return true;
+        }
+        if (connection != null) {
+            for (String listed : connection) {
+                for (String token : listed.split(",")) {
+                    if (token.strip().equalsIgnoreCase(name)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     @Override

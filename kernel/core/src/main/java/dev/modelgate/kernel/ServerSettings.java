@@ -1,21 +1,37 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.ConfigNode;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The listeners and request limits, from the {@code server} section.
+ * The listeners and request limits, from the {@code server} section. Every limit has a safe default.
  *
  * @param address the API listener's bind address
  * @param port the API port; 0 picks a free one
  * @param adminAddress the admin listener's bind address, loopback unless configured otherwise
  * @param adminPort the admin port; 0 picks a free one
  * @param maxBodyBytes the largest request body accepted; larger ones are answered 413
+ * @param maxHeaderBytes the largest request line and headers accepted; larger ones are answered 431
+ * @param headerTimeout how long a client may take to send its request line and headers (slowloris)
+ * @param idleTimeout how long a connection may sit without traffic before it is closed
+ * @param http2MaxConcurrentStreams the most streams one HTTP/2 connection may have open at once
  * @param shutdownTimeout how long in-flight requests may run on after SIGTERM
  * @param ioThreads Undertow IO threads; request work runs on virtual threads, not on these
+ * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, long maxBodyBytes,
-        Duration shutdownTimeout, int ioThreads) {
+        int maxHeaderBytes, Duration headerTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
+        Duration shutdownTimeout, int ioThreads, Tls tls) {
+
+    /**
+     * An HTTPS listener's certificate chain and private key, both PEM files.
+     *
+     * @param certFile the certificate chain, leaf first
+     * @param keyFile the unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY})
+     */
+    public record Tls(Path certFile, Path keyFile) {
+    }
 
     static ServerSettings from(ConfigNode server, CommandLine overrides) {
         int port = server.integer("port", 8080, 0, 65535);
@@ -26,7 +42,21 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.string("admin-address", "127.0.0.1"),
                 overrides.adminPort() != null ? overrides.adminPort() : adminPort,
                 server.size("max-body-size", 10L << 20),
+                (int) Math.min(server.size("max-header-size", 16L << 10), 1L << 20),
+                server.duration("header-timeout", Duration.ofSeconds(10)),
+                server.duration("idle-timeout", Duration.ofSeconds(60)),
+                server.integer("http2-max-concurrent-streams", 100, 1, 10_000),
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),
-                server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024));
+                server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
+                tls(server.child("tls")));
+    }
+
+    private static Tls tls(ConfigNode tls) {
+        if (tls.keys().isEmpty()) {
+            return null;
+        }
+        Tls settings = new Tls(Path.of(tls.string("cert-file")), Path.of(tls.string("key-file")));
+        TlsContexts.check(settings, tls);
+        return settings;
     }
 }

@@ -8,6 +8,10 @@ import java.util.List;
  */
 public final class CoreErrors {
 
+    public static final ErrorCode ADMIN_UNAUTHENTICATED =
+            new ErrorCode(10001, 401, "UNAUTHENTICATED", "admin credentials required");
+    public static final ErrorCode ADMIN_DISABLED = new ErrorCode(10002, 403, "PERMISSION_DENIED",
+            "admin endpoints are disabled: configure admin.token or admin.middlewares");
     public static final ErrorCode MALFORMED_JSON = new ErrorCode(20001, 400, "INVALID_ARGUMENT", "malformed JSON body");
     public static final ErrorCode UNSUPPORTED_MEDIA_TYPE =
             new ErrorCode(20002, 415, "INVALID_ARGUMENT", "unsupported content type");
@@ -24,6 +28,10 @@ public final class CoreErrors {
             new ErrorCode(20008, 406, "INVALID_ARGUMENT", "unsupported API version");
     public static final ErrorCode UNREADABLE_BODY =
             new ErrorCode(20009, 400, "INVALID_ARGUMENT", "request body could not be read");
+    public static final ErrorCode PATH_NOT_NORMAL =
+            new ErrorCode(20010, 400, "INVALID_ARGUMENT", "the request path is not in normal form");
+    public static final ErrorCode HEADERS_TOO_LARGE =
+            new ErrorCode(20011, 431, "RESOURCE_EXHAUSTED", "request headers too large");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -44,8 +52,8 @@ public final class CoreErrors {
 
     /** Every code above, in catalogue order. */
     public static final List<ErrorCode> ALL = List.of(
-            MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
-            INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, SHUTTING_DOWN, UNKNOWN_MODEL,
+            ADMIN_UNAUTHENTICATED, ADMIN_DISABLED, MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
+            INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL, HEADERS_TOO_LARGE, SHUTTING_DOWN, UNKNOWN_MODEL,
             UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR, BACKEND_REJECTED,
             BACKEND_BAD_RESPONSE, INTERNAL, MIDDLEWARE_CONTRACT);
 

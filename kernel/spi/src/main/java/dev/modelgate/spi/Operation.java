@@ -7,5 +7,9 @@ public enum Operation {
     /** {@code GET /v1/models/{name}}: status and metadata. */
     GET_MODEL,
     /** {@code POST /v1/models/{name}:predict}. */
-    PREDICT
+    PREDICT,
+    /** An endpoint of the admin listener beyond the open probes: configuration, plugins, profiling. */
+    ADMIN,
+    /** A path that names no operation; answered 404 at the end of the pipeline. */
+    OTHER
 }

@@ -7,6 +7,7 @@ import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.Principal;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +20,7 @@ import java.util.Set;
  * <pre>
  * - type: authorize
  *   roles: [predict]          # every one is required; none means any authenticated principal
- *   operations: [predict]     # which operations it guards: list-models, get-model, predict (default: all)
+ *   operations: [predict]     # which it guards: list-models, get-model, predict, admin, other (default: all)
  * </pre>
  *
  * <p>No principal answers 401 ({@link #UNAUTHENTICATED}); a principal without a role answers 403
@@ -62,6 +63,10 @@ public final class AuthorizeProvider implements MiddlewareProvider {
         };
     }
 
+    private static String configName(Operation operation) {
+        return operation.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     private static Set<Operation> operations(ConfigNode config) {
         if (!config.has("operations")) {
             return EnumSet.allOf(Operation.class);
@@ -71,8 +76,8 @@ public final class AuthorizeProvider implements MiddlewareProvider {
             try {
                 operations.add(Operation.valueOf(name.replace('-', '_').toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                config.problem("operations", "unknown operation '" + name + "'; known: list-models, get-model, "
-                        + "predict");
+                config.problem("operations", "unknown operation '" + name + "'; known: " + String.join(", ",
+                        Arrays.stream(Operation.values()).map(AuthorizeProvider::configName).toList()));
             }
         }
         return operations;

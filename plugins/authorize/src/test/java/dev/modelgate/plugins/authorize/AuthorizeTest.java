@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,6 +76,21 @@ class AuthorizeTest {
     }
 
     @Test
+    void pathTricksCannotReachAGuardedRouteWithoutItsRole() {
+        String[] bypasses = {
+            "/v1//models/m:predict", "/v1/models/./m:predict", "/v1/models/x/../m:predict", "/v1/models/%6D:predict",
+            "/v1/models%2Fm:predict", "/v1/models/m%3Apredict", "/v1/models/m;x=1:predict", "/models/m:predict;",
+        };
+        for (String path : bypasses) {
+            RawHttp.Reply reply = RawHttp.send(gateway.port(), "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "X-Test-Subject: mallory\r\nContent-Type: application/json\r\nContent-Length: "
+                    + BODY.length() + "\r\nConnection: close\r\n\r\n" + BODY, Duration.ofSeconds(10));
+
+            assertTrue(reply.status() == 400 || reply.status() == 403, path + " -> " + reply.text());
+        }
+    }
+
+    @Test
     void anUnknownOperationIsAConfigurationProblem() {
         Deployment.InvalidConfigException failure = assertThrows(Deployment.InvalidConfigException.class, () ->
                 RunningGateway.start("""
@@ -88,7 +105,8 @@ class AuthorizeTest {
                             backend: echo
                         """).close());
 
-        assertEquals("middlewares[0].operations: unknown operation 'delete'; known: list-models, get-model, predict",
+        assertEquals("middlewares[0].operations: unknown operation 'delete'; known: list-models, get-model, predict, admin, "
+                + "other",
                 failure.problems().getFirst());
     }
 }

@@ -1,0 +1,150 @@
+package dev.modelgate.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.RawHttp;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Attacks on the request itself: sizes, smuggling, path tricks, slow clients, spoofed gateway headers. */
+class RequestHardeningTest {
+
+    private static final String BODY = "{\"instances\":[[1]]}";
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static RunningGateway gateway;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gateway = RunningGateway.start("""
+                server:
+                  max-header-size: 4KB
+                  header-timeout: 500ms
+                backends:
+                  echo:
+                    type: echo
+                routes:
+                  - model: open
+                    backend: echo
+                """);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        gateway.close();
+    }
+
+    private static RawHttp.Reply raw(String request) {
+        return RawHttp.send(gateway.port(), request, TIMEOUT);
+    }
+
+    private static String post(String path, String extraHeaders) {
+        return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + extraHeaders
+                + "Content-Length: " + BODY.length() + "\r\nConnection: close\r\n\r\n" + BODY;
+    }
+
+    @Test
+    void headersOverTheLimitAre431WithItsCodeAndNeverReachTheBackend() {
+        int calls = EchoBackendProvider.calls();
+
+        HttpResponse<String> response = gateway.post("/v1/models/open:predict", "application/json", BODY,
+                "X-Padding", "x".repeat(5000));
+
+        assertEquals(431, response.statusCode());
+        assertTrue(response.body().contains("\"code\":20011"), response.body());
+        assertEquals(calls, EchoBackendProvider.calls());
+    }
+
+    @Test
+    void headersFarOverTheLimitAreRefusedBeforeTheyAreBuffered() {
+        RawHttp.Reply reply = raw(post("/v1/models/open:predict", "X-Padding: " + "x".repeat(20_000) + "\r\n"));
+
+        assertTrue(reply.status() == 400 || reply.status() == 431 || reply.status() == -1, reply.text());
+        assertTrue(reply.closedByServer());
+    }
+
+    @Test
+    void contentLengthWithTransferEncodingIsRejected() {
+        int calls = EchoBackendProvider.calls();
+
+        RawHttp.Reply reply = raw("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(BODY.length()) + "\r\n" + BODY + "\r\n0\r\n\r\n"
+                + "GET /v1/models/secret HTTP/1.1\r\nHost: localhost\r\n\r\n");
+
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals(calls, EchoBackendProvider.calls());
+        assertFalse(reply.text().contains("\"name\":\"secret\""), "no smuggled second request was served");
+    }
+
+    @Test
+    void conflictingContentLengthsAreRejected() {
+        int calls = EchoBackendProvider.calls();
+
+        RawHttp.Reply reply = raw("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\nContent-Length: 3\r\n"
+                + "Connection: close\r\n\r\n" + BODY);
+
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals(calls, EchoBackendProvider.calls());
+    }
+
+    @Test
+    void pathsNotInNormalFormAreRejectedBeforeRouting() {
+        String[] tricks = {
+            "/v1//models/open:predict", "//v1/models/open:predict", "/v1/models/./open:predict",
+            "/v1/models/x/../open:predict", "/v1/./models/open:predict", "/v1/models/%6Fpen:predict",
+            "/v1/models%2Fopen:predict", "/v1/models/open%3Apredict", "/v1/models/open;x=1:predict",
+            "/v1/models;x=1/open:predict", "/v1/models/open:predict;", "/v1/models/%2e%2e/open:predict",
+            "/v1/models/open\\:predict", "/v1/models/open%00:predict", "/v1/models/..",
+        };
+        int calls = EchoBackendProvider.calls();
+        for (String path : tricks) {
+            RawHttp.Reply reply = raw(post(path, ""));
+
+            assertEquals(400, reply.status(), path + " -> " + reply.text());
+        }
+        assertEquals(calls, EchoBackendProvider.calls(), "no trick reached the backend");
+        assertEquals(200, raw(post("/v1/models/open:predict", "")).status());
+    }
+
+    @Test
+    void aNonNormalPathIsAnsweredWithItsCode() {
+        HttpResponse<String> response = gateway.post("/v1/models/./open:predict", "application/json", BODY);
+
+        assertEquals(400, response.statusCode());
+        assertTrue(response.body().contains("\"code\":20010"), response.body());
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsHeadersIsCutOff() {
+        long start = System.nanoTime();
+
+        RawHttp.Reply reply = raw("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n");
+
+        assertTrue(reply.closedByServer(), "the server closed the connection: " + reply.text());
+        assertTrue(System.nanoTime() - start < TIMEOUT.toNanos(), "well before the client gave up");
+    }
+
+    @Test
+    void hopByHopAndGatewayHeadersFromTheClientNeverReachTheBackend() {
+        RawHttp.Reply reply = raw("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\n"
+                + "X-Modelgate-Subject: admin\r\nX-MODELGATE-Roles: admin\r\nX-Drop-Me: 1\r\nKeep-Alive: 5\r\n"
+                + "Connection: close\r\nConnection: X-Drop-Me\r\nX-Kept: yes\r\n\r\n" + BODY);
+
+        assertEquals(200, reply.status(), reply.text());
+        String seen = reply.text().substring(reply.text().indexOf("\"headers\""));
+        assertFalse(seen.contains("x-modelgate"), seen);
+        assertFalse(seen.contains("x-drop-me"), seen);
+        assertFalse(seen.contains("keep-alive"), seen);
+        assertFalse(seen.contains("\"connection\""), seen);
+        assertTrue(seen.contains("x-kept"), seen);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.modelgate.kernel.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * Requests written byte for byte on a socket, for what a well-behaved client library refuses to send: duplicate or
+ * conflicting headers, odd paths, a request that never ends.
+ */
+public final class RawHttp {
+
+    private RawHttp() {
+    }
+
+    /** What came back: the raw response text, and whether the server closed the connection before the timeout. */
+    public record Reply(String text, boolean closedByServer) {
+
+        /** The status code of the first response, or -1 when none came. */
+        public int status() {
+            return text.startsWith("HTTP/1.1 ") && text.length() >= 12 ? Integer.parseInt(text.substring(9, 12)) : -1;
+        }
+    }
+
+    /** Writes {@code request} (CRLFs included) to 127.0.0.1:{@code port} and reads until close or {@code timeout}. */
+    public static Reply send(int port, String request, Duration timeout) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[8192];
+            try {
+                for (int read; (read = in.read(buffer)) >= 0; ) {
+                    received.write(buffer, 0, read);
+                }
+                return new Reply(received.toString(StandardCharsets.ISO_8859_1), true);
+            } catch (SocketTimeoutException e) {
+                return new Reply(received.toString(StandardCharsets.ISO_8859_1), false);
+            } catch (IOException e) {
+                // reset by the server: it closed the connection
+                return new Reply(received.toString(StandardCharsets.ISO_8859_1), true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
