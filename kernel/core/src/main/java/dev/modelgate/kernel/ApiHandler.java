@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 final class ApiHandler implements HttpHandler {
 
     private static final ApiPath NO_API_PATH = new ApiPath(Operation.OTHER, null, null);
+    private static final RequestBody UNREAD = new RequestBody(new byte[0], null);
 
     private final Supplier<Deployment> deployment;
     private final MetricsRegistry metrics;
@@ -54,21 +55,27 @@ final class ApiHandler implements HttpHandler {
         Deployment current = deployment.get();
         Response rejection = RequestChecks.rejection(http, current.server().maxHeaderBytes());
         if (rejection != null) {
-            metrics.recordRequest("-", null, rejection.status(), System.nanoTime() - start);
-            ResponseWriter.write(http, rejection);
+            // Not worth reading the body of, but still logged and authenticated like any request.
+            http.dispatch(requestExecutor, () -> serve(http, current, UNREAD, rejection, start));
             return;
         }
         RequestBody.read(http, current.server().maxBodyBytes(),
-                body -> http.dispatch(requestExecutor, () -> serve(http, current, body, start)));
+                body -> http.dispatch(requestExecutor, () -> serve(http, current, body, null, start)));
     }
 
-    /** Runs on the request's virtual thread. */
-    private void serve(HttpServerExchange http, Deployment current, RequestBody body, long start) {
-        ApiPath apiPath = ApiPath.parse(http.getRequestPath());
+    /**
+     * Runs on the request's virtual thread. A request that failed {@link RequestChecks} is not routed: it passes the
+     * global middlewares and ends in its {@code rejection}.
+     */
+    private void serve(HttpServerExchange http, Deployment current, RequestBody body, Response rejection,
+            long start) {
+        ApiPath apiPath = rejection == null ? ApiPath.parse(http.getRequestPath()) : null;
         String version = apiPath == null ? "v1" : apiPath.version(http.getRequestHeaders().getFirst(Headers.ACCEPT));
         Route route = null;
         RealChain.Terminal terminal;
-        if (apiPath == null) {
+        if (rejection != null) {
+            terminal = exchange -> rejection;
+        } else if (apiPath == null) {
             terminal = exchange -> exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + exchange.path() + "'");
         } else if (!apiPath.method().equals(http.getRequestMethod().toString())) {
             terminal = exchange -> exchange.error(CoreErrors.METHOD_NOT_ALLOWED, "use " + apiPath.method())
