@@ -14,6 +14,7 @@ import java.time.format.DateTimeFormatter;
  * @param bytesOut the response body's length, or -1 when it streams
  * @param backend the configured backend name, or {@code null} when the request reached none
  * @param model the model named in the path, or {@code null}
+ * @param subject who the request authenticated as ({@link dev.modelgate.spi.Principal#subject()}), or {@code null}
  */
 record AccessLogEntry(
         long epochMillis,
@@ -27,7 +28,8 @@ record AccessLogEntry(
         long bytesIn,
         long bytesOut,
         String backend,
-        String model) {
+        String model,
+        String subject) {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
@@ -47,6 +49,7 @@ record AccessLogEntry(
         json.writeNumberField("bytes_out", bytesOut);
         json.writeStringField("backend", backend);
         json.writeStringField("model", model);
+        json.writeStringField("subject", subject);
         json.writeEndObject();
     }
 }

@@ -3,6 +3,7 @@ package dev.modelgate.plugins.accesslog;
 import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
 import java.time.Clock;
 
@@ -38,8 +39,15 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 bytesIn(exchange),
                 response.body().length(),
                 exchange.backendName(),
-                exchange.model()));
+                exchange.model(),
+                subject(exchange)));
         return response;
+    }
+
+    /** Read after the rest of the pipeline ran, so authentication may come before or after this middleware. */
+    private static String subject(Exchange exchange) {
+        Principal principal = exchange.attribute(Principal.ATTRIBUTE);
+        return principal == null ? null : principal.subject();
     }
 
     /** The id the request-id middleware set, whether it runs before or after this one. */

@@ -111,6 +111,22 @@ class AccessLogTest {
     }
 
     @Test
+    void recordsTheSubjectOfTheAuthenticatedPrincipalOrNull() throws Exception {
+        Path log = dir.resolve("access.log");
+        // The principal is set after access-log runs: it reads the subject once the pipeline has answered.
+        try (RunningGateway gateway = RunningGateway.start("middlewares:\n  - type: access-log\n    output: " + log
+                + "\n  - type: header-principal\n" + ROUTES)) {
+            gateway.get("/v1/models", "X-Test-Subject", "batch-scorer", "X-Test-Roles", "predict");
+            gateway.get("/v1/models");
+        }
+
+        List<JsonNode> lines = readLines(log);
+        assertEquals(2, lines.size(), lines.toString());
+        assertEquals("batch-scorer", lines.get(0).get("subject").asText());
+        assertTrue(lines.get(1).has("subject") && lines.get(1).get("subject").isNull(), lines.get(1).toString());
+    }
+
+    @Test
     void neverLogsCredentialsOrTheQueryString() throws Exception {
         Path log = dir.resolve("access.log");
         try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
@@ -126,14 +142,20 @@ class AccessLogTest {
     @Test
     void escapesValuesSoEachRequestStaysOneLine() throws Exception {
         Path log = dir.resolve("access.log");
-        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
-            gateway.get("/v1/models/%22%7D%0A%7B%22forged%22:%22", "X-Request-Id", "\"},{\"forged\":\"");
+        // The kernel refuses percent-encoded paths before any middleware, so client-chosen text reaches the log
+        // through the request id and the subject (a token's claim, say).
+        try (RunningGateway gateway = RunningGateway.start("middlewares:\n  - type: access-log\n    output: " + log
+                + "\n  - type: header-principal\n" + ROUTES)) {
+            gateway.get("/v1/models/iris", "X-Request-Id", "\"},{\"forged\":\"",
+                    "X-Test-Subject", "\"},{\"admin\":true,\"x\":\"");
         }
 
         List<JsonNode> lines = readLines(log);
         assertEquals(1, lines.size());
         assertEquals("\"},{\"forged\":\"", lines.getFirst().get("request_id").asText());
+        assertEquals("\"},{\"admin\":true,\"x\":\"", lines.getFirst().get("subject").asText());
         assertFalse(lines.getFirst().has("forged"));
+        assertFalse(lines.getFirst().has("admin"));
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.TreeSet;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -41,6 +43,10 @@ final class HttpBackend implements Backend {
 
     private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING);
 
+    /** Who the request authenticated as; backends may trust them, as the kernel drops any a client sends. */
+    private static final String SUBJECT_HEADER = "X-Modelgate-Subject";
+    private static final String ROLES_HEADER = "X-Modelgate-Roles";
+
     private final HttpBackendSettings settings;
     private final CloseableHttpClient client;
 
@@ -63,6 +69,12 @@ final class HttpBackend implements Backend {
             if (value != null) {
                 request.setHeader(name, value);
             }
+        }
+        Principal principal = exchange.attribute(Principal.ATTRIBUTE);
+        if (principal != null) {
+            request.setHeader(SUBJECT_HEADER, principal.subject());
+            // Sorted, so that a backend or its cache sees one spelling per set of roles.
+            request.setHeader(ROLES_HEADER, String.join(",", new TreeSet<>(principal.roles())));
         }
         request.setEntity(new ByteArrayEntity(exchange.body(), null));
         try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {

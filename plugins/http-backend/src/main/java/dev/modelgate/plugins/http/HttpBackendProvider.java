@@ -27,6 +27,9 @@ import org.apache.hc.core5.util.Timeout;
  * {@code pool-timeout} (the connect timeout), {@code forward-headers} (X-Request-Id, traceparent, tracestate,
  * Accept), {@code max-response-size} (64MB) and {@code model-name}. Exports {@code modelgate_backend_connections{backend, state}} for the pool's
  * leased, available and pending connections.
+ *
+ * <p>When an authentication middleware set a {@link dev.modelgate.spi.Principal}, the backend receives
+ * {@code X-Modelgate-Subject} (its subject) and {@code X-Modelgate-Roles} (its roles, sorted and comma-separated).
  */
 public final class HttpBackendProvider implements BackendProvider {
 

@@ -40,6 +40,9 @@ record HttpBackendSettings(
     private static final List<String> DEFAULT_FORWARD_HEADERS =
             List.of("X-Request-Id", "traceparent", "tracestate", "Accept");
 
+    /** Headers the gateway sets for backends, which a client must never be able to supply. */
+    private static final String GATEWAY_HEADER_PREFIX = "X-Modelgate-";
+
     /** Hop-by-hop headers and those describing the message: each connection has its own. */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect",
@@ -66,6 +69,9 @@ record HttpBackendSettings(
             if (NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
                 config.problem("forward-headers", "'" + name + "' cannot be forwarded: the connection to the backend "
                         + "sets its own");
+            } else if (name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0, GATEWAY_HEADER_PREFIX.length())) {
+                config.problem("forward-headers", "'" + name + "' cannot be forwarded: the gateway sets "
+                        + GATEWAY_HEADER_PREFIX + "* headers itself, from the authenticated principal");
             }
         }
         long maxResponseBytes = config.size("max-response-size", 64L << 20);

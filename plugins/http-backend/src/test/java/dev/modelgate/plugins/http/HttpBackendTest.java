@@ -96,6 +96,31 @@ class HttpBackendTest {
     }
 
     @Test
+    void tellsTheBackendWhoTheRequestAuthenticatedAs() throws Exception {
+        try (TestBackend backend = TestBackend.start(request -> Reply.json(200, PREDICTIONS));
+                RunningGateway gateway = RunningGateway.start("middlewares:\n  - type: header-principal\n"
+                        + config(backend.url("/predict")))) {
+            predict(gateway, "X-Test-Subject", "batch-scorer", "X-Test-Roles", "predict, admin,batch");
+
+            TestBackend.Request seen = backend.lastRequest();
+            assertEquals(List.of("batch-scorer"), seen.headers().all("X-Modelgate-Subject"));
+            assertEquals(List.of("admin,batch,predict"), seen.headers().all("X-Modelgate-Roles"));
+        }
+    }
+
+    @Test
+    void sendsNoIdentityHeadersForAnAnonymousRequestWhateverTheClientSent() throws Exception {
+        try (TestBackend backend = TestBackend.start(request -> Reply.json(200, PREDICTIONS));
+                RunningGateway gateway = RunningGateway.start(config(backend.url("/predict")))) {
+            predict(gateway, "X-Modelgate-Subject", "admin", "X-Modelgate-Roles", "admin");
+
+            TestBackend.Request seen = backend.lastRequest();
+            assertNull(seen.headers().first("X-Modelgate-Subject"));
+            assertNull(seen.headers().first("X-Modelgate-Roles"));
+        }
+    }
+
+    @Test
     void answers503WhenTheBackendRefusesConnections() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -259,6 +284,7 @@ class HttpBackendTest {
         "max-connection-lifetime: 0s | backends.remote.max-connection-lifetime: must be a positive duration",
         "pool-timeout: -1s          | backends.remote.pool-timeout: must be a positive duration",
         "forward-headers: [Host]    | backends.remote.forward-headers: 'Host' cannot be forwarded",
+        "forward-headers: [X-Modelgate-Id] | backends.remote.forward-headers: 'X-Modelgate-Id' cannot be forwarded",
         "retries: 3                 | backends.remote.retries: unknown key",
     })
     void reportsABadSettingByKey(String setting, String problem) {
