@@ -3,6 +3,11 @@
 wrk.method = "POST"
 wrk.body = '{"instances":[[5.1,3.5,1.4,0.2]]}'
 wrk.headers["Content-Type"] = "application/json"
+-- Set by scripts/bench for targets behind authentication (the gateway-jwt row).
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization ~= nil and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

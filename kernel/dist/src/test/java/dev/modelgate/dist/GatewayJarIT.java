@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +23,7 @@ class GatewayJarIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
+    private static final String JWT_SECRET = "a-test-secret-that-is-long-enough-for-hs256";
     private static final Path REPOSITORY = Path.of("../..").toAbsolutePath().normalize();
 
     @TempDir
@@ -96,9 +99,48 @@ class GatewayJarIT {
         assertTrue(result.out().matches("modelgate \\d+\\.\\d+\\.\\d+.*\\n"), result.out());
     }
 
+    /** The variables the shipped examples read, with values that make each example valid. */
+    private Map<String, String> exampleEnvironment() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        Path publicKey = Files.writeString(emptyFolder.resolve("public.pem"), "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(generator.generateKeyPair().getPublic().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n");
+        return Map.of(
+                "MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict",
+                "MODELGATE_JWT_SECRET", JWT_SECRET,
+                "MODELGATE_JWT_PUBLIC_KEY", publicKey.toString(),
+                "MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json");
+    }
+
+    @Test
+    void theJwtExampleServesOnlyTokensTheTokenCommandMints() throws Exception {
+        Map<String, String> environment = Map.of("MODELGATE_JWT_SECRET", JWT_SECRET);
+        GatewayProcess.Result minted = GatewayProcess.run(REPOSITORY, environment, "token", "--sub", "alice",
+                "--roles", "predict", "--ttl", "5m", "--config", "conf/examples/jwt-hs.yaml");
+        assertEquals(0, minted.exitCode(), minted.err());
+        String token = minted.out().strip();
+
+        GatewayProcess gateway = GatewayProcess.serve(REPOSITORY, environment, "--config",
+                "conf/examples/jwt-hs.yaml");
+        try {
+            String body = "{\"instances\":[[5.1,3.5,1.4,0.2]]}";
+            HttpResponse<String> anonymous = predict(gateway.port(), "demo", body);
+            HttpResponse<String> authorized = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + gateway.port() + "/v1/models/demo:predict"))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertEquals(401, anonymous.statusCode(), anonymous.body());
+            assertEquals(200, authorized.statusCode(), authorized.body());
+        } finally {
+            assertEquals(0, gateway.terminate());
+        }
+    }
+
     @Test
     void validateAcceptsTheShippedConfigurationsAndNamesTheKeyOfAProblem() throws Exception {
-        Map<String, String> environment = Map.of("MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict");
+        Map<String, String> environment = exampleEnvironment();
         try (var examples = Files.list(REPOSITORY.resolve("conf/examples"))) {
             for (Path example : examples.filter(file -> file.toString().endsWith(".yaml")).toList()) {
                 GatewayProcess.Result result = GatewayProcess.run(REPOSITORY, environment, "validate",
