@@ -48,6 +48,8 @@ final class TokenVerifier {
     private static final Rejected AUDIENCE = new Rejected(JwtProvider.WRONG_AUDIENCE, null);
     private static final Rejected NO_EXPIRY = new Rejected(JwtProvider.MISSING_EXPIRY, null);
     private static final Rejected NO_SUBJECT = new Rejected(JwtProvider.MALFORMED, "no sub claim");
+    private static final Rejected CONTROL_IN_SUBJECT =
+            new Rejected(JwtProvider.MALFORMED, "control characters in sub");
     private static final Rejected CRITICAL = new Rejected(JwtProvider.MALFORMED, "unsupported crit header");
 
     private final String algorithm;
@@ -94,6 +96,10 @@ final class TokenVerifier {
         if (subject == null || subject.isBlank()) {
             return NO_SUBJECT;
         }
+        // The subject travels on to logs and to backends as a header value, where CR, LF or NUL would forge lines.
+        if (hasControlCharacter(subject)) {
+            return CONTROL_IN_SUBJECT;
+        }
         return new Verified(new Principal(subject, roles(jwt.getClaim(rolesClaim)), "jwt"));
     }
 
@@ -119,14 +125,22 @@ final class TokenVerifier {
         };
     }
 
-    /** A list claim's strings, or a string claim split at spaces as OAuth2 {@code scope}; none otherwise. */
+    private static boolean hasControlCharacter(String text) {
+        return text.chars().anyMatch(Character::isISOControl);
+    }
+
+    /**
+     * A list claim's strings, or a string claim split at spaces as OAuth2 {@code scope}; none otherwise. Roles with
+     * control characters are dropped, for the reason subjects with them are refused.
+     */
     private static Set<String> roles(Claim claim) {
         if (claim.isMissing() || claim.isNull()) {
             return Set.of();
         }
         String text = claim.asString();
         if (text != null) {
-            return text.isBlank() ? Set.of() : Set.copyOf(Arrays.asList(text.strip().split("\\s+")));
+            return text.isBlank() ? Set.of() : Arrays.stream(text.strip().split("\\s+"))
+                    .filter(role -> !hasControlCharacter(role)).collect(Collectors.toUnmodifiableSet());
         }
         List<Object> list;
         try {
@@ -136,6 +150,6 @@ final class TokenVerifier {
         }
         // Only strings are roles: Jackson would turn 1 into "1", and a number granting a role is a surprise.
         return list == null ? Set.of() : list.stream().filter(String.class::isInstance).map(String.class::cast)
-                .collect(Collectors.toUnmodifiableSet());
+                .filter(role -> !hasControlCharacter(role)).collect(Collectors.toUnmodifiableSet());
     }
 }

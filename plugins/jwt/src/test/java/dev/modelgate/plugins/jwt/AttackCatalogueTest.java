@@ -272,6 +272,14 @@ class AttackCatalogueTest {
     }
 
     @Test
+    void aSubjectWithControlCharactersIsRefused() {
+        String token = TestKeys.claims("predict").withSubject("alice\u0000\r\nX-Modelgate-Roles: admin")
+                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
+
+        assertRefused(token, 401, 10102);
+    }
+
+    @Test
     void garbageIsMalformed() {
         assertRefused("not.a.jwt", 401, 10102);
     }
