@@ -13,14 +13,6 @@ import org.junit.jupiter.api.Test;
 class AdminEndpointsTest {
 
     private static final String TOKEN = "admin-token-for-tests-0123456789abcdef";
-    private static final String ROUTES = """
-            backends:
-              echo:
-                type: echo
-            routes:
-              - model: m
-                backend: echo
-            """;
 
     private static HttpResponse<String> admin(RunningGateway gateway, String path, String... headers) {
         return RunningGateway.send(HttpRequest.newBuilder(gateway.adminUri(path)), headers);
@@ -28,7 +20,7 @@ class AdminEndpointsTest {
 
     @Test
     void probesStayOpenWhateverProtectsTheRest() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start("admin:\n  token: " + TOKEN + "\n" + ROUTES)) {
+        try (RunningGateway gateway = RunningGateway.start("admin:\n  token: " + TOKEN + "\n" + RunningGateway.ECHO_ROUTE)) {
             for (String probe : List.of("/healthz", "/readyz", "/metrics")) {
                 assertEquals(200, admin(gateway, probe).statusCode(), probe);
             }
@@ -37,7 +29,7 @@ class AdminEndpointsTest {
 
     @Test
     void guardedEndpointsNeedTheAdminToken() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start("admin:\n  token: " + TOKEN + "\n" + ROUTES)) {
+        try (RunningGateway gateway = RunningGateway.start("admin:\n  token: " + TOKEN + "\n" + RunningGateway.ECHO_ROUTE)) {
             HttpResponse<String> none = admin(gateway, "/plugins");
             HttpResponse<String> wrong = admin(gateway, "/plugins", "Authorization", "Bearer " + TOKEN + "x");
             HttpResponse<String> right = admin(gateway, "/plugins", "Authorization", "Bearer " + TOKEN);
@@ -60,7 +52,7 @@ class AdminEndpointsTest {
                     - type: header-principal
                     - type: stamp
                       name: admin-pipeline
-                """ + ROUTES)) {
+                """ + RunningGateway.ECHO_ROUTE)) {
             HttpResponse<String> response = admin(gateway, "/plugins", "X-Test-Subject", "ops");
 
             assertEquals(200, response.statusCode(), response.body());
@@ -70,7 +62,7 @@ class AdminEndpointsTest {
 
     @Test
     void withNeitherTokenNorPipelineGuardedEndpointsAreDisabled() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(ROUTES)) {
+        try (RunningGateway gateway = RunningGateway.start(RunningGateway.ECHO_ROUTE)) {
             HttpResponse<String> response = admin(gateway, "/plugins", "Authorization", "Bearer anything");
 
             assertEquals(403, response.statusCode());
@@ -81,14 +73,14 @@ class AdminEndpointsTest {
     @Test
     void aShortAdminTokenIsRefusedAtStartup() {
         var failure = org.junit.jupiter.api.Assertions.assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start("admin:\n  token: short\n" + ROUTES, null, Map.of()).close());
+                () -> RunningGateway.start("admin:\n  token: short\n" + RunningGateway.ECHO_ROUTE, null, Map.of()).close());
 
         assertEquals(List.of("admin.token: must be at least 32 characters, but has 5"), failure.problems());
     }
 
     @Test
     void theAdminListenerAnswersOnlyGetAndKnownPaths() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(ROUTES)) {
+        try (RunningGateway gateway = RunningGateway.start(RunningGateway.ECHO_ROUTE)) {
             HttpResponse<String> post = RunningGateway.send(HttpRequest.newBuilder(gateway.adminUri("/healthz"))
                     .POST(HttpRequest.BodyPublishers.noBody()));
 

@@ -20,6 +20,16 @@ import java.util.Map;
  */
 public final class RunningGateway implements AutoCloseable {
 
+    /** The smallest useful configuration tail: model {@code m} served by the test backend {@code echo}. */
+    public static final String ECHO_ROUTE = """
+            backends:
+              echo:
+                type: echo
+            routes:
+              - model: m
+                backend: echo
+            """;
+
     private static final HttpClient CLIENT = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))

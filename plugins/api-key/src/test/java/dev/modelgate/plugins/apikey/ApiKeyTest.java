@@ -33,14 +33,6 @@ class ApiKeyTest {
                     sha256: %s
                     roles: [read, audit]
             """.formatted(SCORER_SHA256, AUDITOR_SHA256);
-    private static final String ROUTES = """
-            backends:
-              echo:
-                type: echo
-            routes:
-              - model: m
-                backend: echo
-            """;
 
     private static RunningGateway gateway;
 
@@ -56,7 +48,7 @@ class ApiKeyTest {
 
     /** api-key with the two keys and {@code settings}, then principal-echo to show what it set. */
     private static String config(String settings) {
-        return "middlewares:\n  - type: api-key\n" + settings + KEYS + "  - type: principal-echo\n" + ROUTES;
+        return "middlewares:\n  - type: api-key\n" + settings + KEYS + "  - type: principal-echo\n" + RunningGateway.ECHO_ROUTE;
     }
 
     private static String header(HttpResponse<String> response, String name) {
@@ -170,7 +162,7 @@ class ApiKeyTest {
                       - name: batch-scorer
                         sha256: %s
                       - sha256: %s
-                """.formatted(SCORER_SHA256, SCORER_SHA256.toUpperCase(Locale.ROOT)) + ROUTES);
+                """.formatted(SCORER_SHA256, SCORER_SHA256.toUpperCase(Locale.ROOT)) + RunningGateway.ECHO_ROUTE);
 
         assertEquals(List.of(
                 "middlewares[0].keys[0].sha256: must be 64 hexadecimal digits, the SHA-256 of the key, but was 30 "
@@ -186,7 +178,7 @@ class ApiKeyTest {
                 middlewares:
                   - type: api-key
                     header: "X API Key"
-                """ + ROUTES);
+                """ + RunningGateway.ECHO_ROUTE);
 
         assertEquals(List.of(
                 "middlewares[0].header: must be an HTTP header name, but was 'X API Key'",

@@ -23,14 +23,6 @@ class CorsTest {
     private static final String BODY = "{\"instances\":[[1]]}";
     private static final String ALLOW_ORIGIN = "Access-Control-Allow-Origin";
     private static final String ALLOW_METHODS = "Access-Control-Allow-Methods";
-    private static final String ROUTES = """
-            backends:
-              echo:
-                type: echo
-            routes:
-              - model: m
-                backend: echo
-            """;
 
     private static RunningGateway gateway;
 
@@ -50,7 +42,7 @@ class CorsTest {
         for (String setting : settings) {
             config.append("    ").append(setting).append('\n');
         }
-        return config + "  - type: stamp\n    name: pipeline\n" + ROUTES;
+        return config + "  - type: stamp\n    name: pipeline\n" + RunningGateway.ECHO_ROUTE;
     }
 
     /** {@code OPTIONS path} with headers given as name, value, name, value. */
@@ -100,7 +92,7 @@ class CorsTest {
                   - type: stamp
                     name: authentication
                     reject: true
-                """ + ROUTES)) {
+                """ + RunningGateway.ECHO_ROUTE)) {
             HttpResponse<String> preflight = options(rejecting, PREDICT, "Origin", APP,
                     "Access-Control-Request-Method", "POST");
             HttpResponse<String> actual = rejecting.post(PREDICT, "application/json", BODY, "Origin", APP);

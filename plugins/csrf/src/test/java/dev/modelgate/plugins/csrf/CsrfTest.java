@@ -22,14 +22,6 @@ class CsrfTest {
     private static final String BODY = "{\"instances\":[[1]]}";
     private static final String SESSION = "session=s3ss10n; modelgate_csrf=t0k3n-a1";
     private static final String TOKEN = "t0k3n-a1";
-    private static final String ROUTES = """
-            backends:
-              echo:
-                type: echo
-            routes:
-              - model: m
-                backend: echo
-            """;
 
     private static RunningGateway gateway;
 
@@ -48,7 +40,7 @@ class CsrfTest {
         for (String setting : settings) {
             config.append("    ").append(setting).append('\n');
         }
-        return config + ROUTES;
+        return config + RunningGateway.ECHO_ROUTE;
     }
 
     private static HttpResponse<String> predict(String... headers) {
