@@ -72,7 +72,7 @@ final class AdminHandler implements HttpHandler {
             return endpoint.get();
         }
         if (!admin.steps().isEmpty()) {
-            RealExchange exchange = new RealExchange(http, ADMIN, "v1", null, start, NO_BODY);
+            RealExchange exchange = new RealExchange(http, ADMIN, "v1", null, start, Long.MAX_VALUE, true, NO_BODY);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {

@@ -96,8 +96,14 @@ final class ApiHandler implements HttpHandler {
         }
         List<Step> steps = route != null ? route.steps() : current.globalSteps();
         String backendName = route != null ? route.backendName() : null;
+        Deadline deadline = Deadline.of(start, route == null ? null : route.timeout(),
+                http.getRequestHeaders().getFirst(Deadline.HEADER));
+        if (deadline.invalid()) {
+            terminal = exchange -> exchange.error(CoreErrors.INVALID_REQUEST_TIMEOUT, Deadline.FORMAT);
+        }
+        boolean idempotent = http.getRequestMethod().toString().equals("GET") || route != null && route.idempotent();
         RealExchange exchange = new RealExchange(http, apiPath == null ? NO_API_PATH : apiPath, version, backendName,
-                start, body);
+                start, deadline.nanos(), idempotent, body);
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);
@@ -106,6 +112,6 @@ final class ApiHandler implements HttpHandler {
 
     private static RealChain.Terminal terminal(Route route) {
         return exchange -> exchange.operation() == Operation.PREDICT
-                ? ModelApi.predict(route, exchange) : ModelApi.describe(route);
+                ? ModelApi.predict(route.backendName(), route.backend(), exchange) : ModelApi.describe(route);
     }
 }

@@ -7,6 +7,7 @@ import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -71,9 +72,10 @@ public final class Deployment implements AutoCloseable {
         Builder builder = new Builder(plugins, metrics, clock);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
-            List<Step> globalSteps = builder.middlewares(root, "middlewares");
+            // Backends first: a middleware may fall back to one (PluginContext.backend).
             ConfigNode backendsSection = root.child("backends");
             Map<String, Backend> backends = builder.backends(backendsSection);
+            List<Step> globalSteps = builder.middlewares(root, "middlewares");
             Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends);
             AdminSettings admin = builder.admin(root.child("admin"));
             root.reportUnknownKeys();
@@ -94,6 +96,7 @@ public final class Deployment implements AutoCloseable {
         private final MetricsRegistry metrics;
         private final Clock clock;
         private final List<AutoCloseable> built = new ArrayList<>();
+        private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
 
         Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock) {
             this.plugins = plugins;
@@ -102,7 +105,9 @@ public final class Deployment implements AutoCloseable {
         }
 
         private RealPluginContext context(String path, String type) {
-            return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type));
+            return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type),
+                    name -> java.util.Optional.ofNullable(builtBackends.get(name))
+                            .map(backend -> exchange -> ModelApi.predict(name, backend, exchange)));
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {
@@ -134,6 +139,7 @@ public final class Deployment implements AutoCloseable {
                     backends.put(name, backend);
                 }
             }
+            builtBackends.putAll(backends);
             return backends;
         }
 
@@ -168,8 +174,11 @@ public final class Deployment implements AutoCloseable {
                 }
                 List<Step> steps = new ArrayList<>(globalSteps);
                 steps.addAll(middlewares(node, "middlewares"));
+                Duration timeout = node.has("timeout") ? node.duration("timeout", null) : null;
+                checkTimeoutLayers(node, timeout, backendName, backend);
+                boolean idempotent = node.bool("idempotent", false);
                 for (String version : versions(node)) {
-                    Route route = new Route(model, version, backendName, backend, steps);
+                    Route route = new Route(model, version, backendName, backend, steps, timeout, idempotent);
                     if (routes.computeIfAbsent(model, m -> new LinkedHashMap<>()).putIfAbsent(version, route) != null) {
                         node.problem("model '" + model + "' version " + version + " is routed twice");
                     }
@@ -179,6 +188,18 @@ public final class Deployment implements AutoCloseable {
                 root.problem("routes", "at least one route is required");
             }
             return routes;
+        }
+
+        /** A route's deadline must leave its backend's whole call time, or the backend's own timeout never fires. */
+        private static void checkTimeoutLayers(ConfigNode route, Duration timeout, String backendName,
+                Backend backend) {
+            if (timeout == null || backend == null) {
+                return;
+            }
+            backend.callTimeout().filter(callTimeout -> timeout.compareTo(callTimeout) <= 0).ifPresent(
+                    callTimeout -> route.problem("timeout", "must be longer than backend '" + backendName
+                            + "''s call timeout of " + callTimeout.toMillis() + "ms (connect-timeout + "
+                            + "request-timeout), but was " + timeout.toMillis() + "ms"));
         }
 
         AdminSettings admin(ConfigNode section) {

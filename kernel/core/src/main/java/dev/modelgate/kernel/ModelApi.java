@@ -3,9 +3,11 @@ package dev.modelgate.kernel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +47,8 @@ final class ModelApi {
         return Response.of(200, "application/json", Envelope.success(data));
     }
 
-    static Response predict(Route route, RealExchange exchange) {
+    /** The predict terminal of {@code backendName}: request checked, backend called, answer mapped. */
+    static Response predict(String backendName, Backend backend, Exchange exchange) {
         JsonNode request = exchange.json();
         String problem = predictRequestProblem(request);
         if (problem != null) {
@@ -53,9 +56,12 @@ final class ModelApi {
         }
         Response answer;
         try {
-            answer = route.backend().predict(exchange);
+            if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
+                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
+            }
+            answer = backend.predict(exchange);
         } catch (BackendException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + route.backendName() + "' failed: " + e, e);
+            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
             return exchange.error(codeOf(e.kind()), e.getMessage());
         }
         if (!answer.isSuccess()) {

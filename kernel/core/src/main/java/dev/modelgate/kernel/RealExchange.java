@@ -35,18 +35,22 @@ final class RealExchange implements Exchange {
     private final String apiVersion;
     private final String backendName;
     private final long startNanos;
+    private final long deadlineNanos;
+    private final boolean idempotent;
     private final RequestBody body;
     private final Headers requestHeaders = new Headers();
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
     private JsonNode json;
 
     RealExchange(HttpServerExchange http, ApiPath apiPath, String apiVersion, String backendName, long startNanos,
-            RequestBody body) {
+            long deadlineNanos, boolean idempotent, RequestBody body) {
         this.http = http;
         this.apiPath = apiPath;
         this.apiVersion = apiVersion;
         this.backendName = backendName;
         this.startNanos = startNanos;
+        this.deadlineNanos = deadlineNanos;
+        this.idempotent = idempotent;
         this.body = body;
         HeaderValues connection = http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION);
         for (HeaderValues values : http.getRequestHeaders()) {
@@ -128,6 +132,16 @@ final class RealExchange implements Exchange {
     @Override
     public long startNanos() {
         return startNanos;
+    }
+
+    @Override
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    @Override
+    public boolean idempotent() {
+        return idempotent;
     }
 
     @Override

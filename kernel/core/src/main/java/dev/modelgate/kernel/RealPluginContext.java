@@ -3,7 +3,15 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
 import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Function;
 
 /** The kernel's {@link PluginContext}: one per configured plugin instance. */
-record RealPluginContext(String name, Metrics metrics, Clock clock, System.Logger logger) implements PluginContext {
+record RealPluginContext(String name, Metrics metrics, Clock clock, System.Logger logger,
+        Function<String, Optional<BackendCall>> backends) implements PluginContext {
+
+    @Override
+    public Optional<BackendCall> backend(String backendName) {
+        return backends.apply(backendName);
+    }
 }

@@ -173,6 +173,26 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aRouteTimeoutMustOutlastItsBackendsCallTimeout() {
+        List<String> problems = problems("""
+                backends:
+                  slow:
+                    type: echo
+                    call-timeout: 2s
+                routes:
+                  - model: m
+                    backend: slow
+                    timeout: 1500ms
+                  - model: n
+                    backend: slow
+                    timeout: 3s
+                """);
+
+        assertEquals(List.of("routes[0].timeout: must be longer than backend 'slow''s call timeout of 2000ms "
+                + "(connect-timeout + request-timeout), but was 1500ms"), problems);
+    }
+
+    @Test
     void aPluginWithoutTypeIsReportedOnce() {
         List<String> problems = problems("""
                 middlewares:

@@ -44,6 +44,10 @@ class ModelApiTest {
                   - model: broken
                     versions: [v1, v2]
                     backend: broken
+                  - model: capped
+                    backend: old
+                    timeout: 2s
+                    idempotent: true
                 """);
     }
 
@@ -106,7 +110,8 @@ class ModelApiTest {
 
         assertEquals(200, response.statusCode());
         assertEquals(JSON.readTree("""
-                {"models":[{"name":"iris","versions":["v1","v2"]},{"name":"broken","versions":["v1","v2"]}]}"""),
+                {"models":[{"name":"iris","versions":["v1","v2"]},{"name":"broken","versions":["v1","v2"]},
+                {"name":"capped","versions":["v1"]}]}"""),
                 json(response).get("data"));
     }
 
@@ -200,6 +205,40 @@ class ModelApiTest {
 
         assertError(response, 502, 40005);
         assertTrue(json(response).get("message").asText().contains("model crashed"), response.body());
+    }
+
+    @Test
+    void aClientDeadlineShortensTheRoutesButNeverLengthensIt() throws Exception {
+        JsonNode shorter = json(gateway.post("/v1/models/capped:predict", "application/json", PREDICT_BODY,
+                "X-Request-Timeout", "500ms")).get("data");
+        JsonNode longer = json(gateway.post("/v1/models/capped:predict", "application/json", PREDICT_BODY,
+                "X-Request-Timeout", "60s")).get("data");
+        JsonNode unbounded = json(gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY))
+                .get("data");
+
+        assertTrue(shorter.get("remaining_ms").asLong() <= 500, shorter.toString());
+        assertTrue(longer.get("remaining_ms").asLong() <= 2000, longer.toString());
+        assertFalse(unbounded.has("remaining_ms"), unbounded.toString());
+    }
+
+    @Test
+    void aDeadlineThatHasPassedNeverReachesTheBackend() throws Exception {
+        assertError(gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY,
+                "X-Request-Timeout", "0"), 504, 40008);
+    }
+
+    @Test
+    void anUnreadableClientDeadlineIs400() throws Exception {
+        assertError(gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY,
+                "X-Request-Timeout", "soon"), 400, 20012);
+    }
+
+    @Test
+    void routesMarkedIdempotentSaySoToBackends() throws Exception {
+        assertTrue(json(gateway.post("/v1/models/capped:predict", "application/json", PREDICT_BODY))
+                .get("data").get("idempotent").asBoolean());
+        assertFalse(json(gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY))
+                .get("data").get("idempotent").asBoolean());
     }
 
     @Test

@@ -19,6 +19,14 @@ public interface Backend extends AutoCloseable {
      */
     Response predict(Exchange exchange) throws BackendException;
 
+    /**
+     * The longest one call may take, connecting included, when the backend bounds it: the kernel checks at load
+     * that a route's {@code timeout} is longer. Empty for a backend without its own bound.
+     */
+    default java.util.Optional<java.time.Duration> callTimeout() {
+        return java.util.Optional.empty();
+    }
+
     /** Status and metadata of the model for {@code GET /v1/models/{name}}; an empty object when the backend has none. */
     JsonNode metadata();
 

@@ -32,6 +32,8 @@ public final class CoreErrors {
             new ErrorCode(20010, 400, "INVALID_ARGUMENT", "the request path is not in normal form");
     public static final ErrorCode HEADERS_TOO_LARGE =
             new ErrorCode(20011, 431, "RESOURCE_EXHAUSTED", "request headers too large");
+    public static final ErrorCode INVALID_REQUEST_TIMEOUT =
+            new ErrorCode(20012, 400, "INVALID_ARGUMENT", "invalid X-Request-Timeout");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -46,16 +48,22 @@ public final class CoreErrors {
             new ErrorCode(40006, 400, "INVALID_ARGUMENT", "backend rejected the request");
     public static final ErrorCode BACKEND_BAD_RESPONSE =
             new ErrorCode(40007, 502, "INTERNAL", "backend sent a response the gateway cannot read");
+    public static final ErrorCode DEADLINE_EXCEEDED =
+            new ErrorCode(40008, 504, "DEADLINE_EXCEEDED", "the request's deadline passed");
     public static final ErrorCode INTERNAL = new ErrorCode(90001, 500, "INTERNAL", "internal error");
     public static final ErrorCode MIDDLEWARE_CONTRACT =
             new ErrorCode(90002, 500, "INTERNAL", "a middleware broke the pipeline contract");
 
     /** Every code above, in catalogue order. */
     public static final List<ErrorCode> ALL = List.of(
-            ADMIN_UNAUTHENTICATED, ADMIN_DISABLED, MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
-            INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL, HEADERS_TOO_LARGE, SHUTTING_DOWN, UNKNOWN_MODEL,
-            UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR, BACKEND_REJECTED,
-            BACKEND_BAD_RESPONSE, INTERNAL, MIDDLEWARE_CONTRACT);
+            ADMIN_UNAUTHENTICATED, ADMIN_DISABLED,
+            MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
+            INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
+            HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT,
+            SHUTTING_DOWN,
+            UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
+            BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED,
+            INTERNAL, MIDDLEWARE_CONTRACT);
 
     private CoreErrors() {
     }

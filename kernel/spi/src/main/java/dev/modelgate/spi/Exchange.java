@@ -41,6 +41,16 @@ public interface Exchange {
     long startNanos();
 
     /**
+     * The {@link System#nanoTime()} by which the answer is due: the route's {@code timeout}, shortened by the
+     * client's {@code X-Request-Timeout}; {@link Long#MAX_VALUE} when neither is set. Backends bound their calls by
+     * it and pass what remains on.
+     */
+    long deadlineNanos();
+
+    /** Whether the request may be sent again without harm: a GET, or a route configured {@code idempotent: true}. */
+    boolean idempotent();
+
+    /**
      * The request body. The kernel reads it in full, without blocking, before the pipeline starts.
      *
      * @throws RejectionException with {@link CoreErrors#BODY_TOO_LARGE} past the configured limit

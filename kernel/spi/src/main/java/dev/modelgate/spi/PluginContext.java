@@ -1,6 +1,7 @@
 package dev.modelgate.spi;
 
 import java.time.Clock;
+import java.util.Optional;
 
 /** What the kernel offers a plugin instance while it is built and while it runs. */
 public interface PluginContext {
@@ -15,4 +16,19 @@ public interface PluginContext {
 
     /** A logger named after the plugin type. */
     System.Logger logger();
+
+    /**
+     * A call to the configured backend {@code name} as the kernel makes it at the end of a route (request checked,
+     * answer in the gateway's envelope, failures as codes), for a middleware that falls back to another backend.
+     * Backends are built before middlewares, so this works inside {@code create}.
+     *
+     * @return empty when no backend has that name; report it on the plugin's config node
+     */
+    Optional<BackendCall> backend(String name);
+
+    /** A predict call to one backend; never throws, never returns {@code null}. */
+    @FunctionalInterface
+    interface BackendCall {
+        Response predict(Exchange exchange);
+    }
 }
