@@ -69,8 +69,6 @@ public final class TestBackend implements AutoCloseable {
     }
 
     private void serve(HttpExchange exchange, Handler handler) throws IOException {
-        int now = inFlight.incrementAndGet();
-        maxInFlight.accumulateAndGet(now, Math::max);
         try (exchange) {
             Headers headers = new Headers();
             exchange.getRequestHeaders().forEach((name, values) -> values.forEach(value -> headers.add(name, value)));
@@ -79,15 +77,7 @@ public final class TestBackend implements AutoCloseable {
             calls.incrementAndGet();
             lastRequest.set(request);
             clientPorts.add(request.clientPort());
-            Reply reply;
-            try {
-                reply = handler.handle(request);
-                if (!reply.delay().isZero()) {
-                    Thread.sleep(reply.delay());
-                }
-            } catch (Exception e) {
-                reply = new Reply(500, "text/plain", "test backend handler failed: " + e);
-            }
+            Reply reply = reply(handler, request);
             byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
             if (reply.contentType() != null) {
                 exchange.getResponseHeaders().set("Content-Type", reply.contentType());
@@ -98,6 +88,24 @@ public final class TestBackend implements AutoCloseable {
             }
         } catch (IOException e) {
             // the gateway gave up on this call (a timeout test): nothing to answer
+        }
+    }
+
+    /**
+     * Runs the handler, counted as in flight until it has its reply: counting until the response is written would
+     * overlap with the client's next request on the same connection, which the client sends as soon as it has read.
+     */
+    private Reply reply(Handler handler, Request request) {
+        int now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
+        try {
+            Reply reply = handler.handle(request);
+            if (!reply.delay().isZero()) {
+                Thread.sleep(reply.delay());
+            }
+            return reply;
+        } catch (Exception e) {
+            return new Reply(500, "text/plain", "test backend handler failed: " + e);
         } finally {
             inFlight.decrementAndGet();
         }

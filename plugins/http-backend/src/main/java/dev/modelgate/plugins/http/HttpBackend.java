@@ -8,6 +8,7 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
@@ -16,11 +17,20 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
@@ -30,16 +40,29 @@ import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.MalformedChunkCodingException;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
 
 /**
- * Posts the request body as it came to one URL over pooled keep-alive connections and returns the backend's status,
- * content type and body unchanged: the reverse proxy the seed article sketches, with the pooling, timeouts and error
- * mapping it lacks.
+ * Posts the request body as it came to one of the backend's instances over pooled keep-alive connections and
+ * returns the instance's status, content type and body unchanged: the reverse proxy the seed article sketches, with
+ * the pooling, timeouts, error mapping, load balancing, health checks and retries it lacks.
+ *
+ * <p>One call: the first routing rule the request matches chooses the pool of instances (else the default
+ * instances); the balancer chooses among those of the pool that are healthy and not ejected, or among the whole pool
+ * when none is (Envoy's panic mode: a guess at a sick instance beats a certain 503, and health checks can be wrong).
+ * The call waits for the answer at most {@code request-timeout}, and never past the request's deadline; the time it
+ * waits is sent on as {@code X-Request-Timeout}. An idempotent request whose call failed (no connection, no answer in
+ * time, a broken connection, a 5xx answer) is retried, on another instance of the pool when there is one, after a
+ * jittered backoff, while attempts, the retry budget and the deadline allow.
  *
  * <p>Thread-safety: {@link #predict} is called concurrently from many virtual threads; it blocks on the network, at
- * most {@code max-connections} calls at once, the others waiting up to {@code pool-timeout} for a connection.
+ * most {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
+ * connection, and sleeps for retry backoffs.
  */
 final class HttpBackend implements Backend {
+
+    /** The header carrying the time the gateway waits for this call, as the kernel reads it from clients. */
+    static final String TIMEOUT_HEADER = "X-Request-Timeout";
 
     private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING);
 
@@ -49,25 +72,211 @@ final class HttpBackend implements Backend {
 
     private final HttpBackendSettings settings;
     private final CloseableHttpClient client;
+    private final Balancer balancer;
+    private final HealthChecker healthChecker;
+    private final OutlierDetector outlierDetector;
+    private final RetryBudget retryBudget;
+    private final RandomGenerator random;
+    private final System.Logger log;
+    private final String name;
+    private final AtomicIntegerArray inFlight;
+    private final Metrics.Counter[] requests;
+    private final Metrics.Counter[] failures;
+    private final Metrics.Counter[] ejections;
+    private final Metrics.Counter retries;
+    private final Metrics.Counter budgetExhausted;
+    private final Metrics.Counter panics;
 
-    /** Takes ownership of {@code client}, which owns its connection pool. */
-    HttpBackend(HttpBackendSettings settings, CloseableHttpClient client) {
+    /**
+     * Takes ownership of {@code client}, which owns its connection pool, and starts health checks when configured.
+     *
+     * @param name the backend's configured name, for metric labels and logs
+     * @param nanoTime the time ejections and the retry budget are measured by, in nanoseconds
+     * @param random the randomness of balancing and backoff; thread-safe
+     */
+    HttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
+            System.Logger log, LongSupplier nanoTime, RandomGenerator random) {
         this.settings = settings;
         this.client = client;
+        this.name = name;
+        this.log = log;
+        this.random = random;
+        int count = settings.instances().size();
+        this.inFlight = new AtomicIntegerArray(count);
+        this.balancer = Balancer.of(settings, inFlight::get, random);
+        this.outlierDetector = new OutlierDetector(settings.outlierDetection(), count, nanoTime);
+        this.retryBudget = new RetryBudget(settings.retry(), nanoTime);
+        this.requests = new Metrics.Counter[count];
+        this.failures = new Metrics.Counter[count];
+        this.ejections = new Metrics.Counter[count];
+        for (Instance instance : settings.instances()) {
+            Map<String, String> labels = Map.of("backend", name, "instance", instance.name());
+            int index = instance.index();
+            requests[index] = metrics.counter("modelgate_backend_instance_requests_total",
+                    "Calls made to a backend instance, retries included.", labels);
+            failures[index] = metrics.counter("modelgate_backend_instance_failures_total",
+                    "Calls to a backend instance that failed: no connection, no answer in time, broken, or 5xx.",
+                    labels);
+            ejections[index] = metrics.counter("modelgate_backend_instance_ejections_total",
+                    "Times a backend instance was ejected after consecutive failures.", labels);
+            metrics.gauge("modelgate_backend_instance_healthy",
+                    "1 when a backend instance takes traffic: healthy by its health checks and not ejected.", labels,
+                    () -> available(instance) ? 1 : 0);
+        }
+        Map<String, String> labels = Map.of("backend", name);
+        this.retries = metrics.counter("modelgate_backend_retries_total", "Calls that were retries.", labels);
+        this.budgetExhausted = metrics.counter("modelgate_backend_retry_budget_exhausted_total",
+                "Retries not made because the retry budget was spent.", labels);
+        this.panics = metrics.counter("modelgate_backend_panic_total",
+                "Calls sent to an unhealthy or ejected instance because none of the pool was available.", labels);
+        this.healthChecker = settings.healthCheck() == null ? null
+                : new HealthChecker(settings.healthCheck(), settings.instances(), client, log, name);
+        if (healthChecker != null) {
+            healthChecker.start();
+        }
+    }
+
+    /** What one call came to: an answer or a failure, and whether another attempt may fare better. */
+    private record Attempt(Response response, BackendException failure, boolean retryable) {
+
+        Response result() throws BackendException {
+            if (failure != null) {
+                throw failure;
+            }
+            return response;
+        }
     }
 
     @Override
     public Response predict(Exchange exchange) throws BackendException {
-        HttpPost request = new HttpPost(settings.url());
+        List<Instance> pool = pool(exchange);
+        retryBudget.recordRequest();
+        List<Instance> tried = new ArrayList<>(1);
+        for (int attempt = 1; ; attempt++) {
+            Instance instance = pick(pool, tried, exchange);
+            tried.add(instance);
+            Attempt outcome = call(instance, exchange);
+            if (!outcome.retryable() || !exchange.idempotent() || attempt >= settings.retry().attempts()) {
+                return outcome.result();
+            }
+            Duration backoff = settings.retry().backoff(attempt, random);
+            // A retry that cannot start before the deadline could only be cut short: answer now instead.
+            if (exchange.deadlineNanos() != Long.MAX_VALUE
+                    && System.nanoTime() + backoff.toNanos() - exchange.deadlineNanos() >= 0) {
+                return outcome.result();
+            }
+            if (!retryBudget.tryRetry()) {
+                budgetExhausted.increment();
+                return outcome.result();
+            }
+            retries.increment();
+            if (!backoff.isZero()) {
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return outcome.result();
+                }
+            }
+        }
+    }
+
+    /** The instances of the first rule the request matches, else the default instances. */
+    private List<Instance> pool(Exchange exchange) {
+        if (!settings.rules().isEmpty()) {
+            Principal principal = exchange.attribute(Principal.ATTRIBUTE);
+            for (RoutingRule rule : settings.rules()) {
+                if (rule.matches(exchange.requestHeaders(), principal)) {
+                    return rule.instances();
+                }
+            }
+        }
+        return settings.defaultInstances();
+    }
+
+    /** The balancer's choice among the pool's available instances, preferring those this request has not tried. */
+    private Instance pick(List<Instance> pool, List<Instance> tried, Exchange exchange) {
+        List<Instance> candidates = new ArrayList<>(pool.size());
+        for (Instance instance : pool) {
+            if (available(instance)) {
+                candidates.add(instance);
+            }
+        }
+        if (candidates.isEmpty()) {
+            panics.increment();
+            candidates.addAll(pool);
+        }
+        if (!tried.isEmpty() && candidates.size() > 1) {
+            List<Instance> untried = new ArrayList<>(candidates);
+            untried.removeAll(tried);
+            if (!untried.isEmpty()) {
+                candidates = untried;
+            }
+        }
+        return balancer.pick(candidates, exchange);
+    }
+
+    private boolean available(Instance instance) {
+        return (healthChecker == null || healthChecker.healthy(instance.index()))
+                && !outlierDetector.ejected(instance.index());
+    }
+
+    private Attempt call(Instance instance, Exchange exchange) {
+        long waitNanos = settings.requestTimeout().toNanos();
+        long poolWaitNanos = settings.poolTimeout().toNanos();
+        if (exchange.deadlineNanos() != Long.MAX_VALUE) {
+            long left = exchange.deadlineNanos() - System.nanoTime();
+            if (left <= 0) {
+                return new Attempt(null, new BackendException(BackendException.Kind.TIMEOUT,
+                        "the request's deadline passed before the backend was called", null), false);
+            }
+            waitNanos = Math.min(waitNanos, left);
+            poolWaitNanos = Math.min(poolWaitNanos, left);
+        }
+        // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
+        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        HttpPost request = request(instance, exchange, waitMillis);
+        request.setConfig(RequestConfig.custom()
+                .setConnectionRequestTimeout(Timeout.ofMilliseconds(
+                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
+                .setResponseTimeout(Timeout.ofMilliseconds(waitMillis))
+                .build());
+        int index = instance.index();
+        requests[index].increment();
+        inFlight.incrementAndGet(index);
+        try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
+            Response answer = toResponse(response);
+            if (answer.status() >= 500) {
+                instanceFailed(instance);
+                return new Attempt(answer, null, true);
+            }
+            outlierDetector.recordSuccess(index);
+            return new Attempt(answer, null, false);
+        } catch (IOException e) {
+            Failure failure = failure(e);
+            if (failure.instanceAtFault()) {
+                instanceFailed(instance);
+            }
+            return new Attempt(null, failure.exception(), failure.retryable());
+        } catch (BackendException tooLarge) {
+            // The instance answered; the answer is too large for the gateway, and would be from any instance.
+            return new Attempt(null, tooLarge, false);
+        } finally {
+            inFlight.decrementAndGet(index);
+        }
+    }
+
+    private HttpPost request(Instance instance, Exchange exchange, long waitMillis) {
+        HttpPost request = new HttpPost(instance.url());
         Headers incoming = exchange.requestHeaders();
-        for (String name : settings.forwardHeaders()) {
-            incoming.all(name).forEach(value -> request.addHeader(name, value));
+        for (String header : settings.forwardHeaders()) {
+            incoming.all(header).forEach(value -> request.addHeader(header, value));
         }
         // The body goes as it came, so the headers that describe it go too, as the client wrote them.
-        for (String name : BODY_HEADERS) {
-            String value = incoming.first(name);
+        for (String header : BODY_HEADERS) {
+            String value = incoming.first(header);
             if (value != null) {
-                request.setHeader(name, value);
+                request.setHeader(header, value);
             }
         }
         Principal principal = exchange.attribute(Principal.ATTRIBUTE);
@@ -76,11 +285,20 @@ final class HttpBackend implements Backend {
             // Sorted, so that a backend or its cache sees one spelling per set of roles.
             request.setHeader(ROLES_HEADER, String.join(",", new TreeSet<>(principal.roles())));
         }
+        // The instance may stop work the gateway no longer waits for, and pass the rest of the deadline on.
+        request.setHeader(TIMEOUT_HEADER, waitMillis + "ms");
         request.setEntity(new ByteArrayEntity(exchange.body(), null));
-        try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
-            return toResponse(response);
-        } catch (IOException e) {
-            throw failure(e);
+        return request;
+    }
+
+    private void instanceFailed(Instance instance) {
+        failures[instance.index()].increment();
+        long ejectedFor = outlierDetector.recordFailure(instance.index());
+        if (ejectedFor > 0) {
+            ejections[instance.index()].increment();
+            log.log(System.Logger.Level.WARNING, () -> "backend '" + name + "': instance " + instance.name()
+                    + " ejected for " + TimeUnit.NANOSECONDS.toMillis(ejectedFor) + "ms after "
+                    + settings.outlierDetection().consecutiveFailures() + " consecutive failures");
         }
     }
 
@@ -125,31 +343,51 @@ final class HttpBackend implements Backend {
     }
 
     /**
+     * A failed call, as the client is told of it, and as balancing sees it.
+     *
+     * @param instanceAtFault whether it counts against the instance for passive ejection
+     * @param retryable whether another instance, or the same one a little later, may answer
+     */
+    private record Failure(BackendException exception, boolean instanceAtFault, boolean retryable) {
+    }
+
+    /**
      * Maps a failed call to what the client is told: could not reach, reached but no answer in time, or garbled. The
      * messages name no host; the cause keeps the detail for the gateway's log.
      */
-    private static BackendException failure(IOException e) {
+    private static Failure failure(IOException e) {
         if (e instanceof ConnectException
                 || e instanceof ConnectTimeoutException
                 || e instanceof NoRouteToHostException
                 || e instanceof UnknownHostException) {
-            return new BackendException(BackendException.Kind.UNAVAILABLE, "cannot connect to the backend", e);
+            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
+                    "cannot connect to the backend", e), true, true);
         }
         if (e instanceof ConnectionRequestTimeoutException) {
-            return new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "no free connection: every pooled connection stayed in use", e);
+            // Our own pool is full: no fault of the instance, but another instance has its own pool.
+            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
+                    "no free connection: every pooled connection stayed in use", e), false, true);
         }
         if (e instanceof SocketTimeoutException) {
-            return new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e);
+            return new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e),
+                    true, true);
         }
         if (e instanceof ClientProtocolException || e instanceof MalformedChunkCodingException) {
-            return new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e);
+            return new Failure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e),
+                    true, false);
         }
         // The connection broke: reset, or closed before the whole response came.
-        return new BackendException(BackendException.Kind.UNAVAILABLE, "connection to the backend failed", e);
+        return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
+                "connection to the backend failed", e), true, true);
     }
 
-    /** Type and model name only: the URL stays private, as it may name internal hosts. */
+    /** The longest one attempt may take: connecting, then waiting for the answer. */
+    @Override
+    public Optional<Duration> callTimeout() {
+        return Optional.of(settings.connectTimeout().plus(settings.requestTimeout()));
+    }
+
+    /** Type and model name only: the URLs stay private, as they may name internal hosts. */
     @Override
     public JsonNode metadata() {
         ObjectNode metadata = JsonNodeFactory.instance.objectNode().put("type", "http");
@@ -159,8 +397,12 @@ final class HttpBackend implements Backend {
         return metadata;
     }
 
+    /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */
     @Override
     public void close() {
+        if (healthChecker != null) {
+            healthChecker.close();
+        }
         client.close(CloseMode.GRACEFUL);
     }
 }

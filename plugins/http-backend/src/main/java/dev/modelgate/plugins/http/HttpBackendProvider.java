@@ -5,8 +5,12 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
+import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -20,13 +24,28 @@ import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * The {@code http} backend: forwards predict requests to a model server's URL as they came.
+ * The {@code http} backend: forwards predict requests to a model server's URL, or to one of several instances of
+ * it, as they came. See {@link HttpBackend} for what one call does.
  *
- * <p>Config keys: {@code url} (required), {@code max-connections} (64), {@code connect-timeout} (1s),
+ * <p>Config keys: {@code url}, or {@code instances} (a list of {@code url}, optional {@code name} (default
+ * {@code host:port}) and {@code weight} (1)); {@code balancer} ({@code round-robin}, {@code weighted},
+ * {@code least-outstanding} or {@code consistent-hash} with {@code hash-key}: {@code header:NAME}, {@code claim:NAME},
+ * {@code subject} or {@code client-ip}); {@code rules} (each {@code header} or {@code claim}, {@code equals} a value
+ * or list of values, and the {@code instances} matching requests go to); {@code default-instances} (all);
+ * {@code health-check} ({@code path}, {@code interval} 10s, {@code timeout} 1s, {@code healthy-threshold} 2,
+ * {@code unhealthy-threshold} 3); {@code outlier-detection} ({@code consecutive-failures} 5,
+ * {@code base-ejection-time} 30s, {@code max-ejection-time} 5m, {@code max-ejection-percent} 10); {@code retry}
+ * ({@code attempts} 2, {@code budget-percent} 20, {@code min-retries-per-second} 3, {@code base-backoff} 25ms,
+ * {@code max-backoff} ten times the base); {@code max-connections} (64, per instance), {@code connect-timeout} (1s),
  * {@code request-timeout} (30s), {@code idle-timeout} (60s), {@code max-connection-lifetime} (5m),
  * {@code pool-timeout} (the connect timeout), {@code forward-headers} (X-Request-Id, traceparent, tracestate,
- * Accept), {@code max-response-size} (64MB) and {@code model-name}. Exports {@code modelgate_backend_connections{backend, state}} for the pool's
- * leased, available and pending connections.
+ * Accept), {@code max-response-size} (64MB) and {@code model-name}.
+ *
+ * <p>Exports {@code modelgate_backend_connections{backend, state}} for the pool's leased, available and pending
+ * connections; per instance, {@code modelgate_backend_instance_requests_total}, {@code ..._failures_total},
+ * {@code ..._ejections_total} and the {@code modelgate_backend_instance_healthy} gauge; per backend
+ * {@code modelgate_backend_retries_total}, {@code modelgate_backend_retry_budget_exhausted_total} and
+ * {@code modelgate_backend_panic_total}.
  *
  * <p>When an authentication middleware set a {@link dev.modelgate.spi.Principal}, the backend receives
  * {@code X-Modelgate-Subject} (its subject) and {@code X-Modelgate-Roles} (its roles, sorted and comma-separated).
@@ -46,10 +65,11 @@ public final class HttpBackendProvider implements BackendProvider {
     @Override
     public Backend create(ConfigNode config, PluginContext context) {
         HttpBackendSettings settings = HttpBackendSettings.from(config);
+        // One pool for every instance: Apache bounds connections per route, that is per instance's host and port.
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
-                .setMaxConnTotal(settings.maxConnections())
+                .setMaxConnTotal(settings.maxConnections() * Math.max(1, settings.instances().size()))
                 .setMaxConnPerRoute(settings.maxConnections())
-                // Strict: max-connections is a hard bound on what the backend sees. LIFO keeps few connections warm.
+                // Strict: max-connections is a hard bound on what an instance sees. LIFO keeps few connections warm.
                 .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
                 .setConnPoolPolicy(PoolReusePolicy.LIFO)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -77,7 +97,16 @@ public final class HttpBackendProvider implements BackendProvider {
                 .evictExpiredConnections()
                 .build();
         exportPoolGauges(context, pool);
-        return new HttpBackend(settings, client);
+        Clock clock = context.clock();
+        // ThreadLocalRandom per calling thread: thread-safe without contention.
+        RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+        return new HttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
+                () -> nanos(clock.instant()), random);
+    }
+
+    /** The clock's instant in nanoseconds: ejections and the retry budget measure time by the injected clock. */
+    private static long nanos(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {

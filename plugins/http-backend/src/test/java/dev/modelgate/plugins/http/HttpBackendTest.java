@@ -1,14 +1,19 @@
 package dev.modelgate.plugins.http;
 
+import static dev.modelgate.plugins.http.Gateways.JSON;
+import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
+import static dev.modelgate.plugins.http.Gateways.PREDICT_BODY;
+import static dev.modelgate.plugins.http.Gateways.PREDICT_PATH;
+import static dev.modelgate.plugins.http.Gateways.assertError;
+import static dev.modelgate.plugins.http.Gateways.assertProblem;
+import static dev.modelgate.plugins.http.Gateways.await;
+import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -28,11 +33,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class HttpBackendTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PREDICT_PATH = "/v1/models/remote:predict";
-    private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
-    private static final String PREDICTIONS = "{\"predictions\":[[0.25]]}";
-
     /** A gateway routing model {@code remote} to an {@code http} backend with {@code settings} under its url. */
     private static String config(String url, String... settings) {
         StringBuilder config = new StringBuilder("""
@@ -51,23 +51,6 @@ class HttpBackendTest {
                   - model: remote
                     backend: remote
                 """).toString();
-    }
-
-    private static HttpResponse<String> predict(RunningGateway gateway, String... headers) {
-        return gateway.post(PREDICT_PATH, "application/json", PREDICT_BODY, headers);
-    }
-
-    private static void assertError(HttpResponse<String> response, int status, int code) throws Exception {
-        assertEquals(status, response.statusCode(), response.body());
-        assertEquals(code, JSON.readTree(response.body()).get("code").asInt(), response.body());
-    }
-
-    private static void await(String condition, java.util.function.BooleanSupplier done) {
-        Instant deadline = Instant.now().plusSeconds(10);
-        while (!done.getAsBoolean()) {
-            assertTrue(Instant.now().isBefore(deadline), "waited 10s for " + condition);
-            Thread.onSpinWait();
-        }
     }
 
     @Test
@@ -289,13 +272,5 @@ class HttpBackendTest {
     })
     void reportsABadSettingByKey(String setting, String problem) {
         assertProblem(config("http://127.0.0.1:1/predict", setting), problem);
-    }
-
-    private static void assertProblem(String config, String expected) {
-        Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start(config).close());
-
-        assertEquals(1, invalid.problems().size(), invalid.getMessage());
-        assertTrue(invalid.problems().getFirst().startsWith(expected), invalid.getMessage());
     }
 }

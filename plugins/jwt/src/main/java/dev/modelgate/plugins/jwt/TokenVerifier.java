@@ -13,7 +13,9 @@ import com.auth0.jwt.interfaces.DecodedJWT;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Principal;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -51,6 +53,9 @@ final class TokenVerifier {
     private static final Rejected CONTROL_IN_SUBJECT =
             new Rejected(JwtProvider.MALFORMED, "control characters in sub");
     private static final Rejected CRITICAL = new Rejected(JwtProvider.MALFORMED, "unsupported crit header");
+
+    /** Claims the principal already carries, or that identify the token rather than its holder. */
+    private static final Set<String> NOT_PRINCIPAL_CLAIMS = Set.of("sub", "iss", "aud", "jti");
 
     private final String algorithm;
     private final KeySource keys;
@@ -100,7 +105,24 @@ final class TokenVerifier {
         if (hasControlCharacter(subject)) {
             return CONTROL_IN_SUBJECT;
         }
-        return new Verified(new Principal(subject, roles(jwt.getClaim(rolesClaim)), "jwt"));
+        return new Verified(new Principal(subject, roles(jwt.getClaim(rolesClaim)), "jwt", claims(jwt)));
+    }
+
+    /**
+     * The token's other top-level string claims ({@code region}, {@code group}), for routing rules and rate-limit
+     * keys. Numbers, lists and objects are left out, as are the roles claim (already the roles) and values with
+     * control characters, which would forge lines where they end up in a header or a log.
+     */
+    private Map<String, String> claims(DecodedJWT jwt) {
+        Map<String, String> claims = new HashMap<>();
+        jwt.getClaims().forEach((name, claim) -> {
+            String value = claim.asString();
+            if (value != null && !NOT_PRINCIPAL_CLAIMS.contains(name) && !name.equals(rolesClaim)
+                    && !hasControlCharacter(name) && !hasControlCharacter(value)) {
+                claims.put(name, value);
+            }
+        });
+        return claims;
     }
 
     private static Rejected rejection(JWTVerificationException e) {

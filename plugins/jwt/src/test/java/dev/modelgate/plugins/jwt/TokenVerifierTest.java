@@ -114,6 +114,16 @@ class TokenVerifierTest {
     }
 
     @Test
+    void otherTopLevelStringClaimsBecomeThePrincipalsClaims() {
+        TokenVerifier.Outcome outcome = check(claims().withJWTId("token-7").withClaim("region", "eu")
+                .withClaim("group", "beta").withClaim("roles", "predict").withClaim("tier", 3)
+                .withArrayClaim("devices", new String[] {"ios"}).withClaim("forged", "eu\r\nX-Admin: yes")
+                .withClaim("plan\n", "gold"));
+
+        assertEquals(Map.of("region", "eu", "group", "beta"), ((TokenVerifier.Verified) outcome).principal().claims());
+    }
+
+    @Test
     void aTokenWithCriticalHeaderExtensionsIsRefused() {
         String token = claims().withHeader(Map.of("crit", List.of("exp"))).sign(HS256);
 

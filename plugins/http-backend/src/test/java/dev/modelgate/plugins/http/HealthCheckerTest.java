@@ -1,0 +1,89 @@
+package dev.modelgate.plugins.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.testing.TestBackend;
+import dev.modelgate.kernel.testing.TestBackend.Reply;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.junit.jupiter.api.Test;
+
+/** Health check rounds driven one at a time against real servers, so thresholds are counted exactly. */
+class HealthCheckerTest {
+
+    private static final HealthCheckSettings SETTINGS =
+            new HealthCheckSettings("/healthz", Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
+
+    private static HealthChecker checker(CloseableHttpClient client, TestBackend... backends) {
+        List<Instance> instances = new java.util.ArrayList<>();
+        for (TestBackend backend : backends) {
+            instances.add(new Instance(instances.size(), "i" + instances.size(),
+                    URI.create(backend.url("/v1/models/m:predict")), 1));
+        }
+        return new HealthChecker(SETTINGS, instances, client, System.getLogger("test"), "remote");
+    }
+
+    private static void rounds(HealthChecker checker, int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            checker.probeAll();
+        }
+    }
+
+    @Test
+    void anInstanceGoesDownAfterTheUnhealthyThresholdAndBackAfterTheHealthyOne() throws Exception {
+        AtomicInteger status = new AtomicInteger(503);
+        try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
+                CloseableHttpClient client = HttpClients.createDefault();
+                HealthChecker checker = checker(client, backend)) {
+            assertTrue(checker.healthy(0), "instances start healthy");
+
+            rounds(checker, 2);
+            assertTrue(checker.healthy(0));
+            rounds(checker, 1);
+            assertFalse(checker.healthy(0));
+
+            status.set(200);
+            rounds(checker, 1);
+            assertFalse(checker.healthy(0));
+            rounds(checker, 1);
+            assertTrue(checker.healthy(0));
+            assertEquals("/healthz", backend.lastRequest().path(), "probes go to the path on the instance's host");
+        }
+    }
+
+    @Test
+    void aPassingProbeInterruptsAStreakOfFailures() throws Exception {
+        AtomicInteger status = new AtomicInteger(500);
+        try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
+                CloseableHttpClient client = HttpClients.createDefault();
+                HealthChecker checker = checker(client, backend)) {
+            rounds(checker, 2);
+            status.set(200);
+            rounds(checker, 1);
+            status.set(500);
+            rounds(checker, 2);
+
+            assertTrue(checker.healthy(0));
+        }
+    }
+
+    @Test
+    void aProbeWithoutAnswerInTimeFailsAndEachInstanceIsJudgedOnItsOwn() throws Exception {
+        try (TestBackend slow = TestBackend.start(
+                        request -> Reply.delayed(Duration.ofSeconds(3), 200, "application/json", "{}"));
+                TestBackend fine = TestBackend.start(request -> Reply.json(200, "{}"));
+                CloseableHttpClient client = HttpClients.createDefault();
+                HealthChecker checker = checker(client, slow, fine)) {
+            rounds(checker, 3);
+
+            assertFalse(checker.healthy(0));
+            assertTrue(checker.healthy(1));
+        }
+    }
+}

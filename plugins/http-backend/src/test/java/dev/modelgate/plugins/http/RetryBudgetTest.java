@@ -1,0 +1,81 @@
+package dev.modelgate.plugins.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The retry budget on a clock the test advances. */
+class RetryBudgetTest {
+
+    private final AtomicLong now = new AtomicLong(123_456_789L);
+
+    private RetryBudget budget(int percent, int minPerSecond) {
+        return new RetryBudget(new RetrySettings(3, percent, minPerSecond, Duration.ofMillis(25),
+                Duration.ofMillis(250)), now::get);
+    }
+
+    private static void requests(RetryBudget budget, int count) {
+        for (int i = 0; i < count; i++) {
+            budget.recordRequest();
+        }
+    }
+
+    private static int retriesAllowed(RetryBudget budget) {
+        int allowed = 0;
+        while (budget.tryRetry()) {
+            allowed++;
+        }
+        return allowed;
+    }
+
+    @Test
+    void retriesAreCappedAtTheBudgetsShareOfRequests() {
+        RetryBudget budget = budget(20, 0);
+        requests(budget, 50);
+
+        assertEquals(10, retriesAllowed(budget));
+    }
+
+    @Test
+    void theFloorAllowsSomeRetriesWithoutTraffic() {
+        RetryBudget budget = budget(20, 1);
+
+        assertEquals(RetryBudget.WINDOW_SECONDS, retriesAllowed(budget));
+    }
+
+    @Test
+    void requestsAndRetriesLeaveTheWindowAfterItsLength() {
+        RetryBudget budget = budget(50, 0);
+        requests(budget, 10);
+        assertEquals(5, retriesAllowed(budget));
+
+        now.addAndGet(Duration.ofSeconds(RetryBudget.WINDOW_SECONDS - 1).toNanos());
+        assertFalse(budget.tryRetry(), "still spent within the window");
+
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        requests(budget, 2);
+        assertEquals(1, retriesAllowed(budget), "only the new requests count");
+    }
+
+    @Test
+    void theWindowSlidesASecondAtATime() {
+        RetryBudget budget = budget(100, 0);
+        requests(budget, 4);
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+        requests(budget, 6);
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+
+        assertEquals(6, retriesAllowed(budget), "the first four requests left the window");
+    }
+
+    @Test
+    void aZeroBudgetWithoutFloorAllowsNoRetry() {
+        RetryBudget budget = budget(0, 0);
+        requests(budget, 1000);
+
+        assertFalse(budget.tryRetry());
+    }
+}
