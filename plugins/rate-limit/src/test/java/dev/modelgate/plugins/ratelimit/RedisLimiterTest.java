@@ -1,0 +1,274 @@
+package dev.modelgate.plugins.ratelimit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.MetricsRegistry;
+import dev.modelgate.plugins.ratelimit.Decision.Verdict;
+import dev.modelgate.plugins.ratelimit.Limit.Algorithm;
+import dev.modelgate.plugins.ratelimit.RedisLimiter.FailurePolicy;
+import dev.modelgate.spi.Metrics;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.JedisPooled;
+
+/** The Redis store against a real {@code redis-server}, stopped, restarted and paused as the tests need. */
+class RedisLimiterTest {
+
+    private static final Duration TIMEOUT = Duration.ofMillis(50);
+    private static final Duration BACKOFF = Duration.ofSeconds(1);
+
+    private static RedisServer redis;
+
+    /** The backoff's time source, moved by hand. */
+    private final AtomicLong nanoTime = new AtomicLong();
+    private final MetricsRegistry metrics = new MetricsRegistry();
+    private final List<RedisLimiter> opened = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        redis = RedisServer.start();
+    }
+
+    @AfterAll
+    static void stopRedis() throws Exception {
+        redis.close();
+    }
+
+    @BeforeEach
+    void emptyRedis() throws Exception {
+        if (redis.command("PING") == null) {
+            redis.startAgain();
+        }
+        assertEquals("+OK", redis.command("FLUSHALL"));
+    }
+
+    @AfterEach
+    void closeLimiters() {
+        opened.forEach(RedisLimiter::close);
+    }
+
+    private RedisLimiter limiter(FailurePolicy policy, Limit... limits) {
+        return limiter(TIMEOUT, 8, policy, limits);
+    }
+
+    private RedisLimiter limiter(Duration timeout, int poolSize, FailurePolicy policy, Limit... limits) {
+        RedisLimiter limiter = new RedisLimiter(
+                new RedisLimiter.Settings(URI.create(redis.url()), timeout, poolSize, BACKOFF, policy, "test:"),
+                List.of(limits), new LocalLimiter(List.of(limits), java.time.Clock.systemUTC(), 1000), nanoTime::get,
+                counter("failures"), counter("fallbacks"), System.getLogger("test"));
+        opened.add(limiter);
+        return limiter;
+    }
+
+    private Metrics.Counter counter(String name) {
+        return metrics.counter("test_" + name + "_total", name, Map.of());
+    }
+
+    private static Limit tokenBucket(int rate, Duration period, int burst) {
+        return new Limit(Algorithm.TOKEN_BUCKET, rate, period, burst);
+    }
+
+    /** {@code decide} timed: the verdict, after checking it came within the Redis timeout plus slack. */
+    private static Verdict decidedPromptly(Limiter limiter, String key) {
+        long start = System.nanoTime();
+        Verdict verdict = limiter.decide(key).verdict();
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMillis < TIMEOUT.toMillis() + 450, "took " + tookMillis + "ms");
+        return verdict;
+    }
+
+    @Test
+    void manyThreadsOnOneKeyGetNoMoreThanBurstPlusRateTimesElapsed() throws Exception {
+        // What is checked is the count, not latency: a timeout that a cold JVM on a busy machine cannot miss.
+        RedisLimiter limiter = limiter(Duration.ofSeconds(5), 16, FailurePolicy.FAIL_CLOSED,
+                tokenBucket(200, Duration.ofSeconds(1), 20));
+        AtomicInteger admitted = new AtomicInteger();
+        AtomicInteger undecided = new AtomicInteger();
+        long start = System.nanoTime();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 64; t++) {
+                done.add(threads.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        switch (limiter.decide("k").verdict()) {
+                            case ALLOWED -> admitted.incrementAndGet();
+                            case DENIED -> { }
+                            default -> undecided.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get();
+            }
+        }
+        double elapsedSeconds = (System.nanoTime() - start) / 1e9;
+
+        assertEquals(0, undecided.get(), "Redis failed to decide");
+        double bound = 20 + 200 * elapsedSeconds;
+        assertTrue(admitted.get() <= bound, admitted.get() + " admitted in " + elapsedSeconds + "s, bound " + bound);
+        assertTrue(admitted.get() >= 20, "fewer than the burst: " + admitted.get());
+    }
+
+    @Test
+    void keepsTokensAndTheLastRefillTogetherInOneHashThatExpiresWhenFullAgain() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofMinutes(1), 10));
+        limiter.decide("alice");
+        limiter.decide("alice");
+
+        try (JedisPooled client = new JedisPooled(URI.create(redis.url()))) {
+            String key = "test:{alice}:0:tb:1:60000ms:10";
+            Map<String, String> state = client.hgetAll(key);
+            assertEquals(8.0, Double.parseDouble(state.get("tokens")), 0.01);
+            List<?> time = (List<?>) client.eval("return redis.call('TIME')");
+            long serverMicros = Long.parseLong(time.get(0).toString()) * 1_000_000
+                    + Long.parseLong(time.get(1).toString());
+            long lastRefill = Long.parseLong(state.get("ts"));
+            assertTrue(serverMicros - lastRefill >= 0 && serverMicros - lastRefill < 5_000_000,
+                    "ts is Redis's clock in microseconds: " + lastRefill + " vs " + serverMicros);
+            long ttl = client.pttl(key);
+            assertTrue(ttl > 115_000 && ttl <= 120_000, "expires when two tokens are back: " + ttl + "ms");
+        }
+    }
+
+    @Test
+    void aRestartedRedisWithAnEmptyScriptCacheDecidesTheVeryNextRequest() throws Exception {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofMinutes(1), 3));
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+
+        redis.stop();
+        redis.startAgain();
+
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict(), "the restart emptied the data set too");
+        assertEquals(Verdict.DENIED, limiter.decide("k").verdict());
+        assertEquals(0, counter("failures").value());
+    }
+
+    @Test
+    void failOpenLetsRequestsOnUncountedWhileRedisIsDownAndCountsThem() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_OPEN, tokenBucket(1, Duration.ofMinutes(1), 1));
+        redis.stop();
+
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Verdict.UNCHECKED, decidedPromptly(limiter, "k"));
+        }
+        assertEquals(1, counter("failures").value(), "within the backoff, Redis is not tried again");
+        assertEquals(5, counter("fallbacks").value());
+    }
+
+    @Test
+    void failClosedRefusesRequestsWhileRedisIsDown() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofMinutes(1), 1));
+        redis.stop();
+
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Verdict.UNAVAILABLE, decidedPromptly(limiter, "k"));
+        }
+    }
+
+    @Test
+    void localFallsBackToThisInstancesOwnLimitWhileRedisIsDown() {
+        RedisLimiter limiter = limiter(FailurePolicy.LOCAL, tokenBucket(1, Duration.ofMinutes(1), 2));
+        redis.stop();
+
+        assertEquals(Verdict.ALLOWED, decidedPromptly(limiter, "k"));
+        assertEquals(Verdict.ALLOWED, decidedPromptly(limiter, "k"));
+        assertEquals(Verdict.DENIED, decidedPromptly(limiter, "k"));
+        assertEquals(Verdict.ALLOWED, decidedPromptly(limiter, "other"));
+    }
+
+    @Test
+    void afterTheBackoffOneRequestTriesRedisAgainAndRecoveryIsAutomatic() throws Exception {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_OPEN, tokenBucket(1, Duration.ofMinutes(1), 5));
+        redis.stop();
+        assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict());
+        nanoTime.addAndGet(BACKOFF.toNanos());
+        assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict());
+        assertEquals(2, counter("failures").value());
+
+        redis.startAgain();
+        assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict(), "still backing off");
+        nanoTime.addAndGet(BACKOFF.toNanos());
+
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict(), "back to normal, no more backoff");
+        assertEquals(2, counter("failures").value());
+    }
+
+    @Test
+    void aTimeoutIsAnsweredByPolicyWithinTheTimeoutAndNeverRetried() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofHours(1), 5));
+        assertEquals(Verdict.ALLOWED, limiter.decide("warm-up").verdict());
+        assertEquals("+OK", redis.command("CLIENT PAUSE 500 ALL"));
+
+        assertEquals(Verdict.UNAVAILABLE, decidedPromptly(limiter, "k"));
+
+        // Blocks until the pause ends, after the timed-out script ran (or was dropped with its connection).
+        assertEquals("+PONG", redis.command("PING"));
+        nanoTime.addAndGet(BACKOFF.toNanos());
+        int admitted = 0;
+        while (limiter.decide("k").verdict() == Verdict.ALLOWED) {
+            admitted++;
+        }
+        assertTrue(admitted >= 4, "the timed-out request was charged more than once: " + admitted + " left of 5");
+    }
+
+    @Test
+    void limitersSharingOneRedisShareOneLimit() {
+        Limit limit = tokenBucket(1, Duration.ofMinutes(1), 4);
+        RedisLimiter first = limiter(FailurePolicy.FAIL_CLOSED, limit);
+        RedisLimiter second = limiter(FailurePolicy.FAIL_CLOSED, limit);
+
+        assertEquals(Verdict.ALLOWED, first.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, second.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, first.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, second.decide("k").verdict());
+        assertEquals(Verdict.DENIED, first.decide("k").verdict());
+        assertEquals(Verdict.DENIED, second.decide("k").verdict());
+    }
+
+    @Test
+    void aRefusedRequestChargesNoOtherLimitInRedisEither() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(2, Duration.ofHours(1), 2),
+                tokenBucket(3, Duration.ofHours(1), 3), new Limit(Algorithm.LEAKY_BUCKET, 1, Duration.ofHours(1), 3));
+
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        Decision second = limiter.decide("k");
+        assertEquals(new Decision(Verdict.ALLOWED, 2, 0, second.resetNanos(), 0), second);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(2, limiter.decide("k").limit(), "refused by the first limit");
+        }
+        try (JedisPooled client = new JedisPooled(URI.create(redis.url()))) {
+            assertEquals(1.0, Double.parseDouble(client.hget("test:{k}:1:tb:3:3600000ms:3", "tokens")), 0.01);
+        }
+    }
+
+    @Test
+    void aLeakyBucketInRedisPacesRequests() {
+        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED,
+                new Limit(Algorithm.LEAKY_BUCKET, 1, Duration.ofHours(1), 2));
+
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
+        Decision refused = limiter.decide("k");
+        assertEquals(Verdict.DENIED, refused.verdict());
+        assertTrue(Math.abs(refused.retryAfterNanos() - Duration.ofHours(1).toNanos()) < 5_000_000_000L,
+                "one interval to wait: " + refused.retryAfterNanos());
+    }
+}
