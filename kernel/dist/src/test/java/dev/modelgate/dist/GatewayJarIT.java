@@ -108,6 +108,8 @@ class GatewayJarIT {
                 + "\n-----END PUBLIC KEY-----\n");
         return Map.of(
                 "MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict",
+                "MODELGATE_CANARY_URL", "http://127.0.0.1:8503/v1/models/m:predict",
+                "MODELGATE_REDIS_URL", "redis://127.0.0.1:6390",
                 "MODELGATE_JWT_SECRET", JWT_SECRET,
                 "MODELGATE_JWT_PUBLIC_KEY", publicKey.toString(),
                 "MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json");

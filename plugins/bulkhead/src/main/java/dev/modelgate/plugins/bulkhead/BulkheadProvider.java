@@ -1,0 +1,45 @@
+package dev.modelgate.plugins.bulkhead;
+
+import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PluginContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code bulkhead} middleware: at most {@code max-concurrent-calls} predict calls in progress per backend
+ * (default 25); a call beyond that waits up to {@code max-wait} (default {@code 0}: not at all) and is then answered
+ * 503 with code 30301, as is a call still waiting when its request's deadline comes. Exports
+ * {@code modelgate_bulkhead_in_flight{backend}}, {@code modelgate_bulkhead_waiting{backend}} and
+ * {@code modelgate_bulkhead_rejected_total{backend}}.
+ */
+public final class BulkheadProvider implements MiddlewareProvider {
+
+    public static final ErrorCode BULKHEAD_FULL = new ErrorCode(30301, 503, "UNAVAILABLE", "bulkhead full");
+
+    /** {@code 0}, {@code 0ms}, {@code 0s}: no wait, which {@link ConfigNode#duration} refuses as not positive. */
+    private static final Pattern ZERO = Pattern.compile("0+(ms|s|m|h)?");
+
+    @Override
+    public String type() {
+        return "bulkhead";
+    }
+
+    @Override
+    public List<ErrorCode> errorCodes() {
+        return List.of(BULKHEAD_FULL);
+    }
+
+    @Override
+    public Middleware create(ConfigNode config, PluginContext context) {
+        int maxConcurrentCalls = config.integer("max-concurrent-calls", BulkheadConfig.DEFAULT_MAX_CONCURRENT_CALLS,
+                1, BulkheadConfig.MAX_MAX_CONCURRENT_CALLS);
+        Duration maxWait = ZERO.matcher(config.string("max-wait", "0").trim()).matches() ? Duration.ZERO
+                : config.duration("max-wait", BulkheadConfig.DEFAULT_MAX_WAIT);
+        return new BulkheadMiddleware(new BulkheadConfig(maxConcurrentCalls, maxWait), BULKHEAD_FULL,
+                context.metrics());
+    }
+}

@@ -1,0 +1,261 @@
+package dev.modelgate.plugins.bulkhead;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The middleware in a real gateway, in front of echo backends; {@code held} keeps each call until the test releases
+ * it, so the tests decide how many calls are in progress.
+ */
+class BulkheadTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+    private static final String BACKENDS = """
+            backends:
+              held:
+                type: echo
+                hold: true
+              free:
+                type: echo
+              broken:
+                type: echo
+                fail: status-500
+              throwing:
+                type: echo
+                fail: throw
+            routes:
+              - model: held
+                backend: held
+              - model: free
+                backend: free
+              - model: broken
+                backend: broken
+              - model: throwing
+                backend: throwing
+            """;
+
+    private final ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+    private RunningGateway running;
+
+    @BeforeEach
+    void closeTheGate() {
+        EchoBackendProvider.resetGate();
+    }
+
+    /** Released first, so that the gateway does not wait for held calls to drain when it stops. */
+    @AfterEach
+    void releaseEveryHeldCallAndStop() throws Exception {
+        EchoBackendProvider.release();
+        if (running != null) {
+            running.close();
+        }
+        clients.close();
+    }
+
+    /** Starts a gateway, stopped after the test, whose global bulkhead lets 2 calls per backend through at once. */
+    private RunningGateway start(String extraSettings) throws Exception {
+        running = RunningGateway.start("""
+                middlewares:
+                  - type: bulkhead
+                    max-concurrent-calls: 2
+                """ + extraSettings.indent(4) + BACKENDS);
+        return running;
+    }
+
+    private static HttpResponse<String> predict(RunningGateway gateway, String model, String... headers) {
+        return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY, headers);
+    }
+
+    private static int code(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body()).get("code").asInt();
+    }
+
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                fail("not " + what + " within " + DEADLINE);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private static boolean metricsShow(RunningGateway gateway, String sample) {
+        return gateway.adminGet("/metrics").body().contains(sample + "\n");
+    }
+
+    /** Sends {@code count} requests for the held model and returns once the backend holds them all. */
+    private List<CompletableFuture<HttpResponse<String>>> holdCalls(RunningGateway gateway, int count) {
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> predict(gateway, "held"), clients));
+        }
+        await(() -> EchoBackendProvider.held() == count, count + " calls held");
+        return calls;
+    }
+
+    private static void assertAllServed(List<CompletableFuture<HttpResponse<String>>> calls) throws Exception {
+        for (CompletableFuture<HttpResponse<String>> call : calls) {
+            HttpResponse<String> response = call.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(200, response.statusCode(), response.body());
+        }
+    }
+
+    @Test
+    void refusesTheCallBeyondTheLimitAtOnceAndServesAgainWhenPlacesFree() throws Exception {
+        RunningGateway gateway = start("");
+        List<CompletableFuture<HttpResponse<String>>> held = holdCalls(gateway, 2);
+
+        HttpResponse<String> refused = predict(gateway, "held");
+
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertEquals(30301, code(refused));
+        assertTrue(JSON.readTree(refused.body()).get("message").asText().startsWith("bulkhead full"),
+                refused.body());
+        assertEquals(2, EchoBackendProvider.held(), "the refused call never reached the backend");
+
+        EchoBackendProvider.release();
+        assertAllServed(held);
+        assertEquals(200, predict(gateway, "held").statusCode());
+    }
+
+    @Test
+    void refusesAfterWaitingMaxWaitForAPlace() throws Exception {
+        RunningGateway gateway = start("max-wait: 300ms");
+        holdCalls(gateway, 2);
+        long start = System.nanoTime();
+
+        HttpResponse<String> refused = predict(gateway, "held");
+
+        long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(30301, code(refused), refused.body());
+        assertTrue(waitedMillis >= 300, "waited " + waitedMillis + "ms");
+        assertTrue(waitedMillis < 5_000, "waited " + waitedMillis + "ms");
+    }
+
+    @Test
+    void aWaitingCallTakesThePlaceFreedWithinMaxWait() throws Exception {
+        RunningGateway gateway = start("max-wait: 10s");
+        List<CompletableFuture<HttpResponse<String>>> held = holdCalls(gateway, 2);
+        CompletableFuture<HttpResponse<String>> waiting =
+                CompletableFuture.supplyAsync(() -> predict(gateway, "held"), clients);
+        await(() -> metricsShow(gateway, "modelgate_bulkhead_waiting{backend=\"held\"} 1"), "1 call waiting");
+
+        EchoBackendProvider.release();
+
+        held.add(waiting);
+        assertAllServed(held);
+    }
+
+    @Test
+    void neverWaitsPastTheRequestsDeadline() throws Exception {
+        RunningGateway gateway = start("max-wait: 1m");
+        holdCalls(gateway, 2);
+        long start = System.nanoTime();
+
+        HttpResponse<String> refused = predict(gateway, "held", "X-Request-Timeout", "300ms");
+
+        long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(30301, code(refused), refused.body());
+        assertTrue(waitedMillis < 10_000, "waited " + waitedMillis + "ms of a 300ms deadline");
+    }
+
+    @Test
+    void givesThePlaceBackWhenTheCallFailsOrTheBackendThrows() throws Exception {
+        RunningGateway gateway = start("");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(40005, code(predict(gateway, "broken")));
+            assertEquals(90001, code(predict(gateway, "throwing")));
+        }
+
+        assertTrue(metricsShow(gateway, "modelgate_bulkhead_in_flight{backend=\"broken\"} 0"));
+        assertTrue(metricsShow(gateway, "modelgate_bulkhead_in_flight{backend=\"throwing\"} 0"));
+    }
+
+    @Test
+    void aFullBackendDoesNotHoldUpAnother() throws Exception {
+        RunningGateway gateway = start("");
+        holdCalls(gateway, 2);
+        assertEquals(30301, code(predict(gateway, "held")));
+
+        HttpResponse<String> other = predict(gateway, "free");
+
+        assertEquals(200, other.statusCode(), other.body());
+    }
+
+    @Test
+    void exportsCallsInProgressAndRefusalsPerBackend() throws Exception {
+        RunningGateway gateway = start("");
+        holdCalls(gateway, 2);
+        predict(gateway, "held");
+        predict(gateway, "free");
+
+        String metrics = gateway.adminGet("/metrics").body();
+
+        assertTrue(metrics.contains("modelgate_bulkhead_in_flight{backend=\"held\"} 2\n"), metrics);
+        assertTrue(metrics.contains("modelgate_bulkhead_in_flight{backend=\"free\"} 0\n"), metrics);
+        assertTrue(metrics.contains("modelgate_bulkhead_rejected_total{backend=\"held\"} 1\n"), metrics);
+        assertTrue(metrics.contains("modelgate_bulkhead_rejected_total{backend=\"free\"} 0\n"), metrics);
+    }
+
+    @Test
+    void doesNotCountReadingAModelsMetadata() throws Exception {
+        RunningGateway gateway = start("");
+        holdCalls(gateway, 2);
+
+        assertEquals(200, gateway.get("/v1/models/held").statusCode());
+    }
+
+    @Test
+    void acceptsAZeroMaxWait() throws Exception {
+        RunningGateway gateway = start("max-wait: 0");
+        assertEquals(200, predict(gateway, "free").statusCode());
+    }
+
+    @Test
+    void reportsInvalidSettingsByKey() {
+        Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
+                () -> RunningGateway.start("""
+                        middlewares:
+                          - type: bulkhead
+                            max-concurrent-calls: 0
+                            max-wait: a while
+                        """ + BACKENDS).close());
+
+        assertEquals(List.of(
+                "middlewares[0].max-concurrent-calls: must be between 1 and 1000000, but was 0",
+                "middlewares[0].max-wait: must be a positive duration such as 250ms, 5s, 2m or 1h, but was 'a while'"),
+                invalid.problems());
+    }
+
+    @Test
+    void rejectsBadValuesByName() {
+        assertEquals("max-concurrent-calls must be between 1 and 1000000, but was 0",
+                assertThrows(IllegalArgumentException.class, () -> new BulkheadConfig(0, Duration.ZERO))
+                        .getMessage());
+        assertEquals("max-wait must not be negative, but was -1ms",
+                assertThrows(IllegalArgumentException.class, () -> new BulkheadConfig(1, Duration.ofMillis(-1)))
+                        .getMessage());
+    }
+}

@@ -1,0 +1,133 @@
+package dev.modelgate.plugins.circuitbreaker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.kernel.testing.TestBackend;
+import dev.modelgate.kernel.testing.TestBackend.Reply;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real model server that fails and recovers, behind the real {@code http} backend: the circuit goes round its whole
+ * cycle on real (short) durations. The test waits on conditions with deadlines, never for a fixed time.
+ */
+class CircuitBreakerHttpBackendTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
+    private static final String PREDICTIONS = "{\"predictions\":[[0.9,0.1]]}";
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    /** A backend answering 500 until {@code healthy} is set, then 200. */
+    private static TestBackend recoveringBackend(AtomicBoolean healthy) throws Exception {
+        return TestBackend.start(request -> healthy.get() ? Reply.json(200, PREDICTIONS)
+                : Reply.json(500, "{\"error\":\"model crashed\"}"));
+    }
+
+    private static HttpResponse<String> predict(RunningGateway gateway, String model) {
+        return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY);
+    }
+
+    private static int code(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body()).get("code").asInt();
+    }
+
+    /** Scrapes the metrics until they hold {@code sample}; fails after {@link #DEADLINE}. */
+    private static String awaitMetric(RunningGateway gateway, String sample) {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        String metrics;
+        do {
+            metrics = gateway.adminGet("/metrics").body();
+            if (metrics.contains(sample + "\n")) {
+                return metrics;
+            }
+        } while (System.nanoTime() - deadline < 0);
+        return fail("no '" + sample + "' within " + DEADLINE + " in:\n" + metrics);
+    }
+
+    @Test
+    void opensOnAFailingBackendThenHalfOpensAndClosesOnceItRecovers() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(false);
+        try (TestBackend backend = recoveringBackend(healthy);
+                RunningGateway gateway = RunningGateway.start("""
+                        middlewares:
+                          - type: circuit-breaker
+                            window-size: 4
+                            minimum-calls: 4
+                            failure-rate-threshold: 50
+                            wait-in-open: 500ms
+                            permitted-calls-in-half-open: 2
+                        backends:
+                          remote:
+                            type: http
+                            url: %s
+                            connect-timeout: 200ms
+                            request-timeout: 1s
+                        routes:
+                          - model: remote
+                            backend: remote
+                        """.formatted(backend.url("/v1/models/remote:predict")))) {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> failed = predict(gateway, "remote");
+                assertEquals(502, failed.statusCode(), failed.body());
+                assertEquals(40005, code(failed));
+            }
+
+            HttpResponse<String> refused = predict(gateway, "remote");
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertEquals(30201, code(refused));
+            assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
+            assertEquals(4, backend.calls(), "an open circuit does not call the backend");
+            assertTrue(gateway.adminGet("/metrics").body().contains(
+                    "modelgate_circuit_not_permitted_total{backend=\"remote\"} 1\n"));
+
+            healthy.set(true);
+            awaitMetric(gateway, "modelgate_circuit_state{backend=\"remote\"} 2");
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> trial = predict(gateway, "remote");
+                assertEquals(200, trial.statusCode(), trial.body());
+            }
+
+            String metrics = awaitMetric(gateway, "modelgate_circuit_state{backend=\"remote\"} 0");
+            for (String move : new String[] {"from=\"closed\",to=\"open\"", "from=\"open\",to=\"half-open\"",
+                    "from=\"half-open\",to=\"closed\""}) {
+                assertTrue(metrics.contains("modelgate_circuit_transitions_total{backend=\"remote\"," + move + "} 1\n"),
+                        move + " in:\n" + metrics);
+            }
+            assertEquals(200, predict(gateway, "remote").statusCode());
+            assertEquals(7, backend.calls());
+        }
+    }
+
+    @Test
+    void theShippedExampleOpensAfterFiveFailuresInTen() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(true);
+        String example = Files.readString(Path.of("../../conf/examples/breaker.yaml"));
+        try (TestBackend backend = recoveringBackend(healthy);
+                RunningGateway gateway = RunningGateway.start(example, null,
+                        Map.of("MODELGATE_BACKEND_URL", backend.url("/v1/models/remote:predict")))) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, predict(gateway, "remote").statusCode());
+            }
+            healthy.set(false);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(502, predict(gateway, "remote").statusCode());
+            }
+
+            HttpResponse<String> refused = predict(gateway, "remote");
+
+            assertEquals(30201, code(refused), refused.body());
+            assertEquals("2", refused.headers().firstValue("Retry-After").orElseThrow());
+            assertEquals(10, backend.calls());
+        }
+    }
+}
