@@ -118,7 +118,7 @@ public final class Deployment implements AutoCloseable {
                 Middleware middleware = provider == null ? null
                         : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (middleware != null) {
-                    steps.add(new Step(type, node.path(), middleware));
+                    steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed()));
                 }
             }
             return steps;

@@ -47,7 +47,7 @@ final class RealChain implements Chain {
 
     @Override
     public Response proceed() {
-        if (++calls > 1) {
+        if (++calls > 1 && !steps.get(index - 1).repeatsProceed()) {
             return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
                     steps.get(index - 1).describe() + " called proceed() more than once");
         }
@@ -74,7 +74,7 @@ final class RealChain implements Chain {
         if (response == null) {
             return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no response");
         }
-        if (next.calls > 1) {
+        if (next.calls > 1 && !step.repeatsProceed()) {
             return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
                     step.describe() + " called proceed() " + next.calls + " times");
         }

@@ -7,8 +7,9 @@ import dev.modelgate.spi.Middleware;
  *
  * @param type the plugin type, for error messages
  * @param configPath where it is configured, such as {@code routes[0].middlewares[1]}
+ * @param repeatsProceed whether it may call proceed more than once (a retry)
  */
-record Step(String type, String configPath, Middleware middleware) {
+record Step(String type, String configPath, Middleware middleware, boolean repeatsProceed) {
 
     String describe() {
         return "middleware '" + type + "' (" + configPath + ")";

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.fixtures.EchoBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,19 @@ class PipelineTest {
             assertEquals(500, response.statusCode());
             assertEquals(90002, json(response).get("code").asInt());
             assertTrue(json(response).get("message").asText().contains("called proceed() 2 times"), response.body());
+        }
+    }
+
+    @Test
+    void aMiddlewareWhoseProviderRepeatsProceedMayRunTheRestAgain() throws Exception {
+        int before = EchoBackendProvider.calls();
+        try (RunningGateway gateway = gatewayWith("""
+                - type: repeat
+                  times: 3""")) {
+            HttpResponse<String> response = gateway.post(PREDICT, "application/json", BODY);
+
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals(before + 3, EchoBackendProvider.calls());
         }
     }
 

@@ -9,4 +9,12 @@ public interface MiddlewareProvider extends PluginProvider {
      * the gateway stops.
      */
     Middleware create(ConfigNode config, PluginContext context);
+
+    /**
+     * Whether this provider's middlewares may call {@link Chain#proceed()} more than once, one call after another,
+     * each running the rest of the pipeline anew: a retry does. Every other middleware is held to one call.
+     */
+    default boolean repeatsProceed() {
+        return false;
+    }
 }
