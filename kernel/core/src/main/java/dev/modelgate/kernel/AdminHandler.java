@@ -50,14 +50,32 @@ final class AdminHandler implements HttpHandler {
         }
         switch (http.getRequestPath()) {
             case "/healthz" -> ResponseWriter.write(http, json(200, "{\"status\":\"UP\"}"));
-            case "/readyz" -> ResponseWriter.write(http, ready.getAsBoolean() ? json(200, "{\"status\":\"READY\"}")
-                    : json(503, "{\"status\":\"NOT_READY\"}"));
+            case "/readyz" -> ResponseWriter.write(http, readiness());
             case "/metrics" -> ResponseWriter.write(http, Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.scrape().getBytes(StandardCharsets.UTF_8)));
             case "/plugins" -> guarded(http, this::pluginList);
             default -> ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.NO_SUCH_ENDPOINT,
                     "'" + http.getRequestPath() + "'"));
         }
+    }
+
+    /** Ready while serving (not draining) and every backend says it can serve; names the backends that cannot. */
+    private Response readiness() {
+        if (!ready.getAsBoolean()) {
+            return json(503, "{\"status\":\"NOT_READY\",\"reason\":\"draining\"}");
+        }
+        ObjectNode status = Json.MAPPER.createObjectNode().put("status", "READY");
+        ArrayNode unready = Json.MAPPER.createArrayNode();
+        deployment.get().backends().forEach((name, backend) -> {
+            if (!backend.ready()) {
+                unready.add(name);
+            }
+        });
+        if (!unready.isEmpty()) {
+            status.put("status", "NOT_READY").set("unready_backends", unready);
+        }
+        return Response.of(unready.isEmpty() ? 200 : 503, "application/json", status.toString()
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /** Serves {@code endpoint} on a virtual thread once the request shows the admin token or passes the pipeline. */

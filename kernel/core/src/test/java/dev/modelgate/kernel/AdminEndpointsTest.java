@@ -71,6 +71,28 @@ class AdminEndpointsTest {
     }
 
     @Test
+    void readinessNamesTheBackendsThatCannotServe() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start("""
+                backends:
+                  up:
+                    type: echo
+                  down:
+                    type: echo
+                    ready: false
+                routes:
+                  - model: m
+                    backend: up
+                  - model: n
+                    backend: down
+                """)) {
+            HttpResponse<String> response = admin(gateway, "/readyz");
+
+            assertEquals(503, response.statusCode());
+            assertEquals("{\"status\":\"NOT_READY\",\"unready_backends\":[\"down\"]}", response.body());
+        }
+    }
+
+    @Test
     void aShortAdminTokenIsRefusedAtStartup() {
         var failure = org.junit.jupiter.api.Assertions.assertThrows(Deployment.InvalidConfigException.class,
                 () -> RunningGateway.start("admin:\n  token: short\n" + RunningGateway.ECHO_ROUTE, null, Map.of()).close());

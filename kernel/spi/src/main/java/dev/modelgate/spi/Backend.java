@@ -27,6 +27,15 @@ public interface Backend extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Whether the backend can serve now, as far as it knows (a remote backend with health checks: some instance
+     * passes them). {@code /readyz} reports not ready while any backend says no. Cheap and non-blocking: called on
+     * every readiness probe.
+     */
+    default boolean ready() {
+        return true;
+    }
+
     /** Status and metadata of the model for {@code GET /v1/models/{name}}; an empty object when the backend has none. */
     JsonNode metadata();
 
