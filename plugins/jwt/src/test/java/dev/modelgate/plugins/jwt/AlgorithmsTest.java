@@ -21,7 +21,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Every supported algorithm end to end: one route per algorithm, each behind its own jwt middleware. */
 class AlgorithmsTest {
 
-    private static final String BODY = "{\"instances\":[[1.0]]}";
     private static final String COUNTER = "algorithms";
 
     @TempDir
@@ -31,7 +30,7 @@ class AlgorithmsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StringBuilder routes = new StringBuilder();
+        GatewayYaml config = GatewayYaml.counting(COUNTER);
         for (KeyAlgorithm algorithm : KeyAlgorithm.values()) {
             String key;
             if (algorithm.family() == KeyAlgorithm.Family.HMAC) {
@@ -40,34 +39,17 @@ class AlgorithmsTest {
                 KEYS.put(algorithm, TestKeys.keyPair(algorithm));
                 key = "public-key: " + TestKeys.writePem(keysDir, algorithm + ".pem", KEYS.get(algorithm).getPublic());
             }
-            routes.append("""
-                      - model: %s
-                        backend: model
-                        middlewares:
-                          - type: jwt
-                            algorithm: %s
-                            %s
-                    """.formatted(route(algorithm), algorithm, key));
+            config.route(route(algorithm), GatewayYaml.jwt("algorithm: " + algorithm + "\n" + key));
         }
-        gateway = RunningGateway.start("""
-                server:
-                  address: 127.0.0.1
-                backends:
-                  model:
-                    type: counting
-                    counter: %s
-                routes:
-                %s
-                  - model: scoped
-                    backend: model
-                    middlewares:
-                      - type: jwt
-                        algorithm: HS256
-                        secret: %s
-                        roles-claim: scope
-                      - type: authorize
-                        roles: [predict]
-                """.formatted(COUNTER, routes, TestKeys.HS256_SECRET));
+        config.route("scoped", GatewayYaml.jwt("""
+                algorithm: HS256
+                secret: %s
+                roles-claim: scope
+                """.formatted(TestKeys.HS256_SECRET)), """
+                - type: authorize
+                  roles: [predict]
+                """);
+        gateway = RunningGateway.start(config.yaml());
     }
 
     @AfterAll
@@ -80,8 +62,7 @@ class AlgorithmsTest {
     }
 
     private static String predict(String model, String token) {
-        var response = gateway.post("/v1/models/" + model + ":predict", "application/json", BODY,
-                "Authorization", "Bearer " + token);
+        var response = BearerRequests.predictWithToken(gateway, model, token);
         return response.statusCode() + " " + response.body();
     }
 
@@ -107,12 +88,8 @@ class AlgorithmsTest {
             case RSA -> sibling.signing(KEYS.get(algorithm).getPrivate());
             case EC -> sibling.signing(KEYS.get(sibling).getPrivate());
         });
-        int before = CountingBackendProvider.calls(COUNTER);
 
-        String answer = predict(route(algorithm), token);
-
-        assertTrue(answer.startsWith("401 ") && answer.contains("\"code\":10104"), answer);
-        assertEquals(before, CountingBackendProvider.calls(COUNTER));
+        BearerRequests.assertRefused(gateway, COUNTER, route(algorithm), token, 401, 10104);
     }
 
     @Test

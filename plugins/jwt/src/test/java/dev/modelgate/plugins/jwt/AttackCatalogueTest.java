@@ -1,9 +1,9 @@
 package dev.modelgate.plugins.jwt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.auth0.jwt.JWTCreator;
 import com.auth0.jwt.algorithms.Algorithm;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,11 +24,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -36,8 +42,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AttackCatalogueTest {
 
-    private static final String PREDICT = "/v1/models/m:predict";
-    private static final String BODY = "{\"instances\":[[1.0]]}";
+    private static final String MODEL = "m";
+    private static final String PREDICT = "/v1/models/" + MODEL + ":predict";
+    private static final String BODY = BearerRequests.BODY;
     private static final String COUNTER = "attacks";
 
     @TempDir
@@ -55,32 +62,19 @@ class AttackCatalogueTest {
         publicKeyFile = TestKeys.writePem(keysDir, "server.pem", serverKeys.getPublic());
         String attackerJwks = TestKeys.jwks(TestKeys.jwk("attacker", KeyAlgorithm.RS256, attackerKeys));
         attackerSite = TestBackend.start(request -> TestBackend.Reply.json(200, attackerJwks));
-        gateway = RunningGateway.start("""
-                server:
-                  address: 127.0.0.1
-                middlewares:
-                  - type: jwt
-                    algorithm: RS256
-                    public-key: %s
-                    issuer: modelgate
-                    audience: models
-                backends:
-                  model:
-                    type: counting
-                    counter: %s
-                routes:
-                  - model: m
-                    backend: model
-                    middlewares:
-                      - type: authorize
-                        roles: [predict]
-                        operations: [predict]
-                  - model: admin-only
-                    backend: model
-                    middlewares:
-                      - type: authorize
-                        roles: [admin]
-                """.formatted(publicKeyFile, COUNTER));
+        gateway = RunningGateway.start(GatewayYaml.counting(COUNTER)
+                .middleware(GatewayYaml.jwt("""
+                        algorithm: RS256
+                        public-key: %s
+                        issuer: modelgate
+                        audience: models
+                        """.formatted(publicKeyFile)))
+                .route(MODEL, GatewayYaml.AUTHORIZE_PREDICT)
+                .route("admin-only", """
+                        - type: authorize
+                          roles: [admin]
+                        """)
+                .yaml());
     }
 
     @AfterAll
@@ -89,33 +83,32 @@ class AttackCatalogueTest {
         attackerSite.close();
     }
 
+    private static String signedByServer(JWTCreator.Builder claims) {
+        return claims.sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
+    }
+
+    private static String signedByAttacker(JWTCreator.Builder claims) {
+        return claims.sign(KeyAlgorithm.RS256.signing(attackerKeys.getPrivate()));
+    }
+
     private static String valid() {
-        return TestKeys.claims("predict").sign(Algorithm.RSA256(null, (java.security.interfaces.RSAPrivateKey)
-                serverKeys.getPrivate()));
+        return signedByServer(TestKeys.claims("predict"));
+    }
+
+    private static HttpResponse<String> predict(String authorization) {
+        return BearerRequests.predict(gateway, MODEL, authorization);
     }
 
     /** Sends {@code token} and checks the refusal: status, code, challenge, no echo, and no backend call. */
     private static void assertRefused(String token, int status, int code) {
-        int before = CountingBackendProvider.calls(COUNTER);
-        var response = gateway.post(PREDICT, "application/json", BODY, "Authorization", "Bearer " + token);
-
-        assertEquals(status, response.statusCode(), response.body());
-        assertTrue(response.body().contains("\"code\":" + code), response.body());
-        if (status == 401) {
-            assertEquals("Bearer error=\"invalid_token\"", response.headers().firstValue("WWW-Authenticate")
-                    .orElseThrow());
-        }
-        if (!token.isBlank()) {
-            assertFalse(response.body().contains(token), "the response must not echo the token");
-        }
-        assertEquals(before, CountingBackendProvider.calls(COUNTER), "the backend must not be called");
+        BearerRequests.assertRefused(gateway, COUNTER, MODEL, token, status, code);
     }
 
     @Test
     void aValidTokenReachesTheRouteWithItsPrincipal() {
         int before = CountingBackendProvider.calls(COUNTER);
 
-        var response = gateway.post(PREDICT, "application/json", BODY, "Authorization", "Bearer " + valid());
+        var response = predict("Bearer " + valid());
 
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(before + 1, CountingBackendProvider.calls(COUNTER));
@@ -124,7 +117,7 @@ class AttackCatalogueTest {
 
     @Test
     void theBearerSchemeIsMatchedWithoutRegardToCase() {
-        var response = gateway.post(PREDICT, "application/json", BODY, "Authorization", "bEARER " + valid());
+        var response = predict("bEARER " + valid());
 
         assertEquals(200, response.statusCode(), response.body());
     }
@@ -156,7 +149,7 @@ class AttackCatalogueTest {
 
     @Test
     void aTamperedPayloadWithTheOriginalSignatureIsRefused() {
-        String[] parts = TestKeys.claims().sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate())).split("\\.");
+        String[] parts = signedByServer(TestKeys.claims()).split("\\.");
         String forged = TestKeys.base64Url("{\"sub\":\"alice\",\"roles\":[\"predict\",\"admin\"],\"iss\":\"modelgate\","
                 + "\"aud\":\"models\",\"exp\":" + Instant.now().plusSeconds(300).getEpochSecond() + "}");
 
@@ -179,17 +172,14 @@ class AttackCatalogueTest {
 
     @Test
     void aTokenSignedByAnotherKeyIsRefused() {
-        assertRefused(TestKeys.claims("predict").sign(KeyAlgorithm.RS256.signing(attackerKeys.getPrivate())),
-                401, 10103);
+        assertRefused(signedByAttacker(TestKeys.claims("predict")), 401, 10103);
     }
 
     @Test
     void anEmbeddedJwkHeaderIsNotTrusted() {
         Map<String, Object> attackerJwk = Json.MAPPER.convertValue(
                 TestKeys.jwk("attacker", KeyAlgorithm.RS256, attackerKeys), Map.class);
-        String token = TestKeys.claims("predict")
-                .withHeader(Map.of("jwk", attackerJwk))
-                .sign(KeyAlgorithm.RS256.signing(attackerKeys.getPrivate()));
+        String token = signedByAttacker(TestKeys.claims("predict").withHeader(Map.of("jwk", attackerJwk)));
 
         assertRefused(token, 401, 10103);
     }
@@ -197,10 +187,9 @@ class AttackCatalogueTest {
     @ParameterizedTest
     @ValueSource(strings = {"jku", "x5u"})
     void keyUrlsInTheHeaderAreNeverFetched(String header) {
-        String token = TestKeys.claims("predict")
+        String token = signedByAttacker(TestKeys.claims("predict")
                 .withHeader(Map.of(header, attackerSite.url("/jwks.json")))
-                .withKeyId("attacker")
-                .sign(KeyAlgorithm.RS256.signing(attackerKeys.getPrivate()));
+                .withKeyId("attacker"));
 
         assertRefused(token, 401, 10103);
         assertEquals(0, attackerSite.calls(), "the gateway fetched a URL from the token");
@@ -208,75 +197,38 @@ class AttackCatalogueTest {
 
     @Test
     void aKeyIdLikeAPathSelectsNothing() {
-        String token = TestKeys.claims("predict").withKeyId("../../../../etc/passwd")
-                .sign(KeyAlgorithm.RS256.signing(attackerKeys.getPrivate()));
+        String token = signedByAttacker(TestKeys.claims("predict").withKeyId("../../../../etc/passwd"));
 
         assertRefused(token, 401, 10103);
     }
 
-    @Test
-    void anExpiredTokenIsRefused() {
-        Instant past = Instant.now().minus(Duration.ofHours(1));
-        String token = TestKeys.claims("predict").withIssuedAt(past).withExpiresAt(past.plusSeconds(60))
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10106);
+    /** Claims the server signs yet the gateway must refuse, each named, with the code it is refused with. */
+    static Stream<Arguments> claimsBreakingARule() {
+        return Stream.of(
+                breaking("an expired token", 10106, claims -> {
+                    Instant past = Instant.now().minus(Duration.ofHours(1));
+                    return claims.withIssuedAt(past).withExpiresAt(past.plusSeconds(60));
+                }),
+                breaking("a token not valid before a later time", 10107,
+                        claims -> claims.withNotBefore(Instant.now().plus(Duration.ofMinutes(3)))),
+                breaking("a token issued in the future", 10107,
+                        claims -> claims.withIssuedAt(Instant.now().plus(Duration.ofMinutes(3)))),
+                breaking("a token without expiry", 10110, claims -> claims.withExpiresAt((Instant) null)),
+                breaking("a token from another issuer", 10108, claims -> claims.withIssuer("evil")),
+                breaking("a token for another audience", 10109, claims -> claims.withAudience("billing")),
+                breaking("a token without subject", 10102, claims -> claims.withSubject(null)),
+                breaking("a subject with control characters", 10102,
+                        claims -> claims.withSubject("alice\u0000\r\nX-Modelgate-Roles: admin")));
     }
 
-    @Test
-    void aTokenNotValidBeforeALaterTimeIsRefused() {
-        String token = TestKeys.claims("predict").withNotBefore(Instant.now().plus(Duration.ofMinutes(3)))
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10107);
+    private static Arguments breaking(String name, int code, UnaryOperator<JWTCreator.Builder> change) {
+        return Arguments.of(Named.of(name, change), code);
     }
 
-    @Test
-    void aTokenIssuedInTheFutureIsRefused() {
-        String token = TestKeys.claims("predict").withIssuedAt(Instant.now().plus(Duration.ofMinutes(3)))
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10107);
-    }
-
-    @Test
-    void aTokenWithoutExpiryIsRefused() {
-        String token = TestKeys.claims("predict").withExpiresAt((Instant) null)
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10110);
-    }
-
-    @Test
-    void aTokenFromAnotherIssuerIsRefused() {
-        String token = TestKeys.claims("predict").withIssuer("evil")
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10108);
-    }
-
-    @Test
-    void aTokenForAnotherAudienceIsRefused() {
-        String token = TestKeys.claims("predict").withAudience("billing")
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10109);
-    }
-
-    @Test
-    void aTokenWithoutSubjectIsRefused() {
-        String token = TestKeys.claims("predict").withSubject(null)
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10102);
-    }
-
-    @Test
-    void aSubjectWithControlCharactersIsRefused() {
-        String token = TestKeys.claims("predict").withSubject("alice\u0000\r\nX-Modelgate-Roles: admin")
-                .sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
-
-        assertRefused(token, 401, 10102);
+    @ParameterizedTest(name = "{0} is refused with code {1}")
+    @MethodSource("claimsBreakingARule")
+    void aTokenTheServerSignedIsRefusedWhenAClaimBreaksARule(UnaryOperator<JWTCreator.Builder> change, int code) {
+        assertRefused(signedByServer(change.apply(TestKeys.claims("predict"))), 401, code);
     }
 
     @Test
@@ -308,7 +260,7 @@ class AttackCatalogueTest {
 
     @Test
     void anotherAuthorizationSchemeCountsAsNoToken() {
-        var response = gateway.post(PREDICT, "application/json", BODY, "Authorization", "Basic YWxpY2U6c2VjcmV0");
+        var response = predict("Basic YWxpY2U6c2VjcmV0");
 
         assertEquals(401, response.statusCode());
         assertTrue(response.body().contains("\"code\":10101"), response.body());
@@ -337,8 +289,7 @@ class AttackCatalogueTest {
     void aValidTokenWithoutTheRouteRoleIsForbiddenByAuthorize() {
         int before = CountingBackendProvider.calls(COUNTER);
 
-        var response = gateway.post("/v1/models/admin-only:predict", "application/json", BODY,
-                "Authorization", "Bearer " + valid());
+        var response = BearerRequests.predictWithToken(gateway, "admin-only", valid());
 
         assertEquals(403, response.statusCode(), response.body());
         assertTrue(response.body().contains("\"code\":10302"), response.body());
@@ -347,7 +298,7 @@ class AttackCatalogueTest {
 
     @Test
     void anyValidTokenMayListModels() {
-        String token = TestKeys.claims().sign(KeyAlgorithm.RS256.signing(serverKeys.getPrivate()));
+        String token = signedByServer(TestKeys.claims());
 
         assertEquals(200, gateway.get("/v1/models", "Authorization", "Bearer " + token).statusCode());
     }

@@ -20,20 +20,10 @@ class ConfigurationTest {
 
     private static List<String> problems(String jwtOptions) {
         Deployment.InvalidConfigException failure = assertThrows(Deployment.InvalidConfigException.class, () ->
-                RunningGateway.start("""
-                        server:
-                          address: 127.0.0.1
-                        middlewares:
-                          - type: jwt
-                            %s
-                        backends:
-                          model:
-                            type: counting
-                            counter: configuration
-                        routes:
-                          - model: m
-                            backend: model
-                        """.formatted(jwtOptions.replace("\n", "\n    "))).close());
+                RunningGateway.start(GatewayYaml.counting("configuration")
+                        .middleware(GatewayYaml.jwt(jwtOptions))
+                        .route("m")
+                        .yaml()).close());
         return failure.problems();
     }
 

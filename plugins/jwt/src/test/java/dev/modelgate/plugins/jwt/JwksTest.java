@@ -23,43 +23,38 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class JwksTest {
 
-    private static final String PREDICT = "/v1/models/m:predict";
-    private static final String BODY = "{\"instances\":[[1.0]]}";
+    private static final String MODEL = "m";
     private static final String COUNTER = "jwks";
     private static final KeyPair FIRST = TestKeys.rsa(2048);
     private static final KeyPair SECOND = TestKeys.rsa(2048);
     private static final KeyPair ATTACKER = TestKeys.rsa(2048);
-    private static final String CONFIG = """
-            server:
-              address: 127.0.0.1
-            middlewares:
-              - type: jwt
-                algorithm: RS256
-                jwks-url: %s
-                jwks-refresh-interval: 1ms
-                jwks-cache-ttl: 1ms
-                issuer: modelgate
-                audience: models
-            backends:
-              model:
-                type: counting
-                counter: %s
-            routes:
-              - model: m
-                backend: model
-            """;
 
     private static final AtomicReference<TestBackend.Reply> PUBLISHED = new AtomicReference<>();
     private static TestBackend endpoint;
     private static TestBackend attackerSite;
     private static RunningGateway gateway;
 
+    /** A gateway whose jwt middleware fetches its keys from {@code jwksUrl}, refreshing them on every request. */
+    private static String config(String jwksUrl) {
+        return GatewayYaml.counting(COUNTER)
+                .middleware(GatewayYaml.jwt("""
+                        algorithm: RS256
+                        jwks-url: %s
+                        jwks-refresh-interval: 1ms
+                        jwks-cache-ttl: 1ms
+                        issuer: modelgate
+                        audience: models
+                        """.formatted(jwksUrl)))
+                .route(MODEL)
+                .yaml();
+    }
+
     @BeforeAll
     static void start() throws Exception {
         endpoint = TestBackend.start(request -> PUBLISHED.get());
         String attackerJwks = TestKeys.jwks(TestKeys.jwk("attacker", KeyAlgorithm.RS256, ATTACKER));
         attackerSite = TestBackend.start(request -> TestBackend.Reply.json(200, attackerJwks));
-        gateway = RunningGateway.start(CONFIG.formatted(endpoint.url("/jwks.json"), COUNTER));
+        gateway = RunningGateway.start(config(endpoint.url("/jwks.json")));
     }
 
     @AfterAll
@@ -79,17 +74,12 @@ class JwksTest {
     }
 
     private static HttpResponse<String> predict(String token) {
-        return gateway.post(PREDICT, "application/json", BODY, "Authorization", "Bearer " + token);
+        return BearerRequests.predictWithToken(gateway, MODEL, token);
     }
 
+    /** Sends {@code token} and checks it is refused with 401 and {@code code} before reaching the backend. */
     private static void assertRefused(String token, int code) {
-        int before = CountingBackendProvider.calls(COUNTER);
-
-        HttpResponse<String> response = predict(token);
-
-        assertEquals(401, response.statusCode(), response.body());
-        assertTrue(response.body().contains("\"code\":" + code), response.body());
-        assertEquals(before, CountingBackendProvider.calls(COUNTER));
+        BearerRequests.assertRefused(gateway, COUNTER, MODEL, token, 401, code);
     }
 
     @Test
@@ -147,11 +137,10 @@ class JwksTest {
         TestBackend gone = TestBackend.start(request -> TestBackend.Reply.json(200, "{}"));
         String url = gone.url("/jwks.json");
         gone.close();
-        try (RunningGateway unreachable = RunningGateway.start(CONFIG.formatted(url, COUNTER))) {
+        try (RunningGateway unreachable = RunningGateway.start(config(url))) {
             int before = CountingBackendProvider.calls(COUNTER);
 
-            HttpResponse<String> response = unreachable.post(PREDICT, "application/json", BODY,
-                    "Authorization", "Bearer " + token("k1", FIRST));
+            HttpResponse<String> response = BearerRequests.predictWithToken(unreachable, MODEL, token("k1", FIRST));
 
             assertEquals(503, response.statusCode(), response.body());
             assertTrue(response.body().contains("\"code\":10113"), response.body());

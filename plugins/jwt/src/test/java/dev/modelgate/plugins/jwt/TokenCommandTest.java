@@ -21,37 +21,31 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The {@code token} command mints what the configured gateway accepts, and says clearly when it cannot. */
 class TokenCommandTest {
 
-    private static final String BODY = "{\"instances\":[[1.0]]}";
     private static final String COUNTER = "token-command";
-    private static final String HS512_CONFIG = """
-            server:
-              address: 127.0.0.1
+    private static final String HS512_CONFIG = GatewayYaml.counting(COUNTER)
+            .middleware(GatewayYaml.jwt("""
+                    algorithm: HS512
+                    secret: %s
+                    issuer: modelgate
+                    audience: [models, billing]
+                    roles-claim: permissions
+                    """.formatted(TestKeys.HS512_SECRET)))
+            .route("m", GatewayYaml.AUTHORIZE_PREDICT)
+            .yaml();
+
+    /** An RS256 middleware whose public keys come from a JWKS URL, so the command has no key to sign with. */
+    private static final String RS256_JWKS_CONFIG = """
             middlewares:
               - type: jwt
-                algorithm: HS512
-                secret: %s
-                issuer: modelgate
-                audience: [models, billing]
-                roles-claim: permissions
-            backends:
-              model:
-                type: counting
-                counter: %s
-            routes:
-              - model: m
-                backend: model
-                middlewares:
-                  - type: authorize
-                    roles: [predict]
-                    operations: [predict]
-            """.formatted(TestKeys.HS512_SECRET, COUNTER);
+                algorithm: RS256
+                jwks-url: https://auth.example.com/jwks.json
+            """;
 
     @TempDir
     Path dir;
 
     private static int predict(RunningGateway gateway, String token) {
-        return gateway.post("/v1/models/m:predict", "application/json", BODY, "Authorization", "Bearer " + token)
-                .statusCode();
+        return BearerRequests.predictWithToken(gateway, "m", token).statusCode();
     }
 
     @Test
@@ -82,21 +76,12 @@ class TokenCommandTest {
     @Test
     void aRouteLevelEllipticCurveMiddlewareSignsWithThePrivateKeyAndKeyId() throws Exception {
         KeyPair keys = TestKeys.ec("secp384r1");
-        String config = """
-                server:
-                  address: 127.0.0.1
-                backends:
-                  model:
-                    type: counting
-                    counter: %s
-                routes:
-                  - model: m
-                    backend: model
-                    middlewares:
-                      - type: jwt
+        String config = GatewayYaml.counting(COUNTER)
+                .route("m", GatewayYaml.jwt("""
                         algorithm: ES384
                         public-key: %s
-                """.formatted(COUNTER, TestKeys.writePem(dir, "ec.pem", keys.getPublic()));
+                        """.formatted(TestKeys.writePem(dir, "ec.pem", keys.getPublic()))))
+                .yaml();
         Path privateKey = TestKeys.writePem(dir, "ec-private.pem", keys.getPrivate());
 
         String token = TokenCommandRun.run(config, Map.of(), "--sub", "carol", "--private-key", privateKey.toString(),
@@ -110,14 +95,8 @@ class TokenCommandTest {
 
     @Test
     void anRsaAlgorithmNeedsThePrivateKey() {
-        String config = """
-                middlewares:
-                  - type: jwt
-                    algorithm: RS256
-                    jwks-url: https://auth.example.com/jwks.json
-                """;
 
-        TokenCommandRun.Result result = TokenCommandRun.run(config, Map.of(), "--sub", "alice");
+        TokenCommandRun.Result result = TokenCommandRun.run(RS256_JWKS_CONFIG, Map.of(), "--sub", "alice");
 
         assertEquals(1, result.exitCode());
         assertEquals("", result.out());
@@ -127,14 +106,8 @@ class TokenCommandTest {
     @Test
     void aPrivateKeyOfTheWrongTypeIsNamed() {
         Path ecKey = TestKeys.writePem(dir, "ec-private.pem", TestKeys.ec("secp256r1").getPrivate());
-        String config = """
-                middlewares:
-                  - type: jwt
-                    algorithm: RS256
-                    jwks-url: https://auth.example.com/jwks.json
-                """;
 
-        TokenCommandRun.Result result = TokenCommandRun.run(config, Map.of(), "--sub", "alice",
+        TokenCommandRun.Result result = TokenCommandRun.run(RS256_JWKS_CONFIG, Map.of(), "--sub", "alice",
                 "--private-key", ecKey.toString());
 
         assertEquals(1, result.exitCode());

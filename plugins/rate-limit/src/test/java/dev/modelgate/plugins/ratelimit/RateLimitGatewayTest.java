@@ -9,39 +9,35 @@ import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The middleware in a real gateway: answers, headers, keys, configuration, and Redis shared and lost. */
 class RateLimitGatewayTest {
 
     private static final String MODEL = "/v1/models/m";
 
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() throws Exception {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() throws Exception {
-        redis.close();
-    }
-
-    @BeforeEach
-    void emptyRedis() throws Exception {
-        if (redis.command("PING") == null) {
-            redis.startAgain();
-        }
-        assertEquals("+OK", redis.command("FLUSHALL"));
-    }
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
     /** A rate-limit entry with {@code settings} (indented as its keys), after {@code before}, on the echo route. */
     private static String config(String before, String settings) {
         return "middlewares:\n" + before + "  - type: rate-limit\n" + settings.indent(4) + RunningGateway.ECHO_ROUTE;
+    }
+
+    /** A gateway with one rate-limit middleware with {@code settings}, on the echo route. */
+    private static RunningGateway gatewayLimiting(String settings) throws Exception {
+        return RunningGateway.start(config("", settings));
+    }
+
+    /** The {@code limits} setting of one request an hour after a {@code burst}. */
+    private static String oneAnHourAfterABurstOf(int burst) {
+        return """
+                limits:
+                  - rate: 1
+                    period: 1h
+                    burst: %d
+                """.formatted(burst);
     }
 
     private static String header(HttpResponse<String> response, String name) {
@@ -75,12 +71,12 @@ class RateLimitGatewayTest {
 
     @Test
     void aRefusedRequestIs429WithRetryAfterAndTheRateLimitHeaders() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(config("", """
+        try (RunningGateway gateway = gatewayLimiting("""
                 limits:
                   - rate: 1
                     period: 1m
                     burst: 2
-                """))) {
+                """)) {
             HttpResponse<String> first = gateway.get(MODEL);
             HttpResponse<String> second = gateway.get(MODEL);
             HttpResponse<String> refused = gateway.get(MODEL);
@@ -105,13 +101,13 @@ class RateLimitGatewayTest {
 
     @Test
     void perSecondAndPerMinuteLimitsTogetherAnnounceTheMostRestrictive() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(config("", """
+        try (RunningGateway gateway = gatewayLimiting("""
                 limits:
                   - rate: 100
                     period: 1s
                   - rate: 3
                     period: 1m
-                """))) {
+                """)) {
             HttpResponse<String> first = gateway.get(MODEL);
             assertEquals("3", header(first, "RateLimit-Limit"));
             assertEquals("2", header(first, "RateLimit-Remaining"));
@@ -129,11 +125,7 @@ class RateLimitGatewayTest {
     void keyedBySubjectEachPrincipalHasItsOwnBucketAndAnonymousRequestsShareTheirAddresss() throws Exception {
         try (RunningGateway gateway = RunningGateway.start(config("  - type: header-principal\n", """
                 key: subject
-                limits:
-                  - rate: 1
-                    period: 1h
-                    burst: 2
-                """))) {
+                """ + oneAnHourAfterABurstOf(2)))) {
             assertAdmitted(gateway.get(MODEL, "X-Test-Subject", "alice"));
             assertAdmitted(gateway.get(MODEL, "X-Test-Subject", "alice"));
             assertLimited(gateway.get(MODEL, "X-Test-Subject", "alice"));
@@ -147,13 +139,9 @@ class RateLimitGatewayTest {
 
     @Test
     void keyedByAHeaderEachValueHasItsOwnBucket() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(config("", """
+        try (RunningGateway gateway = gatewayLimiting("""
                 key: header:X-Tenant
-                limits:
-                  - rate: 1
-                    period: 1h
-                    burst: 1
-                """))) {
+                """ + oneAnHourAfterABurstOf(1))) {
             assertAdmitted(gateway.get(MODEL, "X-Tenant", "acme"));
             assertLimited(gateway.get(MODEL, "X-Tenant", "acme"));
             assertAdmitted(gateway.get(MODEL, "X-Tenant", "globex"));
@@ -164,14 +152,10 @@ class RateLimitGatewayTest {
 
     @Test
     void behindATrustedProxyTheRightMostUntrustedForwardedAddressIsTheClient() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(config("", """
+        try (RunningGateway gateway = gatewayLimiting("""
                 key: client-ip
                 trusted-proxies: [127.0.0.1/32, 10.0.0.0/8]
-                limits:
-                  - rate: 1
-                    period: 1h
-                    burst: 1
-                """))) {
+                """ + oneAnHourAfterABurstOf(1))) {
             assertAdmitted(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.9"));
             assertLimited(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.9"));
             assertLimited(gateway.get(MODEL, "X-Forwarded-For", "198.51.100.1, 203.0.113.9, 10.1.2.3"),
@@ -184,14 +168,10 @@ class RateLimitGatewayTest {
 
     @Test
     void forwardedAddressesFromAnUntrustedPeerAreIgnored() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(config("", """
+        try (RunningGateway gateway = gatewayLimiting("""
                 key: client-ip
                 trusted-proxies: [10.0.0.0/8]
-                limits:
-                  - rate: 1
-                    period: 1h
-                    burst: 2
-                """))) {
+                """ + oneAnHourAfterABurstOf(2))) {
             assertAdmitted(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.1"));
             assertAdmitted(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.2"));
             assertLimited(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.3"));
@@ -256,11 +236,7 @@ class RateLimitGatewayTest {
                 redis-url: %s
                 redis-backoff: 100ms
                 on-redis-failure: %s
-                limits:
-                  - rate: 1
-                    period: 1h
-                    burst: 3
-                """.formatted(redis.url(), policy));
+                """.formatted(REDIS.server().url(), policy) + oneAnHourAfterABurstOf(3));
     }
 
     @Test
@@ -284,7 +260,7 @@ class RateLimitGatewayTest {
                 RunningGateway closed = RunningGateway.start(redisConfig("fail-closed"));
                 RunningGateway local = RunningGateway.start(redisConfig("local"))) {
             assertAdmitted(open.get(MODEL));
-            redis.stop();
+            REDIS.server().stop();
 
             for (int i = 0; i < 5; i++) {
                 HttpResponse<String> admitted = timed(open);
@@ -306,7 +282,7 @@ class RateLimitGatewayTest {
             assertEquals(5, metric(open,
                     "modelgate_rate_limit_fallbacks_total{limiter=\"middlewares[0]\",policy=\"fail-open\"}"));
 
-            redis.startAgain();
+            REDIS.server().startAgain();
             awaitCountedByRedis(open);
         }
     }

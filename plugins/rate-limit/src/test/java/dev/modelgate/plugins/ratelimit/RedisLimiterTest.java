@@ -18,11 +18,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.JedisPooled;
 
 /** The Redis store against a real {@code redis-server}, stopped, restarted and paused as the tests need. */
@@ -31,30 +29,13 @@ class RedisLimiterTest {
     private static final Duration TIMEOUT = Duration.ofMillis(50);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
 
-    private static RedisServer redis;
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
 
     /** The backoff's time source, moved by hand. */
     private final AtomicLong nanoTime = new AtomicLong();
     private final MetricsRegistry metrics = new MetricsRegistry();
     private final List<RedisLimiter> opened = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() throws Exception {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() throws Exception {
-        redis.close();
-    }
-
-    @BeforeEach
-    void emptyRedis() throws Exception {
-        if (redis.command("PING") == null) {
-            redis.startAgain();
-        }
-        assertEquals("+OK", redis.command("FLUSHALL"));
-    }
 
     @AfterEach
     void closeLimiters() {
@@ -67,7 +48,7 @@ class RedisLimiterTest {
 
     private RedisLimiter limiter(Duration timeout, int poolSize, FailurePolicy policy, Limit... limits) {
         RedisLimiter limiter = new RedisLimiter(
-                new RedisLimiter.Settings(URI.create(redis.url()), timeout, poolSize, BACKOFF, policy, "test:"),
+                new RedisLimiter.Settings(URI.create(REDIS.server().url()), timeout, poolSize, BACKOFF, policy, "test:"),
                 List.of(limits), new LocalLimiter(List.of(limits), java.time.Clock.systemUTC(), 1000), nanoTime::get,
                 counter("failures"), counter("fallbacks"), System.getLogger("test"));
         opened.add(limiter);
@@ -82,6 +63,13 @@ class RedisLimiterTest {
         return new Limit(Algorithm.TOKEN_BUCKET, rate, period, burst);
     }
 
+    /** A limiter under {@code policy} of one request a minute after a {@code burst}, on a Redis then stopped. */
+    private RedisLimiter limiterWithRedisDown(FailurePolicy policy, int burst) {
+        RedisLimiter limiter = limiter(policy, tokenBucket(1, Duration.ofMinutes(1), burst));
+        REDIS.server().stop();
+        return limiter;
+    }
+
     /** {@code decide} timed: the verdict, after checking it came within the Redis timeout plus slack. */
     private static Verdict decidedPromptly(Limiter limiter, String key) {
         long start = System.nanoTime();
@@ -89,6 +77,13 @@ class RedisLimiterTest {
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(tookMillis < TIMEOUT.toMillis() + 450, "took " + tookMillis + "ms");
         return verdict;
+    }
+
+    /** Five decisions on one key, each within the Redis timeout plus slack and each {@code expected}. */
+    private static void assertFiveDecidedPromptlyAs(Verdict expected, Limiter limiter) {
+        for (int i = 0; i < 5; i++) {
+            assertEquals(expected, decidedPromptly(limiter, "k"), "decision " + (i + 1));
+        }
     }
 
     @Test
@@ -130,7 +125,7 @@ class RedisLimiterTest {
         limiter.decide("alice");
         limiter.decide("alice");
 
-        try (JedisPooled client = new JedisPooled(URI.create(redis.url()))) {
+        try (JedisPooled client = new JedisPooled(URI.create(REDIS.server().url()))) {
             String key = "test:{alice}:0:tb:1:60000ms:10";
             Map<String, String> state = client.hgetAll(key);
             assertEquals(8.0, Double.parseDouble(state.get("tokens")), 0.01);
@@ -150,8 +145,8 @@ class RedisLimiterTest {
         RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofMinutes(1), 3));
         assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
 
-        redis.stop();
-        redis.startAgain();
+        REDIS.server().stop();
+        REDIS.server().startAgain();
 
         assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
         assertEquals(Verdict.ALLOWED, limiter.decide("k").verdict());
@@ -162,30 +157,23 @@ class RedisLimiterTest {
 
     @Test
     void failOpenLetsRequestsOnUncountedWhileRedisIsDownAndCountsThem() {
-        RedisLimiter limiter = limiter(FailurePolicy.FAIL_OPEN, tokenBucket(1, Duration.ofMinutes(1), 1));
-        redis.stop();
+        RedisLimiter limiter = limiterWithRedisDown(FailurePolicy.FAIL_OPEN, 1);
 
-        for (int i = 0; i < 5; i++) {
-            assertEquals(Verdict.UNCHECKED, decidedPromptly(limiter, "k"));
-        }
+        assertFiveDecidedPromptlyAs(Verdict.UNCHECKED, limiter);
         assertEquals(1, counter("failures").value(), "within the backoff, Redis is not tried again");
         assertEquals(5, counter("fallbacks").value());
     }
 
     @Test
     void failClosedRefusesRequestsWhileRedisIsDown() {
-        RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofMinutes(1), 1));
-        redis.stop();
+        RedisLimiter limiter = limiterWithRedisDown(FailurePolicy.FAIL_CLOSED, 1);
 
-        for (int i = 0; i < 5; i++) {
-            assertEquals(Verdict.UNAVAILABLE, decidedPromptly(limiter, "k"));
-        }
+        assertFiveDecidedPromptlyAs(Verdict.UNAVAILABLE, limiter);
     }
 
     @Test
     void localFallsBackToThisInstancesOwnLimitWhileRedisIsDown() {
-        RedisLimiter limiter = limiter(FailurePolicy.LOCAL, tokenBucket(1, Duration.ofMinutes(1), 2));
-        redis.stop();
+        RedisLimiter limiter = limiterWithRedisDown(FailurePolicy.LOCAL, 2);
 
         assertEquals(Verdict.ALLOWED, decidedPromptly(limiter, "k"));
         assertEquals(Verdict.ALLOWED, decidedPromptly(limiter, "k"));
@@ -195,14 +183,13 @@ class RedisLimiterTest {
 
     @Test
     void afterTheBackoffOneRequestTriesRedisAgainAndRecoveryIsAutomatic() throws Exception {
-        RedisLimiter limiter = limiter(FailurePolicy.FAIL_OPEN, tokenBucket(1, Duration.ofMinutes(1), 5));
-        redis.stop();
+        RedisLimiter limiter = limiterWithRedisDown(FailurePolicy.FAIL_OPEN, 5);
         assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict());
         nanoTime.addAndGet(BACKOFF.toNanos());
         assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict());
         assertEquals(2, counter("failures").value());
 
-        redis.startAgain();
+        REDIS.server().startAgain();
         assertEquals(Verdict.UNCHECKED, limiter.decide("k").verdict(), "still backing off");
         nanoTime.addAndGet(BACKOFF.toNanos());
 
@@ -215,12 +202,12 @@ class RedisLimiterTest {
     void aTimeoutIsAnsweredByPolicyWithinTheTimeoutAndNeverRetried() {
         RedisLimiter limiter = limiter(FailurePolicy.FAIL_CLOSED, tokenBucket(1, Duration.ofHours(1), 5));
         assertEquals(Verdict.ALLOWED, limiter.decide("warm-up").verdict());
-        assertEquals("+OK", redis.command("CLIENT PAUSE 500 ALL"));
+        assertEquals("+OK", REDIS.server().command("CLIENT PAUSE 500 ALL"));
 
         assertEquals(Verdict.UNAVAILABLE, decidedPromptly(limiter, "k"));
 
         // Blocks until the pause ends, after the timed-out script ran (or was dropped with its connection).
-        assertEquals("+PONG", redis.command("PING"));
+        assertEquals("+PONG", REDIS.server().command("PING"));
         nanoTime.addAndGet(BACKOFF.toNanos());
         int admitted = 0;
         while (limiter.decide("k").verdict() == Verdict.ALLOWED) {
@@ -254,7 +241,7 @@ class RedisLimiterTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(2, limiter.decide("k").limit(), "refused by the first limit");
         }
-        try (JedisPooled client = new JedisPooled(URI.create(redis.url()))) {
+        try (JedisPooled client = new JedisPooled(URI.create(REDIS.server().url()))) {
             assertEquals(1.0, Double.parseDouble(client.hget("test:{k}:1:tb:3:3600000ms:3", "tokens")), 0.01);
         }
     }
