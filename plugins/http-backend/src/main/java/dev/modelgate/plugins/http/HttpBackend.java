@@ -3,6 +3,7 @@ package dev.modelgate.plugins.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
@@ -45,19 +46,22 @@ import org.apache.hc.core5.util.Timeout;
 /**
  * Posts the request body as it came to one of the backend's instances over pooled keep-alive connections and
  * returns the instance's status, content type and body unchanged: the reverse proxy the seed article sketches, with
- * the pooling, timeouts, error mapping, load balancing, health checks and retries it lacks.
+ * the pooling, timeouts, error mapping, load balancing and health checks it lacks.
  *
  * <p>One call: the first routing rule the request matches chooses the pool of instances (else the default
  * instances); the balancer chooses among those of the pool that are healthy and not ejected, or among the whole pool
  * when none is (Envoy's panic mode: a guess at a sick instance beats a certain 503, and health checks can be wrong).
  * The call waits for the answer at most {@code request-timeout}, and never past the request's deadline; the time it
- * waits is sent on as {@code X-Request-Timeout}. An idempotent request whose call failed (no connection, no answer in
- * time, a broken connection, a 5xx answer) is retried, on another instance of the pool when there is one, after a
- * jittered backoff, while attempts, the retry budget and the deadline allow.
+ * waits is sent on as {@code X-Request-Timeout}.
+ *
+ * <p>One call per {@link #predict}: retrying is the {@code retry} middleware's, which runs the pipeline, and so this
+ * backend, again with the same exchange. The exchange remembers which instances of this backend the request already
+ * tried, and the balancer chooses among those not tried yet when there are any, so that a retry goes to another
+ * instance when there is one.
  *
  * <p>Thread-safety: {@link #predict} is called concurrently from many virtual threads; it blocks on the network, at
  * most {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
- * connection, and sleeps for retry backoffs.
+ * connection.
  */
 final class HttpBackend implements Backend {
 
@@ -75,24 +79,25 @@ final class HttpBackend implements Backend {
     private final Balancer balancer;
     private final HealthChecker healthChecker;
     private final OutlierDetector outlierDetector;
-    private final RetryBudget retryBudget;
-    private final RandomGenerator random;
+    /**
+     * The instances of this backend the request already tried, in a list only the request's thread touches. A key
+     * per backend, not one constant: a fallback may send the same exchange on to another {@code http} backend.
+     */
+    private final Attribute<List<Instance>> triedKey = Attribute.named("http.tried-instances");
     private final System.Logger log;
     private final String name;
     private final AtomicIntegerArray inFlight;
     private final Metrics.Counter[] requests;
     private final Metrics.Counter[] failures;
     private final Metrics.Counter[] ejections;
-    private final Metrics.Counter retries;
-    private final Metrics.Counter budgetExhausted;
     private final Metrics.Counter panics;
 
     /**
      * Takes ownership of {@code client}, which owns its connection pool, and starts health checks when configured.
      *
      * @param name the backend's configured name, for metric labels and logs
-     * @param nanoTime the time ejections and the retry budget are measured by, in nanoseconds
-     * @param random the randomness of balancing and backoff; thread-safe
+     * @param nanoTime the time ejections are measured by, in nanoseconds
+     * @param random the randomness of balancing; thread-safe
      */
     HttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
             System.Logger log, LongSupplier nanoTime, RandomGenerator random) {
@@ -100,12 +105,10 @@ final class HttpBackend implements Backend {
         this.client = client;
         this.name = name;
         this.log = log;
-        this.random = random;
         int count = settings.instances().size();
         this.inFlight = new AtomicIntegerArray(count);
         this.balancer = Balancer.of(settings, inFlight::get, random);
         this.outlierDetector = new OutlierDetector(settings.outlierDetection(), count, nanoTime);
-        this.retryBudget = new RetryBudget(settings.retry(), nanoTime);
         this.requests = new Metrics.Counter[count];
         this.failures = new Metrics.Counter[count];
         this.ejections = new Metrics.Counter[count];
@@ -123,12 +126,9 @@ final class HttpBackend implements Backend {
                     "1 when a backend instance takes traffic: healthy by its health checks and not ejected.", labels,
                     () -> available(instance) ? 1 : 0);
         }
-        Map<String, String> labels = Map.of("backend", name);
-        this.retries = metrics.counter("modelgate_backend_retries_total", "Calls that were retries.", labels);
-        this.budgetExhausted = metrics.counter("modelgate_backend_retry_budget_exhausted_total",
-                "Retries not made because the retry budget was spent.", labels);
         this.panics = metrics.counter("modelgate_backend_panic_total",
-                "Calls sent to an unhealthy or ejected instance because none of the pool was available.", labels);
+                "Calls sent to an unhealthy or ejected instance because none of the pool was available.",
+                Map.of("backend", name));
         this.healthChecker = settings.healthCheck() == null ? null
                 : new HealthChecker(settings.healthCheck(), settings.instances(), client, log, name);
         if (healthChecker != null) {
@@ -136,49 +136,16 @@ final class HttpBackend implements Backend {
         }
     }
 
-    /** What one call came to: an answer or a failure, and whether another attempt may fare better. */
-    private record Attempt(Response response, BackendException failure, boolean retryable) {
-
-        Response result() throws BackendException {
-            if (failure != null) {
-                throw failure;
-            }
-            return response;
-        }
-    }
-
     @Override
     public Response predict(Exchange exchange) throws BackendException {
-        List<Instance> pool = pool(exchange);
-        retryBudget.recordRequest();
-        List<Instance> tried = new ArrayList<>(1);
-        for (int attempt = 1; ; attempt++) {
-            Instance instance = pick(pool, tried, exchange);
-            tried.add(instance);
-            Attempt outcome = call(instance, exchange);
-            if (!outcome.retryable() || !exchange.idempotent() || attempt >= settings.retry().attempts()) {
-                return outcome.result();
-            }
-            Duration backoff = settings.retry().backoff(attempt, random);
-            // A retry that cannot start before the deadline could only be cut short: answer now instead.
-            if (exchange.deadlineNanos() != Long.MAX_VALUE
-                    && System.nanoTime() + backoff.toNanos() - exchange.deadlineNanos() >= 0) {
-                return outcome.result();
-            }
-            if (!retryBudget.tryRetry()) {
-                budgetExhausted.increment();
-                return outcome.result();
-            }
-            retries.increment();
-            if (!backoff.isZero()) {
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return outcome.result();
-                }
-            }
+        List<Instance> tried = exchange.attribute(triedKey);
+        if (tried == null) {
+            tried = new ArrayList<>(2);
+            exchange.setAttribute(triedKey, tried);
         }
+        Instance instance = pick(pool(exchange), tried, exchange);
+        tried.add(instance);
+        return call(instance, exchange);
     }
 
     /** The instances of the first rule the request matches, else the default instances. */
@@ -194,7 +161,10 @@ final class HttpBackend implements Backend {
         return settings.defaultInstances();
     }
 
-    /** The balancer's choice among the pool's available instances, preferring those this request has not tried. */
+    /**
+     * The balancer's choice among the pool's available instances, among those this request has not tried when any
+     * is left: the balancer keeps its policy, over fewer candidates.
+     */
     private Instance pick(List<Instance> pool, List<Instance> tried, Exchange exchange) {
         List<Instance> candidates = new ArrayList<>(pool.size());
         for (Instance instance : pool) {
@@ -221,14 +191,14 @@ final class HttpBackend implements Backend {
                 && !outlierDetector.ejected(instance.index());
     }
 
-    private Attempt call(Instance instance, Exchange exchange) {
+    private Response call(Instance instance, Exchange exchange) throws BackendException {
         long waitNanos = settings.requestTimeout().toNanos();
         long poolWaitNanos = settings.poolTimeout().toNanos();
         if (exchange.deadlineNanos() != Long.MAX_VALUE) {
             long left = exchange.deadlineNanos() - System.nanoTime();
             if (left <= 0) {
-                return new Attempt(null, new BackendException(BackendException.Kind.TIMEOUT,
-                        "the request's deadline passed before the backend was called", null), false);
+                throw new BackendException(BackendException.Kind.TIMEOUT,
+                        "the request's deadline passed before the backend was called", null);
             }
             waitNanos = Math.min(waitNanos, left);
             poolWaitNanos = Math.min(poolWaitNanos, left);
@@ -248,19 +218,16 @@ final class HttpBackend implements Backend {
             Response answer = toResponse(response);
             if (answer.status() >= 500) {
                 instanceFailed(instance);
-                return new Attempt(answer, null, true);
+            } else {
+                outlierDetector.recordSuccess(index);
             }
-            outlierDetector.recordSuccess(index);
-            return new Attempt(answer, null, false);
+            return answer;
         } catch (IOException e) {
             Failure failure = failure(e);
             if (failure.instanceAtFault()) {
                 instanceFailed(instance);
             }
-            return new Attempt(null, failure.exception(), failure.retryable());
-        } catch (BackendException tooLarge) {
-            // The instance answered; the answer is too large for the gateway, and would be from any instance.
-            return new Attempt(null, tooLarge, false);
+            throw failure.exception();
         } finally {
             inFlight.decrementAndGet(index);
         }
@@ -346,9 +313,8 @@ final class HttpBackend implements Backend {
      * A failed call, as the client is told of it, and as balancing sees it.
      *
      * @param instanceAtFault whether it counts against the instance for passive ejection
-     * @param retryable whether another instance, or the same one a little later, may answer
      */
-    private record Failure(BackendException exception, boolean instanceAtFault, boolean retryable) {
+    private record Failure(BackendException exception, boolean instanceAtFault) {
     }
 
     /**
@@ -361,30 +327,38 @@ final class HttpBackend implements Backend {
                 || e instanceof NoRouteToHostException
                 || e instanceof UnknownHostException) {
             return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "cannot connect to the backend", e), true, true);
+                    "cannot connect to the backend", e), true);
         }
         if (e instanceof ConnectionRequestTimeoutException) {
-            // Our own pool is full: no fault of the instance, but another instance has its own pool.
+            // Our own pool is full: no fault of the instance.
             return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "no free connection: every pooled connection stayed in use", e), false, true);
+                    "no free connection: every pooled connection stayed in use", e), false);
         }
         if (e instanceof SocketTimeoutException) {
-            return new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e),
-                    true, true);
+            return new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true);
         }
         if (e instanceof ClientProtocolException || e instanceof MalformedChunkCodingException) {
-            return new Failure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e),
-                    true, false);
+            return new Failure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e), true);
         }
         // The connection broke: reset, or closed before the whole response came.
         return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                "connection to the backend failed", e), true, true);
+                "connection to the backend failed", e), true);
     }
 
     /** The longest one attempt may take: connecting, then waiting for the answer. */
     @Override
     public Optional<Duration> callTimeout() {
         return Optional.of(settings.connectTimeout().plus(settings.requestTimeout()));
+    }
+
+    /**
+     * Without health checks the backend cannot know, and says ready; with them, ready while some instance passes
+     * its probes (passive ejection is not counted: it is a per-request judgement, and panic mode still serves).
+     */
+    @Override
+    public boolean ready() {
+        return healthChecker == null || settings.instances().stream()
+                .anyMatch(instance -> healthChecker.healthy(instance.index()));
     }
 
     /** Type and model name only: the URLs stay private, as they may name internal hosts. */

@@ -34,18 +34,19 @@ import org.apache.hc.core5.util.Timeout;
  * or list of values, and the {@code instances} matching requests go to); {@code default-instances} (all);
  * {@code health-check} ({@code path}, {@code interval} 10s, {@code timeout} 1s, {@code healthy-threshold} 2,
  * {@code unhealthy-threshold} 3); {@code outlier-detection} ({@code consecutive-failures} 5,
- * {@code base-ejection-time} 30s, {@code max-ejection-time} 5m, {@code max-ejection-percent} 10); {@code retry}
- * ({@code attempts} 2, {@code budget-percent} 20, {@code min-retries-per-second} 3, {@code base-backoff} 25ms,
- * {@code max-backoff} ten times the base); {@code max-connections} (64, per instance), {@code connect-timeout} (1s),
- * {@code request-timeout} (30s), {@code idle-timeout} (60s), {@code max-connection-lifetime} (5m),
- * {@code pool-timeout} (the connect timeout), {@code forward-headers} (X-Request-Id, traceparent, tracestate,
- * Accept), {@code max-response-size} (64MB) and {@code model-name}.
+ * {@code base-ejection-time} 30s, {@code max-ejection-time} 5m, {@code max-ejection-percent} 10);
+ * {@code max-connections} (64, per instance), {@code connect-timeout} (1s), {@code request-timeout} (30s),
+ * {@code idle-timeout} (60s), {@code max-connection-lifetime} (5m), {@code pool-timeout} (the connect timeout),
+ * {@code forward-headers} (X-Request-Id, traceparent, tracestate, Accept), {@code max-response-size} (64MB) and
+ * {@code model-name}.
  *
  * <p>Exports {@code modelgate_backend_connections{backend, state}} for the pool's leased, available and pending
  * connections; per instance, {@code modelgate_backend_instance_requests_total}, {@code ..._failures_total},
  * {@code ..._ejections_total} and the {@code modelgate_backend_instance_healthy} gauge; per backend
- * {@code modelgate_backend_retries_total}, {@code modelgate_backend_retry_budget_exhausted_total} and
  * {@code modelgate_backend_panic_total}.
+ *
+ * <p>Retries are the {@code retry} middleware's; a retried request goes to an instance it has not tried yet when
+ * the pool has one.
  *
  * <p>When an authentication middleware set a {@link dev.modelgate.spi.Principal}, the backend receives
  * {@code X-Modelgate-Subject} (its subject) and {@code X-Modelgate-Roles} (its roles, sorted and comma-separated).
@@ -104,7 +105,7 @@ public final class HttpBackendProvider implements BackendProvider {
                 () -> nanos(clock.instant()), random);
     }
 
-    /** The clock's instant in nanoseconds: ejections and the retry budget measure time by the injected clock. */
+    /** The clock's instant in nanoseconds: ejections measure time by the injected clock. */
     private static long nanos(Instant instant) {
         return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }

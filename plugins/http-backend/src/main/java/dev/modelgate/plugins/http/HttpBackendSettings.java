@@ -23,7 +23,6 @@ import java.util.regex.Pattern;
  * @param defaultInstances where requests that match no rule go
  * @param healthCheck active health checking; {@code null} when off
  * @param outlierDetection passive ejection; {@code null} when off
- * @param retry when and how idempotent requests are retried; {@link RetrySettings#NONE} when off
  * @param maxConnections the most connections open to each instance at once; callers beyond it wait for one
  * @param connectTimeout how long to wait for a connection to be established
  * @param requestTimeout how long to wait for the backend's response once the request is sent
@@ -42,7 +41,6 @@ record HttpBackendSettings(
         List<Instance> defaultInstances,
         HealthCheckSettings healthCheck,
         OutlierDetectionSettings outlierDetection,
-        RetrySettings retry,
         int maxConnections,
         Duration connectTimeout,
         Duration requestTimeout,
@@ -89,7 +87,6 @@ record HttpBackendSettings(
         OutlierDetectionSettings outlierDetection = config.has("outlier-detection")
                 ? outlierDetection(config.child("outlier-detection"))
                 : null;
-        RetrySettings retry = config.has("retry") ? retry(config.child("retry")) : RetrySettings.NONE;
 
         int maxConnections = config.integer("max-connections", 64, 1, 10_000);
         Duration connectTimeout = config.duration("connect-timeout", Duration.ofSeconds(1));
@@ -110,7 +107,7 @@ record HttpBackendSettings(
         }
         String modelName = config.string("model-name", null);
         return new HttpBackendSettings(List.copyOf(instances), balancer, hashKey, List.copyOf(rules),
-                List.copyOf(defaultInstances), healthCheck, outlierDetection, retry, maxConnections, connectTimeout,
+                List.copyOf(defaultInstances), healthCheck, outlierDetection, maxConnections, connectTimeout,
                 requestTimeout, idleTimeout, maxConnectionLifetime, poolTimeout, forwardHeaders,
                 (int) maxResponseBytes, modelName);
     }
@@ -269,20 +266,6 @@ record HttpBackendSettings(
         }
         int maxEjectionPercent = node.integer("max-ejection-percent", 10, 1, 100);
         return new OutlierDetectionSettings(consecutiveFailures, base, max, maxEjectionPercent);
-    }
-
-    private static RetrySettings retry(ConfigNode node) {
-        int attempts = node.integer("attempts", 2, 1, 10);
-        int budgetPercent = node.integer("budget-percent", 20, 0, 100);
-        int minRetriesPerSecond = node.integer("min-retries-per-second", 3, 0, 1000);
-        Duration baseBackoff = node.duration("base-backoff", Duration.ofMillis(25));
-        // Envoy's default: ten times the base.
-        Duration maxBackoff = node.duration("max-backoff", baseBackoff.multipliedBy(10));
-        if (maxBackoff.compareTo(baseBackoff) < 0) {
-            node.problem("max-backoff", "must not be shorter than base-backoff (" + baseBackoff.toMillis()
-                    + "ms), but was " + maxBackoff.toMillis() + "ms");
-        }
-        return new RetrySettings(attempts, budgetPercent, minRetriesPerSecond, baseBackoff, maxBackoff);
     }
 
     private static List<String> forwardHeaders(ConfigNode config) {

@@ -36,10 +36,7 @@ class ConfigurationTest {
         "outlier-detection: {base-ejection-time: 10m, max-ejection-time: 1m} "
                 + "| backends.remote.outlier-detection.max-ejection-time: must not be shorter than base",
         "outlier-detection: {consecutive-errors: 3} | backends.remote.outlier-detection.consecutive-errors: unknown key",
-        "retry: {attempts: 0}                       | backends.remote.retry.attempts: must be between 1 and 10",
-        "retry: {budget-percent: 150}               | backends.remote.retry.budget-percent: must be between 0 and 100",
-        "retry: {base-backoff: 1s, max-backoff: 100ms} "
-                + "| backends.remote.retry.max-backoff: must not be shorter than base-backoff",
+        "retry: {attempts: 2}                       | backends.remote.retry: unknown key",
         "forward-headers: [X-Request-Timeout]       | backends.remote.forward-headers: 'X-Request-Timeout' cannot be",
     })
     void reportsABadBalancingSettingByKey(String settings, String problem) {

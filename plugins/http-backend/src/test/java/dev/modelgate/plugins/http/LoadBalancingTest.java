@@ -12,8 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.Map;
@@ -42,12 +40,6 @@ class LoadBalancingTest {
                     .append(backends[i].url("/predict")).append("'}\n");
         }
         return yaml.toString();
-    }
-
-    private static int closedPort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void predictTimes(RunningGateway gateway, int times, String... headers) {
@@ -249,60 +241,35 @@ class LoadBalancingTest {
     }
 
     @Test
-    void anIdempotentRequestIsRetriedOnAnotherInstance() throws Exception {
-        try (TestBackend failing = answering(503); TestBackend working = answering(200);
-                RunningGateway gateway = RunningGateway.start(config(instances(failing, working) + """
-                          - {name: refusing, url: 'http://127.0.0.1:%d/predict'}
-                        retry: {attempts: 3, base-backoff: 1ms, min-retries-per-second: 100}
-                        """.formatted(closedPort()), "idempotent: true\n"))) {
-            predictTimes(gateway, 9);
-
-            assertEquals(9, working.calls(), "every request ended on the working instance");
-            assertTrue(failing.calls() > 0, "the failing instance was tried");
-            double failed = 0;
-            for (String instance : new String[] {"a", "refusing"}) {
-                failed += metric(gateway, "modelgate_backend_instance_failures_total",
-                        Map.of("backend", "remote", "instance", instance));
-            }
-            assertEquals(failed, metric(gateway, "modelgate_backend_retries_total", Map.of("backend", "remote")),
-                    "each failed call was retried");
-        }
-    }
-
-    @Test
-    void aRequestThatIsNotIdempotentIsNeverRetried() throws Exception {
-        try (TestBackend failing = answering(503); TestBackend working = answering(200);
-                RunningGateway gateway = RunningGateway.start(config(instances(failing, working) + """
-                        retry: {attempts: 3, base-backoff: 1ms, min-retries-per-second: 100}
+    void theGatewayIsNotReadyWhileNoInstancePassesItsHealthChecks() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(false);
+        try (TestBackend only = TestBackend.start(request -> Reply.json(healthy.get() ? 200 : 503, "{}"));
+                RunningGateway gateway = RunningGateway.start(config(instances(only) + """
+                        health-check:
+                          path: /healthz
+                          interval: 10ms
+                          timeout: 1s
+                          healthy-threshold: 1
+                          unhealthy-threshold: 1
                         """, ""))) {
-            int failed = 0;
-            for (int i = 0; i < 10; i++) {
-                failed += predict(gateway).statusCode() == 502 ? 1 : 0;
-            }
+            await("the gateway to report not ready", () -> gateway.adminGet("/readyz").statusCode() == 503);
+            assertTrue(gateway.adminGet("/readyz").body().contains("\"unready_backends\":[\"remote\"]"));
 
-            assertEquals(5, failed);
-            assertEquals(5, failing.calls());
-            assertEquals(5, working.calls());
-            assertEquals(0, metric(gateway, "modelgate_backend_retries_total", Map.of("backend", "remote")));
+            healthy.set(true);
+            await("the gateway to be ready again", () -> gateway.adminGet("/readyz").statusCode() == 200);
         }
     }
 
     @Test
-    void theRetryBudgetCapsRetriesAtAShareOfRequests() throws Exception {
-        try (TestBackend failing = answering(503);
-                RunningGateway gateway = RunningGateway.start(config(instances(failing) + """
-                        retry: {attempts: 5, base-backoff: 1ms, budget-percent: 20, min-retries-per-second: 0}
-                        """, "idempotent: true\n"))) {
-            for (int i = 0; i < 10; i++) {
-                assertError(predict(gateway), 502, 40005);
-            }
+    void aRepeatedCallGoesToAnInstanceTheRequestHasNotTriedYet() throws Exception {
+        // The kernel's repeat fixture runs the backend three times per request, as the retry middleware may.
+        try (TestBackend a = answering(200); TestBackend b = answering(200);
+                RunningGateway gateway = RunningGateway.start("middlewares:\n  - {type: repeat, times: 3}\n"
+                        + config(instances(a, b) + "balancer: consistent-hash\nhash-key: header:X-User\n", ""))) {
+            predictTimes(gateway, 2, "X-User", "alice");
 
-            // 20% of 10 requests: the 5th and the 10th request each earned one retry; every request then wanted
-            // another and found the budget spent.
-            Map<String, String> backend = Map.of("backend", "remote");
-            assertEquals(2, metric(gateway, "modelgate_backend_retries_total", backend));
-            assertEquals(10, metric(gateway, "modelgate_backend_retry_budget_exhausted_total", backend));
-            assertEquals(12, failing.calls());
+            // Each request: the key's owner, then the other instance, then (both tried) the owner again.
+            assertEquals(Set.of(2, 4), Set.of(a.calls(), b.calls()));
         }
     }
 
@@ -315,7 +282,6 @@ class LoadBalancingTest {
                 });
                 RunningGateway gateway = RunningGateway.start(config(instances(slow) + """
                         request-timeout: 10s
-                        retry: {attempts: 3, base-backoff: 1ms, min-retries-per-second: 100}
                         """, "idempotent: true\n"))) {
             long start = System.nanoTime();
 
@@ -328,7 +294,7 @@ class LoadBalancingTest {
             String sent = slow.lastRequest().headers().first("X-Request-Timeout");
             long sentMillis = Long.parseLong(sent.substring(0, sent.length() - 2));
             assertTrue(sent.endsWith("ms") && sentMillis > 0 && sentMillis <= 300, sent);
-            assertEquals(1, slow.calls(), "no retry past the deadline");
+            assertEquals(1, slow.calls());
         }
     }
 

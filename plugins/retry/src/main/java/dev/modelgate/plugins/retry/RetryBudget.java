@@ -1,4 +1,4 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.retry;
 
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;

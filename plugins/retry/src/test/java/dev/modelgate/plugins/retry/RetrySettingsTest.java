@@ -1,8 +1,9 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.retry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class RetrySettingsTest {
 
     private static final RetrySettings RETRY =
-            new RetrySettings(5, 20, 3, Duration.ofMillis(25), Duration.ofMillis(250));
+            new RetrySettings(5, 20, 3, Duration.ofMillis(25), Duration.ofMillis(250), Set.of());
 
     /** Randomness that always draws {@code fraction} of the range. */
     private static RandomGenerator fixed(double fraction) {

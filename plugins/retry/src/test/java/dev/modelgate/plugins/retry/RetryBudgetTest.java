@@ -1,9 +1,10 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.retry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ class RetryBudgetTest {
 
     private RetryBudget budget(int percent, int minPerSecond) {
         return new RetryBudget(new RetrySettings(3, percent, minPerSecond, Duration.ofMillis(25),
-                Duration.ofMillis(250)), now::get);
+                Duration.ofMillis(250), Set.of()), now::get);
     }
 
     private static void requests(RetryBudget budget, int count) {

@@ -1,0 +1,64 @@
+package dev.modelgate.plugins.retry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Each bad value of the {@code retry} middleware is reported once, by its exact key. */
+class RetryConfigTest {
+
+    /** A gateway with one global {@code retry} middleware configured with {@code settings}, a YAML flow mapping. */
+    private static String gatewayWith(String settings) {
+        return "middlewares:\n  - {type: retry" + (settings.isEmpty() ? "" : ", " + settings) + "}\n"
+                + RunningGateway.ECHO_ROUTE;
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "attempts: 0                    | middlewares[0].attempts: must be between 1 and 10, but was 0",
+        "budget-percent: 150            | middlewares[0].budget-percent: must be between 0 and 100, but was 150",
+        "min-retries-per-second: -1     | middlewares[0].min-retries-per-second: must be between 0 and 1000, but was -1",
+        "base-backoff: 0ms              | middlewares[0].base-backoff: must be a positive duration such as 250ms, 5s, "
+                + "2m or 1h, but was '0ms'",
+        "base-backoff: 1s, max-backoff: 100ms "
+                + "| middlewares[0].max-backoff: must not be shorter than base-backoff (1000ms), but was 100ms",
+        "retry-on: [4003]               | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+                + "but '4003' is not one",
+        "retry-on: [backend-error]      | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+                + "but 'backend-error' is not one",
+        "retry-on: []                   | middlewares[0].retry-on: must list at least one code; to retry nothing, "
+                + "leave the middleware out",
+        "retry-on: [40003, 4005]        | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+                + "but '4005' is not one",
+        "retries: 3                     | middlewares[0].retries: unknown key; known keys here: attempts, "
+                + "base-backoff, budget-percent, max-backoff, min-retries-per-second, retry-on, type",
+    })
+    void reportsABadSettingByKey(String settings, String problem) {
+        List<String> problems = assertThrows(Deployment.InvalidConfigException.class,
+                () -> RunningGateway.start(gatewayWith(settings)).close()).problems();
+
+        assertEquals(List.of(problem), problems);
+    }
+
+    @Test
+    void startsWithEverySettingGiven() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(gatewayWith("attempts: 3, budget-percent: 10, "
+                + "min-retries-per-second: 1, base-backoff: 10ms, max-backoff: 1s, retry-on: [40003, 40005]"))) {
+            assertEquals(200, gateway.post("/v1/models/m:predict", "application/json", "{\"instances\":[1]}")
+                    .statusCode());
+        }
+    }
+
+    @Test
+    void startsWithNoSettingGiven() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(gatewayWith(""))) {
+            assertEquals(200, gateway.get("/v1/models/m").statusCode());
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package dev.modelgate.plugins.retry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.kernel.testing.TestBackend;
+import dev.modelgate.kernel.testing.TestBackend.Reply;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The {@code retry} middleware in front of the real {@code http} backend, over instances that are real servers on
+ * loopback. Backoffs are a millisecond, or drawn at their longest where a test needs to know them.
+ */
+class RetryHttpBackendTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREDICTIONS = "{\"predictions\":[[0.25]]}";
+    private static final String IDEMPOTENT = "idempotent: true";
+    private static final String RETRIES = "modelgate_retries_total{backend=\"remote\"} ";
+    private static final String EXHAUSTED = "modelgate_retry_budget_exhausted_total{backend=\"remote\"} ";
+
+    private static TestBackend answering(int status) throws Exception {
+        return TestBackend.start(request -> Reply.json(status, status == 200 ? PREDICTIONS : "{\"error\":\"no\"}"));
+    }
+
+    /**
+     * Middleware {@code type} with {@code settings} (a YAML flow mapping's entries) in front of backend {@code remote},
+     * which balances over {@code instances} by weight: the first is the favourite, at 1000 to 1 for each other, so
+     * that only the preference for an untried instance sends a retry elsewhere.
+     */
+    private static String gateway(String type, String settings, String routeSettings, TestBackend... instances) {
+        StringBuilder yaml = new StringBuilder("middlewares:\n  - {type: " + type + ", " + settings + "}\n"
+                + "backends:\n  remote:\n    type: http\n    balancer: weighted\n    instances:\n");
+        for (int i = 0; i < instances.length; i++) {
+            yaml.append("      - {name: ").append((char) ('a' + i)).append(", weight: ").append(i == 0 ? 1000 : 1)
+                    .append(", url: '").append(instances[i].url("/predict")).append("'}\n");
+        }
+        return yaml.append("routes:\n  - model: remote\n    backend: remote\n    ").append(routeSettings).append('\n')
+                .toString();
+    }
+
+    private static HttpResponse<String> predict(RunningGateway gateway, String... headers) {
+        return gateway.post("/v1/models/remote:predict", "application/json", "{\"instances\":[[1.0]]}", headers);
+    }
+
+    private static void assertError(HttpResponse<String> response, int status, int code) throws Exception {
+        assertEquals(status, response.statusCode(), response.body());
+        assertEquals(code, JSON.readTree(response.body()).get("code").asInt(), response.body());
+    }
+
+    /** The admin listener's {@code /metrics} holds {@code sample}, a whole line. */
+    private static void assertMetric(RunningGateway gateway, String sample) {
+        String metrics = gateway.adminGet("/metrics").body();
+        assertTrue(metrics.contains("\n" + sample + "\n"), "no line '" + sample + "' in:\n" + metrics);
+    }
+
+    @Test
+    void aFailedCallIsRetriedOnTheOtherInstanceAndTheClientGetsItsAnswer() throws Exception {
+        try (TestBackend failing = answering(500); TestBackend working = answering(200);
+                RunningGateway gateway = RunningGateway.start(gateway("retry", "base-backoff: 1ms", IDEMPOTENT,
+                        failing, working))) {
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> response = predict(gateway);
+                assertEquals(200, response.statusCode(), response.body());
+            }
+
+            assertEquals(5, failing.calls(), "the balancer's favourite took every first call");
+            assertEquals(5, working.calls(), "every retry went to the instance the request had not tried");
+            assertMetric(gateway, RETRIES + 5);
+        }
+    }
+
+    @Test
+    void aRequestOnARouteNotMarkedIdempotentIsNeverRetried() throws Exception {
+        try (TestBackend failing = answering(500); TestBackend working = answering(200);
+                RunningGateway gateway = RunningGateway.start(gateway("retry", "base-backoff: 1ms", "",
+                        failing, working))) {
+            for (int i = 0; i < 5; i++) {
+                assertError(predict(gateway), 502, 40005);
+            }
+
+            assertEquals(0, working.calls());
+            assertMetric(gateway, RETRIES + 0);
+        }
+    }
+
+    @Test
+    void aRejectionByTheBackendIsNeverRetried() throws Exception {
+        try (TestBackend rejecting = answering(400); TestBackend working = answering(200);
+                RunningGateway gateway = RunningGateway.start(gateway("retry", "attempts: 3, base-backoff: 1ms",
+                        IDEMPOTENT, rejecting, working))) {
+            assertError(predict(gateway), 400, 40006);
+
+            assertEquals(1, rejecting.calls());
+            assertEquals(0, working.calls());
+        }
+    }
+
+    @Test
+    void retryOnChoosesWhichCodesAreRetried() throws Exception {
+        try (TestBackend rejecting = answering(400); TestBackend working = answering(200);
+                RunningGateway gateway = RunningGateway.start(gateway("retry", "base-backoff: 1ms, retry-on: [40006]",
+                        IDEMPOTENT, rejecting, working))) {
+            assertEquals(200, predict(gateway).statusCode());
+
+            assertEquals(1, rejecting.calls());
+            assertEquals(1, working.calls());
+        }
+    }
+
+    @Test
+    void attemptsBoundTheCallsAndTheClientGetsTheLastAnswer() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        try (TestBackend failing = TestBackend.start(request ->
+                        Reply.json(503, "{\"error\":\"failure " + calls.incrementAndGet() + "\"}"));
+                RunningGateway gateway = RunningGateway.start(gateway("retry",
+                        "attempts: 4, base-backoff: 1ms, min-retries-per-second: 100", IDEMPOTENT, failing))) {
+            HttpResponse<String> response = predict(gateway);
+
+            assertError(response, 502, 40005);
+            assertTrue(response.body().contains("failure 4"), response.body());
+            assertEquals(4, failing.calls());
+            assertMetric(gateway, RETRIES + 3);
+        }
+    }
+
+    @Test
+    void theBudgetCapsRetriesAcrossRequests() throws Exception {
+        try (TestBackend failing = answering(500);
+                RunningGateway gateway = RunningGateway.start(gateway("retry",
+                        "base-backoff: 1ms, budget-percent: 0, min-retries-per-second: 1", IDEMPOTENT, failing))) {
+            for (int i = 0; i < 15; i++) {
+                assertError(predict(gateway), 502, 40005);
+            }
+
+            // No share of the requests, and one retry a second over the budget's ten-second window, which this test
+            // runs well within: ten of the fifteen requests got their retry.
+            assertEquals(25, failing.calls());
+            assertMetric(gateway, RETRIES + 10);
+            assertMetric(gateway, EXHAUSTED + 5);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1m, 0", "1ms, 1"})
+    void aRetryIsMadeOnlyWhenItsBackoffEndsBeforeTheDeadline(String baseBackoff, int retries) throws Exception {
+        try (TestBackend failing = answering(500); TestBackend working = answering(200);
+                RunningGateway gateway = RunningGateway.start(gateway("retry-highest-draw",
+                        "base-backoff: " + baseBackoff + ", min-retries-per-second: 100", IDEMPOTENT, failing,
+                        working))) {
+            long start = System.nanoTime();
+
+            HttpResponse<String> response = predict(gateway, "X-Request-Timeout", "5s");
+
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(retries == 0 ? 502 : 200, response.statusCode(), response.body());
+            assertTrue(tookMillis < 5_000, "answered within the deadline: " + tookMillis + "ms");
+            assertEquals(retries, working.calls());
+            assertMetric(gateway, RETRIES + retries);
+        }
+    }
+}
