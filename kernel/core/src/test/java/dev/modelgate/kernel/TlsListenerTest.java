@@ -30,19 +30,18 @@ class TlsListenerTest {
     @BeforeAll
     static void start() throws Exception {
         certificate = SelfSignedCertificate.create(folder);
-        gateway = RunningGateway.start("""
+        gateway = RunningGateway.start(tlsConfig(certificate.keyFile()), null, Map.of());
+    }
+
+    /** The echo route on loopback over TLS with the test certificate and {@code keyFile} as its key. */
+    private static String tlsConfig(Path keyFile) {
+        return """
                 server:
                   address: 127.0.0.1
                   tls:
                     cert-file: %s
                     key-file: %s
-                backends:
-                  echo:
-                    type: echo
-                routes:
-                  - model: m
-                    backend: echo
-                """.formatted(certificate.certFile(), certificate.keyFile()), null, Map.of());
+                """.formatted(certificate.certFile(), keyFile) + RunningGateway.ECHO_ROUTE;
     }
 
     @AfterAll
@@ -103,18 +102,7 @@ class TlsListenerTest {
     @Test
     void anUnreadableKeyIsAConfigurationProblemNamingTheKey() {
         Deployment.InvalidConfigException failure = assertThrows(Deployment.InvalidConfigException.class, () ->
-                RunningGateway.start("""
-                        server:
-                          tls:
-                            cert-file: %s
-                            key-file: %s
-                        backends:
-                          echo:
-                            type: echo
-                        routes:
-                          - model: m
-                            backend: echo
-                        """.formatted(certificate.certFile(), certificate.certFile())).close());
+                RunningGateway.start(tlsConfig(certificate.certFile())).close());
 
         assertTrue(failure.problems().getFirst().startsWith("server.tls.key-file: expected an unencrypted PKCS#8 key"),
                 failure.problems().toString());

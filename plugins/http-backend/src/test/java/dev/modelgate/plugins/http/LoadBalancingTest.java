@@ -61,15 +61,20 @@ class LoadBalancingTest {
         }
     }
 
+    /** Two instances weighted 90/10, the second named {@code canary}. */
+    private static String canaryRelease(TestBackend main, TestBackend canary) {
+        return """
+                balancer: weighted
+                instances:
+                  - {url: '%s', weight: 90}
+                  - {url: '%s', weight: 10, name: canary}
+                """.formatted(main.url("/predict"), canary.url("/predict"));
+    }
+
     @Test
     void weightedBalancingSendsExactlyTheConfiguredShareToTheCanary() throws Exception {
         try (TestBackend main = answering(200); TestBackend canary = answering(200);
-                RunningGateway gateway = RunningGateway.start(config("""
-                        balancer: weighted
-                        instances:
-                          - {url: '%s', weight: 90}
-                          - {url: '%s', weight: 10, name: canary}
-                        """.formatted(main.url("/predict"), canary.url("/predict")), ""))) {
+                RunningGateway gateway = RunningGateway.start(config(canaryRelease(main, canary), ""))) {
             predictTimes(gateway, 100);
 
             assertEquals(90, main.calls());
@@ -80,14 +85,10 @@ class LoadBalancingTest {
     @Test
     void aHeaderRuleSendsEveryMatchingRequestToTheCanary() throws Exception {
         try (TestBackend main = answering(200); TestBackend canary = answering(200);
-                RunningGateway gateway = RunningGateway.start(config("""
-                        balancer: weighted
-                        instances:
-                          - {url: '%s', weight: 90}
-                          - {url: '%s', weight: 10, name: canary}
+                RunningGateway gateway = RunningGateway.start(config(canaryRelease(main, canary) + """
                         rules:
                           - {header: X-Canary, equals: always, instances: [canary]}
-                        """.formatted(main.url("/predict"), canary.url("/predict")), ""))) {
+                        """, ""))) {
             predictTimes(gateway, 20, "X-Canary", "always");
 
             assertEquals(0, main.calls());
