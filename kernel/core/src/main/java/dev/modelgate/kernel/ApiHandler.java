@@ -22,6 +22,7 @@ import java.util.function.Supplier;
  */
 final class ApiHandler implements HttpHandler {
 
+    private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
     private static final ApiPath NO_API_PATH = new ApiPath(Operation.OTHER, null, null);
     private static final RequestBody UNREAD = new RequestBody(new byte[0], null);
 
@@ -56,11 +57,26 @@ final class ApiHandler implements HttpHandler {
         Response rejection = RequestChecks.rejection(http, current.server().maxHeaderBytes());
         if (rejection != null) {
             // Not worth reading the body of, but still logged and authenticated like any request.
-            http.dispatch(requestExecutor, () -> serve(http, current, UNREAD, rejection, start));
+            http.dispatch(requestExecutor, () -> serveSafely(http, current, UNREAD, rejection, start));
             return;
         }
-        RequestBody.read(http, current.server().maxBodyBytes(),
-                body -> http.dispatch(requestExecutor, () -> serve(http, current, body, null, start)));
+        RequestBody.read(http, current.server().maxBodyBytes(), current.server().bodyTimeout(),
+                body -> http.dispatch(requestExecutor, () -> serveSafely(http, current, body, null, start)));
+    }
+
+    /** {@link #serve}, with the guarantee that the exchange ends: a kernel bug must not leave a client hanging. */
+    private void serveSafely(HttpServerExchange http, Deployment current, RequestBody body, Response rejection,
+            long start) {
+        try {
+            serve(http, current, body, rejection, start);
+        } catch (Throwable e) {
+            if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                throw e;
+            }
+            LOG.log(System.Logger.Level.ERROR, "serving " + http.getRequestMethod() + " " + http.getRequestPath()
+                    + " failed", e);
+            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.INTERNAL, null));
+        }
     }
 
     /**
@@ -84,7 +100,7 @@ final class ApiHandler implements HttpHandler {
             terminal = exchange -> exchange.error(CoreErrors.UNSUPPORTED_API_VERSION,
                     "'" + version + "'; this gateway serves " + String.join(", ", current.apiVersions()));
         } else if (apiPath.operation() == Operation.LIST_MODELS) {
-            terminal = exchange -> ModelApi.listModels(current);
+            terminal = exchange -> ModelApi.listModels(current, version);
         } else {
             Map<String, Route> versions = current.routes().get(apiPath.model());
             route = versions == null ? null : versions.get(version);

@@ -31,16 +31,20 @@ public final class ConfigSource {
     public static final String DEFAULT_RESOURCE = "/modelgate/gateway.yaml";
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** A key given twice is an error, not a silent override of the first. */
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final String origin;
     private final JsonNode tree;
     private final List<String> problems;
+    private final boolean unreadable;
 
-    private ConfigSource(String origin, JsonNode tree, List<String> problems) {
+    private ConfigSource(String origin, JsonNode tree, List<String> problems, boolean unreadable) {
         this.origin = origin;
         this.tree = tree;
         this.problems = problems;
+        this.unreadable = unreadable;
     }
 
     /** The configuration in {@code file}, or the embedded default when {@code file} is {@code null}. */
@@ -61,9 +65,11 @@ public final class ConfigSource {
     public static ConfigSource parse(String origin, String yaml, Map<String, String> environment) {
         List<String> problems = new ArrayList<>();
         JsonNode tree;
+        boolean unreadable = false;
         try {
             tree = YAML.readTree(yaml);
         } catch (JacksonException e) {
+            unreadable = true;
             var location = e.getLocation();
             problems.add("(yaml): " + e.getOriginalMessage()
                     + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr()));
@@ -76,7 +82,7 @@ public final class ConfigSource {
             tree = YAML.createObjectNode();
         }
         substitute(tree, "", environment, problems);
-        return new ConfigSource(origin, tree, problems);
+        return new ConfigSource(origin, tree, problems, unreadable);
     }
 
     private static void substitute(JsonNode node, String path, Map<String, String> environment,
@@ -130,6 +136,11 @@ public final class ConfigSource {
 
     public JsonNode tree() {
         return tree;
+    }
+
+    /** Whether the text is not YAML at all: then its syntax error is the only problem worth reporting. */
+    public boolean unreadable() {
+        return unreadable;
     }
 
     /** Problems found while reading: YAML syntax, unset variables. */

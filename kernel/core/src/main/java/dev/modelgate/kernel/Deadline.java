@@ -18,7 +18,7 @@ record Deadline(long nanos, boolean invalid) {
     private static final Pattern VALUE = Pattern.compile("(\\d{1,9})(ms|s)?");
 
     static Deadline of(long startNanos, Duration routeTimeout, String clientTimeout) {
-        long budget = routeTimeout == null ? Long.MAX_VALUE : routeTimeout.toNanos();
+        long budget = routeTimeout == null ? Long.MAX_VALUE : saturatedNanos(routeTimeout);
         if (clientTimeout != null) {
             Matcher matcher = VALUE.matcher(clientTimeout.strip());
             if (!matcher.matches()) {
@@ -30,5 +30,14 @@ record Deadline(long nanos, boolean invalid) {
             budget = Math.min(budget, requested);
         }
         return new Deadline(budget == Long.MAX_VALUE ? Long.MAX_VALUE : startNanos + budget, false);
+    }
+
+    /** Beyond about 292 years a timeout is as good as none. */
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 }

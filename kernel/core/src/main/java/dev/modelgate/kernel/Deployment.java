@@ -68,8 +68,11 @@ public final class Deployment implements AutoCloseable {
     public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
             CommandLine overrides, Clock clock) throws InvalidConfigException {
         List<String> problems = new ArrayList<>(source.problems());
+        if (source.unreadable()) {
+            throw new InvalidConfigException(source.origin(), problems);
+        }
         ConfigNode root = ConfigNode.root(source.tree(), problems);
-        Builder builder = new Builder(plugins, metrics, clock);
+        Builder builder = new Builder(plugins, metrics, clock, problems);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
             // Backends first: a middleware may fall back to one (PluginContext.backend).
@@ -84,7 +87,7 @@ public final class Deployment implements AutoCloseable {
                 throw new InvalidConfigException(source.origin(), problems);
             }
             return deployment;
-        } catch (InvalidConfigException | RuntimeException e) {
+        } catch (InvalidConfigException | RuntimeException | Error e) {
             builder.closeAll();
             throw e;
         }
@@ -93,12 +96,14 @@ public final class Deployment implements AutoCloseable {
     /** Builds plugin instances and remembers each, so that a failed build closes what it made. */
     private static final class Builder {
         private final PluginRegistry plugins;
+        private final List<String> problems;
         private final MetricsRegistry metrics;
         private final Clock clock;
         private final List<AutoCloseable> built = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
 
-        Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock) {
+        Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems) {
+            this.problems = problems;
             this.plugins = plugins;
             this.metrics = metrics;
             this.clock = clock;
@@ -107,7 +112,8 @@ public final class Deployment implements AutoCloseable {
         private RealPluginContext context(String path, String type) {
             return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type),
                     name -> java.util.Optional.ofNullable(builtBackends.get(name))
-                            .map(backend -> exchange -> ModelApi.predict(name, backend, exchange)));
+                            .map(backend -> exchange -> RealChain.guard(exchange,
+                                    guarded -> ModelApi.predict(name, backend, guarded))));
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {
@@ -233,14 +239,23 @@ public final class Deployment implements AutoCloseable {
         /** Builds one instance; an exception becomes a problem on its node rather than a crash. */
         private <T> T create(ConfigNode node, Factory<T> factory) {
             try {
+                int problemsBefore = problems.size();
                 T instance = factory.create();
+                if (instance == null) {
+                    // Plugins may return null after reporting a problem; without one it is the plugin's bug.
+                    if (problems.size() == problemsBefore) {
+                        node.problem("the plugin built nothing and reported no problem");
+                    }
+                    return null;
+                }
                 if (instance instanceof AutoCloseable closeable) {
                     built.add(closeable);
                 }
                 return instance;
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {
+                // LinkageError: a native library that does not load, a class a plugin jar lacks.
                 node.raw();
-                node.problem("cannot build: " + e.getMessage());
+                node.problem("cannot build: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
                 LOG.log(System.Logger.Level.DEBUG, "building " + node.path() + " failed", e);
                 return null;
             }

@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import org.xnio.Options;
 import org.xnio.Sequence;
 import java.net.InetSocketAddress;
@@ -41,15 +42,18 @@ public final class Gateway implements AutoCloseable {
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
         this.undertow = Undertow.builder()
                 .setIoThreads(server.ioThreads())
-                // Request work runs on virtual threads; Undertow's own worker pool only needs to exist.
-                .setWorkerThreads(1)
+                // Request work runs on virtual threads; Undertow's workers only run TLS handshake tasks.
+                .setWorkerThreads(server.ioThreads())
+                // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would
+                // cut larger bodies off with a bare 400 first.
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
                 // Undertow's own cap, above ours: between the two the API answers 431 with a code; past this one
                 // Undertow answers 400 and closes, having buffered no more than this.
                 .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 2 * server.maxHeaderBytes())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) server.headerTimeout().toMillis())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) server.idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) server.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(server.headerTimeout()))
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(server.idleTimeout()))
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(server.idleTimeout()))
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, server.tls() != null)
                 .setServerOption(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
                         server.http2MaxConcurrentStreams())
@@ -62,9 +66,15 @@ public final class Gateway implements AutoCloseable {
                 .build();
     }
 
+    private static int millis(Duration duration) {
+        return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
+    }
+
     private static Undertow.ListenerBuilder apiListener(ServerSettings server, ApiHandler api) {
         Undertow.ListenerBuilder listener = new Undertow.ListenerBuilder().setHost(server.address())
-                .setPort(server.port()).setRootHandler(api);
+                .setPort(server.port())
+                // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
+                .setRootHandler(new HttpContinueReadHandler(api));
         if (server.tls() == null) {
             return listener.setType(Undertow.ListenerType.HTTP);
         }
@@ -147,6 +157,12 @@ public final class Gateway implements AutoCloseable {
         }
         undertow.stop();
         requestExecutor.shutdownNow();
+        try {
+            // Requests cut off at the deadline get a moment to notice before their plugins close under them.
+            requestExecutor.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         deployment.get().close();
         try {
             plugins.close();

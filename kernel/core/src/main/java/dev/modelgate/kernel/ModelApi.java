@@ -24,12 +24,15 @@ final class ModelApi {
     private ModelApi() {
     }
 
-    static Response listModels(Deployment deployment) {
+    /** The models served on {@code apiVersion}, each with every version it is served on. */
+    static Response listModels(Deployment deployment, String apiVersion) {
         ObjectNode data = Envelope.JSON.createObjectNode();
         ArrayNode models = data.putArray("models");
         deployment.routes().forEach((model, versions) -> {
-            ObjectNode entry = models.addObject().put("name", model);
-            versions.keySet().forEach(entry.putArray("versions")::add);
+            if (versions.containsKey(apiVersion)) {
+                ObjectNode entry = models.addObject().put("name", model);
+                versions.keySet().forEach(entry.putArray("versions")::add);
+            }
         });
         return success(data);
     }
@@ -38,7 +41,7 @@ final class ModelApi {
         ObjectNode data = Envelope.JSON.createObjectNode()
                 .put("name", route.model())
                 .put("version", route.version())
-                .put("status", "AVAILABLE");
+                .put("status", route.backend().ready() ? "AVAILABLE" : "UNAVAILABLE");
         data.set("metadata", route.backend().metadata());
         return success(data);
     }

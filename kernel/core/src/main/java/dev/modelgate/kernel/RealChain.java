@@ -19,7 +19,7 @@ final class RealChain implements Chain {
     /** What the pipeline ends in: a backend call or one of the kernel's own answers. */
     @FunctionalInterface
     interface Terminal {
-        Response serve(RealExchange exchange) throws Exception;
+        Response serve(Exchange exchange) throws Exception;
     }
 
     private final List<Step> steps;
@@ -82,6 +82,14 @@ final class RealChain implements Chain {
     }
 
     private Response serveTerminal() {
+        return guard(exchange, terminal);
+    }
+
+    /**
+     * Runs {@code terminal} so that it always answers: a rejection becomes its error response, anything else thrown
+     * (or no response) an internal error naming the backend, the stack trace going to the log only.
+     */
+    static Response guard(Exchange exchange, Terminal terminal) {
         try {
             Response response = terminal.serve(exchange);
             if (response == null) {

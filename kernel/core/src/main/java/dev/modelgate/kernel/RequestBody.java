@@ -5,7 +5,10 @@ import dev.modelgate.spi.RejectionException;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.xnio.XnioExecutor;
 
 /**
  * A request body read in full on the IO thread, or why it could not be: the pipeline then runs with the bytes in
@@ -17,22 +20,44 @@ import java.util.function.Consumer;
 record RequestBody(byte[] bytes, RejectionException rejection) {
 
     /**
-     * Reads the body of {@code http} without blocking, bounded by {@code maxBytes}, then hands it to {@code then}:
-     * at once when it is already buffered, else on the IO thread when the last byte arrives. A declared length over
-     * the limit is refused before anything is read.
+     * Reads the body of {@code http} without blocking, bounded by {@code maxBytes} and by {@code timeout}, then hands
+     * it to {@code then} exactly once: at once when it is already buffered, else on the IO thread when the last byte
+     * arrives or the time is up. A declared length over the limit is refused before anything is read; a body that
+     * trickles in past the timeout (a slow-body attack) is refused and the connection closed.
      */
-    static void read(HttpServerExchange http, long maxBytes, Consumer<RequestBody> then) {
+    static void read(HttpServerExchange http, long maxBytes, Duration timeout, Consumer<RequestBody> then) {
         if (http.getRequestContentLength() > maxBytes) {
+            http.setPersistent(false);
             then.accept(tooLarge(maxBytes));
             return;
         }
+        // Callbacks and the timer all run on this connection's IO thread, so a plain flag decides which is first.
+        boolean[] settled = new boolean[1];
+        XnioExecutor.Key[] timer = new XnioExecutor.Key[1];
+        Consumer<RequestBody> once = body -> {
+            if (!settled[0]) {
+                settled[0] = true;
+                if (timer[0] != null) {
+                    timer[0].remove();
+                }
+                if (body.rejection() != null) {
+                    http.setPersistent(false);
+                }
+                then.accept(body);
+            }
+        };
         http.getRequestReceiver().setMaxBufferSize((int) Math.min(maxBytes, Integer.MAX_VALUE - 16));
         http.getRequestReceiver().receiveFullBytes(
-                (exchange, bytes) -> then.accept(new RequestBody(bytes, null)),
-                (exchange, error) -> then.accept(error instanceof Receiver.RequestToLargeException
+                (exchange, bytes) -> once.accept(new RequestBody(bytes, null)),
+                (exchange, error) -> once.accept(error instanceof Receiver.RequestToLargeException
                         || error instanceof RequestTooBigException ? tooLarge(maxBytes)
                         : new RequestBody(null, new RejectionException(CoreErrors.UNREADABLE_BODY,
                                 "the connection failed while reading it"))));
+        if (!settled[0]) {
+            timer[0] = http.getIoThread().executeAfter(() -> once.accept(new RequestBody(null,
+                    new RejectionException(CoreErrors.BODY_TIMEOUT, "the limit is " + timeout.toMillis() + "ms"))),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     private static RequestBody tooLarge(long maxBytes) {

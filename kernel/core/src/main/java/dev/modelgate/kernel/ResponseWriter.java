@@ -23,10 +23,23 @@ final class ResponseWriter {
     static void write(HttpServerExchange http, Response response) {
         if (response.body().length() < 0) {
             writeStreaming(http, response);
-        } else if (http.isInIoThread()) {
-            writeBuffered(http, response);
+            return;
+        }
+        byte[] bytes;
+        try {
+            // On the calling thread: Body.writeTo may block, and the IO thread must not.
+            bytes = response.body().bytes();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "a response body failed to produce its bytes", e);
+            response = RealExchange.errorResponse(dev.modelgate.spi.CoreErrors.INTERNAL, null);
+            bytes = response.body().bytes();
+        }
+        Response head = response;
+        byte[] body = bytes;
+        if (http.isInIoThread()) {
+            writeBuffered(http, head, body);
         } else {
-            http.getIoThread().execute(() -> writeBuffered(http, response));
+            http.getIoThread().execute(() -> writeBuffered(http, head, body));
         }
     }
 
@@ -36,20 +49,33 @@ final class ResponseWriter {
         response.forEachHeader((name, value) -> headers.add(HttpString.tryFromString(name), value));
     }
 
-    private static void writeBuffered(HttpServerExchange http, Response response) {
-        head(http, response);
-        byte[] bytes = response.body().bytes();
-        http.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.length);
-        http.getResponseSender().send(ByteBuffer.wrap(bytes));
+    private static void writeBuffered(HttpServerExchange http, Response response, byte[] bytes) {
+        try {
+            head(http, response);
+            http.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.length);
+            http.getResponseSender().send(ByteBuffer.wrap(bytes));
+        } catch (RuntimeException e) {
+            // A header value Undertow refuses, say: the client still gets an answer, and the exchange ends.
+            LOG.log(System.Logger.Level.ERROR, "writing the response failed", e);
+            if (!http.isResponseStarted()) {
+                http.getResponseHeaders().clear();
+                http.setStatusCode(500);
+            }
+            http.endExchange();
+        }
     }
 
     private static void writeStreaming(HttpServerExchange http, Response response) {
-        head(http, response);
-        http.startBlocking();
-        try (OutputStream out = http.getOutputStream()) {
-            response.body().writeTo(out);
+        try {
+            head(http, response);
+            http.startBlocking();
+            try (OutputStream out = http.getOutputStream()) {
+                response.body().writeTo(out);
+            }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "writing the response failed: " + e);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "a streaming response body failed", e);
         } finally {
             http.endExchange();
         }

@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param maxBodyBytes the largest request body accepted; larger ones are answered 413
  * @param maxHeaderBytes the largest request line and headers accepted; larger ones are answered 431
  * @param headerTimeout how long a client may take to send its request line and headers (slowloris)
+ * @param bodyTimeout how long a client may take to send its whole body, however it trickles
  * @param idleTimeout how long a connection may sit without traffic before it is closed
  * @param http2MaxConcurrentStreams the most streams one HTTP/2 connection may have open at once
  * @param shutdownTimeout how long in-flight requests may run on after SIGTERM
@@ -21,7 +22,7 @@ import java.time.Duration;
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, long maxBodyBytes,
-        int maxHeaderBytes, Duration headerTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
+        int maxHeaderBytes, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
         Duration shutdownTimeout, int ioThreads, Tls tls) {
 
     /**
@@ -44,6 +45,7 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.size("max-body-size", 10L << 20),
                 (int) Math.min(server.size("max-header-size", 16L << 10), 1L << 20),
                 server.duration("header-timeout", Duration.ofSeconds(10)),
+                server.duration("body-timeout", Duration.ofSeconds(30)),
                 server.duration("idle-timeout", Duration.ofSeconds(60)),
                 server.integer("http2-max-concurrent-streams", 100, 1, 10_000),
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),

@@ -193,6 +193,46 @@ class ConfigValidationTest {
     }
 
     @Test
+    void anExplicitNullForARequiredKeyIsReportedAsMissing() {
+        List<String> problems = problems("""
+                middlewares:
+                  - type: ~
+                backends:
+                  main:
+                    type: echo
+                routes:
+                  - model: m
+                    backend:
+                """);
+
+        assertEquals(List.of("middlewares[0].type: is required", "routes[0].backend: is required"), problems);
+    }
+
+    @Test
+    void valuesTooLargeToMeanAnythingAreProblemsNotOverflows() {
+        List<String> problems = problems("""
+                server:
+                  max-body-size: 9000000000GB
+                  idle-timeout: 99999999999999999999s
+                  port: 99999999999999999999999
+                """ + VALID.replace("backend: main", "backend: main\n    timeout: 3000000h"));
+
+        assertEquals(List.of(
+                "server.port: must be between 0 and 65535, but was 99999999999999999999999",
+                "server.max-body-size: must be at most 1024GB, but was '9000000000GB'",
+                "server.idle-timeout: must be at most 365 days, but was '99999999999999999999s'",
+                "routes[0].timeout: must be at most 365 days, but was '3000000h'"), problems);
+    }
+
+    @Test
+    void aKeyGivenTwiceIsAnError() {
+        List<String> problems = problems(VALID + VALID.substring(VALID.indexOf("routes:")));
+
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.getFirst().startsWith("(yaml): Duplicate field 'routes'"), problems.getFirst());
+    }
+
+    @Test
     void aPluginWithoutTypeIsReportedOnce() {
         List<String> problems = problems("""
                 middlewares:

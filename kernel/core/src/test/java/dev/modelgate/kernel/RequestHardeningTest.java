@@ -26,6 +26,7 @@ class RequestHardeningTest {
                 server:
                   max-header-size: 4KB
                   header-timeout: 500ms
+                  body-timeout: 500ms
                 backends:
                   echo:
                     type: echo
@@ -67,6 +68,51 @@ class RequestHardeningTest {
 
         assertTrue(reply.status() == 400 || reply.status() == 431 || reply.status() == -1, reply.text());
         assertTrue(reply.closedByServer());
+    }
+
+    @Test
+    void bodiesUpToTheConfiguredLimitAreServedPastUndertowsOwnDefault() {
+        String rows = "[1.5],".repeat(600_000);
+        String big = "{\"instances\":[" + rows + "[1.5]]}";
+
+        HttpResponse<String> response = gateway.post("/v1/models/open:predict", "application/json", big);
+
+        assertTrue(big.length() > 3_000_000);
+        assertEquals(200, response.statusCode(), response.body().substring(0, Math.min(200, response.body().length())));
+    }
+
+    @Test
+    void aBodyThatTricklesInPastTheTimeoutIsRefusedAndTheConnectionClosed() {
+        int calls = EchoBackendProvider.calls();
+
+        RawHttp.Reply reply = raw("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\n\r\n{");
+
+        assertEquals(408, reply.status(), reply.text());
+        assertTrue(reply.text().contains("\"code\":20013"), reply.text());
+        assertTrue(reply.closedByServer());
+        assertEquals(calls, EchoBackendProvider.calls());
+    }
+
+    @Test
+    void aClientExpectingContinueIsToldToSendItsBody() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(5000);
+            var out = socket.getOutputStream();
+            out.write(("POST /v1/models/open:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: " + BODY.length() + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            byte[] interim = new byte[25];
+            int read = socket.getInputStream().read(interim);
+
+            assertTrue(new String(interim, 0, read, java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .startsWith("HTTP/1.1 100"), "the client is told to go on before it sends the body");
+            out.write(BODY.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            String rest = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(rest.contains("HTTP/1.1 200"), rest);
+        }
     }
 
     @Test

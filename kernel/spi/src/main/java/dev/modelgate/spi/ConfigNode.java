@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
 public final class ConfigNode {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    /** Longer than any timeout or interval a gateway needs, and far from overflowing nanoseconds. */
+    private static final Duration MAX_DURATION = Duration.ofDays(365);
+    private static final long MAX_SIZE = 1L << 40;
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
 
     private final JsonNode node;
@@ -106,11 +109,12 @@ public final class ConfigNode {
         return "'" + value.asText() + "'";
     }
 
-    /** A required, non-blank string; {@code ""} after reporting when missing. */
+    /** A required, non-blank string; {@code ""} after reporting when missing, null or blank. */
     public String string(String key) {
         JsonNode value = scalar(key, "a string");
         if (value == null || value.asText().isBlank()) {
-            if (value == null && !node.has(key) || value != null) {
+            JsonNode raw = node.get(key);
+            if (raw == null || raw.isValueNode()) {
                 problem(key, "is required");
             }
             return "";
@@ -127,6 +131,10 @@ public final class ConfigNode {
     public int integer(String key, int defaultValue, int min, int max) {
         JsonNode value = scalar(key, "an integer");
         if (value == null) {
+            return defaultValue;
+        }
+        if (value.isIntegralNumber() && !value.canConvertToLong()) {
+            problem(key, "must be between " + min + " and " + max + ", but was " + value.asText());
             return defaultValue;
         }
         long parsed;
@@ -163,17 +171,26 @@ public final class ConfigNode {
             return defaultValue;
         }
         Matcher matcher = DURATION.matcher(value.asText().trim());
-        if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+        if (!matcher.matches() || matcher.group(1).matches("0+")) {
             problem(key, "must be a positive duration such as 250ms, 5s, 2m or 1h, but was " + describe(value));
             return defaultValue;
         }
-        long amount = Long.parseLong(matcher.group(1));
-        return switch (matcher.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
-        };
+        try {
+            long amount = Long.parseLong(matcher.group(1));
+            Duration duration = switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofHours(amount);
+            };
+            if (duration.compareTo(MAX_DURATION) > 0) {
+                throw new ArithmeticException("too long");
+            }
+            return duration;
+        } catch (NumberFormatException | ArithmeticException e) {
+            problem(key, "must be at most " + MAX_DURATION.toDays() + " days, but was " + describe(value));
+            return defaultValue;
+        }
     }
 
     /** A positive size in bytes, written {@code 1048576}, {@code 512KB} or {@code 10MB} (powers of 1024). */
@@ -183,18 +200,27 @@ public final class ConfigNode {
             return defaultValue;
         }
         Matcher matcher = SIZE.matcher(value.asText().trim());
-        if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+        if (!matcher.matches() || matcher.group(1).matches("0+")) {
             problem(key, "must be a positive size such as 65536, 512KB or 10MB, but was " + describe(value));
             return defaultValue;
         }
-        long amount = Long.parseLong(matcher.group(1));
         String unit = matcher.group(2) == null ? "B" : matcher.group(2).toUpperCase(Locale.ROOT);
-        return switch (unit.charAt(0)) {
-            case 'K' -> amount << 10;
-            case 'M' -> amount << 20;
-            case 'G' -> amount << 30;
-            default -> amount;
+        int shift = switch (unit.charAt(0)) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            default -> 0;
         };
+        try {
+            long bytes = Math.multiplyExact(Long.parseLong(matcher.group(1)), 1L << shift);
+            if (bytes > MAX_SIZE) {
+                throw new ArithmeticException("too large");
+            }
+            return bytes;
+        } catch (NumberFormatException | ArithmeticException e) {
+            problem(key, "must be at most " + (MAX_SIZE >> 30) + "GB, but was " + describe(value));
+            return defaultValue;
+        }
     }
 
     /** A list of strings; a single string counts as a list of one. */

@@ -34,6 +34,8 @@ public final class CoreErrors {
             new ErrorCode(20011, 431, "RESOURCE_EXHAUSTED", "request headers too large");
     public static final ErrorCode INVALID_REQUEST_TIMEOUT =
             new ErrorCode(20012, 400, "INVALID_ARGUMENT", "invalid X-Request-Timeout");
+    public static final ErrorCode BODY_TIMEOUT =
+            new ErrorCode(20013, 408, "DEADLINE_EXCEEDED", "request body not received in time");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -59,7 +61,7 @@ public final class CoreErrors {
             ADMIN_UNAUTHENTICATED, ADMIN_DISABLED,
             MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
-            HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT,
+            HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT,
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
             BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED,
