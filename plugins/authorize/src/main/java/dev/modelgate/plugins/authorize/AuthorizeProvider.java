@@ -72,7 +72,12 @@ public final class AuthorizeProvider implements MiddlewareProvider {
             return EnumSet.allOf(Operation.class);
         }
         Set<Operation> operations = EnumSet.noneOf(Operation.class);
-        for (String name : config.strings("operations")) {
+        List<String> names = config.strings("operations");
+        if (names.isEmpty()) {
+            // An empty list would guard nothing: a silent hole, never what was meant.
+            config.problem("operations", "must name at least one operation, or be left out to guard them all");
+        }
+        for (String name : names) {
             try {
                 operations.add(Operation.valueOf(name.replace('-', '_').toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {

@@ -91,6 +91,19 @@ class AuthorizeTest {
     }
 
     @Test
+    void anEmptyOperationListIsAProblemNotAnOpenDoor() {
+        Deployment.InvalidConfigException failure = assertThrows(Deployment.InvalidConfigException.class, () ->
+                RunningGateway.start("""
+                        middlewares:
+                          - type: authorize
+                            operations: []
+                        """ + RunningGateway.ECHO_ROUTE).close());
+
+        assertEquals("middlewares[0].operations: must name at least one operation, or be left out to guard them all",
+                failure.problems().getFirst());
+    }
+
+    @Test
     void anUnknownOperationIsAConfigurationProblem() {
         Deployment.InvalidConfigException failure = assertThrows(Deployment.InvalidConfigException.class, () ->
                 RunningGateway.start("""

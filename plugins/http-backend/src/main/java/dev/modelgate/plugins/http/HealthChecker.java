@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.http;
 
 import java.io.IOException;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,12 +82,21 @@ final class HealthChecker implements AutoCloseable {
     void probeAll() {
         try (ExecutorService round = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Instance instance : instances) {
-                round.execute(() -> record(instance, probe(instance)));
+                round.execute(() -> {
+                    Boolean passed = probe(instance);
+                    if (passed != null) {
+                        record(instance, passed);
+                    }
+                });
             }
         }
     }
 
-    private boolean probe(Instance instance) {
+    /**
+     * Probes once: {@code true} passed, {@code false} failed, {@code null} when no pooled connection was free (the
+     * instance is busy with requests, which says nothing about its health, so the round is not counted).
+     */
+    private Boolean probe(Instance instance) {
         HttpGet request = new HttpGet(instance.url().resolve(settings.path()));
         request.setConfig(probeConfig);
         try {
@@ -96,6 +106,8 @@ final class HealthChecker implements AutoCloseable {
                 return response.getCode();
             });
             return status >= 200 && status < 300;
+        } catch (ConnectionRequestTimeoutException e) {
+            return null;
         } catch (IOException e) {
             return false;
         }

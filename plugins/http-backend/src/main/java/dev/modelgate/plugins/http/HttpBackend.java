@@ -7,6 +7,7 @@ import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
@@ -24,7 +25,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -87,6 +92,8 @@ final class HttpBackend implements Backend {
     private final System.Logger log;
     private final String name;
     private final AtomicIntegerArray inFlight;
+    /** One timer thread per backend aborts calls that outlive their time; it only ever runs request.cancel(). */
+    private final ScheduledExecutorService watchdogs;
     private final Metrics.Counter[] requests;
     private final Metrics.Counter[] failures;
     private final Metrics.Counter[] ejections;
@@ -129,6 +136,11 @@ final class HttpBackend implements Backend {
         this.panics = metrics.counter("modelgate_backend_panic_total",
                 "Calls sent to an unhealthy or ejected instance because none of the pool was available.",
                 Map.of("backend", name));
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("modelgate-http-watchdog-" + name).factory());
+        // Nearly every watchdog is cancelled long before it is due; keep them from piling up in the queue.
+        timer.setRemoveOnCancelPolicy(true);
+        this.watchdogs = timer;
         this.healthChecker = settings.healthCheck() == null ? null
                 : new HealthChecker(settings.healthCheck(), settings.instances(), client, log, name);
         if (healthChecker != null) {
@@ -194,12 +206,13 @@ final class HttpBackend implements Backend {
     private Response call(Instance instance, Exchange exchange) throws BackendException {
         long waitNanos = settings.requestTimeout().toNanos();
         long poolWaitNanos = settings.poolTimeout().toNanos();
+        boolean cutByDeadline = false;
         if (exchange.deadlineNanos() != Long.MAX_VALUE) {
             long left = exchange.deadlineNanos() - System.nanoTime();
             if (left <= 0) {
-                throw new BackendException(BackendException.Kind.TIMEOUT,
-                        "the request's deadline passed before the backend was called", null);
+                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
             }
+            cutByDeadline = left < waitNanos;
             waitNanos = Math.min(waitNanos, left);
             poolWaitNanos = Math.min(poolWaitNanos, left);
         }
@@ -214,8 +227,15 @@ final class HttpBackend implements Backend {
         int index = instance.index();
         requests[index].increment();
         inFlight.incrementAndGet(index);
+        // Apache's response timeout bounds each read, not the call: a backend dripping bytes would outlast it. The
+        // watchdog aborts the whole exchange at the time allowed.
+        AtomicBoolean expired = new AtomicBoolean();
+        ScheduledFuture<?> watchdog = watchdogs.schedule(() -> {
+            expired.set(true);
+            request.cancel();
+        }, waitNanos, TimeUnit.NANOSECONDS);
         try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
-            Response answer = toResponse(response);
+            Response answer = toResponse(response, request);
             if (answer.status() >= 500) {
                 instanceFailed(instance);
             } else {
@@ -223,12 +243,21 @@ final class HttpBackend implements Backend {
             }
             return answer;
         } catch (IOException e) {
-            Failure failure = failure(e);
+            boolean timedOut = expired.get() || e instanceof SocketTimeoutException;
+            if (timedOut && cutByDeadline) {
+                // The client's own deadline ran out, not the instance's time: nothing to hold against it, and no
+                // backend failure for a circuit breaker to count.
+                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "while waiting for the backend");
+            }
+            Failure failure = expired.get()
+                    ? new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true)
+                    : failure(e);
             if (failure.instanceAtFault()) {
                 instanceFailed(instance);
             }
             throw failure.exception();
         } finally {
+            watchdog.cancel(false);
             inFlight.decrementAndGet(index);
         }
     }
@@ -269,25 +298,26 @@ final class HttpBackend implements Backend {
         }
     }
 
-    private Response toResponse(ClassicHttpResponse response) throws IOException, BackendException {
+    private Response toResponse(ClassicHttpResponse response, HttpPost request) throws IOException, BackendException {
         Headers headers = new Headers();
         Header contentType = response.getFirstHeader(HttpHeaders.CONTENT_TYPE);
         if (contentType != null) {
             headers.set(HttpHeaders.CONTENT_TYPE, contentType.getValue());
         }
-        return new Response(response.getCode(), headers, Body.of(body(response.getEntity())), 0);
+        return new Response(response.getCode(), headers, Body.of(body(response.getEntity(), request)), 0);
     }
 
     /**
-     * Reads the whole body. Reading to its end hands the connection back to the pool; a body past the limit is left
-     * unread, so closing the response closes the connection instead.
+     * Reads the whole body. Reading to its end hands the connection back to the pool; past the limit the request is
+     * aborted, so that the connection is dropped rather than drained of a body nobody will read.
      */
-    private byte[] body(HttpEntity entity) throws IOException, BackendException {
+    private byte[] body(HttpEntity entity, HttpPost request) throws IOException, BackendException {
         if (entity == null) {
             return new byte[0];
         }
         int limit = settings.maxResponseBytes();
         if (entity.getContentLength() > limit) {
+            request.cancel();
             throw tooLarge();
         }
         try (InputStream in = entity.getContent()) {
@@ -298,6 +328,7 @@ final class HttpBackend implements Backend {
             }
             byte[] bytes = in.readNBytes(limit + 1);
             if (bytes.length > limit) {
+                request.cancel();
                 throw tooLarge();
             }
             return bytes;
@@ -374,6 +405,7 @@ final class HttpBackend implements Backend {
     /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */
     @Override
     public void close() {
+        watchdogs.shutdownNow();
         if (healthChecker != null) {
             healthChecker.close();
         }

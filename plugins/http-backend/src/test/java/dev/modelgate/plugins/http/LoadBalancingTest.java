@@ -290,7 +290,8 @@ class LoadBalancingTest {
 
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             release.countDown();
-            assertError(response, 504, 40004);
+            // The client's own deadline ran out, not the backend's time: 40008, which no breaker counts.
+            assertError(response, 504, 40008);
             assertTrue(tookMillis < 3_000, "answered at the deadline, not the request timeout: " + tookMillis + "ms");
             String sent = slow.lastRequest().headers().first("X-Request-Timeout");
             long sentMillis = Long.parseLong(sent.substring(0, sent.length() - 2));

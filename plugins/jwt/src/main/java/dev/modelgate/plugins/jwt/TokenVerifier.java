@@ -92,6 +92,9 @@ final class TokenVerifier {
             key.verifier().verify(jwt);
         } catch (JWTVerificationException e) {
             return rejection(e);
+        } catch (RuntimeException e) {
+            // java-jwt fails with NullPointerException on a signed payload that is JSON null, say.
+            return MALFORMED;
         }
         // java-jwt accepts a token without exp; a token that never expires is not one we accept.
         if (jwt.getExpiresAt() == null) {

@@ -52,6 +52,18 @@ class TokenVerifierTest {
     }
 
     @Test
+    void aSignedPayloadThatIsJsonNullIsMalformedNotACrash() throws Exception {
+        java.util.Base64.Encoder base64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String content = base64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
+                + "." + base64.encodeToString("null".getBytes(StandardCharsets.UTF_8));
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET, "HmacSHA256"));
+        String token = content + "." + base64.encodeToString(mac.doFinal(content.getBytes(StandardCharsets.US_ASCII)));
+
+        assertRejected(JwtProvider.MALFORMED, verifier.verify(token));
+    }
+
+    @Test
     void aTokenExpiredWithinTheLeewayIsAccepted() {
         assertEquals(new TokenVerifier.Verified(new Principal("alice", Set.of(), "jwt")),
                 check(claims().withExpiresAt(NOW.minusSeconds(29))));

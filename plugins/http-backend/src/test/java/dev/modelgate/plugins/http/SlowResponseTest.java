@@ -1,0 +1,160 @@
+package dev.modelgate.plugins.http;
+
+import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
+import static dev.modelgate.plugins.http.Gateways.assertError;
+import static dev.modelgate.plugins.http.Gateways.config;
+import static dev.modelgate.plugins.http.Gateways.metric;
+import static dev.modelgate.plugins.http.Gateways.predict;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.kernel.testing.TestBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** Backends that answer, but too slowly or too much: the call is bounded as a whole, not read by read. */
+class SlowResponseTest {
+
+    /**
+     * A raw model server on loopback that reads one request, sends {@code head}, then feeds the body with
+     * {@code feed} until the gateway hangs up. Closing it stops the feeding.
+     */
+    private static final class RawBackend implements AutoCloseable {
+        private final ServerSocket server;
+        private final Thread worker;
+
+        RawBackend(String head, Consumer<OutputStream> feed) throws IOException {
+            server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+            worker = Thread.ofVirtual().start(() -> {
+                try (Socket socket = server.accept()) {
+                    readRequest(socket.getInputStream());
+                    OutputStream out = socket.getOutputStream();
+                    out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    feed.accept(out);
+                } catch (IOException e) {
+                    // the gateway hung up, as it should
+                }
+            });
+        }
+
+        private static void readRequest(InputStream in) throws IOException {
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int next = in.read();
+                if (next < 0) {
+                    return;
+                }
+                head.append((char) next);
+            }
+            String lengthLine = head.toString().lines()
+                    .filter(line -> line.toLowerCase().startsWith("content-length:")).findFirst().orElse("x: 0");
+            in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getLocalPort() + "/predict";
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            worker.interrupt();
+        }
+    }
+
+    /** Writes one byte every {@code pause} until the peer hangs up or the thread is interrupted. */
+    private static Consumer<OutputStream> drip(Duration pause) {
+        return out -> {
+            try {
+                while (true) {
+                    out.write(' ');
+                    out.flush();
+                    TimeUnit.NANOSECONDS.sleep(pause.toNanos());
+                }
+            } catch (IOException | InterruptedException e) {
+                // hung up, or the test is over
+            }
+        };
+    }
+
+    @Test
+    void aBackendDrippingItsAnswerIsCutOffAtTheRequestTimeout() throws Exception {
+        try (RawBackend dripping = new RawBackend("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 100000\r\n\r\n", drip(Duration.ofMillis(50)));
+                RunningGateway gateway = RunningGateway.start(config("""
+                        url: '%s'
+                        connect-timeout: 200ms
+                        request-timeout: 500ms
+                        """.formatted(dripping.url()), ""))) {
+            long start = System.nanoTime();
+
+            var response = predict(gateway);
+
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertError(response, 504, 40004);
+            assertTrue(took < 3_000, "bounded by the request timeout, not by the backend's pace: " + took + "ms");
+        }
+    }
+
+    @Test
+    void anAnswerOverTheSizeLimitIsDroppedNotDrained() throws Exception {
+        try (RawBackend endless = new RawBackend("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n", out -> {
+                    byte[] chunk = ("4000\r\n" + " ".repeat(0x4000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+                    try {
+                        while (true) {
+                            out.write(chunk);
+                        }
+                    } catch (IOException e) {
+                        // the gateway hung up, as it should
+                    }
+                });
+                RunningGateway gateway = RunningGateway.start(config("""
+                        url: '%s'
+                        max-response-size: 64KB
+                        request-timeout: 30s
+                        """.formatted(endless.url()), ""))) {
+            long start = System.nanoTime();
+
+            var response = predict(gateway);
+
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertError(response, 502, 40007);
+            assertTrue(took < 5_000, "the endless body was not read to its end: " + took + "ms");
+        }
+    }
+
+    @Test
+    void aClientsShortDeadlineIsNeverHeldAgainstTheInstance() throws Exception {
+        try (TestBackend slow = TestBackend.start(
+                        request -> TestBackend.Reply.delayed(Duration.ofMillis(300), 200, "application/json",
+                                PREDICTIONS));
+                RunningGateway gateway = RunningGateway.start(config("""
+                        url: '%s'
+                        request-timeout: 5s
+                        outlier-detection:
+                          consecutive-failures: 2
+                          base-ejection-time: 1m
+                        """.formatted(slow.url("/predict")), ""))) {
+            for (int i = 0; i < 3; i++) {
+                assertError(predict(gateway, "X-Request-Timeout", "50ms"), 504, 40008);
+            }
+
+            assertEquals(200, predict(gateway).statusCode(), "the instance was not ejected");
+            assertTrue(metric(gateway, "modelgate_backend_ejections_total",
+                    Map.of("backend", "remote", "instance", "127.0.0.1:" + slow.port())) <= 0);
+        }
+    }
+}
