@@ -44,6 +44,7 @@ import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.MalformedChunkCodingException;
+import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
@@ -367,6 +368,11 @@ final class HttpBackend implements Backend {
         }
         if (e instanceof SocketTimeoutException) {
             return new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true);
+        }
+        if (e instanceof NoHttpResponseException) {
+            // A kept-alive connection the backend had already closed: the pool's loss, not the instance's fault.
+            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
+                    "the backend closed an idle connection", e), false);
         }
         if (e instanceof ClientProtocolException || e instanceof MalformedChunkCodingException) {
             return new Failure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e), true);
