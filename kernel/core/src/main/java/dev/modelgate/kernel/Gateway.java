@@ -66,6 +66,18 @@ public final class Gateway implements AutoCloseable {
                 .build();
     }
 
+    /** The admin listener speaks plain HTTP: off loopback, its token would cross the network in clear. */
+    private static void warnOnExposedAdmin(ServerSettings server) {
+        try {
+            if (!java.net.InetAddress.getByName(server.adminAddress()).isLoopbackAddress()) {
+                LOG.log(System.Logger.Level.WARNING, "the admin listener on " + server.adminAddress()
+                        + " is plain HTTP off loopback: admin credentials cross the network unencrypted");
+            }
+        } catch (java.net.UnknownHostException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot resolve admin-address " + server.adminAddress());
+        }
+    }
+
     private static int millis(Duration duration) {
         return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
     }
@@ -106,6 +118,7 @@ public final class Gateway implements AutoCloseable {
                 throw e;
             }
             gateway.ready = true;
+            warnOnExposedAdmin(deployment.server());
             LOG.log(System.Logger.Level.INFO, "serving " + source.origin() + " on port " + gateway.port()
                     + ", admin on " + deployment.server().adminAddress() + ":" + gateway.adminPort());
             return gateway;

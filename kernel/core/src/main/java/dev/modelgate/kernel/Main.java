@@ -52,6 +52,9 @@ public final class Main {
         } catch (Deployment.InvalidConfigException e) {
             err.println(e.getMessage());
             return 1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("modelgate: no such file: " + e.getMessage());
+            return 1;
         } catch (Exception e) {
             err.println("modelgate: " + e.getMessage());
             return 1;

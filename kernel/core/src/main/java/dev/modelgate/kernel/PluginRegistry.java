@@ -59,15 +59,29 @@ public final class PluginRegistry implements AutoCloseable {
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
         collect(BackendProvider.class, kernelLoader, null, "built in", backends);
         collect(CommandProvider.class, kernelLoader, null, "built in", commands);
-        for (Path jar : jars(pluginsDir)) {
-            URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
-                    kernelLoader);
-            jarLoaders.add(loader);
-            collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
-            collect(BackendProvider.class, loader, loader, jar.toString(), backends);
-            collect(CommandProvider.class, loader, loader, jar.toString(), commands);
+        try {
+            for (Path jar : jars(pluginsDir)) {
+                URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
+                        kernelLoader);
+                jarLoaders.add(loader);
+                collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
+                collect(BackendProvider.class, loader, loader, jar.toString(), backends);
+                collect(CommandProvider.class, loader, loader, jar.toString(), commands);
+            }
+        } catch (PluginException e) {
+            // The jars already opened would stay open (and locked, on some systems) for the life of the process.
+            jarLoaders.forEach(PluginRegistry::closeQuietly);
+            throw e;
         }
         return new PluginRegistry(middlewares, backends, commands, jarLoaders);
+    }
+
+    private static void closeQuietly(URLClassLoader loader) {
+        try {
+            loader.close();
+        } catch (IOException e) {
+            // nothing more to do for a jar that will not close
+        }
     }
 
     private static List<Path> jars(Path pluginsDir) {

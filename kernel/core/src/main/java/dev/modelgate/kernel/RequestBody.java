@@ -5,6 +5,7 @@ import dev.modelgate.spi.RejectionException;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
+import io.undertow.util.SameThreadExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -44,6 +45,11 @@ record RequestBody(byte[] bytes, RejectionException rejection) {
                     http.setPersistent(false);
                 }
                 then.accept(body);
+            } else if (!http.isDispatched()) {
+                // Undertow's receiver keeps reading after reporting a body too large, and calls back again from
+                // inside a root handler call, which ends the exchange unless it is dispatched: that would answer an
+                // empty 200 under the request already being served. A no-op dispatch keeps the exchange open.
+                http.dispatch(SameThreadExecutor.INSTANCE, () -> { });
             }
         };
         http.getRequestReceiver().setMaxBufferSize((int) Math.min(maxBytes, Integer.MAX_VALUE - 16));
