@@ -104,7 +104,8 @@ final class HttpBackend implements Backend {
      * Takes ownership of {@code client}, which owns its connection pool, and starts health checks when configured.
      *
      * @param name the backend's configured name, for metric labels and logs
-     * @param nanoTime the time ejections are measured by, in nanoseconds
+     * @param nanoTime the monotonic time ejections are measured by, in nanoseconds; {@link System#nanoTime} outside
+     *     tests
      * @param random the randomness of balancing; thread-safe
      */
     HttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,

@@ -5,8 +5,6 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
@@ -98,16 +96,11 @@ public final class HttpBackendProvider implements BackendProvider {
                 .evictExpiredConnections()
                 .build();
         exportPoolGauges(context, pool);
-        Clock clock = context.clock();
         // ThreadLocalRandom per calling thread: thread-safe without contention.
         RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+        // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
         return new HttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
-                () -> nanos(clock.instant()), random);
-    }
-
-    /** The clock's instant in nanoseconds: ejections measure time by the injected clock. */
-    private static long nanos(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+                System::nanoTime, random);
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** Ejection on a clock the test advances. */
+/** Ejection on a nanoTime the test advances. */
 class OutlierDetectorTest {
 
     private static final Duration BASE = Duration.ofSeconds(30);
@@ -60,6 +60,20 @@ class OutlierDetectorTest {
         OutlierDetector detector = detector(2, 50);
         fail(detector, 0, 3);
 
+        advance(BASE.minusMillis(1));
+        assertTrue(detector.ejected(0));
+        advance(Duration.ofMillis(1));
+        assertFalse(detector.ejected(0));
+    }
+
+    @Test
+    void anEjectionEndingPastTheWrapOfTheTimeSourceLastsItsTime() {
+        // System.nanoTime may sit anywhere, so an ejection may end past its wrap from Long.MAX_VALUE to MIN_VALUE.
+        now.set(Long.MAX_VALUE - BASE.dividedBy(2).toNanos());
+        OutlierDetector detector = detector(2, 50);
+        fail(detector, 0, 3);
+
+        assertTrue(detector.ejected(0), "ejected until past the wrap");
         advance(BASE.minusMillis(1));
         assertTrue(detector.ejected(0));
         advance(Duration.ofMillis(1));

@@ -1,13 +1,12 @@
 package dev.modelgate.plugins.ratelimit;
 
-import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The in-process store: the state of every limit of one key lives in one immutable {@code long[]} behind an
@@ -25,9 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link ReentrantLock#tryLock}); eviction is itself a compare-and-set, so a request racing it retries on a fresh
  * entry instead of charging a dropped one.
  *
- * <p>Time comes from the injected {@link Clock}, in nanoseconds. Each attempt reads the clock after the state, so
- * with a monotonic clock no state is ever newer than the time it is judged at; a wall clock stepped back re-credits
- * at most the step, instead of freezing refill for as long.
+ * <p>Time comes from the injected monotonic source, in nanoseconds: a wall clock stepped back would leave stored
+ * times in the future, freezing refill (and holding leaky buckets shut) for as long as the step. Each attempt reads
+ * the time after the state, so no state is ever newer than the time it is judged at. Times are only ever compared by
+ * their difference, as {@link System#nanoTime} may be negative and wrap.
  */
 final class LocalLimiter implements Limiter {
 
@@ -35,32 +35,33 @@ final class LocalLimiter implements Limiter {
     private static final long[] EVICTED = new long[0];
     private static final long MIN_SWEEP_INTERVAL_NANOS = 10_000_000_000L;
 
-    private record Candidate(String key, AtomicReference<long[]> bucket, long[] state, long fullAt) {
+    private record Candidate(String key, AtomicReference<long[]> bucket, long[] state, long untilFull) {
     }
 
     private final List<Limit> limits;
     private final Limit[] limitArray;
-    private final Clock clock;
+    private final LongSupplier nanoTime;
     private final int maxKeys;
     private final long sweepIntervalNanos;
     private final ConcurrentHashMap<String, AtomicReference<long[]>> buckets = new ConcurrentHashMap<>();
     private final ReentrantLock sweeping = new ReentrantLock();
     private volatile long nextSweepNanos;
 
-    LocalLimiter(List<Limit> limits, Clock clock, int maxKeys) {
+    /** @param nanoTime a monotonic time source, {@link System#nanoTime} outside tests */
+    LocalLimiter(List<Limit> limits, LongSupplier nanoTime, int maxKeys) {
         if (limits.isEmpty() || maxKeys < 1) {
             throw new IllegalArgumentException("at least one limit and one key are required");
         }
         this.limits = List.copyOf(limits);
         this.limitArray = this.limits.toArray(Limit[]::new);
-        this.clock = clock;
+        this.nanoTime = nanoTime;
         this.maxKeys = maxKeys;
         long longestRefill = 0;
         for (Limit limit : limitArray) {
             longestRefill = Math.max(longestRefill, limit.burst() * limit.periodNanos() / limit.rate());
         }
         this.sweepIntervalNanos = Math.max(MIN_SWEEP_INTERVAL_NANOS, longestRefill);
-        this.nextSweepNanos = nanos(clock) + sweepIntervalNanos;
+        this.nextSweepNanos = nanoTime.getAsLong() + sweepIntervalNanos;
     }
 
     /** The number of keys held now. */
@@ -75,7 +76,7 @@ final class LocalLimiter implements Limiter {
         while (true) {
             AtomicReference<long[]> bucket = buckets.get(key);
             if (bucket == null) {
-                AtomicReference<long[]> created = new AtomicReference<>(fresh(nanos(clock)));
+                AtomicReference<long[]> created = new AtomicReference<>(fresh(nanoTime.getAsLong()));
                 bucket = buckets.putIfAbsent(key, created);
                 if (bucket == null) {
                     inserted = true;
@@ -87,7 +88,7 @@ final class LocalLimiter implements Limiter {
                 buckets.remove(key, bucket);
                 continue;
             }
-            long now = nanos(clock);
+            long now = nanoTime.getAsLong();
             long[] next = new long[state.length];
             boolean admitted = true;
             for (int i = 0; i < limitArray.length; i++) {
@@ -102,7 +103,7 @@ final class LocalLimiter implements Limiter {
             }
             if (inserted && buckets.size() > maxKeys) {
                 sweep(now, maxKeys - maxKeys / 4);
-            } else if (now >= nextSweepNanos) {
+            } else if (now - nextSweepNanos >= 0) {
                 sweep(now, Integer.MAX_VALUE);
             }
             return Decision.of(limits, outcomes);
@@ -130,7 +131,7 @@ final class LocalLimiter implements Limiter {
     private static Decision.Outcome leakyBucket(Limit limit, long[] state, long[] next, int at, long now) {
         long interval = limit.intervalNanos();
         long span = limit.burst() * interval;
-        long tat = Math.max(state[at], now);
+        long tat = state[at] - now > 0 ? state[at] : now;
         long admittedTat = tat + interval;
         if (admittedTat - now <= span) {
             next[at] = admittedTat;
@@ -153,17 +154,21 @@ final class LocalLimiter implements Limiter {
         return state;
     }
 
-    /** When every bucket of {@code state} is full again, so that the key can go without loss. */
-    private long fullAt(long[] state) {
-        long fullAt = Long.MIN_VALUE;
+    /**
+     * How long after {@code now} every bucket of {@code state} is full again, so that the key can go without loss;
+     * zero or less when it already is. Relative, so that keys compare correctly across a wrap of the time source.
+     */
+    private long untilFull(long[] state, long now) {
+        long untilFull = Long.MIN_VALUE;
         for (int i = 0; i < limitArray.length; i++) {
             Limit limit = limitArray[i];
-            long at = limit.algorithm() == Limit.Algorithm.TOKEN_BUCKET
-                    ? state[2 * i + 1] + ceilDiv(limit.burst() * limit.periodNanos() - state[2 * i], limit.rate())
-                    : state[2 * i];
-            fullAt = Math.max(fullAt, at);
+            long until = limit.algorithm() == Limit.Algorithm.TOKEN_BUCKET
+                    ? state[2 * i + 1] - now
+                            + ceilDiv(limit.burst() * limit.periodNanos() - state[2 * i], limit.rate())
+                    : state[2 * i] - now;
+            untilFull = Math.max(untilFull, until);
         }
-        return fullAt;
+        return untilFull;
     }
 
     /**
@@ -183,16 +188,16 @@ final class LocalLimiter implements Limiter {
                 if (state == EVICTED) {
                     return;
                 }
-                long fullAt = fullAt(state);
-                if (fullAt <= now) {
+                long untilFull = untilFull(state, now);
+                if (untilFull <= 0) {
                     evict(key, bucket, state);
                 } else if (overBound) {
-                    candidates.add(new Candidate(key, bucket, state, fullAt));
+                    candidates.add(new Candidate(key, bucket, state, untilFull));
                 }
             });
             int excess = buckets.size() - target;
             if (excess > 0) {
-                candidates.sort(Comparator.comparingLong(Candidate::fullAt));
+                candidates.sort(Comparator.comparingLong(Candidate::untilFull));
                 for (Candidate candidate : candidates.subList(0, Math.min(excess, candidates.size()))) {
                     evict(candidate.key(), candidate.bucket(), candidate.state());
                 }
@@ -207,11 +212,6 @@ final class LocalLimiter implements Limiter {
         if (bucket.compareAndSet(state, EVICTED)) {
             buckets.remove(key, bucket);
         }
-    }
-
-    static long nanos(Clock clock) {
-        Instant now = clock.instant();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     private static long ceilDiv(long dividend, long divisor) {

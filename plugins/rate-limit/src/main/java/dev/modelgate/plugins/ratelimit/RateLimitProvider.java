@@ -103,7 +103,8 @@ public final class RateLimitProvider implements MiddlewareProvider {
         }
         Metrics metrics = context.metrics();
         Map<String, String> labels = Map.of("limiter", context.name());
-        LocalLimiter local = new LocalLimiter(limits, context.clock(), maxKeys);
+        // Monotonic: the wall clock stepping back would stop refills, and hold leaky buckets shut, for as long.
+        LocalLimiter local = new LocalLimiter(limits, System::nanoTime, maxKeys);
         metrics.gauge("modelgate_rate_limit_local_keys", "Keys held by the in-process rate limiter.", labels,
                 local::size);
         Limiter limiter = local;

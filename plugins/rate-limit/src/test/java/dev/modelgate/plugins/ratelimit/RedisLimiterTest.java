@@ -49,7 +49,7 @@ class RedisLimiterTest {
     private RedisLimiter limiter(Duration timeout, int poolSize, FailurePolicy policy, Limit... limits) {
         RedisLimiter limiter = new RedisLimiter(
                 new RedisLimiter.Settings(URI.create(REDIS.server().url()), timeout, poolSize, BACKOFF, policy, "test:"),
-                List.of(limits), new LocalLimiter(List.of(limits), java.time.Clock.systemUTC(), 1000), nanoTime::get,
+                List.of(limits), new LocalLimiter(List.of(limits), System::nanoTime, 1000), nanoTime::get,
                 counter("failures"), counter("fallbacks"), System.getLogger("test"));
         opened.add(limiter);
         return limiter;

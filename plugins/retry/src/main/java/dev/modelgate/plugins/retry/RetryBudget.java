@@ -9,8 +9,9 @@ import java.util.function.LongSupplier;
  * failing backend so sees at most that much extra load from retries, however many attempts each request may make,
  * while one that fails now and then still gets its few retries.
  *
- * <p>Counts are kept in one-second buckets, so the window slides a second at a time. Thread-safety: called
- * concurrently; holds a lock for a few additions, never while blocking.
+ * <p>Counts are kept in one-second buckets, so the window slides a second at a time. Time is monotonic and measured
+ * only as the difference from the current bucket's start, as {@link System#nanoTime} may be negative and wrap.
+ * Thread-safety: called concurrently; holds a lock for a few additions, never while blocking.
  */
 final class RetryBudget {
 
@@ -21,17 +22,19 @@ final class RetryBudget {
     private final long reserve;
     private final LongSupplier nanoTime;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by {@link #lock}: counts per bucket, bucket {@code n} at {@code n % WINDOW_SECONDS}. */
+    /** Guarded by {@link #lock}: counts per bucket, a ring whose slot {@link #currentSlot} counts now. */
     private final long[] requests = new long[WINDOW_SECONDS];
     private final long[] retries = new long[WINDOW_SECONDS];
-    private long currentBucket;
+    private int currentSlot;
+    /** Guarded by {@link #lock}: when the current bucket began, in {@link #nanoTime} terms. */
+    private long currentStart;
 
-    /** @param nanoTime the time source, in nanoseconds; any origin, as only differences count */
+    /** @param nanoTime a monotonic time source, in nanoseconds; {@link System#nanoTime} outside tests */
     RetryBudget(RetrySettings settings, LongSupplier nanoTime) {
         this.percent = settings.budgetPercent();
         this.reserve = (long) settings.minRetriesPerSecond() * WINDOW_SECONDS;
         this.nanoTime = nanoTime;
-        this.currentBucket = Math.floorDiv(nanoTime.getAsLong(), BUCKET_NANOS);
+        this.currentStart = nanoTime.getAsLong();
     }
 
     /** Counts a request, its first attempt: what the budget is a share of. */
@@ -62,18 +65,18 @@ final class RetryBudget {
 
     /** Empties the buckets that fell out of the window since the last call; returns the current bucket's slot. */
     private int slide() {
-        long bucket = Math.floorDiv(nanoTime.getAsLong(), BUCKET_NANOS);
-        // A clock stepping back counts into the current bucket rather than rewriting history.
-        long passed = Math.min(bucket - currentBucket, WINDOW_SECONDS);
-        for (long i = 1; i <= passed; i++) {
-            int slot = (int) Math.floorMod(currentBucket + i, (long) WINDOW_SECONDS);
-            requests[slot] = 0;
-            retries[slot] = 0;
-        }
+        long passed = (nanoTime.getAsLong() - currentStart) / BUCKET_NANOS;
         if (passed > 0) {
-            currentBucket = bucket;
+            for (long i = 1; i <= Math.min(passed, WINDOW_SECONDS); i++) {
+                int slot = (int) ((currentSlot + i) % WINDOW_SECONDS);
+                requests[slot] = 0;
+                retries[slot] = 0;
+            }
+            currentSlot = (int) ((currentSlot + passed) % WINDOW_SECONDS);
+            // By whole buckets, not to now: every bucket spans a full second, however long the budget sat unused.
+            currentStart += passed * BUCKET_NANOS;
         }
-        return (int) Math.floorMod(currentBucket, (long) WINDOW_SECONDS);
+        return currentSlot;
     }
 
     private static long sum(long[] counts) {

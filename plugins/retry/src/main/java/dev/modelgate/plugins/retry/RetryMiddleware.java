@@ -39,7 +39,8 @@ final class RetryMiddleware implements Middleware {
     private final ConcurrentMap<String, BackendRetries> backends = new ConcurrentHashMap<>();
 
     /**
-     * @param budgetClock the time the budget's window is measured by, in nanoseconds
+     * @param budgetClock the monotonic time the budget's window is measured by, in nanoseconds; {@link System#nanoTime}
+     *     outside tests
      * @param random the randomness of backoffs; thread-safe
      */
     RetryMiddleware(RetrySettings settings, Metrics metrics, LongSupplier budgetClock, RandomGenerator random) {

@@ -4,9 +4,7 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
-import java.time.Clock;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
 /**
@@ -53,9 +51,7 @@ public class RetryProvider implements MiddlewareProvider {
 
     @Override
     public Middleware create(ConfigNode config, PluginContext context) {
-        Clock clock = context.clock();
-        // Whole milliseconds are plenty for a window that slides a second at a time.
-        return new RetryMiddleware(RetrySettings.from(config), context.metrics(),
-                () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()), random);
+        // Monotonic: the wall clock stepping back would hold the window's spent budget for as much longer.
+        return new RetryMiddleware(RetrySettings.from(config), context.metrics(), System::nanoTime, random);
     }
 }

@@ -7,8 +7,10 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The retry budget on a clock the test advances. */
+/** The retry budget on a nanoTime the test advances. */
 class RetryBudgetTest {
 
     private final AtomicLong now = new AtomicLong(123_456_789L);
@@ -61,8 +63,11 @@ class RetryBudgetTest {
         assertEquals(1, retriesAllowed(budget), "only the new requests count");
     }
 
-    @Test
-    void theWindowSlidesASecondAtATime() {
+    // System.nanoTime may sit anywhere: from the second origin the window slides past its wrap to Long.MIN_VALUE.
+    @ParameterizedTest(name = "nanoTime from {0}")
+    @ValueSource(longs = {123_456_789L, Long.MAX_VALUE - 3_000_000_000L})
+    void theWindowSlidesASecondAtATime(long origin) {
+        now.set(origin);
         RetryBudget budget = budget(100, 0);
         requests(budget, 4);
         now.addAndGet(Duration.ofSeconds(5).toNanos());
