@@ -3,11 +3,13 @@ package dev.modelgate.plugins.jwt;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.spi.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -21,19 +23,28 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
  * The keys of a JWKS endpoint, fetched when first needed, cached, and fetched again when the cache is older than
- * {@code jwks-cache-ttl} or a token names a key id the cache lacks (key rotation). Fetches are at least
- * {@code jwks-refresh-interval} apart whatever the tokens say, so a flood of made-up key ids costs the
- * authorisation server one request per interval. When a fetch fails the keys fetched before stay in use.
+ * {@code jwks-cache-ttl} or a token names a key id the cache lacks (key rotation). A fetch starts at least
+ * {@code jwks-refresh-interval} after the last one ended, whatever the tokens say, so a flood of made-up key ids
+ * costs the authorisation server one request per interval however slowly it answers. When a fetch fails the keys
+ * fetched before stay in use.
  *
  * <p>Only keys for the configured algorithm are kept: matching {@code kty}, {@code crv} for EC, {@code alg} when the
- * key names one, never {@code use: enc}, always with a {@code kid}. Thread-safe. A request that needs a fetch waits
- * for it (at most {@code jwks-timeout}); while a stale but usable key is being refreshed, other requests go on with it.
+ * key names one, never {@code use: enc}, always with a {@code kid}. Thread-safe. A fetch, body included, takes at most
+ * {@code jwks-timeout}. A request that needs a fetch waits for it, and takes the answer of a fetch that ended while it
+ * waited rather than starting another; while a stale but usable key is being refreshed, other requests go on with it.
  */
 final class JwksKeys implements KeySource, AutoCloseable {
 
@@ -52,7 +63,10 @@ final class JwksKeys implements KeySource, AutoCloseable {
     private final HttpRequest request;
     private final ReentrantLock fetching = new ReentrantLock();
     private volatile Snapshot snapshot;
-    private volatile Instant lastAttempt;
+    /** When the last fetch ended, whether it brought keys or not. Written under {@link #fetching}. */
+    private volatile Instant lastFetchEnded;
+    /** How many fetches have ended. Written under {@link #fetching}. */
+    private volatile long fetchesEnded;
 
     /**
      * @param verifiers builds the verifier of one key, with the configured claim checks
@@ -80,6 +94,7 @@ final class JwksKeys implements KeySource, AutoCloseable {
         if (kid == null) {
             return Lookup.NO_KEY_ID;
         }
+        long seen = fetchesEnded;
         Snapshot current = snapshot;
         Lookup found = current == null ? null : current.byKid().get(kid);
         if (found != null && clock.instant().isBefore(current.fetchedAt().plus(settings.cacheTtl()))) {
@@ -88,11 +103,11 @@ final class JwksKeys implements KeySource, AutoCloseable {
         if (found != null) {
             // Stale but usable: one request refreshes, the others carry on with the key they have.
             if (fetching.tryLock()) {
-                refreshUnderLock();
+                refreshUnderLock(seen);
             }
         } else {
             fetching.lock();
-            refreshUnderLock();
+            refreshUnderLock(seen);
         }
         return lookup(kid);
     }
@@ -106,18 +121,32 @@ final class JwksKeys implements KeySource, AutoCloseable {
         return found == null ? Lookup.UNKNOWN_KEY_ID : found;
     }
 
-    /** Fetches unless the last attempt was less than the refresh interval ago, then releases the lock. */
-    private void refreshUnderLock() {
+    /**
+     * Fetches unless a fetch ended since the caller read {@code seen} from {@link #fetchesEnded}, or the last one
+     * ended less than the refresh interval ago; then releases the lock.
+     */
+    private void refreshUnderLock(long seen) {
         try {
-            Instant now = clock.instant();
-            Instant last = lastAttempt;
-            if (last != null && now.isBefore(last.plus(settings.refreshInterval()))) {
+            // Requests queued behind a fetch take its answer, found or not: one fetch each would hammer the
+            // endpoint whenever waiting for the lock outlasts the refresh interval.
+            if (fetchesEnded != seen) {
                 return;
             }
-            lastAttempt = now;
-            Map<String, Lookup> keys = fetch();
-            if (keys != null) {
-                snapshot = new Snapshot(keys, now);
+            Instant last = lastFetchEnded;
+            if (last != null && clock.instant().isBefore(last.plus(settings.refreshInterval()))) {
+                return;
+            }
+            Map<String, Lookup> keys = null;
+            try {
+                keys = fetch();
+            } finally {
+                // Counted from the end, so a slow or failing endpoint is not asked again the moment it answers.
+                Instant ended = clock.instant();
+                if (keys != null) {
+                    snapshot = new Snapshot(keys, ended);
+                }
+                lastFetchEnded = ended;
+                fetchesEnded++;
             }
         } finally {
             fetching.unlock();
@@ -126,20 +155,24 @@ final class JwksKeys implements KeySource, AutoCloseable {
 
     /** The keys the endpoint publishes now, or {@code null} after logging why there are none. */
     private Map<String, Lookup> fetch() {
+        CompletableFuture<HttpResponse<byte[]>> pending =
+                client.sendAsync(request, info -> new LimitedBody(MAX_DOCUMENT_BYTES));
         HttpResponse<byte[]> response;
         try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            return failed("cannot fetch keys: " + e);
+            // The request timeout ends with the response headers; this deadline also covers a body sent slowly.
+            response = pending.get(settings.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            return failed("no complete answer within " + settings.timeout());
+        } catch (ExecutionException e) {
+            return failed("cannot fetch keys: " + e.getCause());
         } catch (InterruptedException e) {
+            pending.cancel(true);
             Thread.currentThread().interrupt();
             return failed("interrupted while fetching keys");
         }
         if (response.statusCode() != 200) {
             return failed("the JWKS endpoint answered " + response.statusCode());
-        }
-        if (response.body().length > MAX_DOCUMENT_BYTES) {
-            return failed("the JWKS document is larger than " + MAX_DOCUMENT_BYTES + " bytes");
         }
         JsonNode keys;
         try {
@@ -219,5 +252,60 @@ final class JwksKeys implements KeySource, AutoCloseable {
     @Override
     public void close() {
         client.close();
+    }
+
+    /**
+     * Collects a body of at most {@code limit} bytes. A longer one fails as soon as it shows, and the rest is not read:
+     * the subscription is cancelled, which drops the connection.
+     */
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+
+        private final int limit;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        LimitedBody(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer buffer : buffers) {
+                if (buffer.remaining() > limit - bytes.size()) {
+                    subscription.cancel();
+                    result.completeExceptionally(
+                            new IOException("the JWKS document is larger than " + limit + " bytes"));
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                bytes.writeBytes(chunk);
+            }
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            result.completeExceptionally(failure);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(bytes.toByteArray());
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
     }
 }

@@ -8,7 +8,9 @@ import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import java.net.http.HttpResponse;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +30,7 @@ class JwksTest {
     private static final KeyPair FIRST = TestKeys.rsa(2048);
     private static final KeyPair SECOND = TestKeys.rsa(2048);
     private static final KeyPair ATTACKER = TestKeys.rsa(2048);
+    private static final Duration JWKS_TIMEOUT = Duration.ofSeconds(1);
 
     private static final AtomicReference<TestBackend.Reply> PUBLISHED = new AtomicReference<>();
     private static TestBackend endpoint;
@@ -40,11 +43,12 @@ class JwksTest {
                 .middleware(GatewayYaml.jwt("""
                         algorithm: RS256
                         jwks-url: %s
+                        jwks-timeout: %dms
                         jwks-refresh-interval: 1ms
                         jwks-cache-ttl: 1ms
                         issuer: modelgate
                         audience: models
-                        """.formatted(jwksUrl)))
+                        """.formatted(jwksUrl, JWKS_TIMEOUT.toMillis())))
                 .route(MODEL)
                 .yaml();
     }
@@ -138,14 +142,51 @@ class JwksTest {
         String url = gone.url("/jwks.json");
         gone.close();
         try (RunningGateway unreachable = RunningGateway.start(config(url))) {
-            int before = CountingBackendProvider.calls(COUNTER);
+            assertKeysUnavailable(unreachable);
+        }
+    }
 
-            HttpResponse<String> response = BearerRequests.predictWithToken(unreachable, MODEL, token("k1", FIRST));
+    /** Sends a token to {@code gateway} and checks it answers 503 with 10113, before reaching the backend. */
+    private static void assertKeysUnavailable(RunningGateway gateway) {
+        int before = CountingBackendProvider.calls(COUNTER);
 
-            assertEquals(503, response.statusCode(), response.body());
-            assertTrue(response.body().contains("\"code\":10113"), response.body());
-            assertFalse(response.headers().firstValue("WWW-Authenticate").isPresent());
-            assertEquals(before, CountingBackendProvider.calls(COUNTER));
+        HttpResponse<String> response = BearerRequests.predictWithToken(gateway, MODEL, token("k1", FIRST));
+
+        assertEquals(503, response.statusCode(), response.body());
+        assertTrue(response.body().contains("\"code\":10113"), response.body());
+        assertFalse(response.headers().firstValue("WWW-Authenticate").isPresent());
+        assertEquals(before, CountingBackendProvider.calls(COUNTER));
+    }
+
+    /** Checks {@code request} is over within about the JWKS timeout, however slowly the endpoint sends its keys. */
+    private static void assertWithinTheJwksTimeout(Runnable request) {
+        long start = System.nanoTime();
+        request.run();
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(took < JWKS_TIMEOUT.plusSeconds(2).toMillis(), "the request waited " + took + "ms for the keys");
+    }
+
+    @Test
+    void withoutAnyFetchedKeyAnEndpointThatNeverFinishesItsAnswerAnswers503AtTheTimeout() throws Exception {
+        try (UnfinishedJwks dripping = UnfinishedJwks.start(PUBLISHED.get().body());
+                RunningGateway gateway = RunningGateway.start(config(dripping.url()))) {
+            dripping.answer(UnfinishedJwks.Answer.DRIP);
+
+            assertWithinTheJwksTimeout(() -> assertKeysUnavailable(gateway));
+        }
+    }
+
+    @Test
+    void cachedKeysStillServeWhileARefreshNeverFinishes() throws Exception {
+        try (UnfinishedJwks dripping = UnfinishedJwks.start(PUBLISHED.get().body());
+                RunningGateway gateway = RunningGateway.start(config(dripping.url()))) {
+            String token = token("k1", FIRST);
+            assertEquals(200, BearerRequests.predictWithToken(gateway, MODEL, token).statusCode());
+            dripping.answer(UnfinishedJwks.Answer.DRIP);
+
+            assertWithinTheJwksTimeout(() -> assertEquals(200,
+                    BearerRequests.predictWithToken(gateway, MODEL, token).statusCode()));
+            assertEquals(2, dripping.calls());
         }
     }
 }
