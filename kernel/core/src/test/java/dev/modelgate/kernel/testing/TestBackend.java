@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -54,6 +56,8 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicReference<Request> lastRequest = new AtomicReference<>();
     private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+    /** Counted down on close, so delayed replies end with the backend rather than outlive the test. */
+    private final CountDownLatch closing = new CountDownLatch(1);
 
     private TestBackend(HttpServer server) {
         this.server = server;
@@ -101,7 +105,8 @@ public final class TestBackend implements AutoCloseable {
         try {
             Reply reply = handler.handle(request);
             if (!reply.delay().isZero()) {
-                Thread.sleep(reply.delay());
+                // A model server busy for the delay, or until this backend is closed, whichever comes first.
+                closing.await(reply.delay().toNanos(), TimeUnit.NANOSECONDS);
             }
             return reply;
         } catch (Exception e) {
@@ -140,6 +145,7 @@ public final class TestBackend implements AutoCloseable {
 
     @Override
     public void close() {
+        closing.countDown();
         server.stop(0);
     }
 }

@@ -19,6 +19,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -74,37 +75,45 @@ class SlowResponseTest {
         }
     }
 
-    /** Writes one byte every {@code pause} until the peer hangs up or the thread is interrupted. */
-    private static Consumer<OutputStream> drip(Duration pause) {
+    /** Writes one byte every {@code pause} until the peer hangs up or {@code over} is counted down. */
+    private static Consumer<OutputStream> drip(Duration pause, CountDownLatch over) {
         return out -> {
             try {
-                while (true) {
+                do {
                     out.write(' ');
                     out.flush();
-                    TimeUnit.NANOSECONDS.sleep(pause.toNanos());
-                }
+                } while (!over.await(pause.toNanos(), TimeUnit.NANOSECONDS));
             } catch (IOException | InterruptedException e) {
                 // hung up, or the test is over
             }
         };
     }
 
+    /** Predicts once and checks the error and that it came within {@code maxMillis}, whatever the backend does. */
+    private static void assertAnsweredWithin(RunningGateway gateway, int status, int code, long maxMillis,
+            String why) throws Exception {
+        long start = System.nanoTime();
+
+        var response = predict(gateway);
+
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertError(response, status, code);
+        assertTrue(took < maxMillis, why + ": " + took + "ms");
+    }
+
     @Test
     void aBackendDrippingItsAnswerIsCutOffAtTheRequestTimeout() throws Exception {
+        CountDownLatch over = new CountDownLatch(1);
         try (RawBackend dripping = new RawBackend("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                + "Content-Length: 100000\r\n\r\n", drip(Duration.ofMillis(50)));
+                + "Content-Length: 100000\r\n\r\n", drip(Duration.ofMillis(50), over));
                 RunningGateway gateway = RunningGateway.start(config("""
                         url: '%s'
                         connect-timeout: 200ms
                         request-timeout: 500ms
                         """.formatted(dripping.url()), ""))) {
-            long start = System.nanoTime();
-
-            var response = predict(gateway);
-
-            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            assertError(response, 504, 40004);
-            assertTrue(took < 3_000, "bounded by the request timeout, not by the backend's pace: " + took + "ms");
+            assertAnsweredWithin(gateway, 504, 40004, 3_000, "bounded by the request timeout, not the backend's pace");
+        } finally {
+            over.countDown();
         }
     }
 
@@ -126,13 +135,7 @@ class SlowResponseTest {
                         max-response-size: 64KB
                         request-timeout: 30s
                         """.formatted(endless.url()), ""))) {
-            long start = System.nanoTime();
-
-            var response = predict(gateway);
-
-            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            assertError(response, 502, 40007);
-            assertTrue(took < 5_000, "the endless body was not read to its end: " + took + "ms");
+            assertAnsweredWithin(gateway, 502, 40007, 5_000, "the endless body was not read to its end");
         }
     }
 
