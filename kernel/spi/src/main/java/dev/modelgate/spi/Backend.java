@@ -1,23 +1,16 @@
 package dev.modelgate.spi;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelgate.spi.inference.ModelMetadata;
 
 /**
- * A model server, reached over the network or run in process. The last step of a route's pipeline.
+ * A model server, reached over the network or run in process: the last step of a route's pipeline. A backend is one
+ * of two kinds, or both: an {@link dev.modelgate.spi.inference.InferenceBackend} takes decoded requests, whatever
+ * dialect the client speaks; a {@link ProxyBackend} forwards the client's bytes when the client speaks its dialect.
  *
  * <p>Thread-safety: called concurrently from many virtual threads. {@link #close()} is called once, when the gateway
  * stops or the configuration that built it is replaced, after in-flight calls have finished.
  */
 public interface Backend extends AutoCloseable {
-
-    /**
-     * Serves a predict request. The response carries the backend's own status, content type and body (a TensorFlow
-     * Serving style {@code {"predictions": ...}} or {@code {"outputs": ...}} object for the gateway's API); the kernel
-     * maps it to the gateway's envelope. A request the model cannot take is answered with {@code exchange.error(...)}.
-     *
-     * @throws BackendException when no response could be had
-     */
-    Response predict(Exchange exchange) throws BackendException;
 
     /**
      * The longest one call may take, connecting included, when the backend bounds it: the kernel checks at load
@@ -36,8 +29,16 @@ public interface Backend extends AutoCloseable {
         return true;
     }
 
-    /** Status and metadata of the model for {@code GET /v1/models/{name}}; an empty object when the backend has none. */
-    JsonNode metadata();
+    /**
+     * What the backend knows of {@code model}: its inputs, outputs and versions. Fronts answer metadata requests with
+     * it, and decoders use it to name an unnamed input and to type JSON numbers. {@code null} when the backend does
+     * not know (a proxy to a server it does not ask).
+     *
+     * @throws BackendException when the backend had to be asked and could not answer
+     */
+    default ModelMetadata metadata(String model) throws BackendException {
+        return null;
+    }
 
     @Override
     default void close() {

@@ -36,6 +36,20 @@ public final class CoreErrors {
             new ErrorCode(20012, 400, "INVALID_ARGUMENT", "invalid X-Request-Timeout");
     public static final ErrorCode BODY_TIMEOUT =
             new ErrorCode(20013, 408, "DEADLINE_EXCEEDED", "request body not received in time");
+    public static final ErrorCode TENSOR_SHAPE_MISMATCH =
+            new ErrorCode(20014, 400, "INVALID_ARGUMENT", "tensor shape and data disagree");
+    public static final ErrorCode UNKNOWN_DATA_TYPE =
+            new ErrorCode(20015, 400, "INVALID_ARGUMENT", "unknown tensor data type");
+    public static final ErrorCode INVALID_TENSOR_VALUE =
+            new ErrorCode(20016, 400, "INVALID_ARGUMENT", "tensor value does not fit its data type");
+    public static final ErrorCode MALFORMED_BODY =
+            new ErrorCode(20017, 400, "INVALID_ARGUMENT", "request body cannot be decoded");
+    public static final ErrorCode NOT_ACCEPTABLE =
+            new ErrorCode(20018, 406, "INVALID_ARGUMENT", "cannot answer in an accepted media type");
+    public static final ErrorCode MALFORMED_GZIP =
+            new ErrorCode(20019, 400, "INVALID_ARGUMENT", "request body is not valid gzip");
+    public static final ErrorCode UNSUPPORTED_CONTENT_ENCODING =
+            new ErrorCode(20020, 415, "INVALID_ARGUMENT", "unsupported content encoding");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -52,6 +66,10 @@ public final class CoreErrors {
             new ErrorCode(40007, 502, "INTERNAL", "backend sent a response the gateway cannot read");
     public static final ErrorCode DEADLINE_EXCEEDED =
             new ErrorCode(40008, 504, "DEADLINE_EXCEEDED", "the request's deadline passed");
+    public static final ErrorCode OPERATION_UNSUPPORTED = new ErrorCode(40009, 501, "UNIMPLEMENTED",
+            "the backend's protocol does not support this call");
+    public static final ErrorCode FRONT_NOT_ALLOWED =
+            new ErrorCode(40010, 404, "NOT_FOUND", "model is not served on this protocol");
     public static final ErrorCode INTERNAL = new ErrorCode(90001, 500, "INTERNAL", "internal error");
     public static final ErrorCode MIDDLEWARE_CONTRACT =
             new ErrorCode(90002, 500, "INTERNAL", "a middleware broke the pipeline contract");
@@ -61,10 +79,11 @@ public final class CoreErrors {
             ADMIN_UNAUTHENTICATED, ADMIN_DISABLED,
             MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
-            HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT,
+            HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT, TENSOR_SHAPE_MISMATCH, UNKNOWN_DATA_TYPE,
+            INVALID_TENSOR_VALUE, MALFORMED_BODY, NOT_ACCEPTABLE, MALFORMED_GZIP, UNSUPPORTED_CONTENT_ENCODING,
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
-            BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED,
+            BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED, OPERATION_UNSUPPORTED, FRONT_NOT_ALLOWED,
             INTERNAL, MIDDLEWARE_CONTRACT);
 
     private CoreErrors() {

@@ -31,7 +31,22 @@ public interface Exchange {
     /** The model named in the path, or {@code null} for {@link Operation#LIST_MODELS}. */
     String model();
 
-    /** The API version the request speaks: {@code v1}, {@code v2}. */
+    /**
+     * The dialect of the front the request came in on, as codecs name it: {@code modelgate} (the gateway's own API),
+     * {@code tf-serving}, {@code kserve-v2}.
+     */
+    String dialect();
+
+    /** The model version the request names ({@code /versions/3}), or {@code null} when it names none. */
+    String modelVersion();
+
+    /**
+     * What the call asks of the model in its dialect's words: {@code predict}, {@code classify}, {@code regress},
+     * {@code infer}, {@code metadata}, {@code ready}, ...
+     */
+    String verb();
+
+    /** The gateway API version the request speaks: {@code v1}, {@code v2}. */
     String apiVersion();
 
     /** The configured name of the backend serving this request, or {@code null} when it reaches none. */

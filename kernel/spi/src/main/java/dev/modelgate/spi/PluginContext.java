@@ -26,6 +26,14 @@ public interface PluginContext {
      */
     Optional<BackendCall> backend(String name);
 
+    /**
+     * The codec of {@code dialect} that reads and writes {@code mediaType}, for a backend adapter that speaks a
+     * dialect (see {@link dev.modelgate.spi.inference.InferenceCodec}).
+     *
+     * @return empty when no loaded plugin provides one
+     */
+    Optional<dev.modelgate.spi.inference.InferenceCodec> codec(String dialect, String mediaType);
+
     /** A predict call to one backend; never throws, never returns {@code null}. */
     @FunctionalInterface
     interface BackendCall {

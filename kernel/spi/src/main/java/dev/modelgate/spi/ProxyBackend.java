@@ -1,0 +1,25 @@
+package dev.modelgate.spi;
+
+/**
+ * A backend that forwards the client's bytes to a model server that speaks the client's dialect, and passes the
+ * answer back as it comes: no parse, no re-encode. The kernel takes this path when the front's dialect is
+ * {@link #dialect()}; a backend that is also an {@link dev.modelgate.spi.inference.InferenceBackend} serves the other
+ * dialects through codecs.
+ *
+ * <p>Called concurrently from many virtual threads; calls may block.
+ */
+public interface ProxyBackend extends Backend {
+
+    /** The dialect of the bodies it forwards, as codecs name it: {@code tf-serving}, {@code kserve-v2}. */
+    String dialect();
+
+    /**
+     * Forwards the request ({@link Exchange#body()}, its content type and the call named by
+     * {@link Exchange#verb()}) and returns the backend's own status, headers and body. A body of unknown length is
+     * streamed to the client as it arrives. A request the backend cannot take is answered with
+     * {@code exchange.error(...)}.
+     *
+     * @throws BackendException when no response could be had
+     */
+    Response forward(Exchange exchange) throws BackendException;
+}
