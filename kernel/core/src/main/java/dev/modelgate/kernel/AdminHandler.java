@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  */
 final class AdminHandler implements HttpHandler {
 
-    private static final ApiPath ADMIN = new ApiPath(Operation.ADMIN, null, null);
+    private static final FrontCall ADMIN =
+            new FrontCall(GatewayFront.INSTANCE, Operation.ADMIN, null, null, "admin", "GET", "v1");
     private static final RequestBody NO_BODY = new RequestBody(new byte[0], null);
 
     private final Supplier<Deployment> deployment;
@@ -44,7 +45,7 @@ final class AdminHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange http) {
         String method = http.getRequestMethod().toString();
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.METHOD_NOT_ALLOWED, "use GET")
+            ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.METHOD_NOT_ALLOWED, "use GET")
                     .withHeader("Allow", "GET"));
             return;
         }
@@ -54,7 +55,7 @@ final class AdminHandler implements HttpHandler {
             case "/metrics" -> ResponseWriter.write(http, Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.scrape().getBytes(StandardCharsets.UTF_8)));
             case "/plugins" -> guarded(http, this::pluginList);
-            default -> ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.NO_SUCH_ENDPOINT,
+            default -> ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.NO_SUCH_ENDPOINT,
                     "'" + http.getRequestPath() + "'"));
         }
     }
@@ -90,14 +91,15 @@ final class AdminHandler implements HttpHandler {
             return endpoint.get();
         }
         if (!admin.steps().isEmpty()) {
-            RealExchange exchange = new RealExchange(http, ADMIN, "v1", null, start, Long.MAX_VALUE, true, NO_BODY);
+            RealExchange exchange = new RealExchange(http, ADMIN, GatewayFront.INSTANCE, "v1", null, start,
+                    Long.MAX_VALUE, true, NO_BODY, 0);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {
-            return RealExchange.errorResponse(CoreErrors.ADMIN_UNAUTHENTICATED, null)
+            return GatewayFront.INSTANCE.error(CoreErrors.ADMIN_UNAUTHENTICATED, null)
                     .withHeader("WWW-Authenticate", "Bearer realm=\"modelgate-admin\"");
         }
-        return RealExchange.errorResponse(CoreErrors.ADMIN_DISABLED, null);
+        return GatewayFront.INSTANCE.error(CoreErrors.ADMIN_DISABLED, null);
     }
 
     private Response pluginList() {
@@ -106,6 +108,7 @@ final class AdminHandler implements HttpHandler {
         addAll(list, "middleware", plugins.middlewares().values());
         addAll(list, "backend", plugins.backends().values());
         addAll(list, "command", plugins.commands().values());
+        addAll(list, "codec", plugins.codecProviders().values());
         return Response.of(200, "application/json", Envelope.success(data));
     }
 

@@ -23,7 +23,6 @@ import java.util.function.Supplier;
 final class ApiHandler implements HttpHandler {
 
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
-    private static final ApiPath NO_API_PATH = new ApiPath(Operation.OTHER, null, null);
     private static final RequestBody UNREAD = new RequestBody(new byte[0], null);
 
     private final Supplier<Deployment> deployment;
@@ -45,8 +44,8 @@ final class ApiHandler implements HttpHandler {
         long start = System.nanoTime();
         if (!inFlight.enter()) {
             http.setPersistent(false);
-            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.SHUTTING_DOWN,
-                    "retry on another instance"));
+            ResponseWriter.write(http, deployment.get().fronts().frontOf(http.getRequestPath())
+                    .error(CoreErrors.SHUTTING_DOWN, "retry on another instance"), Long.MAX_VALUE);
             return;
         }
         http.addExchangeCompleteListener((exchange, next) -> {
@@ -54,10 +53,10 @@ final class ApiHandler implements HttpHandler {
             next.proceed();
         });
         Deployment current = deployment.get();
-        Response rejection = RequestChecks.rejection(http, current.server().maxHeaderBytes());
-        if (rejection != null) {
+        Refusal refusal = RequestChecks.refusal(http, current.server().maxHeaderBytes());
+        if (refusal != null) {
             // Not worth reading the body of, but still logged and authenticated like any request.
-            http.dispatch(requestExecutor, () -> serveSafely(http, current, UNREAD, rejection, start));
+            http.dispatch(requestExecutor, () -> serveSafely(http, current, UNREAD, refusal, start));
             return;
         }
         RequestBody.read(http, current.server().maxBodyBytes(), current.server().bodyTimeout(),
@@ -65,50 +64,63 @@ final class ApiHandler implements HttpHandler {
     }
 
     /** {@link #serve}, with the guarantee that the exchange ends: a kernel bug must not leave a client hanging. */
-    private void serveSafely(HttpServerExchange http, Deployment current, RequestBody body, Response rejection,
+    private void serveSafely(HttpServerExchange http, Deployment current, RequestBody body, Refusal refusal,
             long start) {
         try {
-            serve(http, current, body, rejection, start);
+            serve(http, current, body, refusal, start);
         } catch (Throwable e) {
             if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
                 throw e;
             }
             LOG.log(System.Logger.Level.ERROR, "serving " + http.getRequestMethod() + " " + http.getRequestPath()
                     + " failed", e);
-            ResponseWriter.write(http, RealExchange.errorResponse(CoreErrors.INTERNAL, null));
+            ResponseWriter.write(http, current.fronts().frontOf(http.getRequestPath()).error(CoreErrors.INTERNAL, null),
+                    Long.MAX_VALUE);
         }
     }
 
     /**
      * Runs on the request's virtual thread. A request that failed {@link RequestChecks} is not routed: it passes the
-     * global middlewares and ends in its {@code rejection}.
+     * global middlewares and ends in its {@code refusal}.
      */
-    private void serve(HttpServerExchange http, Deployment current, RequestBody body, Response rejection,
-            long start) {
-        ApiPath apiPath = rejection == null ? ApiPath.parse(http.getRequestPath()) : null;
-        String version = apiPath == null ? "v1" : apiPath.version(http.getRequestHeaders().getFirst(Headers.ACCEPT));
+    private void serve(HttpServerExchange http, Deployment current, RequestBody body, Refusal refusal, long start) {
+        String method = http.getRequestMethod().toString();
+        String path = http.getRequestPath();
+        Fronts fronts = current.fronts();
+        FrontCall call = refusal == null ? fronts.match(method, path, http.getRequestHeaders().getFirst(Headers.ACCEPT))
+                : null;
+        Front front = call != null ? call.front() : fronts.frontOf(path);
         Route route = null;
         RealChain.Terminal terminal;
-        if (rejection != null) {
-            terminal = exchange -> rejection;
-        } else if (apiPath == null) {
-            terminal = exchange -> exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + exchange.path() + "'");
-        } else if (!apiPath.method().equals(http.getRequestMethod().toString())) {
-            terminal = exchange -> exchange.error(CoreErrors.METHOD_NOT_ALLOWED, "use " + apiPath.method())
-                    .withHeader("Allow", apiPath.method());
-        } else if (!current.apiVersions().contains(version)) {
+        if (refusal != null) {
+            terminal = exchange -> exchange.error(refusal.errorCode(), refusal.detail());
+        } else if (call == null || call.operation() == Operation.OTHER) {
+            terminal = exchange -> exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + path + "'");
+        } else if (!call.method().equals(method)) {
+            terminal = exchange -> exchange.error(CoreErrors.METHOD_NOT_ALLOWED, "use " + call.method())
+                    .withHeader("Allow", call.method());
+        } else if (call.apiVersion() != null && !current.apiVersions().contains(call.apiVersion())) {
             terminal = exchange -> exchange.error(CoreErrors.UNSUPPORTED_API_VERSION,
-                    "'" + version + "'; this gateway serves " + String.join(", ", current.apiVersions()));
-        } else if (apiPath.operation() == Operation.LIST_MODELS) {
-            terminal = exchange -> ModelApi.listModels(current, version);
+                    "'" + call.apiVersion() + "'; this gateway serves " + String.join(", ", current.apiVersions()));
+        } else if (call.model() == null) {
+            terminal = exchange -> front.serveServer(call, current, exchange);
         } else {
-            Map<String, Route> versions = current.routes().get(apiPath.model());
-            route = versions == null ? null : versions.get(version);
-            terminal = route != null ? terminal(route)
-                    : versions == null ? exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL,
-                            "'" + apiPath.model() + "'")
-                    : exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + apiPath.model()
-                            + "' is served on " + String.join(", ", versions.keySet()) + ", not " + version);
+            Map<String, Route> versions = current.routes().get(call.model());
+            route = versions == null ? null
+                    : call.apiVersion() != null ? versions.get(call.apiVersion())
+                    : versions.values().iterator().next();
+            if (route != null && !route.reachableFrom(front)) {
+                route = null;
+                terminal = exchange -> exchange.error(CoreErrors.FRONT_NOT_ALLOWED,
+                        "'" + call.model() + "' is not served on " + front.dialect());
+            } else if (route != null) {
+                terminal = terminal(route, call, current.codecs());
+            } else if (versions == null) {
+                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, "'" + call.model() + "'");
+            } else {
+                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + call.model()
+                        + "' is served on " + String.join(", ", versions.keySet()) + ", not " + call.apiVersion());
+            }
         }
         List<Step> steps = route != null ? route.steps() : current.globalSteps();
         String backendName = route != null ? route.backendName() : null;
@@ -117,17 +129,20 @@ final class ApiHandler implements HttpHandler {
         if (deadline.invalid()) {
             terminal = exchange -> exchange.error(CoreErrors.INVALID_REQUEST_TIMEOUT, Deadline.FORMAT);
         }
-        boolean idempotent = http.getRequestMethod().toString().equals("GET") || route != null && route.idempotent();
-        RealExchange exchange = new RealExchange(http, apiPath == null ? NO_API_PATH : apiPath, version, backendName,
-                start, deadline.nanos(), idempotent, body);
+        boolean idempotent = method.equals("GET") || route != null && route.idempotent();
+        String apiVersion = route != null ? route.version() : call != null && call.apiVersion() != null
+                ? call.apiVersion() : "v1";
+        RealExchange exchange = new RealExchange(http, call, front, apiVersion, backendName, start,
+                deadline.nanos(), idempotent, body, current.server().maxBodyBytes());
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);
-        ResponseWriter.write(http, response);
+        ResponseWriter.write(http, response, current.server().gzipMinBytes());
     }
 
-    private static RealChain.Terminal terminal(Route route) {
-        return exchange -> exchange.operation() == Operation.PREDICT
-                ? ModelApi.predict(route.backendName(), route.backend(), exchange) : ModelApi.describe(route);
+    private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
+        return exchange -> call.operation() == Operation.PREDICT
+                ? Predictor.predict(route.backendName(), route.backend(), (RealExchange) exchange, codecs)
+                : call.front().describe(call, route, exchange, codecs);
     }
 }

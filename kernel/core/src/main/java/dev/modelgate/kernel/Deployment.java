@@ -32,10 +32,15 @@ public final class Deployment implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final AdminSettings admin;
     private final java.util.SortedSet<String> apiVersions;
+    private final Fronts fronts;
+    private final Codecs codecs;
 
-    private Deployment(ServerSettings server, List<Step> globalSteps, Map<String, Backend> backends,
-            Map<String, Map<String, Route>> routesByModel, AdminSettings admin, List<AutoCloseable> resources) {
+    private Deployment(ServerSettings server, Fronts fronts, Codecs codecs, List<Step> globalSteps,
+            Map<String, Backend> backends, Map<String, Map<String, Route>> routesByModel, AdminSettings admin,
+            List<AutoCloseable> resources) {
         this.server = server;
+        this.fronts = fronts;
+        this.codecs = codecs;
         this.admin = admin;
         this.resources = List.copyOf(resources);
         this.globalSteps = List.copyOf(globalSteps);
@@ -75,14 +80,17 @@ public final class Deployment implements AutoCloseable {
         Builder builder = new Builder(plugins, metrics, clock, problems);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
+            Fronts fronts = Fronts.from(root.child("fronts"), Main.version());
             // Backends first: a middleware may fall back to one (PluginContext.backend).
             ConfigNode backendsSection = root.child("backends");
             Map<String, Backend> backends = builder.backends(backendsSection);
             List<Step> globalSteps = builder.middlewares(root, "middlewares");
-            Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends);
+            Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends,
+                    fronts);
             AdminSettings admin = builder.admin(root.child("admin"));
             root.reportUnknownKeys();
-            Deployment deployment = new Deployment(server, globalSteps, backends, routes, admin, builder.built);
+            Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
+                    admin, builder.built);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
             }
@@ -113,7 +121,9 @@ public final class Deployment implements AutoCloseable {
             return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type),
                     name -> java.util.Optional.ofNullable(builtBackends.get(name))
                             .map(backend -> exchange -> RealChain.guard(exchange,
-                                    guarded -> ModelApi.predict(name, backend, guarded))));
+                                    guarded -> Predictor.predict(name, backend, (RealExchange) guarded,
+                                            plugins.codecs()))),
+                    plugins.codecs());
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {
@@ -165,7 +175,7 @@ public final class Deployment implements AutoCloseable {
         }
 
         Map<String, Map<String, Route>> routes(ConfigNode root, List<Step> globalSteps,
-                ConfigNode backendsSection, Map<String, Backend> backends) {
+                ConfigNode backendsSection, Map<String, Backend> backends, Fronts fronts) {
             Map<String, Map<String, Route>> routes = new LinkedHashMap<>();
             for (ConfigNode node : root.list("routes")) {
                 String model = node.string("model");
@@ -183,8 +193,10 @@ public final class Deployment implements AutoCloseable {
                 Duration timeout = node.has("timeout") ? node.duration("timeout", null) : null;
                 checkTimeoutLayers(node, timeout, backendName, backend);
                 boolean idempotent = node.bool("idempotent", false);
+                java.util.Set<String> routeFronts = fronts(node, fronts);
                 for (String version : versions(node)) {
-                    Route route = new Route(model, version, backendName, backend, steps, timeout, idempotent);
+                    Route route = new Route(model, version, backendName, backend, steps, timeout, idempotent,
+                            routeFronts);
                     if (routes.computeIfAbsent(model, m -> new LinkedHashMap<>()).putIfAbsent(version, route) != null) {
                         node.problem("model '" + model + "' version " + version + " is routed twice");
                     }
@@ -215,6 +227,24 @@ public final class Deployment implements AutoCloseable {
                         + " characters, but has " + token.length());
             }
             return new AdminSettings(token.isEmpty() ? null : token, middlewares(section, "middlewares"));
+        }
+
+        /** The fronts a route lists in {@code fronts:}; empty (every front) when it lists none. */
+        private static java.util.Set<String> fronts(ConfigNode route, Fronts fronts) {
+            if (!route.has("fronts")) {
+                return java.util.Set.of();
+            }
+            List<String> listed = route.strings("fronts");
+            for (String front : listed) {
+                if (!fronts.names().contains(front)) {
+                    route.problem("fronts", "unknown front '" + front + "'; known fronts: "
+                            + String.join(", ", fronts.names()));
+                }
+            }
+            if (listed.isEmpty()) {
+                route.problem("fronts", "list at least one front, or leave the key out for every front");
+            }
+            return java.util.Set.copyOf(listed);
         }
 
         private static List<String> versions(ConfigNode route) {
@@ -276,6 +306,14 @@ public final class Deployment implements AutoCloseable {
 
     public ServerSettings server() {
         return server;
+    }
+
+    Fronts fronts() {
+        return fronts;
+    }
+
+    Codecs codecs() {
+        return codecs;
     }
 
     AdminSettings admin() {

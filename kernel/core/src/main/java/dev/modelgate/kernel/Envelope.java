@@ -23,8 +23,27 @@ final class Envelope {
     private static final JsonFactory FACTORY = Json.FACTORY;
     private static final byte[] SUCCESS_PREFIX =
             "{\"code\":0,\"message\":\"success\",\"data\":".getBytes(StandardCharsets.US_ASCII);
+    /** {@code {"code":0,"message":"success","data":} as a MessagePack map of three entries, before the data. */
+    private static final byte[] MSGPACK_SUCCESS_PREFIX = msgpackSuccessPrefix();
 
     private Envelope() {
+    }
+
+    private static byte[] msgpackSuccessPrefix() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0x83); // a map of 3 entries
+        msgpackString(out, "code");
+        out.write(0x00); // positive fixint 0
+        msgpackString(out, "message");
+        msgpackString(out, "success");
+        msgpackString(out, "data");
+        return out.toByteArray();
+    }
+
+    /** A MessagePack fixstr: these keys are ASCII and shorter than 32 bytes. */
+    private static void msgpackString(ByteArrayOutputStream out, String text) {
+        out.write(0xa0 | text.length());
+        out.writeBytes(text.getBytes(StandardCharsets.US_ASCII));
     }
 
     static byte[] success(JsonNode data) {
@@ -62,13 +81,66 @@ final class Envelope {
         return wrapped;
     }
 
+    /**
+     * A codec's encoded answer as {@code data}, without decoding it: the envelope's opening is written in the same
+     * media type before the bytes (JSON, or a three-entry MessagePack map).
+     */
+    static byte[] wrapEncoded(String mediaType, byte[] data) {
+        byte[] prefix = mediaType.equals("application/msgpack") ? MSGPACK_SUCCESS_PREFIX : SUCCESS_PREFIX;
+        boolean json = prefix == SUCCESS_PREFIX;
+        byte[] wrapped = new byte[prefix.length + data.length + (json ? 1 : 0)];
+        System.arraycopy(prefix, 0, wrapped, 0, prefix.length);
+        System.arraycopy(data, 0, wrapped, prefix.length, data.length);
+        if (json) {
+            wrapped[wrapped.length - 1] = '}';
+        }
+        return wrapped;
+    }
+
+    /** A protocol front's error: {@code {"error":"<summary>: <detail>","code":40001}}. */
+    static byte[] protocolError(ErrorCode errorCode, String detail) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        try (JsonGenerator json = FACTORY.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("error", message(errorCode, detail));
+            json.writeNumberField("code", errorCode.code());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** The {@code error} text of a JSON object such as TF Serving's and KServe's errors, or {@code null}. */
+    static String errorText(byte[] body) {
+        try (JsonParser parser = FACTORY.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (name.equals("error") && value == JsonToken.VALUE_STRING) {
+                    return parser.getText();
+                }
+                parser.skipChildren();
+            }
+        } catch (IOException e) {
+            // not JSON: no error text
+        }
+        return null;
+    }
+
+    private static String message(ErrorCode errorCode, String detail) {
+        return detail == null || detail.isBlank() ? errorCode.summary() : errorCode.summary() + ": " + detail;
+    }
+
     static byte[] error(ErrorCode errorCode, String detail) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
         try (JsonGenerator json = FACTORY.createGenerator(out)) {
             json.writeStartObject();
             json.writeNumberField("code", errorCode.code());
-            json.writeStringField("message",
-                    detail == null || detail.isBlank() ? errorCode.summary() : errorCode.summary() + ": " + detail);
+            json.writeStringField("message", message(errorCode, detail));
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

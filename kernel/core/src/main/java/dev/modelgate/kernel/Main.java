@@ -61,7 +61,7 @@ public final class Main {
         }
     }
 
-    private static String version() {
+    static String version() {
         String version = Main.class.getPackage().getImplementationVersion();
         return version == null ? "development build" : version;
     }

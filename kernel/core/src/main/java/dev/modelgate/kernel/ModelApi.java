@@ -1,25 +1,21 @@
 package dev.modelgate.kernel;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Response;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.modelgate.spi.inference.InferenceCodec;
+import dev.modelgate.spi.inference.ModelMetadata;
+import dev.modelgate.spi.inference.TensorMetadata;
+import java.util.List;
 
-/**
- * The kernel's answers at the end of a pipeline: the model list, a model's metadata, and predictions, the last mapping
- * the backend's own response to the gateway's envelope and its failures to codes.
- */
+/** The kernel's answers that need no inference: the model list, a model's description and metadata. */
 final class ModelApi {
-
-    private static final System.Logger LOG = System.getLogger(ModelApi.class.getName());
-    private static final int MAX_BACKEND_DETAIL = 200;
 
     private ModelApi() {
     }
@@ -37,72 +33,59 @@ final class ModelApi {
         return success(data);
     }
 
-    static Response describe(Route route) {
+    /** The gateway's description of a route's model: name, API version, status and metadata. */
+    static Response describe(Route route, ModelMetadata metadata) {
         ObjectNode data = Envelope.JSON.createObjectNode()
                 .put("name", route.model())
                 .put("version", route.version())
                 .put("status", route.backend().ready() ? "AVAILABLE" : "UNAVAILABLE");
-        data.set("metadata", route.backend().metadata());
+        ObjectNode described = data.putObject("metadata").put("platform", metadata.platform());
+        metadata.versions().forEach(described.putArray("versions")::add);
+        described.set("inputs", tensors(metadata.inputs()));
+        described.set("outputs", tensors(metadata.outputs()));
         return success(data);
+    }
+
+    private static ArrayNode tensors(List<TensorMetadata> tensors) {
+        ArrayNode array = Envelope.JSON.createArrayNode();
+        for (TensorMetadata tensor : tensors) {
+            ObjectNode entry = array.addObject().put("name", tensor.name()).put("datatype", tensor.type().name());
+            tensor.shape().forEach(entry.putArray("shape")::add);
+        }
+        return array;
     }
 
     private static Response success(JsonNode data) {
         return Response.of(200, "application/json", Envelope.success(data));
     }
 
-    /** The predict terminal of {@code backendName}: request checked, backend called, answer mapped. */
-    static Response predict(String backendName, Backend backend, Exchange exchange) {
-        JsonNode request = exchange.json();
-        String problem = predictRequestProblem(request);
-        if (problem != null) {
-            return exchange.error(CoreErrors.INVALID_PREDICT_REQUEST, problem);
-        }
-        Response answer;
-        try {
-            if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
-                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
-            }
-            answer = backend.predict(exchange);
-        } catch (BackendException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
-            return exchange.error(codeOf(e.kind()), e.getMessage());
-        }
-        if (!answer.isSuccess()) {
-            return answer;
-        }
-        int status = answer.status();
-        if (status >= 200 && status < 300) {
-            try {
-                return Response.of(200, "application/json", Envelope.wrapSuccess(answer.body().bytes()));
-            } catch (IOException e) {
-                return exchange.error(CoreErrors.BACKEND_BAD_RESPONSE, "the body is not a JSON object");
-            }
-        }
-        String detail = "backend answered HTTP " + status + backendDetail(answer);
-        return exchange.error(status >= 400 && status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
-                detail);
+    /**
+     * {@code model}'s metadata as the route's backend knows it, under the name clients use; metadata without inputs
+     * or outputs when the backend knows none.
+     */
+    static ModelMetadata metadata(Route route, String model, Exchange exchange) throws BackendException {
+        ModelMetadata metadata = route.backend().metadata(model, exchange);
+        return metadata != null ? metadata.withName(model) : new ModelMetadata(model, List.of(), "", List.of(),
+                List.of());
     }
 
-    /** Why {@code request} is not a TensorFlow Serving style predict request, or {@code null} when it is one. */
-    private static String predictRequestProblem(JsonNode request) {
-        if (!request.isObject()) {
-            return "the body must be a JSON object with 'instances' or 'inputs'";
+    /** {@code metadata} in {@code front}'s dialect, in the media type the client accepts (JSON by default). */
+    static Response encodeMetadata(Front front, Codecs codecs, Exchange exchange, ModelMetadata metadata) {
+        String dialect = front.bodyDialect();
+        InferenceCodec json = codecs.writer(dialect, "application/json").orElse(null);
+        if (json == null) {
+            return exchange.error(CoreErrors.NOT_ACCEPTABLE, "no " + dialect + " codec is loaded");
         }
-        boolean rows = request.has("instances");
-        boolean columns = request.has("inputs");
-        if (rows == columns) {
-            return rows ? "give either 'instances' or 'inputs', not both" : "the body needs 'instances' or 'inputs'";
+        String accept = exchange.requestHeaders().first("Accept");
+        InferenceCodec codec = codecs.negotiate(dialect, accept, json).orElse(null);
+        if (codec == null) {
+            return exchange.error(CoreErrors.NOT_ACCEPTABLE, "'" + accept + "'; this endpoint writes "
+                    + String.join(", ", codecs.writable(dialect)));
         }
-        if (rows && !request.get("instances").isArray()) {
-            return "'instances' must be a list";
-        }
-        if (rows && request.get("instances").isEmpty()) {
-            return "'instances' must not be empty";
-        }
-        return null;
+        return front.answer(codec.encodeMetadata(metadata, exchange));
     }
 
-    private static ErrorCode codeOf(BackendException.Kind kind) {
+    static ErrorCode codeOf(BackendException.Kind kind) {
         return switch (kind) {
             case UNAVAILABLE -> CoreErrors.BACKEND_UNAVAILABLE;
             case TIMEOUT -> CoreErrors.BACKEND_TIMEOUT;
@@ -110,22 +93,8 @@ final class ModelApi {
         };
     }
 
-    /** The backend's own error message (TensorFlow Serving's {@code error} field), shortened, or nothing. */
-    private static String backendDetail(Response answer) {
-        byte[] body = answer.body().bytes();
-        String text = new String(body, StandardCharsets.UTF_8);
-        try {
-            JsonNode json = Envelope.JSON.readTree(body);
-            if (json != null && json.hasNonNull("error")) {
-                text = json.get("error").asText();
-            }
-        } catch (IOException e) {
-            // not JSON: the raw text is the detail
-        }
-        text = text.strip();
-        if (text.isEmpty()) {
-            return "";
-        }
-        return ": " + (text.length() > MAX_BACKEND_DETAIL ? text.substring(0, MAX_BACKEND_DETAIL) + "..." : text);
+    /** {@code text} as a JSON string literal. */
+    static String quote(String text) {
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + "\"";
     }
 }

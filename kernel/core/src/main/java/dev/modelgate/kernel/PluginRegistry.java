@@ -4,6 +4,7 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
@@ -34,11 +35,15 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<MiddlewareProvider>> middlewares;
     private final Map<String, Discovered<BackendProvider>> backends;
     private final Map<String, Discovered<CommandProvider>> commands;
+    private final Map<String, Discovered<CodecProvider>> codecProviders;
+    private final Codecs codecs;
     private final List<URLClassLoader> jarLoaders;
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
-            List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<CodecProvider>> codecProviders, List<URLClassLoader> jarLoaders) {
+        this.codecProviders = Collections.unmodifiableMap(codecProviders);
+        this.codecs = Codecs.of(codecProviders.values());
         this.middlewares = Collections.unmodifiableMap(middlewares);
         this.backends = Collections.unmodifiableMap(backends);
         this.commands = Collections.unmodifiableMap(commands);
@@ -55,10 +60,12 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<MiddlewareProvider>> middlewares = new TreeMap<>();
         Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
         Map<String, Discovered<CommandProvider>> commands = new TreeMap<>();
+        Map<String, Discovered<CodecProvider>> codecProviders = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
         collect(BackendProvider.class, kernelLoader, null, "built in", backends);
         collect(CommandProvider.class, kernelLoader, null, "built in", commands);
+        collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders);
         try {
             for (Path jar : jars(pluginsDir)) {
                 URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
@@ -67,13 +74,19 @@ public final class PluginRegistry implements AutoCloseable {
                 collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
                 collect(BackendProvider.class, loader, loader, jar.toString(), backends);
                 collect(CommandProvider.class, loader, loader, jar.toString(), commands);
+                collect(CodecProvider.class, loader, loader, jar.toString(), codecProviders);
             }
         } catch (PluginException e) {
             // The jars already opened would stay open (and locked, on some systems) for the life of the process.
             jarLoaders.forEach(PluginRegistry::closeQuietly);
             throw e;
         }
-        return new PluginRegistry(middlewares, backends, commands, jarLoaders);
+        try {
+            return new PluginRegistry(middlewares, backends, commands, codecProviders, jarLoaders);
+        } catch (PluginException e) {
+            jarLoaders.forEach(PluginRegistry::closeQuietly);
+            throw e;
+        }
     }
 
     private static void closeQuietly(URLClassLoader loader) {
@@ -141,11 +154,21 @@ public final class PluginRegistry implements AutoCloseable {
         return commands;
     }
 
-    /** Every provider: middlewares, backends, then commands, each kind sorted by type. */
+    public Map<String, Discovered<CodecProvider>> codecProviders() {
+        return codecProviders;
+    }
+
+    /** Every codec of every {@link CodecProvider}, by dialect and media type. */
+    public Codecs codecs() {
+        return codecs;
+    }
+
+    /** Every provider: middlewares, backends, commands, then codecs, each kind sorted by type. */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
         all.addAll(backends.values());
         all.addAll(commands.values());
+        all.addAll(codecProviders.values());
         return all;
     }
 

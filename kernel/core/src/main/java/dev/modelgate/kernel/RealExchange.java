@@ -31,21 +31,30 @@ final class RealExchange implements Exchange {
             "upgrade");
 
     private final HttpServerExchange http;
-    private final ApiPath apiPath;
+    private final FrontCall call;
+    private final Front front;
     private final String apiVersion;
     private final String backendName;
     private final long startNanos;
     private final long deadlineNanos;
     private final boolean idempotent;
     private final RequestBody body;
+    private final long maxBodyBytes;
+    private byte[] decodedBody;
     private final Headers requestHeaders = new Headers();
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
     private JsonNode json;
 
-    RealExchange(HttpServerExchange http, ApiPath apiPath, String apiVersion, String backendName, long startNanos,
-            long deadlineNanos, boolean idempotent, RequestBody body) {
+    /**
+     * @param call what the request asks; {@code front} alone matters when the request names nothing
+     * @param front the front whose error shape the request's errors take
+     */
+    RealExchange(HttpServerExchange http, FrontCall call, Front front, String apiVersion, String backendName,
+            long startNanos, long deadlineNanos, boolean idempotent, RequestBody body, long maxBodyBytes) {
         this.http = http;
-        this.apiPath = apiPath;
+        this.call = call;
+        this.front = front;
+        this.maxBodyBytes = maxBodyBytes;
         this.apiVersion = apiVersion;
         this.backendName = backendName;
         this.startNanos = startNanos;
@@ -111,12 +120,31 @@ final class RealExchange implements Exchange {
 
     @Override
     public Operation operation() {
-        return apiPath.operation();
+        return call == null ? Operation.OTHER : call.operation();
     }
 
     @Override
     public String model() {
-        return apiPath.model();
+        return call == null ? null : call.model();
+    }
+
+    @Override
+    public String dialect() {
+        return front.dialect();
+    }
+
+    @Override
+    public String modelVersion() {
+        return call == null ? null : call.modelVersion();
+    }
+
+    @Override
+    public String verb() {
+        return call == null ? null : call.verb();
+    }
+
+    Front front() {
+        return front;
     }
 
     @Override
@@ -144,9 +172,22 @@ final class RealExchange implements Exchange {
         return idempotent;
     }
 
+    /**
+     * The body as the client meant it: a {@code Content-Encoding: gzip} body is inflated here, on the request's
+     * virtual thread, within the body limit, and the header dropped so that backends get what they read.
+     */
     @Override
     public byte[] body() {
-        return body.bytesOrThrow();
+        if (decodedBody == null) {
+            byte[] bytes = body.bytesOrThrow();
+            String encoding = requestHeaders.first("Content-Encoding");
+            if (encoding != null) {
+                bytes = ContentEncoding.decode(encoding, bytes, maxBodyBytes);
+                requestHeaders.remove("Content-Encoding");
+            }
+            decodedBody = bytes;
+        }
+        return decodedBody;
     }
 
     @Override
@@ -195,13 +236,9 @@ final class RealExchange implements Exchange {
         attributes.put(key, value);
     }
 
+    /** An error in the shape of the front the request came in on. */
     @Override
     public Response error(ErrorCode errorCode, String detail) {
-        return errorResponse(errorCode, detail);
-    }
-
-    static Response errorResponse(ErrorCode errorCode, String detail) {
-        return new Response(errorCode.httpStatus(), new Headers().set("Content-Type", "application/json"),
-                Body.of(Envelope.error(errorCode, detail)), errorCode.code());
+        return front.error(errorCode, detail);
     }
 }

@@ -4,11 +4,17 @@ import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
 import java.time.Clock;
 import java.util.Optional;
+import dev.modelgate.spi.inference.InferenceCodec;
 import java.util.function.Function;
 
 /** The kernel's {@link PluginContext}: one per configured plugin instance. */
 record RealPluginContext(String name, Metrics metrics, Clock clock, System.Logger logger,
-        Function<String, Optional<BackendCall>> backends) implements PluginContext {
+        Function<String, Optional<BackendCall>> backends, Codecs codecs) implements PluginContext {
+
+    @Override
+    public Optional<InferenceCodec> codec(String dialect, String mediaType) {
+        return codecs.writer(dialect, mediaType);
+    }
 
     @Override
     public Optional<BackendCall> backend(String backendName) {

@@ -1,7 +1,6 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.CoreErrors;
-import dev.modelgate.spi.Response;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import java.util.regex.Pattern;
@@ -23,15 +22,14 @@ final class RequestChecks {
     private RequestChecks() {
     }
 
-    /** The rejection of {@code http}, or {@code null} when it may go on. */
-    static Response rejection(HttpServerExchange http, int maxHeaderBytes) {
+    /** Why {@code http} is refused, or {@code null} when it may go on. */
+    static Refusal refusal(HttpServerExchange http, int maxHeaderBytes) {
         if (headerBytes(http) > maxHeaderBytes) {
-            return RealExchange.errorResponse(CoreErrors.HEADERS_TOO_LARGE, "the limit is " + maxHeaderBytes
-                    + " bytes");
+            return new Refusal(CoreErrors.HEADERS_TOO_LARGE, "the limit is " + maxHeaderBytes + " bytes");
         }
         String path = rawPath(http);
         if (!NORMAL_PATH.matcher(path).matches() || DOT_SEGMENT.matcher(path).find()) {
-            return RealExchange.errorResponse(CoreErrors.PATH_NOT_NORMAL,
+            return new Refusal(CoreErrors.PATH_NOT_NORMAL,
                     "use plain segments, without '//', '.', '..', ';' or percent-encoding");
         }
         return null;

@@ -16,11 +16,22 @@ import java.nio.ByteBuffer;
 final class ResponseWriter {
 
     private static final System.Logger LOG = System.getLogger(ResponseWriter.class.getName());
+    private static final Response INTERNAL_ERROR =
+            GatewayFront.INSTANCE.error(dev.modelgate.spi.CoreErrors.INTERNAL, null);
 
     private ResponseWriter() {
     }
 
+    /** Writes {@code response} as it is, never compressed (the admin listener's answers). */
     static void write(HttpServerExchange http, Response response) {
+        write(http, response, Long.MAX_VALUE);
+    }
+
+    /**
+     * Writes {@code response}; a buffered body of at least {@code gzipMinBytes} goes gzip-compressed to a client that
+     * accepts it (compressed here, on the calling thread, not on the IO thread).
+     */
+    static void write(HttpServerExchange http, Response response, long gzipMinBytes) {
         if (response.body().length() < 0) {
             writeStreaming(http, response);
             return;
@@ -31,8 +42,13 @@ final class ResponseWriter {
             bytes = response.body().bytes();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "a response body failed to produce its bytes", e);
-            response = RealExchange.errorResponse(dev.modelgate.spi.CoreErrors.INTERNAL, null);
+            response = INTERNAL_ERROR;
             bytes = response.body().bytes();
+        }
+        if (bytes.length >= gzipMinBytes && response.header("Content-Encoding") == null
+                && ContentEncoding.acceptsGzip(http.getRequestHeaders().getFirst(Headers.ACCEPT_ENCODING))) {
+            bytes = ContentEncoding.gzip(bytes);
+            response = response.withHeader("Content-Encoding", "gzip").withHeader("Vary", "Accept-Encoding");
         }
         Response head = response;
         byte[] body = bytes;

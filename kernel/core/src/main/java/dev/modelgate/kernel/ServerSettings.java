@@ -20,10 +20,11 @@ import java.time.Duration;
  * @param shutdownTimeout how long in-flight requests may run on after SIGTERM
  * @param ioThreads Undertow IO threads; request work runs on virtual threads, not on these
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
+ * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, long maxBodyBytes,
         int maxHeaderBytes, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
-        Duration shutdownTimeout, int ioThreads, Tls tls) {
+        Duration shutdownTimeout, int ioThreads, Tls tls, long gzipMinBytes) {
 
     /**
      * An HTTPS listener's certificate chain and private key, both PEM files.
@@ -50,7 +51,8 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.integer("http2-max-concurrent-streams", 100, 1, 10_000),
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),
                 server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
-                tls(server.child("tls")));
+                tls(server.child("tls")),
+                server.size("gzip-min-size", 1L << 10));
     }
 
     private static Tls tls(ConfigNode tls) {

@@ -117,12 +117,22 @@ class ModelApiTest {
 
     @Test
     void aModelDescribesItsStatusAndMetadata() throws Exception {
-        JsonNode data = json(gateway.get("/v2/models/iris")).get("data");
+        JsonNode data = json(gateway.get("/v1/models/iris")).get("data");
 
         assertEquals("iris", data.get("name").asText());
-        assertEquals("v2", data.get("version").asText());
+        assertEquals("v1", data.get("version").asText());
         assertEquals("AVAILABLE", data.get("status").asText());
-        assertEquals("new", data.get("metadata").get("tag").asText());
+        assertEquals("echo", data.get("metadata").get("platform").asText());
+        assertEquals("old", data.get("metadata").get("versions").get(0).asText());
+    }
+
+    @Test
+    void theV2DescriptionOfAModelAnswersToTheVendorMediaTypeSinceKServeOwnsItsPath() throws Exception {
+        JsonNode data = json(gateway.get("/v2/models/iris", "Accept", "application/vnd.modelgate.v2+json"))
+                .get("data");
+
+        assertEquals("v2", data.get("version").asText());
+        assertEquals("new", data.get("metadata").get("versions").get(0).asText());
     }
 
     @Test

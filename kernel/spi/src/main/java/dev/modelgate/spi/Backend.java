@@ -34,9 +34,10 @@ public interface Backend extends AutoCloseable {
      * it, and decoders use it to name an unnamed input and to type JSON numbers. {@code null} when the backend does
      * not know (a proxy to a server it does not ask).
      *
+     * @param exchange the request that needs it, for its deadline and headers when the backend must be asked
      * @throws BackendException when the backend had to be asked and could not answer
      */
-    default ModelMetadata metadata(String model) throws BackendException {
+    default ModelMetadata metadata(String model, Exchange exchange) throws BackendException {
         return null;
     }
 

@@ -1,10 +1,6 @@
 package dev.modelgate.plugins.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.spi.Attribute;
-import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.CoreErrors;
@@ -12,10 +8,13 @@ import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Principal;
+import dev.modelgate.spi.ProxyBackend;
+import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -35,7 +34,7 @@ import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -69,12 +68,14 @@ import org.apache.hc.core5.util.Timeout;
  * most {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
  * connection.
  */
-final class HttpBackend implements Backend {
+class HttpBackend implements ProxyBackend {
 
     /** The header carrying the time the gateway waits for this call, as the kernel reads it from clients. */
     static final String TIMEOUT_HEADER = "X-Request-Timeout";
 
-    private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING);
+    /** Headers that describe a body, passed with it both ways (Triton's binary tensor form has one of its own). */
+    private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING,
+            "Inference-Header-Content-Length");
 
     /** Who the request authenticated as; backends may trust them, as the kernel drops any a client sends. */
     private static final String SUBJECT_HEADER = "X-Modelgate-Subject";
@@ -150,8 +151,44 @@ final class HttpBackend implements Backend {
         }
     }
 
+    /** Without a protocol the URL takes the gateway's TensorFlow Serving bodies; with one, that dialect's. */
     @Override
-    public Response predict(Exchange exchange) throws BackendException {
+    public String dialect() {
+        return settings.protocol() == null ? "tf-serving" : settings.protocol();
+    }
+
+    /**
+     * Forwards the client's body, and the headers that describe it, to the instance's URL, or with a protocol to the
+     * dialect's path for the call ({@code /v1/models/{m}:predict}, {@code /v2/models/{m}/infer}).
+     */
+    @Override
+    public Response forward(Exchange exchange) throws BackendException {
+        Headers incoming = exchange.requestHeaders();
+        Headers bodyHeaders = new Headers();
+        for (String header : BODY_HEADERS) {
+            String value = incoming.first(header);
+            if (value != null) {
+                bodyHeaders.set(header, value);
+            }
+        }
+        String path = settings.protocol() == null ? "" : DialectPaths.call(settings.protocol(),
+                backendModel(exchange.model()), exchange.modelVersion(), exchange.verb());
+        return send(exchange, new Outgoing("POST", path, exchange.body(), bodyHeaders));
+    }
+
+    /** The model's name on the backend: the configured {@code model-name}, else the name clients use. */
+    String backendModel(String model) {
+        return settings.modelName() != null ? settings.modelName() : model;
+    }
+
+    /**
+     * One request to send: method, the path after an instance's URL, and the body with the headers describing it.
+     */
+    record Outgoing(String method, String path, byte[] body, Headers bodyHeaders) {
+    }
+
+    /** Sends {@code outgoing} to an instance the balancer picks among those this request has not tried yet. */
+    Response send(Exchange exchange, Outgoing outgoing) throws BackendException {
         List<Instance> tried = exchange.attribute(triedKey);
         if (tried == null) {
             tried = new ArrayList<>(2);
@@ -159,7 +196,7 @@ final class HttpBackend implements Backend {
         }
         Instance instance = pick(pool(exchange), tried, exchange);
         tried.add(instance);
-        return call(instance, exchange);
+        return call(instance, exchange, outgoing);
     }
 
     /** The instances of the first rule the request matches, else the default instances. */
@@ -205,14 +242,14 @@ final class HttpBackend implements Backend {
                 && !outlierDetector.ejected(instance.index());
     }
 
-    private Response call(Instance instance, Exchange exchange) throws BackendException {
+    private Response call(Instance instance, Exchange exchange, Outgoing outgoing) throws BackendException {
         long waitNanos = settings.requestTimeout().toNanos();
         long poolWaitNanos = settings.poolTimeout().toNanos();
         boolean cutByDeadline = false;
         if (exchange.deadlineNanos() != Long.MAX_VALUE) {
             long left = exchange.deadlineNanos() - System.nanoTime();
             if (left <= 0) {
-                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
+                throw new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
             }
             cutByDeadline = left < waitNanos;
             waitNanos = Math.min(waitNanos, left);
@@ -220,7 +257,7 @@ final class HttpBackend implements Backend {
         }
         // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
         long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
-        HttpPost request = request(instance, exchange, waitMillis);
+        HttpUriRequestBase request = request(instance, exchange, outgoing, waitMillis);
         request.setConfig(RequestConfig.custom()
                 .setConnectionRequestTimeout(Timeout.ofMilliseconds(
                         Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
@@ -249,7 +286,7 @@ final class HttpBackend implements Backend {
             if (timedOut && cutByDeadline) {
                 // The client's own deadline ran out, not the instance's time: nothing to hold against it, and no
                 // backend failure for a circuit breaker to count.
-                return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "while waiting for the backend");
+                throw new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "while waiting for the backend");
             }
             Failure failure = expired.get()
                     ? new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true)
@@ -264,19 +301,14 @@ final class HttpBackend implements Backend {
         }
     }
 
-    private HttpPost request(Instance instance, Exchange exchange, long waitMillis) {
-        HttpPost request = new HttpPost(instance.url());
+    private HttpUriRequestBase request(Instance instance, Exchange exchange, Outgoing outgoing, long waitMillis) {
+        HttpUriRequestBase request = new HttpUriRequestBase(outgoing.method(), outgoing.path().isEmpty()
+                ? instance.url() : URI.create(stripTrailingSlash(instance.url().toString()) + outgoing.path()));
         Headers incoming = exchange.requestHeaders();
         for (String header : settings.forwardHeaders()) {
             incoming.all(header).forEach(value -> request.addHeader(header, value));
         }
-        // The body goes as it came, so the headers that describe it go too, as the client wrote them.
-        for (String header : BODY_HEADERS) {
-            String value = incoming.first(header);
-            if (value != null) {
-                request.setHeader(header, value);
-            }
-        }
+        outgoing.bodyHeaders().forEach(request::setHeader);
         Principal principal = exchange.attribute(Principal.ATTRIBUTE);
         if (principal != null) {
             request.setHeader(SUBJECT_HEADER, principal.subject());
@@ -285,8 +317,14 @@ final class HttpBackend implements Backend {
         }
         // The instance may stop work the gateway no longer waits for, and pass the rest of the deadline on.
         request.setHeader(TIMEOUT_HEADER, waitMillis + "ms");
-        request.setEntity(new ByteArrayEntity(exchange.body(), null));
+        if (outgoing.body() != null) {
+            request.setEntity(new ByteArrayEntity(outgoing.body(), null));
+        }
         return request;
+    }
+
+    private static String stripTrailingSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     private void instanceFailed(Instance instance) {
@@ -300,11 +338,14 @@ final class HttpBackend implements Backend {
         }
     }
 
-    private Response toResponse(ClassicHttpResponse response, HttpPost request) throws IOException, BackendException {
+    private Response toResponse(ClassicHttpResponse response, HttpUriRequestBase request)
+            throws IOException, BackendException {
         Headers headers = new Headers();
-        Header contentType = response.getFirstHeader(HttpHeaders.CONTENT_TYPE);
-        if (contentType != null) {
-            headers.set(HttpHeaders.CONTENT_TYPE, contentType.getValue());
+        for (String name : BODY_HEADERS) {
+            Header header = response.getFirstHeader(name);
+            if (header != null) {
+                headers.set(name, header.getValue());
+            }
         }
         return new Response(response.getCode(), headers, Body.of(body(response.getEntity(), request)), 0);
     }
@@ -313,7 +354,7 @@ final class HttpBackend implements Backend {
      * Reads the whole body. Reading to its end hands the connection back to the pool; past the limit the request is
      * aborted, so that the connection is dropped rather than drained of a body nobody will read.
      */
-    private byte[] body(HttpEntity entity, HttpPost request) throws IOException, BackendException {
+    private byte[] body(HttpEntity entity, HttpUriRequestBase request) throws IOException, BackendException {
         if (entity == null) {
             return new byte[0];
         }
@@ -397,16 +438,6 @@ final class HttpBackend implements Backend {
     public boolean ready() {
         return healthChecker == null || settings.instances().stream()
                 .anyMatch(instance -> healthChecker.healthy(instance.index()));
-    }
-
-    /** Type and model name only: the URLs stay private, as they may name internal hosts. */
-    @Override
-    public JsonNode metadata() {
-        ObjectNode metadata = JsonNodeFactory.instance.objectNode().put("type", "http");
-        if (settings.modelName() != null) {
-            metadata.put("model", settings.modelName());
-        }
-        return metadata;
     }
 
     /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */

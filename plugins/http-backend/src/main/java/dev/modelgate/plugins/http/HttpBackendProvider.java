@@ -4,6 +4,8 @@ import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.inference.InferenceCodec;
+import org.apache.hc.core5.io.CloseMode;
 import dev.modelgate.spi.PluginContext;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -99,8 +101,18 @@ public final class HttpBackendProvider implements BackendProvider {
         // ThreadLocalRandom per calling thread: thread-safe without contention.
         RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
         // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
-        return new HttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
-                System::nanoTime, random);
+        if (settings.protocol() == null) {
+            return new HttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
+                    System::nanoTime, random);
+        }
+        InferenceCodec codec = context.codec(settings.protocol(), "application/json").orElse(null);
+        if (codec == null) {
+            config.problem("protocol", "no " + settings.protocol() + " codec is loaded: add its plugin");
+            client.close(CloseMode.IMMEDIATE);
+            return null;
+        }
+        return new InferenceHttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
+                System::nanoTime, random, codec);
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {

@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  * @param poolTimeout how long a request waits for a free connection when all are in use
  * @param forwardHeaders the request headers passed on to the backend
  * @param maxResponseBytes the largest response body taken; a larger one is refused rather than held in memory
- * @param modelName the model's name as the backend knows it, for metadata; may be {@code null}
+ * @param modelName the model's name as the backend knows it; {@code null} for the name clients use
+ * @param protocol the dialect the backend speaks ({@code tf-serving}, {@code kserve-v2}) with instance URLs as base
+ *     URLs, or {@code null} for a backend whose URL takes the gateway's TF Serving bodies as they are
  */
 record HttpBackendSettings(
         List<Instance> instances,
@@ -49,7 +51,10 @@ record HttpBackendSettings(
         Duration poolTimeout,
         List<String> forwardHeaders,
         int maxResponseBytes,
-        String modelName) {
+        String modelName,
+        String protocol) {
+
+    static final List<String> PROTOCOLS = List.of("tf-serving", "kserve-v2");
 
     /** Bodies are held in one array, and a backend response of more than this is not a prediction. */
     private static final long MAX_RESPONSE_SIZE_LIMIT = 1L << 30;
@@ -106,10 +111,16 @@ record HttpBackendSettings(
             maxResponseBytes = MAX_RESPONSE_SIZE_LIMIT;
         }
         String modelName = config.string("model-name", null);
+        String protocol = config.string("protocol", null);
+        if (protocol != null && !PROTOCOLS.contains(protocol)) {
+            config.problem("protocol", "must be one of " + String.join(", ", PROTOCOLS) + ", but was '" + protocol
+                    + "'");
+            protocol = null;
+        }
         return new HttpBackendSettings(List.copyOf(instances), balancer, hashKey, List.copyOf(rules),
                 List.copyOf(defaultInstances), healthCheck, outlierDetection, maxConnections, connectTimeout,
                 requestTimeout, idleTimeout, maxConnectionLifetime, poolTimeout, forwardHeaders,
-                (int) maxResponseBytes, modelName);
+                (int) maxResponseBytes, modelName, protocol);
     }
 
     private static Balancer.Policy balancer(ConfigNode config) {

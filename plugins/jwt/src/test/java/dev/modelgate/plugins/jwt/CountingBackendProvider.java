@@ -1,11 +1,11 @@
 package dev.modelgate.plugins.jwt;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.Principal;
@@ -48,19 +48,19 @@ public final class CountingBackendProvider implements BackendProvider {
     @Override
     public Backend create(ConfigNode config, PluginContext context) {
         Counter counter = counter(config.string("counter"));
-        return new Backend() {
+        return new ProxyBackend() {
             @Override
-            public Response predict(Exchange exchange) {
+            public String dialect() {
+                return "tf-serving";
+            }
+
+            @Override
+            public Response forward(Exchange exchange) {
                 counter.lastPrincipal().set(exchange.attribute(Principal.ATTRIBUTE));
                 counter.calls().incrementAndGet();
                 ObjectNode answer = Json.MAPPER.createObjectNode();
                 answer.set("predictions", exchange.json().path("instances"));
                 return Response.of(200, "application/json", answer.toString().getBytes());
-            }
-
-            @Override
-            public JsonNode metadata() {
-                return Json.MAPPER.createObjectNode();
             }
         };
     }

@@ -1,0 +1,53 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.Payload;
+
+/**
+ * One protocol the API listener speaks to clients: the URL grammar of a dialect, the shape of its errors, and its
+ * answers that need no inference. Request and response bodies of inference calls are the codecs' business
+ * ({@link Codecs}); a front only says which dialect's codecs read them ({@link #bodyDialect()}).
+ *
+ * <p>Immutable and thread-safe.
+ */
+interface Front {
+
+    /** The front's name, as routes list it in {@code fronts:}: {@code modelgate}, {@code tf-serving}, {@code kserve-v2}. */
+    String dialect();
+
+    /** The dialect of its inference bodies, whose codecs read and write them. */
+    String bodyDialect();
+
+    /**
+     * The call a request names, or {@code null} when the path is not this front's. A path under the front's own
+     * prefix that names nothing is a call of {@link dev.modelgate.spi.Operation#OTHER}, answered in this front's
+     * error shape.
+     */
+    FrontCall match(String method, String path, String accept);
+
+    /** An error in this protocol's shape, with the code's HTTP status, the code as a field and in a header. */
+    Response error(ErrorCode errorCode, String detail);
+
+    /** The client's answer to a successful inference, from the codec's encoding of it. */
+    Response answer(Payload payload);
+
+    /** The client's answer when the backend's own answer in this dialect passes through (the proxy path). */
+    Response passThrough(Response backendAnswer, Exchange exchange);
+
+    /**
+     * Answers a call about a model that needs no inference ({@link dev.modelgate.spi.Operation#GET_MODEL}: status,
+     * metadata, readiness) at the end of {@code route}'s pipeline.
+     */
+    Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs);
+
+    /**
+     * Answers a call about the server, which no route serves ({@link dev.modelgate.spi.Operation#SERVER} and
+     * {@link dev.modelgate.spi.Operation#LIST_MODELS}).
+     */
+    Response serveServer(FrontCall call, Deployment deployment, Exchange exchange);
+
+    /** The header that carries the gateway's code on every error of a protocol front. */
+    String CODE_HEADER = "X-Modelgate-Code";
+}

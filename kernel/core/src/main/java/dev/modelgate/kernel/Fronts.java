@@ -1,0 +1,59 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.ConfigNode;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The protocols the API listener speaks, from the {@code fronts} section: the TensorFlow Serving front's prefix
+ * ({@code fronts.tf-serving.prefix}, default {@code /tfserving}). Matches a request against each front's grammar, the
+ * protocol fronts first (their paths are the more specific).
+ */
+final class Fronts {
+
+    private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
+
+    private final GatewayFront gateway = GatewayFront.INSTANCE;
+    private final List<Front> all;
+
+    private Fronts(String tfServingPrefix, String serverVersion) {
+        this.all = List.of(new TfServingFront(tfServingPrefix), new KServeFront(serverVersion), gateway);
+    }
+
+    static Fronts from(ConfigNode fronts, String serverVersion) {
+        ConfigNode tfServing = fronts.child(TfServingFront.DIALECT);
+        String prefix = tfServing.string("prefix", "/tfserving");
+        if (!PREFIX.matcher(prefix).matches() || prefix.startsWith("/v1") || prefix.startsWith("/v2")
+                || prefix.startsWith("/models")) {
+            tfServing.problem("prefix", "must be a path such as /tfserving, not under /v1, /v2 or /models, but was '"
+                    + prefix + "'");
+        }
+        return new Fronts(prefix, serverVersion);
+    }
+
+    /** The call {@code path} names in the first front whose grammar takes it, or {@code null} for none. */
+    FrontCall match(String method, String path, String accept) {
+        for (Front front : all) {
+            FrontCall call = front.match(method, path, accept);
+            if (call != null) {
+                return call;
+            }
+        }
+        return null;
+    }
+
+    /** The front whose error shape a request gets before its call is known. */
+    Front frontOf(String path) {
+        FrontCall call = match("GET", path, null);
+        return call == null ? gateway : call.front();
+    }
+
+    GatewayFront gateway() {
+        return gateway;
+    }
+
+    /** The fronts' names, as routes list them in {@code fronts:}. */
+    List<String> names() {
+        return all.stream().map(Front::dialect).toList();
+    }
+}

@@ -1,0 +1,110 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.inference.Payload;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The gateway's own API: {@code /v1/models}, {@code /v1/models/{m}}, {@code /v1/models/{m}:predict} (and {@code v2},
+ * and the unversioned paths with the version in {@code Accept}), every answer in the envelope. Predict bodies are
+ * TensorFlow Serving's.
+ */
+final class GatewayFront implements Front {
+
+    static final String DIALECT = "modelgate";
+    /** For answers outside any front: the admin listener, and failures before a front is known. */
+    static final GatewayFront INSTANCE = new GatewayFront();
+    private static final int MAX_BACKEND_DETAIL = 200;
+
+    @Override
+    public String dialect() {
+        return DIALECT;
+    }
+
+    @Override
+    public String bodyDialect() {
+        return TfServingFront.DIALECT;
+    }
+
+    @Override
+    public FrontCall match(String method, String path, String accept) {
+        ApiPath apiPath = ApiPath.parse(path);
+        if (apiPath == null) {
+            return null;
+        }
+        String verb = switch (apiPath.operation()) {
+            case LIST_MODELS -> "list";
+            case GET_MODEL -> "describe";
+            default -> "predict";
+        };
+        return new FrontCall(this, apiPath.operation(), apiPath.model(), null, verb, apiPath.method(),
+                apiPath.version(accept));
+    }
+
+    @Override
+    public Response error(ErrorCode errorCode, String detail) {
+        return new Response(errorCode.httpStatus(), new Headers().set("Content-Type", "application/json")
+                .set(CODE_HEADER, Integer.toString(errorCode.code())),
+                Body.of(Envelope.error(errorCode, detail)), errorCode.code());
+    }
+
+    @Override
+    public Response answer(Payload payload) {
+        byte[] wrapped = Envelope.wrapEncoded(payload.mediaType(), payload.body());
+        return Response.of(200, payload.contentType(), wrapped);
+    }
+
+    /**
+     * A backend's TensorFlow Serving answer in the envelope: a 2xx JSON object becomes {@code data} after a streaming
+     * check (no tree); any other status becomes the code of a rejected or failed call, with the backend's own
+     * {@code error} text as detail.
+     */
+    @Override
+    public Response passThrough(Response backendAnswer, Exchange exchange) {
+        int status = backendAnswer.status();
+        if (status >= 200 && status < 300) {
+            try {
+                return Response.of(200, "application/json", Envelope.wrapSuccess(backendAnswer.body().bytes()));
+            } catch (IOException e) {
+                return exchange.error(CoreErrors.BACKEND_BAD_RESPONSE, "the body is not a JSON object");
+            }
+        }
+        String detail = "backend answered HTTP " + status + backendDetail(backendAnswer.body().bytes());
+        return exchange.error(status >= 400 && status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
+                detail);
+    }
+
+    /** The backend's own error message (TensorFlow Serving's {@code error} field), shortened, or nothing. */
+    private static String backendDetail(byte[] body) {
+        String text = Envelope.errorText(body);
+        if (text == null) {
+            text = new String(body, StandardCharsets.UTF_8);
+        }
+        text = text.strip();
+        if (text.isEmpty()) {
+            return "";
+        }
+        return ": " + (text.length() > MAX_BACKEND_DETAIL ? text.substring(0, MAX_BACKEND_DETAIL) + "..." : text);
+    }
+
+    @Override
+    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+        try {
+            return ModelApi.describe(route, ModelApi.metadata(route, call.model(), exchange));
+        } catch (BackendException e) {
+            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
+        }
+    }
+
+    @Override
+    public Response serveServer(FrontCall call, Deployment deployment, Exchange exchange) {
+        return ModelApi.listModels(deployment, call.apiVersion());
+    }
+}

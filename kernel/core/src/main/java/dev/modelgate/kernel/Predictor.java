@@ -1,0 +1,185 @@
+package dev.modelgate.kernel;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.ProxyBackend;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.InferenceBackend;
+import dev.modelgate.spi.inference.InferenceCodec;
+import dev.modelgate.spi.inference.InferenceRequest;
+import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ModelMetadata;
+import dev.modelgate.spi.inference.Payload;
+import java.io.IOException;
+import java.util.Set;
+
+/**
+ * The inference terminal of every front. Two paths:
+ * <ul>
+ *   <li>proxy: the backend forwards bodies in the front's dialect and the client sent JSON (or Triton's binary form)
+ *       and accepts JSON: the bytes go through unparsed, and the answer comes back as the backend gave it (in the
+ *       envelope on the gateway's API, after a streaming check);</li>
+ *   <li>inference: the front's codec for the request's {@code Content-Type} decodes it into tensors, the backend
+ *       infers, and the codec the {@code Accept} header chooses encodes the answer.</li>
+ * </ul>
+ */
+final class Predictor {
+
+    private static final System.Logger LOG = System.getLogger(Predictor.class.getName());
+    /** Bodies a model server of the dialect takes as they are: what the proxy path may forward. */
+    private static final Set<String> NATIVE_MEDIA_TYPES = Set.of("", "application/json", "application/octet-stream");
+    private static final String JSON = "application/json";
+
+    private Predictor() {
+    }
+
+    /** Serves the predict call on {@code exchange} with {@code backend}; never throws a checked exception. */
+    static Response predict(String backendName, Backend backend, RealExchange exchange, Codecs codecs) {
+        Front front = exchange.front();
+        if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
+            return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
+        }
+        String contentType = exchange.requestHeaders().first("Content-Type");
+        String mediaType = InferenceCodec.mediaTypeOf(contentType);
+        String accept = exchange.requestHeaders().first("Accept");
+        try {
+            if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
+                    && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)) {
+                if (front instanceof GatewayFront) {
+                    checkGatewayRequest(exchange, mediaType);
+                }
+                return front.passThrough(proxy.forward(exchange), exchange);
+            }
+            if (!(backend instanceof InferenceBackend inference)) {
+                return refuseForProxy((ProxyBackend) backend, backendName, exchange, mediaType);
+            }
+            return infer(inference, exchange, codecs, contentType, mediaType, accept);
+        } catch (BackendException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
+            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
+        }
+    }
+
+    private static Response infer(InferenceBackend backend, RealExchange exchange, Codecs codecs, String contentType,
+            String mediaType, String accept) throws BackendException {
+        String dialect = exchange.front().bodyDialect();
+        InferenceCodec reader = codecs.reader(dialect, mediaType.isEmpty() ? JSON : mediaType).orElse(null);
+        if (reader == null) {
+            return exchange.error(CoreErrors.UNSUPPORTED_MEDIA_TYPE, "'" + contentType + "'; this endpoint reads "
+                    + (codecs.writable(dialect).isEmpty() ? "nothing: no " + dialect + " codec is loaded"
+                    : String.join(", ", codecs.writable(dialect))));
+        }
+        InferenceCodec writer = codecs.negotiate(dialect, accept, reader).orElse(null);
+        if (writer == null) {
+            return exchange.error(CoreErrors.NOT_ACCEPTABLE, "'" + accept + "'; this endpoint writes "
+                    + String.join(", ", codecs.writable(dialect)));
+        }
+        ModelMetadata metadata;
+        try {
+            metadata = backend.metadata(exchange.model(), exchange);
+        } catch (BackendException e) {
+            // Decoders do without: the request must then name and type its inputs itself.
+            LOG.log(System.Logger.Level.DEBUG, () -> "no metadata of '" + exchange.model() + "': " + e);
+            metadata = null;
+        }
+        Headers bodyHeaders = exchange.requestHeaders();
+        InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
+                bodyHeaders, exchange.body()), exchange, metadata);
+        InferenceResponse response = backend.infer(request, exchange);
+        return exchange.front().answer(writer.encodeResponse(response, exchange));
+    }
+
+    /** Why a backend that only forwards cannot serve this request. */
+    private static Response refuseForProxy(ProxyBackend backend, String backendName, RealExchange exchange,
+            String mediaType) {
+        if (!backend.dialect().equals(exchange.front().bodyDialect())) {
+            return exchange.error(CoreErrors.OPERATION_UNSUPPORTED, "backend '" + backendName + "' forwards "
+                    + backend.dialect() + " bodies only; give it a protocol to reach it from " + exchange.dialect());
+        }
+        if (!NATIVE_MEDIA_TYPES.contains(mediaType)) {
+            return exchange.error(CoreErrors.UNSUPPORTED_MEDIA_TYPE, "expected application/json, but was "
+                    + exchange.requestHeaders().first("Content-Type"));
+        }
+        return exchange.error(CoreErrors.NOT_ACCEPTABLE, "backend '" + backendName + "' answers application/json");
+    }
+
+    private static boolean acceptsJson(String accept) {
+        return accept == null || accept.isBlank() || accept.contains("*/*") || accept.contains(JSON)
+                || accept.contains("+json") || accept.contains("application/*");
+    }
+
+    /**
+     * The gateway's API promises its own codes for a predict body that is not a TensorFlow Serving request; on the
+     * proxy path a streaming pass over the top-level keys checks that, without building a tree.
+     */
+    private static void checkGatewayRequest(RealExchange exchange, String mediaType) {
+        if (!mediaType.isEmpty() && !mediaType.equals(JSON)) {
+            throw new RejectionException(CoreErrors.UNSUPPORTED_MEDIA_TYPE,
+                    "expected application/json, but was " + exchange.requestHeaders().first("Content-Type"));
+        }
+        byte[] body = exchange.body();
+        if (body.length == 0) {
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, "the body is empty");
+        }
+        String problem;
+        try (JsonParser parser = Envelope.JSON.getFactory().createParser(body)) {
+            problem = predictRequestProblem(parser);
+            if (problem == null && parser.nextToken() != null) {
+                throw new JsonParseException(parser, "trailing content after the JSON object");
+            }
+        } catch (JsonParseException e) {
+            JsonLocation location = e.getLocation();
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
+                    + (location == null ? "" : " at line " + location.getLineNr() + ", column "
+                    + location.getColumnNr()));
+        } catch (IOException e) {
+            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getMessage());
+        }
+        if (problem != null) {
+            throw new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, problem);
+        }
+    }
+
+    /** Why the body is not a TensorFlow Serving predict request, or {@code null}; reads the whole value. */
+    private static String predictRequestProblem(JsonParser parser) throws IOException {
+        if (parser.nextToken() != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return "the body must be a JSON object with 'instances' or 'inputs'";
+        }
+        boolean rows = false;
+        boolean columns = false;
+        String problem = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (name.equals("instances")) {
+                rows = true;
+                if (value != JsonToken.START_ARRAY) {
+                    problem = "'instances' must be a list";
+                } else if (parser.nextToken() == JsonToken.END_ARRAY) {
+                    problem = "'instances' must not be empty";
+                    continue;
+                } else {
+                    do {
+                        parser.skipChildren();
+                    } while (parser.nextToken() != JsonToken.END_ARRAY);
+                    continue;
+                }
+            } else if (name.equals("inputs")) {
+                columns = true;
+            }
+            parser.skipChildren();
+        }
+        if (rows == columns) {
+            return rows ? "give either 'instances' or 'inputs', not both" : "the body needs 'instances' or 'inputs'";
+        }
+        return problem;
+    }
+}

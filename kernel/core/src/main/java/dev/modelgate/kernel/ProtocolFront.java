@@ -1,0 +1,44 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.Payload;
+
+/**
+ * What the model servers' protocols share: errors as {@code {"error": "..."}} (with the gateway's code as a
+ * {@code code} field and in {@link #CODE_HEADER}), codec answers and backend answers passed on unchanged.
+ */
+abstract class ProtocolFront implements Front {
+
+    @Override
+    public String bodyDialect() {
+        return dialect();
+    }
+
+    @Override
+    public Response error(ErrorCode errorCode, String detail) {
+        return new Response(errorCode.httpStatus(), new Headers().set("Content-Type", "application/json")
+                .set(CODE_HEADER, Integer.toString(errorCode.code())),
+                Body.of(Envelope.protocolError(errorCode, detail)), errorCode.code());
+    }
+
+    @Override
+    public Response answer(Payload payload) {
+        Headers headers = new Headers(payload.headers()).set("Content-Type", payload.contentType());
+        return new Response(200, headers, Body.of(payload.body()), 0);
+    }
+
+    /** The backend speaks this protocol: its answer, errors included, is what the client's SDK expects. */
+    @Override
+    public Response passThrough(Response backendAnswer, Exchange exchange) {
+        return backendAnswer;
+    }
+
+    /** A JSON answer of this protocol. */
+    static Response json(int status, String json) {
+        return Response.of(status, "application/json", json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,95 @@
+package dev.modelgate.plugins.http;
+
+import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.InferenceBackend;
+import dev.modelgate.spi.inference.InferenceCodec;
+import dev.modelgate.spi.inference.InferenceRequest;
+import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ModelMetadata;
+import dev.modelgate.spi.inference.Payload;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+
+/**
+ * An {@code http} backend with a {@code protocol}: a model server speaking TF Serving or KServe v2. Clients of the
+ * same dialect are forwarded as they are ({@link HttpBackend#forward}); clients of any other dialect reach it through
+ * the tensor model, encoded with the protocol's JSON codec. Model metadata is asked of the server and kept for a
+ * while, so decoders can name and type inputs.
+ */
+final class InferenceHttpBackend extends HttpBackend implements InferenceBackend {
+
+    private static final long METADATA_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final int MAX_ERROR_DETAIL = 200;
+
+    private final InferenceCodec codec;
+    private final LongSupplier nanoTime;
+    private final Map<String, Cached> metadata = new ConcurrentHashMap<>();
+
+    private record Cached(ModelMetadata metadata, long fetchedNanos) {
+    }
+
+    InferenceHttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
+            System.Logger log, LongSupplier nanoTime, RandomGenerator random, InferenceCodec codec) {
+        super(settings, client, name, metrics, log, nanoTime, random);
+        this.codec = codec;
+        this.nanoTime = nanoTime;
+    }
+
+    @Override
+    public InferenceResponse infer(InferenceRequest request, Exchange exchange) throws BackendException {
+        Payload encoded = codec.encodeRequest(request);
+        Headers bodyHeaders = new Headers(encoded.headers()).set("Content-Type", encoded.contentType());
+        String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
+        Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders));
+        return codec.decodeResponse(payloadOf(answer), request);
+    }
+
+    /** The server's metadata of {@code model}, asked at most every 30 seconds. */
+    @Override
+    public ModelMetadata metadata(String model, Exchange exchange) throws BackendException {
+        Cached cached = metadata.get(model);
+        long now = nanoTime.getAsLong();
+        if (cached != null && now - cached.fetchedNanos() < METADATA_TTL_NANOS) {
+            return cached.metadata();
+        }
+        Response answer = send(exchange, new Outgoing("GET", DialectPaths.metadata(dialect(), backendModel(model)), null,
+                new Headers()));
+        ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer), model);
+        metadata.put(model, new Cached(fetched, now));
+        return fetched;
+    }
+
+    /**
+     * The body of a successful answer; a refusal by the server becomes the client's error with the server's own
+     * message: 4xx a rejected request, 5xx a failed backend.
+     */
+    private static Payload payloadOf(Response answer) {
+        int status = answer.status();
+        byte[] body = answer.body().bytes();
+        if (status < 200 || status >= 300) {
+            String detail = "backend answered HTTP " + status + errorDetail(body);
+            throw new RejectionException(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
+                    detail);
+        }
+        Headers headers = new Headers();
+        answer.forEachHeader(headers::add);
+        String contentType = answer.header("Content-Type");
+        return new Payload(contentType == null ? "application/json" : contentType, headers, body);
+    }
+
+    private static String errorDetail(byte[] body) {
+        String text = new String(body, 0, Math.min(body.length, MAX_ERROR_DETAIL), StandardCharsets.UTF_8).strip();
+        return text.isEmpty() ? "" : ": " + text;
+    }
+}
