@@ -218,6 +218,40 @@ class OnnxInferenceTest {
     }
 
     @Test
+    void everyServedTypeTravelsThroughTheModelUnchanged() throws Exception {
+        Message graph = new Message().string(2, "identities");
+        int[] onnxTypes = {10, 3, 5, 2, 9}; // FLOAT16, INT8, INT16, UINT8, BOOL in onnx.proto
+        DataType[] types = {DataType.FP16, DataType.INT8, DataType.INT16, DataType.UINT8, DataType.BOOL};
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = 0; i < types.length; i++) {
+            String name = types[i].name().toLowerCase(java.util.Locale.ROOT);
+            graph.message(1, DemoModel.node(name, "Identity", new String[] {name}, name + "_out"))
+                    .message(11, DemoModel.valueInfo(name, onnxTypes[i], "batch", 2))
+                    .message(12, DemoModel.valueInfo(name + "_out", onnxTypes[i], "batch", 2));
+            TensorBuilder builder = Tensor.builder(name, types[i]);
+            if (types[i] == DataType.BOOL) {
+                builder.addBoolean(true).addBoolean(false);
+            } else {
+                builder.addDouble(1).addDouble(types[i] == DataType.UINT8 ? 255 : -3);
+            }
+            inputs.add(builder.build(new long[] {1, 2}));
+        }
+        OnnxBackend identities = backend(DemoModel.model(graph), SessionRunner.daemonThreads());
+        try {
+            InferenceResponse response = identities.infer(request(inputs.toArray(Tensor[]::new)), NO_DEADLINE);
+
+            for (Tensor input : inputs) {
+                Tensor output = response.output(input.name() + "_out");
+                assertEquals(input.type(), output.type());
+                assertArrayEquals(input.shape(), output.shape());
+                assertEquals(input.data(), output.data());
+            }
+        } finally {
+            identities.close();
+        }
+    }
+
+    @Test
     void aDeadlineAlreadyPastIsATimeoutWithoutARun() {
         BackendException e = assertThrows(BackendException.class,
                 () -> iris.infer(request(rows("features", SETOSA)), exchangeDue(System.nanoTime())));
