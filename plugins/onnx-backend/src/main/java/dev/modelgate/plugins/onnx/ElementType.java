@@ -1,89 +1,34 @@
 package dev.modelgate.plugins.onnx;
 
 import ai.onnxruntime.OnnxJavaType;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import dev.modelgate.spi.inference.DataType;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
-/** The tensor element types the backend serves, and how each one travels between JSON and a tensor's bytes. */
+/**
+ * The tensor element types the backend serves: each one an ONNX Runtime type that travels as a flat buffer of
+ * fixed-size elements, and the Open Inference Protocol type that names it.
+ */
 enum ElementType {
+    FP32(DataType.FP32, OnnxJavaType.FLOAT),
+    FP64(DataType.FP64, OnnxJavaType.DOUBLE),
+    FP16(DataType.FP16, OnnxJavaType.FLOAT16),
+    INT8(DataType.INT8, OnnxJavaType.INT8),
+    INT16(DataType.INT16, OnnxJavaType.INT16),
+    INT32(DataType.INT32, OnnxJavaType.INT32),
+    INT64(DataType.INT64, OnnxJavaType.INT64),
+    UINT8(DataType.UINT8, OnnxJavaType.UINT8),
+    BOOL(DataType.BOOL, OnnxJavaType.BOOL);
 
-    FLOAT("FP32", OnnxJavaType.FLOAT, Float.BYTES, "float numbers") {
-        @Override
-        boolean put(JsonNode value, ByteBuffer out) {
-            if (!value.isNumber()) {
-                return false;
-            }
-            out.putFloat(value.floatValue());
-            return true;
-        }
+    /** The served types as error details list them: {@code FP32, FP64, ...}. */
+    static final String SERVED = Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "));
 
-        @Override
-        void write(JsonGenerator json, ByteBuffer data, int index) throws IOException {
-            json.writeNumber(data.getFloat(index * Float.BYTES));
-        }
-    },
-
-    DOUBLE("FP64", OnnxJavaType.DOUBLE, Double.BYTES, "double numbers") {
-        @Override
-        boolean put(JsonNode value, ByteBuffer out) {
-            if (!value.isNumber()) {
-                return false;
-            }
-            out.putDouble(value.doubleValue());
-            return true;
-        }
-
-        @Override
-        void write(JsonGenerator json, ByteBuffer data, int index) throws IOException {
-            json.writeNumber(data.getDouble(index * Double.BYTES));
-        }
-    },
-
-    INT32("INT32", OnnxJavaType.INT32, Integer.BYTES, "int32 integers") {
-        @Override
-        boolean put(JsonNode value, ByteBuffer out) {
-            if (!value.isIntegralNumber() || !value.canConvertToInt()) {
-                return false;
-            }
-            out.putInt(value.intValue());
-            return true;
-        }
-
-        @Override
-        void write(JsonGenerator json, ByteBuffer data, int index) throws IOException {
-            json.writeNumber(data.getInt(index * Integer.BYTES));
-        }
-    },
-
-    INT64("INT64", OnnxJavaType.INT64, Long.BYTES, "int64 integers") {
-        @Override
-        boolean put(JsonNode value, ByteBuffer out) {
-            if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-                return false;
-            }
-            out.putLong(value.longValue());
-            return true;
-        }
-
-        @Override
-        void write(JsonGenerator json, ByteBuffer data, int index) throws IOException {
-            json.writeNumber(data.getLong(index * Long.BYTES));
-        }
-    };
-
-    private final String datatype;
+    private final DataType dataType;
     private final OnnxJavaType javaType;
-    private final int bytes;
-    private final String description;
 
-    ElementType(String datatype, OnnxJavaType javaType, int bytes, String description) {
-        this.datatype = datatype;
+    ElementType(DataType dataType, OnnxJavaType javaType) {
+        this.dataType = dataType;
         this.javaType = javaType;
-        this.bytes = bytes;
-        this.description = description;
     }
 
     /** The element type for ONNX Runtime's {@code javaType}, or {@code null} when the backend does not serve it. */
@@ -96,28 +41,35 @@ enum ElementType {
         return null;
     }
 
-    /** The KServe v2 name of the type, as metadata reports it: {@code FP32}, {@code INT64}. */
-    String datatype() {
-        return datatype;
+    DataType dataType() {
+        return dataType;
     }
 
     OnnxJavaType javaType() {
         return javaType;
     }
 
-    /** What the JSON values of an input of this type must be, for error details: {@code float numbers}. */
-    String description() {
-        return description;
+    /** Bytes per element, the same on both sides. */
+    int byteSize() {
+        return dataType.byteSize();
     }
 
-    /** A direct buffer in native order for {@code elements} values, as ONNX Runtime reads it without a copy. */
-    ByteBuffer allocate(long elements) {
-        return ByteBuffer.allocateDirect(Math.toIntExact(elements * bytes)).order(ByteOrder.nativeOrder());
+    /**
+     * Whether a tensor of {@code given} may feed an input of this type. Only floating-point inputs convert: they take
+     * every integer and floating-point tensor (a JSON number typed INT64 by a decoder that had no metadata, an FP64
+     * column for an FP32 model), as TensorFlow Serving converts JSON numbers to its signature's float type. Integer,
+     * BOOL and FP16 inputs take their own type only: narrowing integers or reading floats as integers would change
+     * values silently.
+     */
+    boolean takes(DataType given) {
+        if (given == dataType) {
+            return true;
+        }
+        return converts() && given != DataType.BOOL && given != DataType.BYTES;
     }
 
-    /** Appends {@code value} to {@code out}; false, writing nothing, when the value is not of this type. */
-    abstract boolean put(JsonNode value, ByteBuffer out);
-
-    /** Writes the element at {@code index} (counted in elements, not bytes) of {@code data}. */
-    abstract void write(JsonGenerator json, ByteBuffer data, int index) throws IOException;
+    /** Whether inputs of this type take tensors of other numeric types, converted: see {@link #takes}. */
+    boolean converts() {
+        return this == FP32 || this == FP64;
+    }
 }

@@ -1,143 +1,111 @@
 package dev.modelgate.plugins.onnx;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Response;
-import java.nio.ByteOrder;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.inference.InferenceBackend;
+import dev.modelgate.spi.inference.InferenceRequest;
+import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ModelMetadata;
+import dev.modelgate.spi.inference.RequestedOutput;
+import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.inference.TensorMetadata;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadFactory;
 
 /**
- * Serves one ONNX model in process with the TensorFlow Serving REST predict semantics: {@code instances} in,
- * {@code predictions} out; {@code inputs} in, {@code outputs} out. {@code signature_name} is ignored, as an ONNX model
- * has one signature.
+ * Serves one ONNX model in process, tensors in and tensors out: whatever protocol the client speaks, its codec has
+ * decoded the request before it gets here. Inputs are matched to the model's by name (see {@link InputBinder}); the
+ * outputs are every output in the model's order, or those the request asks for, in its order.
  *
- * <p>Thread-safe: {@link OrtSession#run} may be called concurrently, and everything else is immutable. Owns the
- * session and closes it in {@link #close()}.
+ * <p>Thread-safe: called concurrently from many virtual threads, each blocked (unmounted) while its run proceeds on
+ * the backend's own platform threads (see {@link SessionRunner}). Owns the session and those threads and closes them
+ * in {@link #close()}.
  */
-final class OnnxBackend implements Backend {
+final class OnnxBackend implements InferenceBackend {
 
-    private static final String JSON_CONTENT_TYPE = "application/json";
-    private static final String ORT_MESSAGE_PREFIX = "message: ";
+    private static final String PLATFORM = "onnxruntime_onnx";
 
-    private final OrtEnvironment environment;
-    private final OrtSession session;
     private final List<TensorSpec> outputs;
-    private final PredictRequestReader reader;
-    private final ObjectNode metadata;
-    private final System.Logger logger;
+    private final List<String> outputNames;
+    private final List<TensorMetadata> inputsMetadata;
+    private final List<TensorMetadata> outputsMetadata;
+    private final InputBinder binder;
+    private final SessionRunner runner;
 
     /**
+     * Takes over {@code session}, closing it in {@link #close()} (the caller closes it when this throws).
+     *
+     * @param maxBatch the most rows (first dimension) one input may carry
+     * @param runThreads how many runs may proceed at once, on threads from {@code threadFactory}
      * @throws IllegalArgumentException when an input or output is not a tensor of a type the backend serves
      * @throws OrtException when ONNX Runtime cannot describe the model's inputs and outputs
      */
-    OnnxBackend(OrtEnvironment environment, OrtSession session, int maxBatch, System.Logger logger)
-            throws OrtException {
-        this.environment = environment;
-        this.session = session;
+    OnnxBackend(OrtEnvironment environment, OrtSession session, int maxBatch, int runThreads,
+            ThreadFactory threadFactory, System.Logger logger) throws OrtException {
         List<TensorSpec> inputs = session.getInputInfo().values().stream().map(TensorSpec::of).toList();
         this.outputs = session.getOutputInfo().values().stream().map(TensorSpec::of).toList();
-        this.reader = new PredictRequestReader(inputs, maxBatch);
-        this.metadata = JsonNodeFactory.instance.objectNode().put("platform", "onnxruntime");
-        ArrayNode inputsMetadata = metadata.putArray("inputs");
-        inputs.forEach(input -> inputsMetadata.add(input.toMetadata()));
-        ArrayNode outputsMetadata = metadata.putArray("outputs");
-        outputs.forEach(output -> outputsMetadata.add(output.toMetadata()));
-        this.logger = logger;
+        this.outputNames = outputs.stream().map(TensorSpec::name).toList();
+        this.inputsMetadata = inputs.stream().map(TensorSpec::toMetadata).toList();
+        this.outputsMetadata = outputs.stream().map(TensorSpec::toMetadata).toList();
+        this.binder = new InputBinder(inputs, maxBatch);
+        this.runner = new SessionRunner(environment, session, runThreads, threadFactory, logger);
     }
 
+    /**
+     * Runs the model, blocking the calling thread until it answers or {@link Exchange#deadlineNanos()} passes.
+     *
+     * @throws RejectionException with {@link CoreErrors#INPUT_MISMATCH} when the inputs or requested outputs do not
+     *     match the model's, {@link CoreErrors#INVALID_PREDICT_REQUEST} past {@code max-batch},
+     *     {@link CoreErrors#INVALID_TENSOR_VALUE} for a value the input's type cannot hold,
+     *     {@link CoreErrors#BACKEND_ERROR} when the model fails to run
+     * @throws BackendException of kind {@link BackendException.Kind#TIMEOUT} at the deadline (the run is abandoned)
+     */
     @Override
-    public Response predict(Exchange exchange) {
-        JsonNode request = exchange.json();
-        boolean rowFormat = request.has("instances");
-        List<TensorValue> inputs;
-        try {
-            inputs = rowFormat
-                    ? reader.readInstances(request.get("instances"))
-                    : reader.readInputs(request.get("inputs"));
-        } catch (InvalidInputException e) {
-            return exchange.error(e.errorCode(), e.getMessage());
+    public InferenceResponse infer(InferenceRequest request, Exchange exchange) throws BackendException {
+        List<TensorSpec> selected = selectOutputs(request.outputs());
+        List<TensorValue> inputs = binder.bind(request.inputs());
+        List<Tensor> results = runner.run(inputs, selected, exchange.deadlineNanos());
+        return new InferenceResponse(request.model(), request.version(), request.id(), results, Map.of());
+    }
+
+    /** The outputs asked for, in the order asked; every output, in the model's order, when none is named. */
+    private List<TensorSpec> selectOutputs(List<RequestedOutput> requested) {
+        if (requested.isEmpty()) {
+            return outputs;
         }
-        List<TensorValue> results;
-        try {
-            results = run(inputs);
-        } catch (OrtException e) {
-            if (e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
-                return exchange.error(CoreErrors.INPUT_MISMATCH, runtimeDetail(e));
+        List<TensorSpec> selected = new ArrayList<>(requested.size());
+        for (RequestedOutput output : requested) {
+            int index = outputNames.indexOf(output.name());
+            if (index < 0) {
+                throw new RejectionException(CoreErrors.INPUT_MISMATCH, "the request asks for unknown output '"
+                        + output.name() + "'; the model's outputs are " + outputNames);
             }
-            logger.log(System.Logger.Level.WARNING, "model run failed: " + e.getMessage());
-            return exchange.error(CoreErrors.BACKEND_ERROR, "the model failed to run");
-        }
-        if (rowFormat && !shareBatchSize(results)) {
-            return exchange.error(CoreErrors.BACKEND_ERROR, "the model's outputs " + outputNames()
-                    + " do not share a first dimension, so they cannot be split into predictions;"
-                    + " send the request in columnar form, as 'inputs'");
-        }
-        byte[] body = rowFormat ? PredictResponseWriter.predictions(results) : PredictResponseWriter.outputs(results);
-        return Response.of(200, JSON_CONTENT_TYPE, body);
-    }
-
-    private List<TensorValue> run(List<TensorValue> inputs) throws OrtException {
-        Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
-        try {
-            for (TensorValue input : inputs) {
-                tensors.put(input.name(), OnnxTensor.createTensor(
-                        environment, input.data(), input.shape(), input.type().javaType()));
+            TensorSpec spec = outputs.get(index);
+            if (selected.contains(spec)) {
+                throw new RejectionException(CoreErrors.INPUT_MISMATCH, "the request asks for output '"
+                        + output.name() + "' twice");
             }
-            try (OrtSession.Result result = session.run(tensors)) {
-                List<TensorValue> values = new ArrayList<>(outputs.size());
-                for (TensorSpec output : outputs) {
-                    OnnxTensor tensor = (OnnxTensor) result.get(output.name()).orElseThrow();
-                    values.add(new TensorValue(
-                            output.name(), output.type(), tensor.getInfo().getShape(),
-                            tensor.getByteBuffer().order(ByteOrder.nativeOrder())));
-                }
-                return values;
-            }
-        } finally {
-            OnnxValue.close(tensors);
+            selected.add(spec);
         }
+        return selected;
     }
 
-    private static boolean shareBatchSize(List<TensorValue> results) {
-        long batchSize = results.getFirst().batchSize();
-        return batchSize >= 0 && results.stream().allMatch(result -> result.batchSize() == batchSize);
-    }
-
-    private List<String> outputNames() {
-        return outputs.stream().map(TensorSpec::name).toList();
-    }
-
-    /** ONNX Runtime's own explanation, without its "Error code - ORT_... -" preamble. */
-    private static String runtimeDetail(OrtException e) {
-        String message = String.valueOf(e.getMessage());
-        int start = message.indexOf(ORT_MESSAGE_PREFIX);
-        return (start < 0 ? message : message.substring(start + ORT_MESSAGE_PREFIX.length())).strip();
-    }
-
+    /** The model's inputs and outputs under {@code model}, the name clients use; the backend serves one version. */
     @Override
-    public JsonNode metadata() {
-        return metadata.deepCopy(); // callers may change what they get; the backend's copy stays as built
+    public ModelMetadata metadata(String model) {
+        return new ModelMetadata(model, List.of(), PLATFORM, inputsMetadata, outputsMetadata);
     }
 
+    /** Waits for runs abandoned at their deadline to stop, then closes the session: see {@link SessionRunner}. */
     @Override
     public void close() {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            logger.log(System.Logger.Level.WARNING, "closing the model session failed: " + e.getMessage());
-        }
+        runner.close();
     }
 }

@@ -26,7 +26,9 @@ import java.nio.file.Path;
  * </pre>
  *
  * <p>{@code classpath:models/demo.onnx} is the Iris classifier shipped in this plugin's jar. All backends share one
- * ONNX Runtime environment; each has its own session, loaded once in {@code create}.
+ * ONNX Runtime environment; each has its own session, loaded once in {@code create}, and its own platform threads
+ * for the runs (virtual threads would pin their carriers in the native call): as many as the cores divided by
+ * {@code intra-op-threads}, at least one.
  */
 public final class OnnxBackendProvider implements BackendProvider {
 
@@ -65,13 +67,25 @@ public final class OnnxBackendProvider implements BackendProvider {
             return null;
         }
         try {
-            OnnxBackend backend = new OnnxBackend(environment, session, maxBatch, context.logger());
-            context.logger().log(System.Logger.Level.INFO, "loaded ONNX model " + model + ": " + backend.metadata());
+            OnnxBackend backend = new OnnxBackend(environment, session, maxBatch, runThreads(intraOpThreads),
+                    SessionRunner.daemonThreads(), context.logger());
+            context.logger().log(System.Logger.Level.INFO, "loaded ONNX model " + model + ": inputs "
+                    + session.getInputInfo().keySet() + ", outputs " + session.getOutputInfo().keySet());
             return backend;
         } catch (OrtException | RuntimeException e) {
             session.close();
             throw e;
         }
+    }
+
+    /**
+     * How many runs may proceed at once: enough to keep every core busy and no more. Each run computes on
+     * {@code intra-op-threads} threads (its own and ONNX Runtime's pool), so more concurrent runs than
+     * {@code cores / intra-op-threads} would only time-slice the same cores, slowing every run down and adding to the
+     * memory held by runs in progress; callers beyond that wait in the queue, unmounted.
+     */
+    static int runThreads(int intraOpThreads) {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / intraOpThreads);
     }
 
     /** A session for {@code model}, or {@code null} after reporting a model that cannot be found. */

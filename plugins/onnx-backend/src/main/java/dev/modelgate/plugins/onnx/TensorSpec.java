@@ -2,11 +2,13 @@ package dev.modelgate.plugins.onnx;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.TensorInfo;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.spi.inference.TensorMetadata;
 import java.util.Arrays;
 
-/** A model input or output as the model declares it: name, element type and shape, with -1 for a free dimension. */
+/**
+ * A model input or output as the model declares it: name, element type and shape, with -1 for a free (symbolic)
+ * dimension. Immutable.
+ */
 final class TensorSpec {
 
     private final String name;
@@ -31,8 +33,8 @@ final class TensorSpec {
         }
         ElementType type = ElementType.of(tensor.type);
         if (type == null) {
-            throw new IllegalArgumentException("'" + node.getName() + "' has element type " + tensor.type
-                    + "; the onnx backend serves float, double, int32 and int64 tensors");
+            throw new IllegalArgumentException("'" + node.getName() + "' has element type " + tensor.onnxType
+                    + "; the onnx backend serves " + ElementType.SERVED);
         }
         return new TensorSpec(node.getName(), type, tensor.getShape());
     }
@@ -45,40 +47,31 @@ final class TensorSpec {
         return type;
     }
 
-    int rank() {
-        return shape.length;
-    }
-
-    /** The declared size of dimension {@code index}, or -1 when any size goes. */
-    long dimension(int index) {
-        return shape[index];
-    }
-
-    /** Whether {@code actual} fits the declared dimensions from {@code from} on: same count, fixed sizes equal. */
-    boolean fits(long[] actual, int from) {
-        if (actual.length != shape.length - from) {
+    /** Whether {@code actual} fits the declared shape: as many dimensions, the fixed ones equal. */
+    boolean fits(long[] actual) {
+        if (actual.length != shape.length) {
             return false;
         }
         for (int i = 0; i < actual.length; i++) {
-            long declared = shape[from + i];
-            if (declared >= 0 && declared != actual[i]) {
+            if (shape[i] >= 0 && shape[i] != actual[i]) {
                 return false;
             }
         }
         return true;
     }
 
-    /** The declared shape from dimension {@code from} on, as error details show it: {@code [-1, 4]}. */
-    String shapeText(int from) {
-        return Arrays.toString(Arrays.copyOfRange(shape, from, shape.length));
+    /** The declared shape as error details show it: {@code [-1, 4]}. */
+    String shapeText() {
+        return Arrays.toString(shape);
     }
 
-    /** {@code {"name": ..., "datatype": ..., "shape": [...]}}, as KServe v2 metadata describes a tensor. */
-    ObjectNode toMetadata() {
-        ObjectNode metadata = JsonNodeFactory.instance.objectNode()
-                .put("name", name)
-                .put("datatype", type.datatype());
-        Arrays.stream(shape).forEach(metadata.putArray("shape")::add);
-        return metadata;
+    TensorMetadata toMetadata() {
+        return new TensorMetadata(name, type.dataType(), Arrays.stream(shape).boxed().toList());
+    }
+
+    /** As error details and logs show it: {@code features FP32[-1, 4]}. */
+    @Override
+    public String toString() {
+        return name + " " + type + shapeText();
     }
 }

@@ -3,17 +3,12 @@ package dev.modelgate.plugins.onnx;
 import java.nio.ByteBuffer;
 
 /**
- * A tensor's contents on the Java side, on its way into or out of the model.
+ * One model input ready for ONNX Runtime.
  *
- * @param name the model's name for the tensor
- * @param type the element type
+ * @param name the model's name for the input
+ * @param type the model's element type for it
  * @param shape the actual shape, every dimension known
- * @param data the elements in row-major order, in native byte order, from position 0
+ * @param data the elements, row-major, in a direct buffer in native byte order, from position 0
  */
 record TensorValue(String name, ElementType type, long[] shape, ByteBuffer data) {
-
-    /** The size of the first dimension, or -1 for a scalar. */
-    long batchSize() {
-        return shape.length == 0 ? -1 : shape[0];
-    }
 }
