@@ -99,7 +99,7 @@ final class OnnxBackend implements InferenceBackend {
 
     /** The model's inputs and outputs under {@code model}, the name clients use; the backend serves one version. */
     @Override
-    public ModelMetadata metadata(String model) {
+    public ModelMetadata metadata(String model, Exchange exchange) {
         return new ModelMetadata(model, List.of(), PLATFORM, inputsMetadata, outputsMetadata);
     }
 

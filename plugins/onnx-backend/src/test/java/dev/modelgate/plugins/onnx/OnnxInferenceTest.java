@@ -168,7 +168,7 @@ class OnnxInferenceTest {
 
     @Test
     void metadataDescribesTheModelsTensorsUnderTheClientsName() {
-        ModelMetadata metadata = iris.metadata("demo");
+        ModelMetadata metadata = iris.metadata("demo", null);
 
         assertEquals(new ModelMetadata("demo", List.of(), "onnxruntime_onnx",
                 List.of(new TensorMetadata("features", DataType.FP32, List.of(-1L, 4L))),
