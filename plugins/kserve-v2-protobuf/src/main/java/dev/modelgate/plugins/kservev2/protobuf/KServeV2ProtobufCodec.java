@@ -3,6 +3,7 @@ package dev.modelgate.plugins.kservev2.protobuf;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.modelgate.plugins.kservev2.protobuf.inference.ModelInferRequest;
 import dev.modelgate.plugins.kservev2.protobuf.inference.ModelInferResponse;
 import dev.modelgate.plugins.kservev2.protobuf.inference.ModelMetadataResponse;
@@ -188,7 +189,8 @@ final class KServeV2ProtobufCodec implements InferenceCodec {
 
     /** Parses with aliasing, so that {@code bytes} fields (raw contents) are views into {@code body}, not copies. */
     private static <T> T parse(Parser<T> parser, byte[] body) throws InvalidProtocolBufferException {
-        CodedInputStream input = CodedInputStream.newInstance(body);
+        // Protobuf aliases only input it may treat as immutable: a bare array's stream copies despite enableAliasing.
+        CodedInputStream input = UnsafeByteOperations.unsafeWrap(body).newCodedInput();
         input.enableAliasing(true);
         return parser.parseFrom(input);
     }

@@ -79,6 +79,21 @@ class CanonicalExampleTest {
     }
 
     @Test
+    void rawInputsStayViewsIntoTheBodyInsteadOfCopies() {
+        byte[] body = request().addInputs(input0()).addInputs(input1())
+                .addRawInputContents(rawInts(1, 2, 3, 4))
+                .addRawInputContents(ByteString.copyFrom(new byte[] {1}))
+                .build().toByteArray();
+        InferenceRequest decoded = CODEC.decodeRequest(new Payload("application/x-protobuf", body),
+                exchange("mymodel", null), null);
+
+        // Seen through the decoded tensor, a change to the body's last byte (input1's one element) shows no copy.
+        body[body.length - 1] = 0;
+
+        assertFalse(decoded.input("input1").booleanAt(0));
+    }
+
+    @Test
     void theEncodedResponseIsAModelInferResponseWithRawOutputContents() throws InvalidProtocolBufferException {
         InferenceResponse response = new InferenceResponse("mymodel", null, "42",
                 List.of(Tensor.ofFloats("output0", new long[] {3, 2}, 1.0f, 1.1f, 2.0f, 2.1f, 3.0f, 3.1f)),

@@ -115,6 +115,14 @@ class DecodeErrorsTest {
     }
 
     @Test
+    void aModelVersionOtherThanThePathsIsRefused() {
+        byte[] body = ModelInferRequest.newBuilder().setModelName("m").setModelVersion("2").build().toByteArray();
+
+        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> CODEC.decodeRequest(
+                new Payload("application/x-protobuf", body), exchange("m", "1"), null));
+    }
+
+    @Test
     void aParameterWithoutAValueIsRefused() {
         assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> decode(ModelInferRequest.newBuilder()
                 .putParameters("empty", InferParameter.getDefaultInstance())));
