@@ -10,12 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,7 +39,7 @@ class AnswerEncodingTest {
 
     private static Tensor strings(String name, String... values) {
         return Tensor.ofBytes(name, new long[] {values.length},
-                java.util.Arrays.stream(values).map(v -> v.getBytes(StandardCharsets.UTF_8)).toList());
+                Arrays.stream(values).map(v -> v.getBytes(StandardCharsets.UTF_8)).toList());
     }
 
     @Test
@@ -111,9 +113,9 @@ class AnswerEncodingTest {
         ByteBuffer big = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(-1L).flip();
         ByteBuffer bool = ByteBuffer.wrap(new byte[] {1});
         assertEquals("{\"outputs\":{\"h\":1.5,\"u\":18446744073709551615,\"b\":true}}", predict("{\"inputs\": [1]}",
-                Tensor.of("h", dev.modelgate.spi.inference.DataType.FP16, new long[] {}, half),
-                Tensor.of("u", dev.modelgate.spi.inference.DataType.UINT64, new long[] {}, big),
-                Tensor.of("b", dev.modelgate.spi.inference.DataType.BOOL, new long[] {}, bool)));
+                Tensor.of("h", DataType.FP16, new long[] {}, half),
+                Tensor.of("u", DataType.UINT64, new long[] {}, big),
+                Tensor.of("b", DataType.BOOL, new long[] {}, bool)));
     }
 
     @Test
@@ -166,10 +168,10 @@ class AnswerEncodingTest {
     void contextFeaturesRepeatForEveryExample() {
         var request = decode("{\"context\": {\"lang\": \"en\", \"w\": [1, 2]}, \"examples\": [{\"x\": 1.5}, {\"x\": 2}]}",
                 new TestExchange("m", null, "classify"), null);
-        Fixtures.assertTensor(request.input("x"), "x", dev.modelgate.spi.inference.DataType.FP32, 2);
-        Fixtures.assertTensor(request.input("lang"), "lang", dev.modelgate.spi.inference.DataType.BYTES, 2);
+        Fixtures.assertTensor(request.input("x"), "x", DataType.FP32, 2);
+        Fixtures.assertTensor(request.input("lang"), "lang", DataType.BYTES, 2);
         assertEquals(List.of("en", "en"), Fixtures.strings(request.input("lang")));
-        Fixtures.assertTensor(request.input("w"), "w", dev.modelgate.spi.inference.DataType.INT64, 2, 2);
+        Fixtures.assertTensor(request.input("w"), "w", DataType.INT64, 2, 2);
         assertEquals(List.of(1.0, 2.0, 1.0, 2.0), Fixtures.numbers(request.input("w")));
         assertEquals(Map.of(), request.parameters());
     }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.inference.InferenceRequest;
+import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
@@ -51,7 +52,7 @@ class MessagePackTest {
         for (Tensor expected : text.inputs()) {
             Tensor actual = packed.input(expected.name());
             Fixtures.assertTensor(actual, expected.name(), expected.type(), expected.shape());
-            if (expected.type() == dev.modelgate.spi.inference.DataType.BYTES) {
+            if (expected.type() == DataType.BYTES) {
                 assertEquals(Fixtures.strings(expected), Fixtures.strings(actual));
             } else {
                 assertEquals(Fixtures.numbers(expected), Fixtures.numbers(actual));

@@ -7,6 +7,7 @@ import static dev.modelgate.plugins.tfserving.Fixtures.floatInputs;
 import static dev.modelgate.plugins.tfserving.Fixtures.numbers;
 import static dev.modelgate.plugins.tfserving.Fixtures.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.spi.CoreErrors;
@@ -143,7 +144,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void bothInstancesAndInputsIsRejectedWithTfServingsMessage() {
-        RejectionException e = org.junit.jupiter.api.Assertions.assertThrows(RejectionException.class,
+        RejectionException e = assertThrows(RejectionException.class,
                 () -> decode("{\"instances\": [1], \"inputs\": [1]}"));
         assertEquals(CoreErrors.INVALID_PREDICT_REQUEST, e.errorCode());
         assertEquals("expecting only one of 'inputs' or 'instances' keys to exist", e.getMessage());
@@ -151,7 +152,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void neitherInstancesNorInputsIsRejectedWithTfServingsMessage() {
-        RejectionException e = org.junit.jupiter.api.Assertions.assertThrows(RejectionException.class,
+        RejectionException e = assertThrows(RejectionException.class,
                 () -> decode("{\"signature_name\": \"x\"}"));
         assertEquals(CoreErrors.INVALID_PREDICT_REQUEST, e.errorCode());
         assertEquals("Missing 'inputs' or 'instances' key", e.getMessage());
@@ -173,7 +174,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void raggedRowsAreShapeMismatchesNamingTheRow() {
-        RejectionException e = org.junit.jupiter.api.Assertions.assertThrows(RejectionException.class,
+        RejectionException e = assertThrows(RejectionException.class,
                 () -> decode("{\"instances\": [[1, 2], [3]]}"));
         assertEquals(CoreErrors.TENSOR_SHAPE_MISMATCH, e.errorCode());
         assertTrue(e.getMessage().contains("instance 1"), e.getMessage());
@@ -232,7 +233,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void truncatedJsonIsMalformedWithItsPosition() {
-        RejectionException e = org.junit.jupiter.api.Assertions.assertThrows(RejectionException.class,
+        RejectionException e = assertThrows(RejectionException.class,
                 () -> decode("{\"instances\": [[1, 2], [3,"));
         assertEquals(CoreErrors.MALFORMED_JSON, e.errorCode());
         assertTrue(e.getMessage().contains("line 1, column"), e.getMessage());
