@@ -133,35 +133,31 @@ final class TfBodyReader {
         }
         String rowWord = examples ? "example" : "instance";
         RowStacker stacker = new RowStacker(parser, signature, rowWord);
-        Boolean named = null;
+        boolean named = false;
         int row = 0;
         for (; TfParsing.next(parser) != JsonToken.END_ARRAY; row++) {
-            int current = row;
-            boolean isNamed;
-            if (parser.currentToken() != JsonToken.START_OBJECT) {
-                isNamed = false;
-                if (!examples) {
-                    stacker.add(row, signature.unnamed());
+            boolean object = parser.currentToken() == JsonToken.START_OBJECT;
+            if (examples) {
+                if (!object) {
+                    throw invalid("example " + row + " must be an object of features");
                 }
-            } else if (examples) {
-                isNamed = true;
-                TfParsing.forEachMember(parser, new RowMembers(stacker, current));
+                TfParsing.forEachMember(parser, new RowMembers(stacker, row, null));
             } else {
-                String base64 = TfParsing.readBase64OrMembers(parser, new RowMembers(stacker, current));
-                isNamed = base64 == null;
-                if (!isNamed) {
+                // Mixing is refused as soon as it shows, before a row's values reach the stacker.
+                RowMembers members = new RowMembers(stacker, row, row > 0 && !named ? key : null);
+                String base64 = object ? TfParsing.readBase64OrMembers(parser, members) : null;
+                boolean namedRow = object && base64 == null;
+                if (row > 0 && named != namedRow) {
+                    throw mixed(key, row);
+                }
+                named = namedRow;
+                if (!object) {
+                    stacker.add(row, signature.unnamed());
+                } else if (base64 != null) {
                     String name = signature.unnamed();
                     stacker.addBytes(row, name, NestedValueReader.decodeBase64(name, base64));
                 }
             }
-            if (examples && !isNamed) {
-                throw invalid("example " + row + " must be an object of features");
-            }
-            if (named != null && named != isNamed) {
-                throw invalid("'" + key + "' mixes objects and plain values or lists (at " + rowWord + " " + row
-                        + "); they must all be one or the other");
-            }
-            named = isNamed;
             stacker.endRow(row);
         }
         if (row == 0) {
@@ -250,17 +246,34 @@ final class TfBodyReader {
         return new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, message);
     }
 
-    /** Members of one row, each a value of the row's tensor of that name. */
-    private record RowMembers(RowStacker stacker, int row) implements TfParsing.Members {
+    private static RejectionException mixed(String key, int row) {
+        return invalid("'" + key + "' mixes objects and plain values or lists (at instance " + row
+                + "); they must all be one or the other");
+    }
+
+    /**
+     * Members of one row, each a value of the row's tensor of that name.
+     *
+     * @param mixedKey the list's key when earlier rows were plain values, so that members are refused; else null
+     */
+    private record RowMembers(RowStacker stacker, int row, String mixedKey) implements TfParsing.Members {
 
         @Override
         public void value(String name) throws IOException {
+            refuseIfMixed();
             stacker.add(row, name);
         }
 
         @Override
         public void string(String name, String text) {
+            refuseIfMixed();
             stacker.addString(row, name, text);
+        }
+
+        private void refuseIfMixed() {
+            if (mixedKey != null) {
+                throw mixed(mixedKey, row);
+            }
         }
     }
 

@@ -15,6 +15,9 @@ import java.util.List;
  * Writes TF Serving bodies: the answers to predict, classify and regress, and predict requests for a TF Serving
  * backend. Stateless.
  *
+ * <p>A classify answer pairs {@code classes} (labels) with {@code scores}; with scores alone the labels are
+ * {@code ""}, as TF Serving writes them, and with classes alone the scores are 0.
+ *
  * <p>An answer the model's outputs cannot be shaped into (outputs of different batch sizes for a row request, a
  * classify answer without {@code classes} or {@code scores}) is refused with {@link CoreErrors#BACKEND_ERROR}, as
  * TF Serving refuses it.

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
@@ -186,7 +187,7 @@ final class TfServingCodec implements InferenceCodec {
     private TfBodyReader.Body read(Payload payload, TfBodyReader.Verb verb, Signature signature) {
         try (JsonParser parser = factory.createParser(payload.body())) {
             TfBodyReader.Body body = new TfBodyReader(parser).read(verb, signature);
-            if (parser.nextToken() != null) {
+            if (!atEnd(parser)) {
                 throw malformed("trailing content after the body's object", parser.currentLocation());
             }
             return body;
@@ -194,6 +195,21 @@ final class TfServingCodec implements InferenceCodec {
             throw malformed(e.getOriginalMessage(), e.getLocation());
         } catch (IOException | MessagePackException e) {
             throw malformed(e.getMessage(), null);
+        }
+    }
+
+    /**
+     * Whether the input ends where the parser is: JSON's parser then has no next token, MessagePack's throws
+     * {@link JsonEOFException} before reading a byte (other faults of a trailing value it reports otherwise).
+     */
+    private boolean atEnd(JsonParser parser) throws IOException {
+        try {
+            return parser.nextToken() == null;
+        } catch (JsonEOFException e) {
+            if (json) {
+                throw e;
+            }
+            return true;
         }
     }
 
