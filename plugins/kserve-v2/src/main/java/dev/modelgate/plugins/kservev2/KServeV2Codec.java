@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
@@ -257,7 +257,7 @@ final class KServeV2Codec implements InferenceCodec {
                 throw syntaxError(bodyType, "the body is empty");
             }
             T value = reader.read(parser);
-            if (parser.nextToken() != null) {
+            if (followedByMore(parser)) {
                 throw syntaxError(bodyType, "content follows the message");
             }
             return value;
@@ -265,6 +265,20 @@ final class KServeV2Codec implements InferenceCodec {
             throw syntaxError(bodyType, e.getOriginalMessage());
         } catch (IOException | MessagePackException e) {
             throw syntaxError(bodyType, e.getMessage());
+        }
+    }
+
+    /** Whether a token follows the message just read. */
+    private boolean followedByMore(JsonParser parser) throws IOException {
+        try {
+            return parser.nextToken() != null;
+        } catch (JsonEOFException e) {
+            // MessagePackParser reports the end of its input as this error rather than as null; in JSON it means
+            // trailing content that breaks off.
+            if (json) {
+                throw e;
+            }
+            return false;
         }
     }
 
