@@ -118,8 +118,8 @@ class AuthorizeTest {
                             backend: echo
                         """).close());
 
-        assertEquals("middlewares[0].operations: unknown operation 'delete'; known: list-models, get-model, predict, admin, "
-                + "other",
+        assertEquals("middlewares[0].operations: unknown operation 'delete'; known: list-models, get-model, predict, "
+                + "server, admin, other",
                 failure.problems().getFirst());
     }
 }

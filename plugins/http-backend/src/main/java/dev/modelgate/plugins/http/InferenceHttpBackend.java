@@ -13,6 +13,8 @@ import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
+import dev.modelgate.spi.inference.RequestedOutput;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,7 +54,27 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         Headers bodyHeaders = new Headers(encoded.headers()).set("Content-Type", encoded.contentType());
         String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
         Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders));
-        return codec.decodeResponse(payloadOf(answer), request);
+        return codec.decodeResponse(payloadOf(answer), naming(request, exchange));
+    }
+
+    /**
+     * The request as the decoder should see it to name the outputs: a TF Serving server drops the name of a lone
+     * output, which the model's metadata gives back when the request asked for no output by name.
+     */
+    private InferenceRequest naming(InferenceRequest request, Exchange exchange) {
+        if (!request.outputs().isEmpty()) {
+            return request;
+        }
+        ModelMetadata known;
+        try {
+            known = metadata(request.model(), exchange);
+        } catch (BackendException | RejectionException e) {
+            return request;
+        }
+        List<RequestedOutput> outputs = known.outputs().stream().map(output -> new RequestedOutput(output.name()))
+                .toList();
+        return new InferenceRequest(request.model(), request.version(), request.id(), request.inputs(), outputs,
+                request.parameters());
     }
 
     /** The server's metadata of {@code model}, asked at most every 30 seconds. */
