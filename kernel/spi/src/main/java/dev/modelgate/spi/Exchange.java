@@ -79,6 +79,13 @@ public interface Exchange {
      */
     JsonNode json();
 
+    /**
+     * Registers {@code listener} to run once the client has the whole answer, or its writing failed (then with the
+     * failure, else with {@code null}): after the last byte of a streamed answer, not when its headers leave. Runs on
+     * whatever thread finished the exchange; must not block.
+     */
+    void onComplete(java.util.function.Consumer<Throwable> listener);
+
     <T> T attribute(Attribute<T> key);
 
     <T> void setAttribute(Attribute<T> key, T value);
