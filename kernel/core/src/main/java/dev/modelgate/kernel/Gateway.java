@@ -3,8 +3,6 @@ package dev.modelgate.kernel;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.HttpContinueReadHandler;
-import org.xnio.Options;
-import org.xnio.Sequence;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,6 +11,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.xnio.Options;
+import org.xnio.Sequence;
 
 /**
  * A running gateway: the API and admin listeners over one {@link Deployment}.

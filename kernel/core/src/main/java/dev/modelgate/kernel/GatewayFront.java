@@ -1,12 +1,12 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.Body;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Response;
-import dev.modelgate.spi.Body;
 import dev.modelgate.spi.inference.Payload;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

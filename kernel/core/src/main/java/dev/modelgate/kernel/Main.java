@@ -70,13 +70,15 @@ public final class Main {
         try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
             plugins.middlewares().forEach((type, found) -> out.println(line("middleware", found)));
             plugins.backends().forEach((type, found) -> out.println(line("backend", found)));
+            plugins.filters().forEach((type, found) -> out.println(line("filter", found)));
             plugins.commands().forEach((type, found) -> out.println(line("command", found)));
+            plugins.codecProviders().forEach((type, found) -> out.println(line("codec", found)));
         }
         return 0;
     }
 
     private static String line(String kind, PluginRegistry.Discovered<? extends PluginProvider> found) {
-        return String.format("%-11s %-16s %s", kind, found.provider().type(), found.origin());
+        return String.format("%-11s %-18s %s", kind, found.provider().type(), found.origin());
     }
 
     private static int errorCodes(CommandLine commandLine, PrintStream out) throws Exception {

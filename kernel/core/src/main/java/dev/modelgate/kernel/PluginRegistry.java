@@ -1,9 +1,9 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
-import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.PluginProvider;
 import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;

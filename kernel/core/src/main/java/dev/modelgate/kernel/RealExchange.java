@@ -18,11 +18,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
-import java.util.function.Consumer;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** The kernel's {@link Exchange} over an Undertow request, used on the request's virtual thread only. */
 final class RealExchange implements Exchange {

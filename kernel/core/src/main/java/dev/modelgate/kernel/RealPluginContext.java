@@ -2,9 +2,9 @@ package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
+import dev.modelgate.spi.inference.InferenceCodec;
 import java.time.Clock;
 import java.util.Optional;
-import dev.modelgate.spi.inference.InferenceCodec;
 import java.util.function.Function;
 
 /** The kernel's {@link PluginContext}: one per configured plugin instance. */

@@ -58,6 +58,30 @@ class GatewayJarIT {
     }
 
     @Test
+    void theDefaultConfigurationAnswersTheDemoModelOnEveryFront() throws Exception {
+        GatewayProcess gateway = GatewayProcess.serve(emptyFolder, Map.of());
+        try {
+            String base = "http://127.0.0.1:" + gateway.port();
+            HttpResponse<String> kserve = CLIENT.send(HttpRequest.newBuilder(URI.create(base
+                            + "/v2/models/demo/infer")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],"
+                            + "\"datatype\":\"FP32\",\"data\":[6.3,3.3,6.0,2.5]}],\"outputs\":[{\"name\":\"label\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> tfServing = CLIENT.send(HttpRequest.newBuilder(URI.create(base
+                            + "/tfserving/v1/models/demo:predict")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[[6.3,3.3,6.0,2.5]]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertEquals(200, kserve.statusCode(), kserve.body());
+            assertEquals(2, JSON.readTree(kserve.body()).get("outputs").get(0).get("data").get(0).asInt());
+            assertEquals(200, tfServing.statusCode(), tfServing.body());
+            assertEquals(2, JSON.readTree(tfServing.body()).get("predictions").get(0).get("label").asInt());
+        } finally {
+            assertEquals(0, gateway.terminate());
+        }
+    }
+
+    @Test
     void theHttpBackendExampleForwardsToTheConfiguredUrl() throws Exception {
         try (TestBackend backend = TestBackend.start(request -> TestBackend.Reply.json(200,
                 "{\"predictions\":[[0.1,0.9]]}"))) {
@@ -86,7 +110,8 @@ class GatewayJarIT {
 
         assertEquals(0, result.exitCode(), result.err());
         for (String expected : new String[] {"middleware +access-log +built in", "middleware +request-id +built in",
-                "backend +http +built in", "backend +onnx +built in"}) {
+                "backend +http +built in", "backend +onnx +built in", "codec +tf-serving +built in",
+                "codec +kserve-v2 +built in", "codec +kserve-v2-protobuf +built in"}) {
             assertTrue(result.out().lines().anyMatch(line -> line.matches(expected)), result.out());
         }
     }
@@ -109,6 +134,8 @@ class GatewayJarIT {
         return Map.of(
                 "MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict",
                 "MODELGATE_CANARY_URL", "http://127.0.0.1:8503/v1/models/m:predict",
+                "MODELGATE_TFSERVING_URL", "http://127.0.0.1:8501",
+                "MODELGATE_KSERVE_URL", "http://127.0.0.1:8000",
                 "MODELGATE_REDIS_URL", "redis://127.0.0.1:6390",
                 "MODELGATE_JWT_SECRET", JWT_SECRET,
                 "MODELGATE_JWT_PUBLIC_KEY", publicKey.toString(),

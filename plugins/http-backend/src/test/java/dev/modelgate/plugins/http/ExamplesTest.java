@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.modelgate.kernel.testing.RunningGateway;
-import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
+import dev.modelgate.kernel.testing.TestBackend;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +23,7 @@ class ExamplesTest {
 
     private static final Path EXAMPLES = Path.of("../../conf/examples");
 
-    private static String runnable(String example) throws Exception {
+    static String runnable(String example) throws Exception {
         ObjectNode config = (ObjectNode) new ObjectMapper(new YAMLFactory())
                 .readTree(EXAMPLES.resolve(example).toFile());
         config.remove("middlewares");

@@ -8,15 +8,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.kernel.testing.RunningGateway;
-import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
+import dev.modelgate.kernel.testing.TestBackend;
 import java.net.http.HttpResponse;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * One gateway in front of a TensorFlow Serving stand-in ({@code half}: y = x / 2 + 2) and a KServe v2 stand-in
+ * The shipped example {@code model-servers.yaml}: one gateway in front of a TensorFlow Serving stand-in ({@code half}: y = x / 2 + 2) and a KServe v2 stand-in
  * ({@code double}: y = 2x), each speaking only its own wire format: clients of either protocol reach both, and get the
  * same numbers back.
  */
@@ -31,22 +32,8 @@ class ProtocolBridgeTest {
     static void start() throws Exception {
         tfServing = TestBackend.start(ProtocolBridgeTest::tfServing);
         kserve = TestBackend.start(ProtocolBridgeTest::kserve);
-        gateway = RunningGateway.start("""
-                backends:
-                  tf:
-                    type: http
-                    protocol: tf-serving
-                    url: %s
-                  ks:
-                    type: http
-                    protocol: kserve-v2
-                    url: %s
-                routes:
-                  - model: half
-                    backend: tf
-                  - model: double
-                    backend: ks
-                """.formatted(tfServing.url(""), kserve.url("")));
+        gateway = RunningGateway.start(ExamplesTest.runnable("model-servers.yaml"), null, Map.of(
+                "MODELGATE_TFSERVING_URL", tfServing.url(""), "MODELGATE_KSERVE_URL", kserve.url("")));
     }
 
     @AfterAll
@@ -177,6 +164,15 @@ class ProtocolBridgeTest {
                 JSON.readTree(response.body()).get("error").asText());
         assertEquals("40006", response.headers().firstValue("X-Modelgate-Code").orElseThrow());
         assertEquals(40006, JSON.readTree(response.body()).get("code").asInt());
+    }
+
+    @Test
+    void aRouteListingItsFrontsIsNotReachedFromTheOthers() throws Exception {
+        HttpResponse<String> response = gateway.post("/v1/models/double:predict", "application/json",
+                "{\"instances\": [1.0]}");
+
+        assertEquals(404, response.statusCode());
+        assertEquals(40010, JSON.readTree(response.body()).get("code").asInt());
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,7 @@ class BackendSideTest {
         assertArrayEquals(new byte[] {1, 0, 0, 0, (byte) 0xC3, 0, 0, 0, 0}, Arrays.copyOfRange(payload.body(),
                 payload.body().length - 9, payload.body().length), "blob's elements close the body");
         assertEquals(headerLength + 6 + 9, payload.body().length, "FP16's 6 bytes, then blob's 9");
-        assertSameTensors(mixed.inputs(), codec.decodeRequest(payload, new TestExchange("m"), null).inputs());
+        assertSameTensors(mixed.inputs(), codec.decodeRequest(payload, CodecExchange.call("kserve-v2", "m", null, "infer"), null).inputs());
     }
 
     @Test
@@ -99,7 +100,7 @@ class BackendSideTest {
 
     @Test
     void metadataEncodesAsTheProtocolsModelMetadata() {
-        Payload payload = codec.encodeMetadata(Models.oneInput("x", DataType.FP32, -1, 4), new TestExchange("m"));
+        Payload payload = codec.encodeMetadata(Models.oneInput("x", DataType.FP32, -1, 4), CodecExchange.call("kserve-v2", "m", null, "infer"));
 
         assertEquals("{\"name\":\"m\",\"versions\":[\"1\"],\"platform\":\"onnxruntime_onnx\",\"inputs\":[{\"name\":"
                 + "\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\","
@@ -108,7 +109,7 @@ class BackendSideTest {
 
     @Test
     void metadataWithoutVersionsLeavesThemOut() {
-        Payload payload = codec.encodeMetadata(Models.twoInputs(), new TestExchange("m"));
+        Payload payload = codec.encodeMetadata(Models.twoInputs(), CodecExchange.call("kserve-v2", "m", null, "infer"));
 
         String text = text(payload.body(), 0, payload.body().length);
         assertTrue(text.startsWith("{\"name\":\"m\",\"platform\":"), text);
@@ -131,9 +132,9 @@ class BackendSideTest {
     void metadataRoundTrips() throws BackendException {
         ModelMetadata metadata = Models.twoInputs();
 
-        assertEquals(metadata, codec.decodeMetadata(codec.encodeMetadata(metadata, new TestExchange("m")), "m"));
+        assertEquals(metadata, codec.decodeMetadata(codec.encodeMetadata(metadata, CodecExchange.call("kserve-v2", "m", null, "infer")), "m"));
         assertEquals(metadata, KServeV2Codec.msgpack().decodeMetadata(KServeV2Codec.msgpack()
-                .encodeMetadata(metadata, new TestExchange("m")), "m"));
+                .encodeMetadata(metadata, CodecExchange.call("kserve-v2", "m", null, "infer")), "m"));
     }
 
     @ParameterizedTest

@@ -20,6 +20,7 @@ import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +42,7 @@ class BinaryExtensionTest {
 
     @Test
     void aTritonclientRequestDecodesAndItsAnswerHasTritonsLayout() {
-        TestExchange exchange = new TestExchange("simple", "1");
+        CodecExchange exchange = CodecExchange.call("kserve-v2", "simple", "1", "infer");
         InferenceRequest request = codec.decodeRequest(binary(TRITONCLIENT_HEADER, ints(0, 16), ints(1, 16)),
                 exchange, null);
 
@@ -74,7 +75,7 @@ class BinaryExtensionTest {
         String header = "{\"parameters\":{\"binary_data_output\":true},\"inputs\":[{\"name\":\"" + sample.name()
                 + "\",\"shape\":[1,3],\"datatype\":\"" + type + "\",\"parameters\":{\"binary_data_size\":"
                 + raw.length + "}}]}";
-        TestExchange exchange = new TestExchange("m");
+        CodecExchange exchange = CodecExchange.call("kserve-v2", "m", null, "infer");
 
         InferenceRequest request = codec.decodeRequest(binary(header, raw), exchange, null);
         assertSameTensors(List.of(sample), request.inputs());
@@ -90,7 +91,7 @@ class BinaryExtensionTest {
     @Test
     void boolIsOneByteZeroOrOne() {
         Tensor flags = codec.decodeRequest(binary("{\"inputs\":[{\"name\":\"b\",\"shape\":[3],\"datatype\":\"BOOL\","
-                + "\"parameters\":{\"binary_data_size\":3}}]}", new byte[] {1, 0, 1}), new TestExchange("m"), null)
+                + "\"parameters\":{\"binary_data_size\":3}}]}", new byte[] {1, 0, 1}), CodecExchange.call("kserve-v2", "m", null, "infer"), null)
                 .input("b");
 
         assertEquals(List.of(true, false, true), List.of(flags.booleanAt(0), flags.booleanAt(1), flags.booleanAt(2)));
@@ -101,7 +102,7 @@ class BinaryExtensionTest {
         byte[] halves = littleEndian(4).putShort(Float.floatToFloat16(1.5f)).putShort(Float.floatToFloat16(-2f))
                 .array();
         Tensor half = codec.decodeRequest(binary("{\"inputs\":[{\"name\":\"h\",\"shape\":[2],\"datatype\":\"FP16\","
-                + "\"parameters\":{\"binary_data_size\":4}}]}", halves), new TestExchange("m"), null).input("h");
+                + "\"parameters\":{\"binary_data_size\":4}}]}", halves), CodecExchange.call("kserve-v2", "m", null, "infer"), null).input("h");
 
         assertEquals(1.5, half.doubleAt(0));
         assertEquals(-2.0, half.doubleAt(1));
@@ -113,7 +114,7 @@ class BinaryExtensionTest {
                 + "{\"name\":\"s\",\"shape\":[2],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":13}},"
                 + "{\"name\":\"j\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[5]},"
                 + "{\"name\":\"u\",\"shape\":[2],\"datatype\":\"UINT8\",\"parameters\":{\"binary_data_size\":2}}]}",
-                lengthPrefixed("ab", "cde"), new byte[] {(byte) 200, 9}), new TestExchange("m"), null);
+                lengthPrefixed("ab", "cde"), new byte[] {(byte) 200, 9}), CodecExchange.call("kserve-v2", "m", null, "infer"), null);
 
         assertEquals(ByteBuffer.wrap("cde".getBytes()), request.input("s").bytesAt(1));
         assertEquals(5, request.input("j").longAt(0));
@@ -126,7 +127,7 @@ class BinaryExtensionTest {
         Tensor word = Tensor.ofBytes("word", new long[] {1}, List.of(Tensors.utf8("ok")));
 
         Payload answer = codec.encodeResponse(new InferenceResponse("m", null, null, List.of(word, blob), Map.of()),
-                new TestExchange("m"));
+                CodecExchange.call("kserve-v2", "m", null, "infer"));
 
         int headerLength = Integer.parseInt(answer.headers().first("Inference-Header-Content-Length"));
         assertTrue(text(answer.body(), 0, headerLength).contains("\"data\":[\"ok\"]"));
@@ -136,7 +137,7 @@ class BinaryExtensionTest {
 
     @Test
     void aRawBinaryRequestIsTheSingleInputAsABatchOfOne() {
-        TestExchange exchange = new TestExchange("m", "3");
+        CodecExchange exchange = CodecExchange.call("kserve-v2", "m", "3", "infer");
         InferenceRequest request = codec.decodeRequest(withHeaderLength(floats(1, 2, 3, 4), 0), exchange,
                 Models.oneInput("x", DataType.FP32, -1, 4));
 
@@ -152,7 +153,7 @@ class BinaryExtensionTest {
     @Test
     void aRawBinaryRequestDerivesOneVariableDimension() {
         InferenceRequest request = codec.decodeRequest(withHeaderLength(lengthPrefixed("a", "b", "c"), 0),
-                new TestExchange("m"), Models.oneInput("text", DataType.BYTES, -1, -1));
+                CodecExchange.call("kserve-v2", "m", null, "infer"), Models.oneInput("text", DataType.BYTES, -1, -1));
 
         assertArrayEquals(new long[] {1, 3}, request.input("text").shape());
     }
@@ -160,16 +161,16 @@ class BinaryExtensionTest {
     @Test
     void aRawBinaryRequestNeedsAModelWithExactlyOneInputAndAShapeItCanTell() {
         Payload raw = withHeaderLength(floats(1, 2), 0);
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, new TestExchange("m"),
+        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, CodecExchange.call("kserve-v2", "m", null, "infer"),
                 null));
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, new TestExchange("m"),
+        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, CodecExchange.call("kserve-v2", "m", null, "infer"),
                 Models.twoInputs()));
-        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, new TestExchange("m"),
+        assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> codec.decodeRequest(raw, CodecExchange.call("kserve-v2", "m", null, "infer"),
                 Models.oneInput("x", DataType.FP32, -1, -1, -1)));
-        assertRejected(CoreErrors.TENSOR_SHAPE_MISMATCH, () -> codec.decodeRequest(raw, new TestExchange("m"),
+        assertRejected(CoreErrors.TENSOR_SHAPE_MISMATCH, () -> codec.decodeRequest(raw, CodecExchange.call("kserve-v2", "m", null, "infer"),
                 Models.oneInput("x", DataType.FP32, -1, 3)));
         assertRejected(CoreErrors.MALFORMED_BODY, () -> codec.decodeRequest(withHeaderLength(new byte[7], 0),
-                new TestExchange("m"), Models.oneInput("x", DataType.FP32, -1, 2)));
+                CodecExchange.call("kserve-v2", "m", null, "infer"), Models.oneInput("x", DataType.FP32, -1, 2)));
     }
 
     @Test
@@ -235,7 +236,7 @@ class BinaryExtensionTest {
     }
 
     private InferenceRequest decode(Payload payload) {
-        return codec.decodeRequest(payload, new TestExchange("m"), null);
+        return codec.decodeRequest(payload, CodecExchange.call("kserve-v2", "m", null, "infer"), null);
     }
 
     /** {@code count} INT32 values from {@code first} up, little-endian. */

@@ -17,6 +17,7 @@ import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +33,7 @@ class JsonCodecTest {
 
     @Test
     void theSpecsCanonicalExampleDecodesAndItsAnswerEncodesVerbatim() {
-        TestExchange exchange = new TestExchange("mymodel");
+        CodecExchange exchange = CodecExchange.call("kserve-v2", "mymodel", null, "infer");
         InferenceRequest request = codec.decodeRequest(json("""
                 { "id": "42",
                   "inputs": [ {"name": "input0", "shape": [2, 2], "datatype": "UINT32", "data": [1, 2, 3, 4]},
@@ -89,7 +90,7 @@ class JsonCodecTest {
         InferenceRequest request = new InferenceRequest("m", null, null, List.of(sample), List.of(), Map.of());
 
         Payload answer = codec.encodeResponse(new InferenceResponse("m", "1", null, List.of(sample), Map.of()),
-                new TestExchange("m"));
+                CodecExchange.call("kserve-v2", "m", null, "infer"));
         InferenceResponse decoded = codec.decodeResponse(answer, request);
 
         assertEquals("application/json", answer.contentType(), "JSON carries every type when no binary is asked");
@@ -115,7 +116,7 @@ class JsonCodecTest {
 
     @Test
     void theAnswerHoldsTheOutputsAskedForInTheirOrderWithVersionAndParameters() {
-        TestExchange exchange = new TestExchange("m", "2");
+        CodecExchange exchange = CodecExchange.call("kserve-v2", "m", "2", "infer");
         codec.decodeRequest(json("""
                 {"id":"a","inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}],
                  "outputs":[{"name":"b"},{"name":"missing"},{"name":"a"}]}"""), exchange, null);
@@ -214,13 +215,13 @@ class JsonCodecTest {
         assertTrue(Double.isNaN(x.doubleAt(0)));
 
         Payload answer = codec.encodeResponse(new InferenceResponse("m", null, null, List.of(x), Map.of()),
-                new TestExchange("m"));
+                CodecExchange.call("kserve-v2", "m", null, "infer"));
 
         assertTrue(text(answer).contains("\"data\":[NaN,-Infinity]"), text(answer));
     }
 
     private InferenceRequest decode(String body) {
-        return codec.decodeRequest(json(body), new TestExchange("m"), null);
+        return codec.decodeRequest(json(body), CodecExchange.call("kserve-v2", "m", null, "infer"), null);
     }
 
     private static String text(Payload payload) {

@@ -12,6 +12,7 @@ import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -35,10 +36,10 @@ class MessagePackCodecTest {
                  "inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","data":[[1.5,2],[3,4]]},
                            {"name":"s","shape":[2],"datatype":"BYTES","data":["a","bc"]},
                            {"name":"b","shape":[1],"datatype":"BOOL","data":[true]}],
-                 "outputs":[{"name":"y"}]}"""), new TestExchange("m"), null);
+                 "outputs":[{"name":"y"}]}"""), CodecExchange.call("kserve-v2", "m", null, "infer"), null);
 
         InferenceRequest fromMsgpack = codec.decodeRequest(new Payload("application/msgpack", packedRequest()),
-                new TestExchange("m"), null);
+                CodecExchange.call("kserve-v2", "m", null, "infer"), null);
 
         assertEquals(fromJson.id(), fromMsgpack.id());
         assertEquals(fromJson.parameters(), fromMsgpack.parameters());
@@ -54,7 +55,7 @@ class MessagePackCodecTest {
         packer.packArrayHeader(2).packBinaryHeader(2).writePayload(new byte[] {(byte) 0xFF, 0}).packString("ok");
 
         Tensor s = codec.decodeRequest(new Payload("application/msgpack", packer.toByteArray()),
-                new TestExchange("m"), null).input("s");
+                CodecExchange.call("kserve-v2", "m", null, "infer"), null).input("s");
 
         assertEquals(ByteBuffer.wrap(new byte[] {(byte) 0xFF, 0}), s.bytesAt(0));
     }
@@ -67,11 +68,11 @@ class MessagePackCodecTest {
 
         Payload forwarded = codec.encodeRequest(request);
         Payload answer = codec.encodeResponse(new InferenceResponse("m", null, null, List.of(sample), Map.of()),
-                new TestExchange("m"));
+                CodecExchange.call("kserve-v2", "m", null, "infer"));
 
         assertEquals("application/msgpack", forwarded.contentType());
         assertFalse(answer.headers().contains("Inference-Header-Content-Length"));
-        assertSameTensors(List.of(sample), codec.decodeRequest(forwarded, new TestExchange("m"), null).inputs());
+        assertSameTensors(List.of(sample), codec.decodeRequest(forwarded, CodecExchange.call("kserve-v2", "m", null, "infer"), null).inputs());
         assertSameTensors(List.of(sample), codec.decodeResponse(answer, request).outputs());
     }
 
@@ -80,7 +81,7 @@ class MessagePackCodecTest {
         byte[] whole = packedRequest();
         for (int length : new int[] {1, whole.length / 2, whole.length - 1}) {
             Payload truncated = new Payload("application/msgpack", Arrays.copyOf(whole, length));
-            assertRejected(CoreErrors.MALFORMED_BODY, () -> codec.decodeRequest(truncated, new TestExchange("m"),
+            assertRejected(CoreErrors.MALFORMED_BODY, () -> codec.decodeRequest(truncated, CodecExchange.call("kserve-v2", "m", null, "infer"),
                     null));
         }
     }
@@ -92,7 +93,7 @@ class MessagePackCodecTest {
         System.arraycopy(request, 0, twice, request.length, request.length);
 
         assertRejected(CoreErrors.MALFORMED_BODY, () -> codec.decodeRequest(new Payload("application/x-msgpack",
-                twice), new TestExchange("m"), null));
+                twice), CodecExchange.call("kserve-v2", "m", null, "infer"), null));
     }
 
     @Test

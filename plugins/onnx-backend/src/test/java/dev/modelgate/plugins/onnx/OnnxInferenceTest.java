@@ -22,7 +22,7 @@ import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
 import dev.modelgate.spi.inference.TensorBuilder;
 import dev.modelgate.spi.inference.TensorMetadata;
-import java.lang.reflect.Proxy;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -353,13 +353,7 @@ class OnnxInferenceTest {
 
     /** An exchange that answers {@link Exchange#deadlineNanos()}, all the backend reads of it. */
     private static Exchange exchangeDue(long deadlineNanos) {
-        return (Exchange) Proxy.newProxyInstance(Exchange.class.getClassLoader(), new Class<?>[] {Exchange.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("deadlineNanos")) {
-                        return deadlineNanos;
-                    }
-                    throw new UnsupportedOperationException(method.getName());
-                });
+        return CodecExchange.call("kserve-v2", "demo", null, "infer").dueAt(deadlineNanos);
     }
 
     private static InferenceRequest request(Tensor... inputs) {

@@ -14,6 +14,7 @@ import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class AnswerEncodingTest {
 
     private static String answer(String request, String verb, Tensor... outputs) {
-        Exchange exchange = new TestExchange("m", null, verb);
+        Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, verb);
         JSON.decodeRequest(json(request), exchange, null);
         Payload payload = JSON.encodeResponse(new InferenceResponse("m", null, null, List.of(outputs), Map.of()),
                 exchange);
@@ -44,7 +45,7 @@ class AnswerEncodingTest {
 
     @Test
     void halfPlusThreeAnswersPredictionsWithoutTheOutputsName() {
-        Exchange exchange = TestExchange.predict();
+        Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict");
         JSON.decodeRequest(json("{\"instances\": [1.0, 2.0, 5.0]}"), exchange, floatInputs("x"));
         Tensor y = Tensor.ofFloats("y", new long[] {3}, 3.5f, 4.0f, 5.5f);
         assertEquals("{\"predictions\":[3.5,4.0,5.5]}",
@@ -92,7 +93,7 @@ class AnswerEncodingTest {
 
     @Test
     void base64InputComesBackAsBase64FromABytesOutput() {
-        Exchange exchange = TestExchange.predict();
+        Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict");
         Tensor input = JSON.decodeRequest(json("{\"instances\": [{\"b64\": \"aW1hZ2U=\"}]}"), exchange, null)
                 .inputs().getFirst();
         Payload payload = JSON.encodeResponse(new InferenceResponse("m", null, null,
@@ -121,7 +122,7 @@ class AnswerEncodingTest {
     @Test
     void rowAndColumnarRequestsRoundTripThroughAnEchoModel() {
         for (String body : List.of("{\"instances\": [[1.5, 2.0], [3.0, 4.0]]}", "{\"inputs\": [[1.5, 2.0], [3.0, 4.0]]}")) {
-            Exchange exchange = TestExchange.predict();
+            Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict");
             List<Tensor> inputs = JSON.decodeRequest(json(body), exchange, null).inputs();
             String answer = text(JSON.encodeResponse(new InferenceResponse("m", null, null,
                     List.of(inputs.getFirst().withName("y")), Map.of()), exchange));
@@ -133,7 +134,7 @@ class AnswerEncodingTest {
     @Test
     void regressExampleAnswersResultsOnePerExample() {
         String request = "{\"signature_name\":\"tensorflow/serving/regress\",\"examples\":[{\"x\":1.0},{\"x\":2.0}]}";
-        Exchange exchange = new TestExchange("m", null, "regress");
+        Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, "regress");
         Tensor x = JSON.decodeRequest(json(request), exchange, null).input("x");
         assertEquals(List.of(1.0, 2.0), Fixtures.numbers(x));
         Tensor y = Tensor.ofFloats("outputs", new long[] {2, 1}, 3.5f, 4.0f);
@@ -167,7 +168,7 @@ class AnswerEncodingTest {
     @Test
     void contextFeaturesRepeatForEveryExample() {
         var request = decode("{\"context\": {\"lang\": \"en\", \"w\": [1, 2]}, \"examples\": [{\"x\": 1.5}, {\"x\": 2}]}",
-                new TestExchange("m", null, "classify"), null);
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "classify"), null);
         Fixtures.assertTensor(request.input("x"), "x", DataType.FP32, 2);
         Fixtures.assertTensor(request.input("lang"), "lang", DataType.BYTES, 2);
         assertEquals(List.of("en", "en"), Fixtures.strings(request.input("lang")));
@@ -179,17 +180,17 @@ class AnswerEncodingTest {
     @Test
     void aFeatureInBothContextAndExamplesIsRejected() {
         assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> decode(
-                "{\"context\": {\"x\": 1}, \"examples\": [{\"x\": 2}]}", new TestExchange("m", null, "regress"), null));
+                "{\"context\": {\"x\": 1}, \"examples\": [{\"x\": 2}]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "regress"), null));
         assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> decode(
-                "{\"context\": {\"x\": 1}}", new TestExchange("m", null, "regress"), null));
+                "{\"context\": {\"x\": 1}}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "regress"), null));
         assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, () -> decode(
-                "{\"examples\": [1]}", new TestExchange("m", null, "regress"), null));
+                "{\"examples\": [1]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "regress"), null));
     }
 
     @Test
     void binaryFeaturesOfTheClassifyExampleAreBytes() {
         var request = decode("{\"signature_name\":\"classify_objects\",\"examples\":[{\"image\":{\"b64\":"
-                + "\"aW1hZ2UgYnl0ZXM=\"},\"caption\":\"seaside\"}]}", new TestExchange("m", null, "classify"), null);
+                + "\"aW1hZ2UgYnl0ZXM=\"},\"caption\":\"seaside\"}]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "classify"), null);
         assertEquals(List.of("image bytes"), Fixtures.strings(request.input("image")));
         assertEquals(List.of("seaside"), Fixtures.strings(request.input("caption")));
     }

@@ -13,6 +13,7 @@ import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
 import dev.modelgate.spi.inference.TensorMetadata;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,7 +47,7 @@ final class Fixtures {
     }
 
     static InferenceRequest decode(String body) {
-        return decode(body, TestExchange.predict(), null);
+        return decode(body, CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null);
     }
 
     /** Metadata with FP32 inputs of these names, each of shape [-1]. */

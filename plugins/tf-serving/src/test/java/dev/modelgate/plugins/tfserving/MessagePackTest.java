@@ -10,11 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.DataType;
+import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -45,8 +46,8 @@ class MessagePackTest {
     @Test
     void aBodyPackedByMsgpackCoreDecodesToTheTensorsOfItsJsonTwin() throws IOException {
         InferenceRequest packed = MSGPACK.decodeRequest(new Payload("application/msgpack", packedInstances()),
-                TestExchange.predict(), null);
-        InferenceRequest text = JSON.decodeRequest(json(SAME_AS_JSON), TestExchange.predict(), null);
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null);
+        InferenceRequest text = JSON.decodeRequest(json(SAME_AS_JSON), CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null);
         assertEquals(text.parameters(), packed.parameters());
         assertEquals(text.inputs().size(), packed.inputs().size());
         for (Tensor expected : text.inputs()) {
@@ -76,7 +77,7 @@ class MessagePackTest {
                     .writePayload(new byte[] {1, 2, 3});
             body = packer.toByteArray();
         }
-        Tensor input = MSGPACK.decodeRequest(new Payload("application/x-msgpack", body), TestExchange.predict(), null)
+        Tensor input = MSGPACK.decodeRequest(new Payload("application/x-msgpack", body), CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null)
                 .inputs().getFirst();
         byte[] element = new byte[3];
         input.bytesAt(0).get(element);
@@ -85,7 +86,7 @@ class MessagePackTest {
 
     @Test
     void answersArePackedWithTheSameKeysAsJson() throws IOException {
-        Exchange exchange = TestExchange.predict();
+        Exchange exchange = CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict");
         MSGPACK.decodeRequest(new Payload("application/msgpack", packedInstances()), exchange, null);
         Payload payload = MSGPACK.encodeResponse(new InferenceResponse("m", null, null,
                 List.of(Tensor.ofFloats("y", new long[] {2}, 0.5f, Float.NaN)), Map.of()), exchange);
@@ -105,7 +106,7 @@ class MessagePackTest {
         for (int length : new int[] {0, 1, whole.length / 2, whole.length - 1}) {
             byte[] truncated = Arrays.copyOf(whole, length);
             assertRejected(CoreErrors.MALFORMED_BODY, () -> MSGPACK.decodeRequest(
-                    new Payload("application/msgpack", truncated), TestExchange.predict(), null));
+                    new Payload("application/msgpack", truncated), CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null));
         }
     }
 
@@ -115,6 +116,6 @@ class MessagePackTest {
         byte[] longer = Arrays.copyOf(whole, whole.length + 1);
         longer[whole.length] = 0x01;
         assertRejected(CoreErrors.MALFORMED_BODY, () -> MSGPACK.decodeRequest(
-                new Payload("application/msgpack", longer), TestExchange.predict(), null));
+                new Payload("application/msgpack", longer), CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), null));
     }
 }

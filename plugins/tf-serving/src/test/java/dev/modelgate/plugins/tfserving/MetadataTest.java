@@ -11,6 +11,7 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.TensorMetadata;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class MetadataTest {
 
     @Test
     void metadataIsWrittenAsTfServingWritesIt() throws Exception {
-        String written = text(JSON.encodeMetadata(MODEL, TestExchange.predict()));
+        String written = text(JSON.encodeMetadata(MODEL, CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict")));
         ObjectMapper mapper = new ObjectMapper();
         assertEquals(mapper.readTree(HALF_PLUS_TWO), mapper.readTree(written));
     }
@@ -42,12 +43,12 @@ class MetadataTest {
     void theVersionAskedForIsTheOneNamedElseTheLatest() throws Exception {
         ModelMetadata versions = new ModelMetadata("m", List.of("2", "10", "3"), "x", List.of(), List.of());
         ObjectMapper mapper = new ObjectMapper();
-        assertEquals("10", mapper.readTree(JSON.encodeMetadata(versions, TestExchange.predict()).body())
+        assertEquals("10", mapper.readTree(JSON.encodeMetadata(versions, CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict")).body())
                 .path("model_spec").path("version").asText());
-        assertEquals("3", mapper.readTree(JSON.encodeMetadata(versions, new TestExchange("m", "3", "metadata"))
+        assertEquals("3", mapper.readTree(JSON.encodeMetadata(versions, CodecExchange.call(TfServingCodec.DIALECT, "m", "3", "metadata"))
                 .body()).path("model_spec").path("version").asText());
         ModelMetadata unversioned = new ModelMetadata("m", List.of(), "x", List.of(), List.of());
-        assertEquals(false, mapper.readTree(JSON.encodeMetadata(unversioned, TestExchange.predict()).body())
+        assertEquals(false, mapper.readTree(JSON.encodeMetadata(unversioned, CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict")).body())
                 .path("model_spec").has("version"));
     }
 

@@ -15,6 +15,7 @@ import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.Tensor;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void halfPlusThreeRowsAreFloatsNamedAfterTheSoleInput() {
-        InferenceRequest request = decode("{\"instances\": [1.0, 2.0, 5.0]}", TestExchange.predict(),
+        InferenceRequest request = decode("{\"instances\": [1.0, 2.0, 5.0]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"),
                 floatInputs("x"));
         Tensor input = request.inputs().getFirst();
         assertTensor(input, "x", DataType.FP32, 3);
@@ -80,7 +81,7 @@ class PredictRequestDecodingTest {
 
     @Test
     void metadataGivesIntegersInTheInputsDeclaredType() {
-        Tensor input = decode("{\"inputs\": [[1, 2]]}", TestExchange.predict(), floatInputs("x")).inputs().getFirst();
+        Tensor input = decode("{\"inputs\": [[1, 2]]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), floatInputs("x")).inputs().getFirst();
         assertTensor(input, "x", DataType.FP32, 1, 2);
     }
 
@@ -101,7 +102,7 @@ class PredictRequestDecodingTest {
     @Test
     void modelVersionAndSignatureNameTravelWithTheRequest() {
         InferenceRequest request = decode("{\"signature_name\": \"serving_default\", \"inputs\": 7}",
-                new TestExchange("half", "3", "predict"), null);
+                CodecExchange.call(TfServingCodec.DIALECT, "half", "3", "predict"), null);
         assertEquals("half", request.model());
         assertEquals("3", request.version());
         assertEquals(Map.of("signature_name", "serving_default"), request.parameters());
@@ -190,11 +191,11 @@ class PredictRequestDecodingTest {
     @Test
     void rowKeysMustEqualTheModelsInputs() {
         assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"instances\": [{\"a\": 1.0}]}",
-                TestExchange.predict(), floatInputs("a", "b")));
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), floatInputs("a", "b")));
         assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"instances\": [{\"a\": 1.0, \"c\": 2.0}]}",
-                TestExchange.predict(), floatInputs("a")));
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), floatInputs("a")));
         assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"inputs\": {\"a\": [1.0]}}",
-                TestExchange.predict(), floatInputs("a", "b")));
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), floatInputs("a", "b")));
     }
 
     @Test
@@ -205,9 +206,9 @@ class PredictRequestDecodingTest {
 
     @Test
     void unnamedValuesNeedAModelWithOneInput() {
-        assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"instances\": [1.0]}", TestExchange.predict(),
+        assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"instances\": [1.0]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"),
                 floatInputs("a", "b")));
-        assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"inputs\": [1.0]}", TestExchange.predict(),
+        assertRejected(CoreErrors.INPUT_MISMATCH, () -> decode("{\"inputs\": [1.0]}", CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"),
                 floatInputs("a", "b")));
     }
 
@@ -220,7 +221,7 @@ class PredictRequestDecodingTest {
     @Test
     void aStringForAFloatInputIsAnInvalidTensorValue() {
         assertRejected(CoreErrors.INVALID_TENSOR_VALUE, () -> decode("{\"instances\": [\"1.0\"]}",
-                TestExchange.predict(), floatInputs("x")));
+                CodecExchange.call(TfServingCodec.DIALECT, "m", null, "predict"), floatInputs("x")));
     }
 
     @Test

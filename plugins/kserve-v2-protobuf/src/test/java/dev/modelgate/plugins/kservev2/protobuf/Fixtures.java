@@ -10,7 +10,7 @@ import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.Tensor;
-import java.lang.reflect.Proxy;
+import dev.modelgate.spi.testing.CodecExchange;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,14 +31,7 @@ final class Fixtures {
      * fails if the codec relies on more.
      */
     static Exchange exchange(String model, String version) {
-        return (Exchange) Proxy.newProxyInstance(Exchange.class.getClassLoader(), new Class<?>[] {Exchange.class},
-                (proxy, method, arguments) -> switch (method.getName()) {
-                    case "model" -> model;
-                    case "modelVersion" -> version;
-                    case "dialect" -> "kserve-v2";
-                    case "verb" -> "infer";
-                    default -> throw new UnsupportedOperationException("the codec called Exchange." + method.getName());
-                });
+        return CodecExchange.call("kserve-v2", model, version, "infer");
     }
 
     /** A tensor of {@code type} and shape [2, 3] whose elements are all different and valid for the type. */
