@@ -107,6 +107,7 @@ final class AdminHandler implements HttpHandler {
         ArrayNode list = data.putArray("plugins");
         addAll(list, "middleware", plugins.middlewares().values());
         addAll(list, "backend", plugins.backends().values());
+        addAll(list, "filter", plugins.filters().values());
         addAll(list, "command", plugins.commands().values());
         addAll(list, "codec", plugins.codecProviders().values());
         return Response.of(200, "application/json", Envelope.success(data));

@@ -142,7 +142,8 @@ final class ApiHandler implements HttpHandler {
 
     private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
         return exchange -> call.operation() == Operation.PREDICT
-                ? Predictor.predict(route.backendName(), route.backend(), (RealExchange) exchange, codecs)
+                ? Predictor.predict(route.backendName(), route.backend(), route.filters(), (RealExchange) exchange,
+                        codecs)
                 : call.front().describe(call, route, exchange, codecs);
     }
 }

@@ -1,6 +1,8 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendFilter;
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
@@ -109,6 +111,7 @@ public final class Deployment implements AutoCloseable {
         private final Clock clock;
         private final List<AutoCloseable> built = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
+        private final Map<String, List<FilterStep>> builtFilters = new LinkedHashMap<>();
 
         Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems) {
             this.problems = problems;
@@ -121,7 +124,8 @@ public final class Deployment implements AutoCloseable {
             return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type),
                     name -> java.util.Optional.ofNullable(builtBackends.get(name))
                             .map(backend -> exchange -> RealChain.guard(exchange,
-                                    guarded -> Predictor.predict(name, backend, (RealExchange) guarded,
+                                    guarded -> Predictor.predict(name, backend,
+                                            builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
                                             plugins.codecs()))),
                     plugins.codecs());
         }
@@ -142,8 +146,10 @@ public final class Deployment implements AutoCloseable {
 
         Map<String, Backend> backends(ConfigNode section) {
             Map<String, Backend> backends = new LinkedHashMap<>();
+            Map<String, ConfigNode> nodes = new LinkedHashMap<>();
             for (String name : section.keys()) {
                 ConfigNode node = section.child(name);
+                nodes.put(name, node);
                 if (!MODEL_NAME.matcher(name).matches()) {
                     section.problem(name, "backend names are letters, digits, '.', '_' and '-'");
                 }
@@ -156,7 +162,28 @@ public final class Deployment implements AutoCloseable {
                 }
             }
             builtBackends.putAll(backends);
+            // After every backend: a filter may fall back to another backend (PluginContext.backend).
+            nodes.forEach((name, node) -> builtFilters.put(name, filters(node)));
             return backends;
+        }
+
+        /** A backend's own filter chain, {@code backends.NAME.filters}, in order. */
+        private List<FilterStep> filters(ConfigNode backend) {
+            List<FilterStep> steps = new ArrayList<>();
+            for (ConfigNode node : backend.list("filters")) {
+                String type = node.string("type");
+                BackendFilterProvider provider = provider(node, type, plugins.filters(), "filter");
+                BackendFilter filter = provider == null ? null
+                        : create(node, () -> provider.create(node, context(node.path(), type)));
+                if (filter != null) {
+                    steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed()));
+                }
+            }
+            return List.copyOf(steps);
+        }
+
+        List<FilterStep> filtersOf(String backendName) {
+            return builtFilters.getOrDefault(backendName, List.of());
         }
 
         /** The provider of {@code type}, or {@code null} after reporting an unknown type on {@code node}. */
@@ -195,8 +222,8 @@ public final class Deployment implements AutoCloseable {
                 boolean idempotent = node.bool("idempotent", false);
                 java.util.Set<String> routeFronts = fronts(node, fronts);
                 for (String version : versions(node)) {
-                    Route route = new Route(model, version, backendName, backend, steps, timeout, idempotent,
-                            routeFronts);
+                    Route route = new Route(model, version, backendName, backend, filtersOf(backendName), steps,
+                            timeout, idempotent, routeFronts);
                     if (routes.computeIfAbsent(model, m -> new LinkedHashMap<>()).putIfAbsent(version, route) != null) {
                         node.problem("model '" + model + "' version " + version + " is routed twice");
                     }

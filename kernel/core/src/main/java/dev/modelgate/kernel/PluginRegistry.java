@@ -3,6 +3,7 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.PluginProvider;
 import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;
@@ -36,13 +37,16 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<BackendProvider>> backends;
     private final Map<String, Discovered<CommandProvider>> commands;
     private final Map<String, Discovered<CodecProvider>> codecProviders;
+    private final Map<String, Discovered<BackendFilterProvider>> filters;
     private final Codecs codecs;
     private final List<URLClassLoader> jarLoaders;
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
-            Map<String, Discovered<CodecProvider>> codecProviders, List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<CodecProvider>> codecProviders, Map<String, Discovered<BackendFilterProvider>> filters,
+            List<URLClassLoader> jarLoaders) {
         this.codecProviders = Collections.unmodifiableMap(codecProviders);
+        this.filters = Collections.unmodifiableMap(filters);
         this.codecs = Codecs.of(codecProviders.values());
         this.middlewares = Collections.unmodifiableMap(middlewares);
         this.backends = Collections.unmodifiableMap(backends);
@@ -61,11 +65,13 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
         Map<String, Discovered<CommandProvider>> commands = new TreeMap<>();
         Map<String, Discovered<CodecProvider>> codecProviders = new TreeMap<>();
+        Map<String, Discovered<BackendFilterProvider>> filters = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
         collect(BackendProvider.class, kernelLoader, null, "built in", backends);
         collect(CommandProvider.class, kernelLoader, null, "built in", commands);
         collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders);
+        collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters);
         try {
             for (Path jar : jars(pluginsDir)) {
                 URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
@@ -75,6 +81,7 @@ public final class PluginRegistry implements AutoCloseable {
                 collect(BackendProvider.class, loader, loader, jar.toString(), backends);
                 collect(CommandProvider.class, loader, loader, jar.toString(), commands);
                 collect(CodecProvider.class, loader, loader, jar.toString(), codecProviders);
+                collect(BackendFilterProvider.class, loader, loader, jar.toString(), filters);
             }
         } catch (PluginException e) {
             // The jars already opened would stay open (and locked, on some systems) for the life of the process.
@@ -82,7 +89,7 @@ public final class PluginRegistry implements AutoCloseable {
             throw e;
         }
         try {
-            return new PluginRegistry(middlewares, backends, commands, codecProviders, jarLoaders);
+            return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, jarLoaders);
         } catch (PluginException e) {
             jarLoaders.forEach(PluginRegistry::closeQuietly);
             throw e;
@@ -154,6 +161,11 @@ public final class PluginRegistry implements AutoCloseable {
         return commands;
     }
 
+    /** Backend filter types, by type. */
+    public Map<String, Discovered<BackendFilterProvider>> filters() {
+        return filters;
+    }
+
     public Map<String, Discovered<CodecProvider>> codecProviders() {
         return codecProviders;
     }
@@ -163,10 +175,11 @@ public final class PluginRegistry implements AutoCloseable {
         return codecs;
     }
 
-    /** Every provider: middlewares, backends, commands, then codecs, each kind sorted by type. */
+    /** Every provider: middlewares, backends, filters, commands, then codecs, each kind sorted by type. */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
         all.addAll(backends.values());
+        all.addAll(filters.values());
         all.addAll(commands.values());
         all.addAll(codecProviders.values());
         return all;

@@ -5,19 +5,20 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendCall;
 import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.BackendResult;
 import dev.modelgate.spi.CoreErrors;
-import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.inference.InferenceBackend;
 import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
-import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import java.io.IOException;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -40,8 +41,12 @@ final class Predictor {
     private Predictor() {
     }
 
-    /** Serves the predict call on {@code exchange} with {@code backend}; never throws a checked exception. */
-    static Response predict(String backendName, Backend backend, RealExchange exchange, Codecs codecs) {
+    /**
+     * Serves the predict call on {@code exchange} with {@code backend}, through its {@code filters}; never throws a
+     * checked exception.
+     */
+    static Response predict(String backendName, Backend backend, List<FilterStep> filters, RealExchange exchange,
+            Codecs codecs) {
         Front front = exchange.front();
         if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
             return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
@@ -49,27 +54,19 @@ final class Predictor {
         String contentType = exchange.requestHeaders().first("Content-Type");
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
         String accept = exchange.requestHeaders().first("Accept");
-        try {
-            if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                    && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)) {
-                if (front instanceof GatewayFront) {
-                    checkGatewayRequest(exchange, mediaType);
-                }
-                return front.passThrough(proxy.forward(exchange), exchange);
+        if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
+                && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)) {
+            if (front instanceof GatewayFront) {
+                checkGatewayRequest(exchange, mediaType);
             }
-            if (!(backend instanceof InferenceBackend inference)) {
-                return refuseForProxy((ProxyBackend) backend, backendName, exchange, mediaType);
-            }
-            return infer(inference, exchange, codecs, contentType, mediaType, accept);
-        } catch (BackendException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
-            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
+            BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
+                    call -> invoke(backendName, backend, call));
+            return respond(result, exchange, null);
         }
-    }
-
-    private static Response infer(InferenceBackend backend, RealExchange exchange, Codecs codecs, String contentType,
-            String mediaType, String accept) throws BackendException {
-        String dialect = exchange.front().bodyDialect();
+        if (!(backend instanceof InferenceBackend inference)) {
+            return refuseForProxy((ProxyBackend) backend, backendName, exchange, mediaType);
+        }
+        String dialect = front.bodyDialect();
         InferenceCodec reader = codecs.reader(dialect, mediaType.isEmpty() ? JSON : mediaType).orElse(null);
         if (reader == null) {
             return exchange.error(CoreErrors.UNSUPPORTED_MEDIA_TYPE, "'" + contentType + "'; this endpoint reads "
@@ -81,19 +78,51 @@ final class Predictor {
             return exchange.error(CoreErrors.NOT_ACCEPTABLE, "'" + accept + "'; this endpoint writes "
                     + String.join(", ", codecs.writable(dialect)));
         }
-        ModelMetadata metadata;
+        InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
+                exchange.requestHeaders(), exchange.body()), exchange, metadata(inference, exchange));
+        BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
+                call -> invoke(backendName, backend, call));
+        return respond(result, exchange, writer);
+    }
+
+    /** The model's metadata for the decoder, or {@code null} when the backend cannot give it now. */
+    private static ModelMetadata metadata(InferenceBackend backend, RealExchange exchange) {
         try {
-            metadata = backend.metadata(exchange.model(), exchange);
+            return backend.metadata(exchange.model(), exchange);
         } catch (BackendException e) {
             // Decoders do without: the request must then name and type its inputs itself.
             LOG.log(System.Logger.Level.DEBUG, () -> "no metadata of '" + exchange.model() + "': " + e);
-            metadata = null;
+            return null;
         }
-        Headers bodyHeaders = exchange.requestHeaders();
-        InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
-                bodyHeaders, exchange.body()), exchange, metadata);
-        InferenceResponse response = backend.infer(request, exchange);
-        return exchange.front().answer(writer.encodeResponse(response, exchange));
+    }
+
+    /** The backend itself, at the end of its filters: its answer, or its failure as a value. */
+    private static BackendResult invoke(String backendName, Backend backend, BackendCall call) {
+        try {
+            if (call.isProxy()) {
+                return BackendResult.forwarded(((ProxyBackend) backend).forward(call.exchange()));
+            }
+            return BackendResult.inferred(((InferenceBackend) backend).infer(call.request(), call.exchange()));
+        } catch (BackendException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
+            return BackendResult.failed(ModelApi.codeOf(e.kind()), e.getMessage());
+        } catch (RejectionException e) {
+            return BackendResult.failed(e.errorCode(), e.getMessage());
+        }
+    }
+
+    /** The client's answer to {@code result}, in the front's shape; {@code writer} encodes a decoded answer. */
+    private static Response respond(BackendResult result, RealExchange exchange, InferenceCodec writer) {
+        if (result.error() != null) {
+            return exchange.error(result.error(), result.detail());
+        }
+        if (result.answeredResponse() != null) {
+            return result.answeredResponse();
+        }
+        if (result.forwardedResponse() != null) {
+            return exchange.front().passThrough(result.forwardedResponse(), exchange);
+        }
+        return exchange.front().answer(writer.encodeResponse(result.inferenceResponse(), exchange));
     }
 
     /** Why a backend that only forwards cannot serve this request. */

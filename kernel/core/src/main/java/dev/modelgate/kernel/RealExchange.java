@@ -16,7 +16,10 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -43,6 +46,7 @@ final class RealExchange implements Exchange {
     private byte[] decodedBody;
     private final Headers requestHeaders = new Headers();
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
+    private List<Consumer<Throwable>> completionListeners;
     private JsonNode json;
 
     /**
@@ -223,6 +227,32 @@ final class RealExchange implements Exchange {
     private static boolean isJson(String contentType) {
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         return mediaType.equals("application/json") || mediaType.endsWith("+json");
+    }
+
+    /**
+     * Undertow completes the exchange once the last byte is written or the connection failed; a failure the writer
+     * saw is attached under {@link ResponseWriter#WRITE_FAILURE}. Listeners run there, each once, a throwing one not
+     * keeping the others from running.
+     */
+    @Override
+    public void onComplete(Consumer<Throwable> listener) {
+        if (completionListeners == null) {
+            completionListeners = new ArrayList<>(2);
+            List<Consumer<Throwable>> listeners = completionListeners;
+            http.addExchangeCompleteListener((exchange, next) -> {
+                Throwable failure = exchange.getAttachment(ResponseWriter.WRITE_FAILURE);
+                for (Consumer<Throwable> each : listeners) {
+                    try {
+                        each.accept(failure);
+                    } catch (RuntimeException e) {
+                        System.getLogger(RealExchange.class.getName()).log(System.Logger.Level.ERROR,
+                                "a completion listener failed", e);
+                    }
+                }
+                next.proceed();
+            });
+        }
+        completionListeners.add(listener);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -16,6 +17,8 @@ import java.nio.ByteBuffer;
 final class ResponseWriter {
 
     private static final System.Logger LOG = System.getLogger(ResponseWriter.class.getName());
+    /** Why writing an answer failed, for {@link RealExchange#onComplete} listeners; absent when it did not. */
+    static final AttachmentKey<Throwable> WRITE_FAILURE = AttachmentKey.create(Throwable.class);
     private static final Response INTERNAL_ERROR =
             GatewayFront.INSTANCE.error(dev.modelgate.spi.CoreErrors.INTERNAL, null);
 
@@ -73,6 +76,7 @@ final class ResponseWriter {
         } catch (RuntimeException e) {
             // A header value Undertow refuses, say: the client still gets an answer, and the exchange ends.
             LOG.log(System.Logger.Level.ERROR, "writing the response failed", e);
+            http.putAttachment(WRITE_FAILURE, e);
             if (!http.isResponseStarted()) {
                 http.getResponseHeaders().clear();
                 http.setStatusCode(500);
@@ -89,8 +93,10 @@ final class ResponseWriter {
                 response.body().writeTo(out);
             }
         } catch (IOException e) {
+            http.putAttachment(WRITE_FAILURE, e);
             LOG.log(System.Logger.Level.DEBUG, () -> "writing the response failed: " + e);
         } catch (RuntimeException e) {
+            http.putAttachment(WRITE_FAILURE, e);
             LOG.log(System.Logger.Level.ERROR, "a streaming response body failed", e);
         } finally {
             http.endExchange();
