@@ -14,9 +14,10 @@ import java.util.function.LongSupplier;
  * Guards one backend with one circuit breaker, shared by every route to it. An open circuit answers at once with the
  * {@link Fallback}, without calling the rest of the backend's chain.
  *
- * <p>A call counts when its outcome is known: at once for an answer in memory or a failure, at the last byte for a
- * forwarded answer that streams, so that a stream that breaks midway counts as a failure. Its slowness is always the
- * time until the backend answered, so that a client reading a long stream slowly does not make the backend look slow.
+ * <p>A call counts when its outcome is known: at once for an answer in memory or a failure, at the end of the body for
+ * a forwarded answer that streams, so that a stream the backend breaks midway counts as a failure (see
+ * {@link StreamVerdict}). Its slowness is always the time until the backend answered, so that a client reading a long
+ * stream slowly does not make the backend look slow.
  *
  * <p>Thread-safe: one instance serves every call to its backend.
  */
@@ -67,29 +68,24 @@ final class CircuitBreakerFilter implements BackendFilter {
     private BackendResult call(CircuitBreaker.Permit permit, BackendCall call, BackendChain chain) {
         // IGNORED unless a result says otherwise, so a half-open trial permit is given back whatever happens.
         CircuitBreaker.Outcome outcome = CircuitBreaker.Outcome.IGNORED;
-        boolean judgedAtTheEnd = false;
+        boolean judgedLater = false;
         try {
             BackendResult result = chain.proceed(call);
             outcome = outcomeOf(result.code());
-            if (streams(result)) {
-                long answeredNanos = nanoClock.getAsLong();
-                CircuitBreaker.Outcome whenWhole = outcome;
-                call.exchange().onComplete(failure -> breaker.onResult(permit,
-                        failure == null ? whenWhole : CircuitBreaker.Outcome.FAILURE, answeredNanos));
-                judgedAtTheEnd = true;
+            Response forwarded = result.forwardedResponse();
+            if (forwarded != null && forwarded.body().length() < 0) {
+                StreamVerdict verdict = new StreamVerdict(breaker, permit, outcome, nanoClock.getAsLong());
+                call.exchange().onComplete(failure -> verdict.onComplete());
+                judgedLater = true;
+                return BackendResult.forwarded(new Response(forwarded.status(), forwarded.headers(),
+                        verdict.watch(forwarded.body()), forwarded.code()));
             }
             return result;
         } finally {
-            if (!judgedAtTheEnd) {
+            if (!judgedLater) {
                 breaker.onResult(permit, outcome);
             }
         }
-    }
-
-    /** Whether the result is the backend's answer still arriving: its outcome is known only at its last byte. */
-    private static boolean streams(BackendResult result) {
-        Response forwarded = result.forwardedResponse();
-        return forwarded != null && forwarded.body().length() < 0;
     }
 
     /**
