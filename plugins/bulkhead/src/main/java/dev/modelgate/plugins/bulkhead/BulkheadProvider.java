@@ -1,27 +1,31 @@
 package dev.modelgate.plugins.bulkhead;
 
+import dev.modelgate.spi.BackendFilter;
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.ErrorCode;
-import dev.modelgate.spi.Middleware;
-import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code bulkhead} middleware: at most {@code max-concurrent-calls} predict calls in progress per backend
- * (default 25); a call beyond that waits up to {@code max-wait} (default {@code 0}: not at all) and is then answered
- * 503 with code 30301, as is a call still waiting when its request's deadline comes. Exports
+ * The {@code bulkhead} backend filter, listed in {@code backends.NAME.filters}: at most {@code max-concurrent-calls}
+ * calls in progress to the backend (default 25), whichever routes they come from; a call beyond that waits up to
+ * {@code max-wait} (default {@code 0}: not at all) and is then answered 503 with code 30301, as is a call still
+ * waiting when its request's deadline comes. A streamed answer holds its place until its last byte. Exports
  * {@code modelgate_bulkhead_in_flight{backend}}, {@code modelgate_bulkhead_waiting{backend}} and
  * {@code modelgate_bulkhead_rejected_total{backend}}.
  */
-public final class BulkheadProvider implements MiddlewareProvider {
+public final class BulkheadProvider implements BackendFilterProvider {
 
     public static final ErrorCode BULKHEAD_FULL = new ErrorCode(30301, 503, "UNAVAILABLE", "bulkhead full");
 
     /** {@code 0}, {@code 0ms}, {@code 0s}: no wait, which {@link ConfigNode#duration} refuses as not positive. */
     private static final Pattern ZERO = Pattern.compile("0+(ms|s|m|h)?");
+    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
+    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
 
     @Override
     public String type() {
@@ -34,12 +38,27 @@ public final class BulkheadProvider implements MiddlewareProvider {
     }
 
     @Override
-    public Middleware create(ConfigNode config, PluginContext context) {
+    public BackendFilter create(ConfigNode config, PluginContext context) {
+        String backend = guardedBackend(context);
         int maxConcurrentCalls = config.integer("max-concurrent-calls", BulkheadConfig.DEFAULT_MAX_CONCURRENT_CALLS,
                 1, BulkheadConfig.MAX_MAX_CONCURRENT_CALLS);
         Duration maxWait = ZERO.matcher(config.string("max-wait", "0").trim()).matches() ? Duration.ZERO
                 : config.duration("max-wait", BulkheadConfig.DEFAULT_MAX_WAIT);
-        return new BulkheadMiddleware(new BulkheadConfig(maxConcurrentCalls, maxWait), BULKHEAD_FULL,
+        return new BulkheadFilter(backend, new BulkheadConfig(maxConcurrentCalls, maxWait), BULKHEAD_FULL,
                 context.metrics());
+    }
+
+    /**
+     * The name of the backend whose filter is being built, from the entry's key path.
+     *
+     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
+     */
+    private static String guardedBackend(PluginContext context) {
+        Matcher path = FILTER_PATH.matcher(context.name());
+        if (!path.matches()) {
+            throw new IllegalStateException("a bulkhead guards one backend: list it in backends.NAME.filters, not at "
+                    + context.name());
+        }
+        return path.group(1);
     }
 }

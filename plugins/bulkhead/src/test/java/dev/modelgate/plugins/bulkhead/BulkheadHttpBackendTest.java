@@ -30,14 +30,14 @@ class BulkheadHttpBackendTest {
                     return Reply.json(200, "{\"predictions\":[[1.0]]}");
                 });
                 RunningGateway gateway = RunningGateway.start("""
-                        middlewares:
-                          - type: bulkhead
-                            max-concurrent-calls: 3
                         backends:
                           remote:
                             type: http
                             url: %s
                             request-timeout: 30s
+                            filters:
+                              - type: bulkhead
+                                max-concurrent-calls: 3
                         routes:
                           - model: remote
                             backend: remote

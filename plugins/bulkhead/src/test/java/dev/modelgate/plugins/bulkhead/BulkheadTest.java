@@ -23,29 +23,36 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The middleware in a real gateway, in front of echo backends; {@code held} keeps each call until the test releases
- * it, so the tests decide how many calls are in progress.
+ * The filter in a real gateway, on echo backends that each have a bulkhead of their own; {@code held} keeps each call
+ * until the test releases it, so the tests decide how many calls are in progress.
  */
 class BulkheadTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
     private static final Duration DEADLINE = Duration.ofSeconds(10);
+    /** {@code %1$s} is where each backend lists its filters. */
     private static final String BACKENDS = """
             backends:
               held:
                 type: echo
                 hold: true
+            %1$s
               free:
                 type: echo
+            %1$s
               broken:
                 type: echo
                 fail: status-500
+            %1$s
               throwing:
                 type: echo
                 fail: throw
+            %1$s
             routes:
               - model: held
+                backend: held
+              - model: held-too
                 backend: held
               - model: free
                 backend: free
@@ -73,13 +80,13 @@ class BulkheadTest {
         clients.close();
     }
 
-    /** Starts a gateway, stopped after the test, whose global bulkhead lets 2 calls per backend through at once. */
+    /** Starts a gateway, stopped after the test, whose every backend's bulkhead lets 2 calls through at once. */
     private RunningGateway start(String extraSettings) throws Exception {
-        running = RunningGateway.start("""
-                middlewares:
+        running = RunningGateway.start(BACKENDS.formatted("""
+                filters:
                   - type: bulkhead
                     max-concurrent-calls: 2
-                """ + extraSettings.indent(4) + BACKENDS);
+                """.indent(4) + extraSettings.indent(8)).replace("\n\n", "\n"));
         return running;
     }
 
@@ -107,9 +114,15 @@ class BulkheadTest {
 
     /** Sends {@code count} requests for the held model and returns once the backend holds them all. */
     private List<CompletableFuture<HttpResponse<String>>> holdCalls(RunningGateway gateway, int count) {
+        return holdCalls(gateway, count, "held");
+    }
+
+    /** Sends {@code count} requests for {@code model} and returns once the backend holds them all. */
+    private List<CompletableFuture<HttpResponse<String>>> holdCalls(RunningGateway gateway, int count,
+            String model) {
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            calls.add(CompletableFuture.supplyAsync(() -> predict(gateway, "held"), clients));
+            calls.add(CompletableFuture.supplyAsync(() -> predict(gateway, model), clients));
         }
         await(() -> EchoBackendProvider.held() == count, count + " calls held");
         return calls;
@@ -138,6 +151,18 @@ class BulkheadTest {
         EchoBackendProvider.release();
         assertAllServed(held);
         assertEquals(200, predict(gateway, "held").statusCode());
+    }
+
+    @Test
+    void everyRouteToABackendSharesItsPlaces() throws Exception {
+        RunningGateway gateway = start("");
+        List<CompletableFuture<HttpResponse<String>>> held = holdCalls(gateway, 2, "held-too");
+
+        HttpResponse<String> refused = predict(gateway, "held");
+
+        assertEquals(30301, code(refused), refused.body());
+        EchoBackendProvider.release();
+        assertAllServed(held);
     }
 
     @Test
@@ -236,16 +261,19 @@ class BulkheadTest {
     @Test
     void reportsInvalidSettingsByKey() {
         Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start("""
-                        middlewares:
-                          - type: bulkhead
-                            max-concurrent-calls: 0
-                            max-wait: a while
-                        """ + BACKENDS).close());
+                () -> RunningGateway.start(BACKENDS.formatted("").replace("\n\n", "\n").replace(
+                        "    hold: true\n", """
+                            hold: true
+                            filters:
+                              - type: bulkhead
+                                max-concurrent-calls: 0
+                                max-wait: a while
+                        """)).close());
 
         assertEquals(List.of(
-                "middlewares[0].max-concurrent-calls: must be between 1 and 1000000, but was 0",
-                "middlewares[0].max-wait: must be a positive duration such as 250ms, 5s, 2m or 1h, but was 'a while'"),
+                "backends.held.filters[0].max-concurrent-calls: must be between 1 and 1000000, but was 0",
+                "backends.held.filters[0].max-wait: must be a positive duration such as 250ms, 5s, 2m or 1h, but was "
+                        + "'a while'"),
                 invalid.problems());
     }
 

@@ -199,10 +199,20 @@ final class CircuitBreaker {
         }
     }
 
-    /** Records the outcome of a call {@link #tryAcquire()} permitted. Call exactly once per permit. */
+    /** Records the outcome of a call {@link #tryAcquire()} permitted, answered now. Call exactly once per permit. */
     void onResult(Permit permit, Outcome outcome) {
         long now = nanoClock.getAsLong();
-        boolean slow = now - permit.startNanos >= slowCallNanos;
+        onResult(permit, outcome, now);
+    }
+
+    /**
+     * Records the outcome of a call that was answered at {@code answeredNanos} (on the nano clock) and judged later: a
+     * streamed answer, whose failure shows only at its end. Its slowness is the backend's time to answer, not the
+     * time the client took to read the stream. Call exactly once per permit.
+     */
+    void onResult(Permit permit, Outcome outcome, long answeredNanos) {
+        long now = nanoClock.getAsLong();
+        boolean slow = answeredNanos - permit.startNanos >= slowCallNanos;
         switch (permit.grantedIn) {
             case Closed closed -> recordClosed(closed, now, outcome, slow);
             case HalfOpen halfOpen -> recordHalfOpen(halfOpen, now, outcome, slow);

@@ -1,15 +1,18 @@
 package dev.modelgate.plugins.circuitbreaker;
 
+import dev.modelgate.spi.BackendFilter;
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.ErrorCode;
-import dev.modelgate.spi.Middleware;
-import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The {@code circuit-breaker} middleware: one circuit per backend, closed, open or half-open, as resilience4j's.
+ * The {@code circuit-breaker} backend filter, listed in {@code backends.NAME.filters}: one circuit for the backend,
+ * closed, open or half-open, as resilience4j's, shared by every route to it.
  *
  * <p>Config keys, with {@link CircuitBreakerConfig}'s defaults: {@code window-type} ({@code count} or {@code time}),
  * {@code window-size} (calls, or a whole number of seconds such as {@code 30s}), {@code minimum-calls},
@@ -18,8 +21,9 @@ import java.util.List;
  * {@code max-wait-in-half-open} (absent: no limit) and {@code fallback}, what a refused call gets instead:
  * <ul>
  *   <li>absent: 503 with code 30201 and {@code Retry-After};
- *   <li>{@code response: {status: 200, body: {...}}}: that status (2xx) and the gateway's success envelope with
- *       {@code body} as {@code data}, as if the backend had answered {@code body};
+ *   <li>{@code response: {status: 200, body: {...}}}: that status (2xx) and {@code body}, a JSON object, as if the
+ *       backend had answered it; on the gateway's API, the success envelope with {@code body} as {@code data} (see
+ *       {@link Fallback.StaticResponse} for the other fronts);
  *   <li>{@code backend: NAME}: the request served by that other configured backend.
  * </ul>
  *
@@ -27,9 +31,12 @@ import java.util.List;
  * {@code modelgate_circuit_transitions_total{backend,from,to}} and
  * {@code modelgate_circuit_not_permitted_total{backend}}, and logs every state change.
  */
-public final class CircuitBreakerProvider implements MiddlewareProvider {
+public final class CircuitBreakerProvider implements BackendFilterProvider {
 
     public static final ErrorCode CIRCUIT_OPEN = new ErrorCode(30201, 503, "UNAVAILABLE", "circuit open");
+
+    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
+    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
 
     @Override
     public String type() {
@@ -42,10 +49,26 @@ public final class CircuitBreakerProvider implements MiddlewareProvider {
     }
 
     @Override
-    public Middleware create(ConfigNode config, PluginContext context) {
+    public BackendFilter create(ConfigNode config, PluginContext context) {
+        String backend = guardedBackend(context);
         CircuitBreakerConfig settings = settings(config);
-        Fallback fallback = fallback(config, context);
-        return new CircuitBreakerMiddleware(settings, fallback, context.metrics(), context.logger(), System::nanoTime);
+        Fallback fallback = fallback(config, context, backend);
+        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(),
+                System::nanoTime);
+    }
+
+    /**
+     * The name of the backend whose filter is being built, from the entry's key path.
+     *
+     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
+     */
+    private static String guardedBackend(PluginContext context) {
+        Matcher path = FILTER_PATH.matcher(context.name());
+        if (!path.matches()) {
+            throw new IllegalStateException("a circuit breaker guards one backend: list it in backends.NAME.filters, "
+                    + "not at " + context.name());
+        }
+        return path.group(1);
     }
 
     /** Reads every setting into the builder, reporting each value it refuses under the value's key. */
@@ -97,7 +120,7 @@ public final class CircuitBreakerProvider implements MiddlewareProvider {
         }
     }
 
-    private static Fallback fallback(ConfigNode config, PluginContext context) {
+    private static Fallback fallback(ConfigNode config, PluginContext context, String guarded) {
         Fallback reject = new Fallback.Reject(CIRCUIT_OPEN);
         if (!config.has("fallback")) {
             return reject;
@@ -117,14 +140,19 @@ public final class CircuitBreakerProvider implements MiddlewareProvider {
             if (!answer.has("body")) {
                 answer.problem("body", "is required: the JSON object answered as the envelope's data");
             }
+            // child() reports a body that is not a mapping: the gateway's API wraps only a JSON object as data.
             return Fallback.StaticResponse.of(status, answer.child("body").raw());
         }
         String name = fallback.string("backend");
         if (name.isEmpty()) {
             return reject;
         }
+        if (name.equals(guarded)) {
+            fallback.problem("backend", "backend '" + name + "' cannot be its own fallback");
+            return reject;
+        }
         return context.backend(name)
-                .<Fallback>map(call -> new Fallback.AlternateBackend(name, call, reject))
+                .<Fallback>map(call -> new Fallback.AlternateBackend(name, call))
                 .orElseGet(() -> {
                     fallback.problem("backend", "unknown backend '" + name + "'");
                     return reject;

@@ -15,29 +15,39 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The middleware in a real gateway, in front of echo backends; circuits open for an hour, so none half-opens. */
+/**
+ * The filter in a real gateway, on echo backends, each with a breaker of its own (the standby, the fallback, with
+ * none); circuits open for an hour, so none half-opens.
+ */
 class CircuitBreakerGatewayTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
+    /** {@code %1$s} is where each guarded backend lists its filters. */
     private static final String BACKENDS = """
             backends:
               broken:
                 type: echo
                 fail: status-500
+            %1$s
               unreachable:
                 type: echo
                 fail: unavailable
+            %1$s
               rejecting:
                 type: echo
                 fail: status-400
+            %1$s
               healthy:
                 type: echo
+            %1$s
               standby:
                 type: echo
                 tag: standby
             routes:
               - model: broken
+                backend: broken
+              - model: broken-too
                 backend: broken
               - model: unreachable
                 backend: unreachable
@@ -47,14 +57,14 @@ class CircuitBreakerGatewayTest {
                 backend: healthy
             """;
 
-    /** A gateway whose global breaker judges each backend on its last 2 calls. */
+    /** A gateway whose every guarded backend has a breaker that judges it on its last 2 calls. */
     private static RunningGateway gateway(String extraSettings) throws Exception {
-        return RunningGateway.start("""
-                middlewares:
+        return RunningGateway.start(BACKENDS.formatted("""
+                filters:
                   - type: circuit-breaker
                     window-size: 2
                     wait-in-open: 1h
-                """ + extraSettings.indent(4) + BACKENDS);
+                """.indent(4) + extraSettings.indent(8)).replace("\n\n", "\n"));
     }
 
     private static HttpResponse<String> predict(RunningGateway gateway, String model) {
@@ -80,6 +90,19 @@ class CircuitBreakerGatewayTest {
             assertTrue(JSON.readTree(refused.body()).get("message").asText().startsWith("circuit open"),
                     refused.body());
             assertEquals("3600", refused.headers().firstValue("Retry-After").orElseThrow());
+        }
+    }
+
+    @Test
+    void everyRouteToABackendSharesItsCircuit() throws Exception {
+        try (RunningGateway gateway = gateway("")) {
+            assertEquals(502, predict(gateway, "broken").statusCode());
+            assertEquals(502, predict(gateway, "broken-too").statusCode());
+
+            HttpResponse<String> refused = predict(gateway, "broken");
+
+            assertEquals(30201, code(refused), refused.body());
+            assertEquals(30201, code(predict(gateway, "broken-too")));
         }
     }
 
@@ -201,52 +224,87 @@ class CircuitBreakerGatewayTest {
         }
     }
 
+    /** A gateway whose backend {@code broken} lists {@code filters}, a YAML list. */
+    private static RunningGateway gatewayFiltering(String filters) throws Exception {
+        return RunningGateway.start(BACKENDS.formatted("").replace("\n\n", "\n")
+                .replace("    fail: status-500\n", "    fail: status-500\n    filters:\n" + filters.indent(6)));
+    }
+
     @Test
     void reportsInvalidSettingsByKey() {
         Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start("""
-                        middlewares:
-                          - type: circuit-breaker
-                            window-size: 10
-                            minimum-calls: 20
-                            failure-rate-threshold: 120
-                            wait-in-open: soon
-                            fallback:
-                              backend: nowhere
-                          - type: circuit-breaker
-                            window-type: sliding
-                            fallback:
-                              response: {status: 503, body: {}}
-                              backend: standby
-                        """ + BACKENDS).close());
+                () -> gatewayFiltering("""
+                        - type: circuit-breaker
+                          window-size: 10
+                          minimum-calls: 20
+                          failure-rate-threshold: 120
+                          wait-in-open: soon
+                          fallback:
+                            backend: nowhere
+                        - type: circuit-breaker
+                          window-type: sliding
+                          fallback:
+                            response: {status: 503, body: {}}
+                            backend: standby
+                        """).close());
 
         assertEquals(List.of(
-                "middlewares[0].failure-rate-threshold: must be between 1 and 100, but was 120",
-                "middlewares[0].wait-in-open: must be a positive duration such as 250ms, 5s, 2m or 1h, but was 'soon'",
-                "middlewares[0].minimum-calls: must not be more than window-size (10) in a count window, but was 20",
-                "middlewares[0].fallback.backend: unknown backend 'nowhere'",
-                "middlewares[1].window-type: must be count or time, but was 'sliding'",
-                "middlewares[1].fallback: give either 'response' or 'backend', not both"),
+                "backends.broken.filters[0].failure-rate-threshold: must be between 1 and 100, but was 120",
+                "backends.broken.filters[0].wait-in-open: must be a positive duration such as 250ms, 5s, 2m or 1h, "
+                        + "but was 'soon'",
+                "backends.broken.filters[0].minimum-calls: must not be more than window-size (10) in a count window, "
+                        + "but was 20",
+                "backends.broken.filters[0].fallback.backend: unknown backend 'nowhere'",
+                "backends.broken.filters[1].window-type: must be count or time, but was 'sliding'",
+                "backends.broken.filters[1].fallback: give either 'response' or 'backend', not both"),
                 invalid.problems());
     }
 
     @Test
     void reportsAStaticResponseWithoutABodyOrWithAFailingStatus() {
         Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start("""
-                        middlewares:
-                          - type: circuit-breaker
-                            window-type: time
-                            window-size: 1500ms
-                            fallback:
-                              response: {status: 503}
-                        """ + BACKENDS).close());
+                () -> gatewayFiltering("""
+                        - type: circuit-breaker
+                          window-type: time
+                          window-size: 1500ms
+                          fallback:
+                            response: {status: 503}
+                        - type: circuit-breaker
+                          fallback:
+                            response: {status: 200, body: [1, 2]}
+                        """).close());
 
         assertEquals(List.of(
-                "middlewares[0].window-size: must be a whole number of seconds in a time window, but was 1500ms",
-                "middlewares[0].fallback.response.status: must be between 200 and 299, but was 503",
-                "middlewares[0].fallback.response.body: is required: the JSON object answered as the envelope's data"),
+                "backends.broken.filters[0].window-size: must be a whole number of seconds in a time window, "
+                        + "but was 1500ms",
+                "backends.broken.filters[0].fallback.response.status: must be between 200 and 299, but was 503",
+                "backends.broken.filters[0].fallback.response.body: is required: the JSON object answered as the "
+                        + "envelope's data",
+                "backends.broken.filters[1].fallback.response.body: must be a mapping, but was a list"),
                 invalid.problems());
+    }
+
+    @Test
+    void refusesABackendAsItsOwnFallbackAtLoad() {
+        Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
+                () -> gatewayFiltering("""
+                        - type: circuit-breaker
+                          fallback:
+                            backend: broken
+                        """).close());
+
+        assertEquals(List.of("backends.broken.filters[0].fallback.backend: backend 'broken' cannot be its own "
+                + "fallback"), invalid.problems());
+    }
+
+    @Test
+    void isNotAMiddlewareAnyMore() {
+        Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
+                () -> RunningGateway.start("middlewares:\n  - type: circuit-breaker\n"
+                        + BACKENDS.formatted("").replace("\n\n", "\n")).close());
+
+        assertTrue(invalid.problems().getFirst().startsWith(
+                "middlewares[0].type: unknown middleware type 'circuit-breaker'"), invalid.problems()::toString);
     }
 
     @ParameterizedTest
@@ -256,6 +314,6 @@ class CircuitBreakerGatewayTest {
         "10201, IGNORED", "20006, IGNORED", "30101, IGNORED", "30201, IGNORED", "30301, IGNORED",
         "40008, IGNORED", "90001, IGNORED"})
     void countsOnlyTheBackendsOwnFailuresAgainstIt(int code, CircuitBreaker.Outcome outcome) {
-        assertEquals(outcome, CircuitBreakerMiddleware.outcomeOf(code));
+        assertEquals(outcome, CircuitBreakerFilter.outcomeOf(code));
     }
 }

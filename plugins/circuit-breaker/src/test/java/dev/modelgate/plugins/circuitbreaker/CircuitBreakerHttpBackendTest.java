@@ -59,19 +59,19 @@ class CircuitBreakerHttpBackendTest {
         AtomicBoolean healthy = new AtomicBoolean(false);
         try (TestBackend backend = recoveringBackend(healthy);
                 RunningGateway gateway = RunningGateway.start("""
-                        middlewares:
-                          - type: circuit-breaker
-                            window-size: 4
-                            minimum-calls: 4
-                            failure-rate-threshold: 50
-                            wait-in-open: 500ms
-                            permitted-calls-in-half-open: 2
                         backends:
                           remote:
                             type: http
                             url: %s
                             connect-timeout: 200ms
                             request-timeout: 1s
+                            filters:
+                              - type: circuit-breaker
+                                window-size: 4
+                                minimum-calls: 4
+                                failure-rate-threshold: 50
+                                wait-in-open: 500ms
+                                permitted-calls-in-half-open: 2
                         routes:
                           - model: remote
                             backend: remote

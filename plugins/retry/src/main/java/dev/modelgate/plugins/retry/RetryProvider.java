@@ -1,31 +1,35 @@
 package dev.modelgate.plugins.retry;
 
+import dev.modelgate.spi.BackendFilter;
+import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.ConfigNode;
-import dev.modelgate.spi.Middleware;
-import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The {@code retry} middleware: runs the rest of the pipeline again when an idempotent predict request (one on a
- * route marked {@code idempotent: true}) fails in a way another attempt may avoid. See {@link RetryMiddleware} for
- * what one request does. The {@code http} backend sends each attempt of a request to an instance it has not tried
- * yet when there is one.
+ * The {@code retry} backend filter, listed in {@code backends.NAME.filters}: calls the rest of the backend's chain again
+ * when an idempotent request (one on a route marked {@code idempotent: true}) fails in a way another attempt may
+ * avoid. See {@link RetryFilter} for what one call does. The {@code http} backend sends each attempt of a request to
+ * an instance it has not tried yet when there is one.
  *
  * <p>Config keys: {@code attempts} (2, the first call included; 1 to 10), {@code budget-percent} (20: retries may add
- * that share to the backend's requests of the last 10 seconds), {@code min-retries-per-second} (3, allowed on top),
+ * that share to the backend's calls of the last 10 seconds), {@code min-retries-per-second} (3, allowed on top),
  * {@code base-backoff} (25ms), {@code max-backoff} (ten times the base) and {@code retry-on} (the gateway codes worth
  * another attempt: 40003 unavailable, 40004 timed out, 40005 a 5xx answer, 40007 an unreadable answer).
  *
- * <p>The middlewares listed after this one run once per attempt: list it after authentication and rate limits, so
- * that a retry is neither authenticated nor charged twice, and before {@code circuit-breaker} and {@code bulkhead},
- * so that they see every call to the backend.
+ * <p>The filters listed after this one run once per attempt: list it before {@code circuit-breaker} and
+ * {@code bulkhead}, so that they see every call to the backend. The route's middlewares run once.
  *
  * <p>Exports, per backend, {@code modelgate_retries_total} and {@code modelgate_retry_budget_exhausted_total}.
  */
 // Not final: a test subclass in this package fixes the randomness; the package-private constructor keeps out others.
-public class RetryProvider implements MiddlewareProvider {
+public class RetryProvider implements BackendFilterProvider {
+
+    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
+    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
 
     private final RandomGenerator random;
 
@@ -50,8 +54,23 @@ public class RetryProvider implements MiddlewareProvider {
     }
 
     @Override
-    public Middleware create(ConfigNode config, PluginContext context) {
+    public BackendFilter create(ConfigNode config, PluginContext context) {
+        String backend = retriedBackend(context);
         // Monotonic: the wall clock stepping back would hold the window's spent budget for as much longer.
-        return new RetryMiddleware(RetrySettings.from(config), context.metrics(), System::nanoTime, random);
+        return new RetryFilter(backend, RetrySettings.from(config), context.metrics(), System::nanoTime, random);
+    }
+
+    /**
+     * The name of the backend whose filter is being built, from the entry's key path.
+     *
+     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
+     */
+    private static String retriedBackend(PluginContext context) {
+        Matcher path = FILTER_PATH.matcher(context.name());
+        if (!path.matches()) {
+            throw new IllegalStateException("retry keeps one backend's budget: list it in backends.NAME.filters, "
+                    + "not at " + context.name());
+        }
+        return path.group(1);
     }
 }

@@ -60,7 +60,7 @@ record RetrySettings(int attempts, int budgetPercent, int minRetriesPerSecond, D
             return Set.copyOf(DEFAULT_RETRY_ON);
         }
         if (texts.isEmpty()) {
-            config.problem("retry-on", "must list at least one code; to retry nothing, leave the middleware out");
+            config.problem("retry-on", "must list at least one code; to retry nothing, leave the filter out");
         }
         Set<Integer> codes = new LinkedHashSet<>();
         for (String text : texts) {

@@ -1,7 +1,7 @@
 package dev.modelgate.plugins.retry;
 
 /**
- * Test middleware {@code retry-highest-draw}: {@code retry} with its randomness fixed, so that every backoff is the
+ * Test filter {@code retry-highest-draw}: {@code retry} with its randomness fixed, so that every backoff is the
  * whole of its cap and a test knows how long each would be.
  */
 public final class HighestDrawRetryProvider extends RetryProvider {

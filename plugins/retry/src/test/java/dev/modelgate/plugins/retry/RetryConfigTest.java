@@ -10,33 +10,33 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Each bad value of the {@code retry} middleware is reported once, by its exact key. */
+/** Each bad value of the {@code retry} filter is reported once, by its exact key. */
 class RetryConfigTest {
 
-    /** A gateway with one global {@code retry} middleware configured with {@code settings}, a YAML flow mapping. */
+    /** A gateway whose backend {@code echo} has a {@code retry} filter configured with {@code settings}. */
     private static String gatewayWith(String settings) {
-        return "middlewares:\n  - {type: retry" + (settings.isEmpty() ? "" : ", " + settings) + "}\n"
-                + RunningGateway.ECHO_ROUTE;
+        return RunningGateway.ECHO_ROUTE.replace("    type: echo\n", "    type: echo\n    filters:\n      - {type: retry"
+                + (settings.isEmpty() ? "" : ", " + settings) + "}\n");
     }
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "attempts: 0                    | middlewares[0].attempts: must be between 1 and 10, but was 0",
-        "budget-percent: 150            | middlewares[0].budget-percent: must be between 0 and 100, but was 150",
-        "min-retries-per-second: -1     | middlewares[0].min-retries-per-second: must be between 0 and 1000, but was -1",
-        "base-backoff: 0ms              | middlewares[0].base-backoff: must be a positive duration such as 250ms, 5s, "
+        "attempts: 0                    | backends.echo.filters[0].attempts: must be between 1 and 10, but was 0",
+        "budget-percent: 150            | backends.echo.filters[0].budget-percent: must be between 0 and 100, but was 150",
+        "min-retries-per-second: -1     | backends.echo.filters[0].min-retries-per-second: must be between 0 and 1000, but was -1",
+        "base-backoff: 0ms              | backends.echo.filters[0].base-backoff: must be a positive duration such as 250ms, 5s, "
                 + "2m or 1h, but was '0ms'",
         "base-backoff: 1s, max-backoff: 100ms "
-                + "| middlewares[0].max-backoff: must not be shorter than base-backoff (1000ms), but was 100ms",
-        "retry-on: [4003]               | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+                + "| backends.echo.filters[0].max-backoff: must not be shorter than base-backoff (1000ms), but was 100ms",
+        "retry-on: [4003]               | backends.echo.filters[0].retry-on: must list five-digit gateway codes such as 40003, "
                 + "but '4003' is not one",
-        "retry-on: [backend-error]      | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+        "retry-on: [backend-error]      | backends.echo.filters[0].retry-on: must list five-digit gateway codes such as 40003, "
                 + "but 'backend-error' is not one",
-        "retry-on: []                   | middlewares[0].retry-on: must list at least one code; to retry nothing, "
-                + "leave the middleware out",
-        "retry-on: [40003, 4005]        | middlewares[0].retry-on: must list five-digit gateway codes such as 40003, "
+        "retry-on: []                   | backends.echo.filters[0].retry-on: must list at least one code; to retry nothing, "
+                + "leave the filter out",
+        "retry-on: [40003, 4005]        | backends.echo.filters[0].retry-on: must list five-digit gateway codes such as 40003, "
                 + "but '4005' is not one",
-        "retries: 3                     | middlewares[0].retries: unknown key; known keys here: attempts, "
+        "retries: 3                     | backends.echo.filters[0].retries: unknown key; known keys here: attempts, "
                 + "base-backoff, budget-percent, max-backoff, min-retries-per-second, retry-on, type",
     })
     void reportsABadSettingByKey(String settings, String problem) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The {@code retry} middleware in front of the real {@code http} backend, over instances that are real servers on
+ * The {@code retry} filter of the real {@code http} backend, over instances that are real servers on
  * loopback. Backoffs are a millisecond, or drawn at their longest where a test needs to know them.
  */
 class RetryHttpBackendTest {
@@ -31,23 +31,32 @@ class RetryHttpBackendTest {
     }
 
     /**
-     * Middleware {@code type} with {@code settings} (a YAML flow mapping's entries) in front of backend {@code remote},
-     * which balances over {@code instances} by weight: the first is the favourite, at 1000 to 1 for each other, so
-     * that only the preference for an untried instance sends a retry elsewhere.
+     * Filter {@code type} with {@code settings} (a YAML flow mapping's entries) on backend {@code remote}, which
+     * balances over {@code instances} by weight: the first is the favourite, at 1000 to 1 for each other, so that only
+     * the preference for an untried instance sends a retry elsewhere. Routes {@code remote} and {@code remote-too}
+     * both reach it, with {@code routeSettings}.
      */
     private static String gateway(String type, String settings, String routeSettings, TestBackend... instances) {
-        StringBuilder yaml = new StringBuilder("middlewares:\n  - {type: " + type + ", " + settings + "}\n"
-                + "backends:\n  remote:\n    type: http\n    balancer: weighted\n    instances:\n");
+        StringBuilder yaml = new StringBuilder("backends:\n  remote:\n    type: http\n    balancer: weighted\n"
+                + "    filters:\n      - {type: " + type + ", " + settings + "}\n    instances:\n");
         for (int i = 0; i < instances.length; i++) {
             yaml.append("      - {name: ").append((char) ('a' + i)).append(", weight: ").append(i == 0 ? 1000 : 1)
                     .append(", url: '").append(instances[i].url("/predict")).append("'}\n");
         }
-        return yaml.append("routes:\n  - model: remote\n    backend: remote\n    ").append(routeSettings).append('\n')
-                .toString();
+        yaml.append("routes:\n");
+        for (String model : new String[] {"remote", "remote-too"}) {
+            yaml.append("  - model: ").append(model).append("\n    backend: remote\n    ").append(routeSettings)
+                    .append('\n');
+        }
+        return yaml.toString();
     }
 
     private static HttpResponse<String> predict(RunningGateway gateway, String... headers) {
         return gateway.post("/v1/models/remote:predict", "application/json", "{\"instances\":[[1.0]]}", headers);
+    }
+
+    private static HttpResponse<String> predictModel(RunningGateway gateway, String model) {
+        return gateway.post("/v1/models/" + model + ":predict", "application/json", "{\"instances\":[[1.0]]}");
     }
 
     private static void assertError(HttpResponse<String> response, int status, int code) throws Exception {
@@ -145,6 +154,23 @@ class RetryHttpBackendTest {
             assertEquals(25, failing.calls());
             assertMetric(gateway, RETRIES + 10);
             assertMetric(gateway, EXHAUSTED + 5);
+        }
+    }
+
+    @Test
+    void everyRouteToABackendSharesItsBudget() throws Exception {
+        try (TestBackend failing = answering(500);
+                RunningGateway gateway = RunningGateway.start(gateway("retry",
+                        "base-backoff: 1ms, budget-percent: 0, min-retries-per-second: 1", IDEMPOTENT, failing))) {
+            for (int i = 0; i < 8; i++) {
+                assertError(predictModel(gateway, "remote"), 502, 40005);
+                assertError(predictModel(gateway, "remote-too"), 502, 40005);
+            }
+
+            // Ten retries in the window in all, as in theBudgetCapsRetriesAcrossRequests, whichever route asked.
+            assertEquals(26, failing.calls());
+            assertMetric(gateway, RETRIES + 10);
+            assertMetric(gateway, EXHAUSTED + 6);
         }
     }
 
