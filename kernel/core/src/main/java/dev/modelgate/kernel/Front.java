@@ -14,7 +14,10 @@ import dev.modelgate.spi.inference.Payload;
  */
 interface Front {
 
-    /** The front's name, as routes list it in {@code fronts:}: {@code modelgate}, {@code tf-serving}, {@code kserve-v2}. */
+    /**
+     * The front's name, as routes list it in {@code fronts:}: {@code modelgate}, {@code tf-serving},
+     * {@code kserve-v2}.
+     */
     String dialect();
 
     /** The dialect of its inference bodies, whose codecs read and write them. */

@@ -43,7 +43,8 @@ public final class PluginRegistry implements AutoCloseable {
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
-            Map<String, Discovered<CodecProvider>> codecProviders, Map<String, Discovered<BackendFilterProvider>> filters,
+            Map<String, Discovered<CodecProvider>> codecProviders,
+            Map<String, Discovered<BackendFilterProvider>> filters,
             List<URLClassLoader> jarLoaders) {
         this.codecProviders = Collections.unmodifiableMap(codecProviders);
         this.filters = Collections.unmodifiableMap(filters);

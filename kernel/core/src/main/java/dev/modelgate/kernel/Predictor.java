@@ -108,6 +108,11 @@ final class Predictor {
             return BackendResult.failed(ModelApi.codeOf(e.kind()), e.getMessage());
         } catch (RejectionException e) {
             return BackendResult.failed(e.errorCode(), e.getMessage());
+        } catch (RuntimeException | StackOverflowError e) {
+            // The chain never throws: the filters before the backend must not take the blame for its bug.
+            LOG.log(System.Logger.Level.ERROR, "backend '" + backendName + "' failed on " + call.exchange().method()
+                    + " " + call.exchange().path(), e);
+            return BackendResult.failed(CoreErrors.INTERNAL, "backend '" + backendName + "' failed");
         }
     }
 

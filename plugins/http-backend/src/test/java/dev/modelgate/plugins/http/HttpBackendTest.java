@@ -233,14 +233,14 @@ class HttpBackendTest {
     }
 
     @Test
-    void metadataNamesTheModelButNotTheUrl() throws Exception {
+    void aBackendWithoutProtocolDescribesNoSignatureAndNeverItsUrl() throws Exception {
         try (TestBackend backend = TestBackend.start(request -> Reply.json(200, PREDICTIONS));
                 RunningGateway gateway = RunningGateway.start(config(backend.url("/internal/predict"),
                         "model-name: iris"))) {
             HttpResponse<String> response = gateway.get("/v1/models/remote");
 
             assertEquals(200, response.statusCode(), response.body());
-            assertEquals(JSON.readTree("{\"type\":\"http\",\"model\":\"iris\"}"),
+            assertEquals(JSON.readTree("{\"platform\":\"\",\"versions\":[],\"inputs\":[],\"outputs\":[]}"),
                     JSON.readTree(response.body()).get("data").get("metadata"));
             assertFalse(response.body().contains("internal"), response.body());
         }

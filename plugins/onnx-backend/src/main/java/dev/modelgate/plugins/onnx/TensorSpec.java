@@ -33,7 +33,9 @@ final class TensorSpec {
         }
         ElementType type = ElementType.of(tensor.type);
         if (type == null) {
-            throw new IllegalArgumentException("'" + node.getName() + "' has element type " + tensor.onnxType
+            // ONNX Runtime's own name of the type, without its enum prefix: STRING, BFLOAT16, ...
+            String name = tensor.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "");
+            throw new IllegalArgumentException("'" + node.getName() + "' has element type " + name
                     + "; the onnx backend serves " + ElementType.SERVED);
         }
         return new TensorSpec(node.getName(), type, tensor.getShape());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.plugins.onnx.DemoModel.Message;
+import dev.modelgate.spi.CoreErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -65,26 +66,29 @@ class MultiInputModelTest {
     @Test
     void plainInstancesCannotFeedAModelWithSeveralInputs() {
         gateway.assertInputMismatch("{\"instances\": [[1, 2]]}",
-                "the model has inputs [counts, scale, ids], so each instance must be an object keyed by input name");
+                "the model has inputs [counts, scale, ids], so each must be given by name, in an object");
     }
 
     @Test
-    void aFractionIsAnInputMismatchForAnIntegerInput() {
-        gateway.assertInputMismatch("{\"instances\": [{\"counts\": [1.5, 2], \"scale\": [1.0], \"ids\": 7}]}",
-                "input 'counts' expects int64 integers, but instance 0 holds 1.5");
+    void aFractionDoesNotFitAnIntegerInput() {
+        gateway.assertRejected(CoreErrors.INVALID_TENSOR_VALUE,
+                "{\"instances\": [{\"counts\": [1.5, 2], \"scale\": [1.0], \"ids\": 7}]}",
+                "tensor 'counts' is INT64 and cannot hold the number 1.5, which is not an integer");
     }
 
     @Test
-    void anIntegerOutOfRangeIsAnInputMismatchForAnInt32Input() {
-        gateway.assertInputMismatch("{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[1.0]], \"ids\": [3000000000]}}",
-                "input 'ids' expects int32 integers, but its value holds 3000000000");
+    void anIntegerOutOfRangeDoesNotFitAnInt32Input() {
+        gateway.assertRejected(CoreErrors.INVALID_TENSOR_VALUE,
+                "{\"inputs\": {\"counts\": [[1, 2]], \"scale\": [[1.0]], \"ids\": [3000000000]}}",
+                "tensor 'ids' is INT32 and cannot hold the integer 3000000000, which is out of range");
     }
 
     @Test
     void instancesOfOneInputMustShareOneShape() {
-        gateway.assertInputMismatch("{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.0], \"ids\": 7},"
+        gateway.assertRejected(CoreErrors.TENSOR_SHAPE_MISMATCH,
+                "{\"instances\": [{\"counts\": [1, 2], \"scale\": [1.0], \"ids\": 7},"
                         + " {\"counts\": [1, 2], \"scale\": [1.0], \"ids\": [7]}]}",
-                "input 'ids' expects each instance to have shape [] (the model's shape is [-1]), but instance 1"
-                        + " has shape [1]");
+                "instance 1 gives 'ids' the shape [1], but instance 0 gave it []; every instance must give each the"
+                        + " same shape");
     }
 }

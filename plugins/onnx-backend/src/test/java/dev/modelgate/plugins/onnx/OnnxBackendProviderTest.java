@@ -52,7 +52,8 @@ class OnnxBackendProviderTest {
         assertEquals(List.of(
                 "backends.onnx.intra-op-threads: must be between 1 and 1024, but was 0",
                 "backends.onnx.max-batch: must be an integer, but was 'many'",
-                "backends.onnx.threads: unknown key; known keys here: intra-op-threads, max-batch, model, type"),
+                "backends.onnx.threads: unknown key; known keys here: filters, intra-op-threads, max-batch, model,"
+                        + " type"),
                 problems);
     }
 
@@ -77,6 +78,6 @@ class OnnxBackendProviderTest {
                 .message(12, DemoModel.valueInfo("same_words", elementString, "batch"))));
 
         assertEquals(List.of("backends.onnx: cannot build: 'words' has element type STRING; the onnx backend serves"
-                + " float, double, int32 and int64 tensors"), OnnxGateway.problemsStarting(OnnxGateway.model(model)));
+                + " FP32, FP64, FP16, INT8, INT16, INT32, INT64, UINT8, BOOL"), OnnxGateway.problemsStarting(OnnxGateway.model(model)));
     }
 }

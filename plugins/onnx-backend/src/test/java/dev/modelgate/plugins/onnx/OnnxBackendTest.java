@@ -77,43 +77,46 @@ class OnnxBackendTest {
     }
 
     @Test
-    void anInstanceOfTheWrongWidthIsAnInputMismatchNamingInputAndShape() {
-        gateway.assertInputMismatch("{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
-                "input 'features' expects each instance to have shape [4] (the model's shape is [-1, 4]),"
-                        + " but instance 1 has shape [3]");
+    void instancesOfDifferentWidthsAreAShapeMismatchNamingTheInstance() {
+        gateway.assertRejected(CoreErrors.TENSOR_SHAPE_MISMATCH, "{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
+                "instance 1 gives 'features' the shape [3], but instance 0 gave it [4]; every instance must give"
+                        + " each the same shape");
     }
 
     @Test
-    void raggedColumnarInputsAreAnInputMismatch() {
-        gateway.assertInputMismatch("{\"inputs\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
-                "input 'features' expects shape [-1, 4], but its value is ragged: its lists differ in length");
+    void raggedColumnarInputsAreAShapeMismatch() {
+        gateway.assertRejected(CoreErrors.TENSOR_SHAPE_MISMATCH, "{\"inputs\": [[5.1, 3.5, 1.4, 0.2], [5.9, 2.8, 4.3]]}",
+                "tensor 'features' is ragged: its nested lists must have the same length at each depth and end at"
+                        + " the same depth");
     }
 
     @Test
     void columnarInputsOfTheWrongRankAreAnInputMismatch() {
         gateway.assertInputMismatch("{\"inputs\": [5.1, 3.5, 1.4, 0.2]}",
-                "input 'features' expects shape [-1, 4], but its value has shape [4]");
+                "input 'features' has shape [-1, 4] (-1 takes any size), but the request's tensor has shape [4]");
     }
 
     @Test
-    void aValueThatIsNotANumberIsAnInputMismatch() {
-        gateway.assertInputMismatch("{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, \"wide\", 4.3, 1.3]]}",
-                "input 'features' expects float numbers, but instance 1 holds \"wide\"");
+    void aValueThatIsNotANumberDoesNotFitAFloatTensor() {
+        gateway.assertRejected(CoreErrors.INVALID_TENSOR_VALUE,
+                "{\"instances\": [[5.1, 3.5, 1.4, 0.2], [5.9, \"wide\", 4.3, 1.3]]}",
+                "tensor 'features' is FP32 and cannot hold a string");
     }
 
     @Test
     void unknownAndMissingInputNamesAreAnInputMismatch() {
         gateway.assertInputMismatch("{\"instances\": [{\"features\": [1, 2, 3, 4], \"colour\": 1}]}",
-                "instance 0 has unknown input 'colour'; the model's inputs are [features]");
+                "instance 0 names [features, colour], but the model's inputs are [features]");
         gateway.assertInputMismatch("{\"inputs\": {\"petals\": [[1, 2, 3, 4]]}}",
                 "'inputs' lacks input 'features'; the model's inputs are [features]");
     }
 
     @Test
     void instancesMustBeAllNamedOrAllPlain() {
-        gateway.assertInputMismatch("{\"instances\": [[1, 2, 3, 4], {\"features\": [1, 2, 3, 4]}]}",
-                "instances must be all objects keyed by input name or all plain values and lists, but instance 0"
-                        + " is not an object and instance 1 is");
+        gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST,
+                "{\"instances\": [[1, 2, 3, 4], {\"features\": [1, 2, 3, 4]}]}",
+                "'instances' mixes objects and plain values or lists (at instance 1); they must all be one or the"
+                        + " other");
     }
 
     @Test
@@ -121,16 +124,15 @@ class OnnxBackendTest {
         String fourRows = "[" + row(SETOSA) + "," + row(SETOSA) + "," + row(SETOSA) + "," + row(SETOSA) + "]";
 
         gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": " + fourRows + "}",
-                "at most 3 instances are allowed per request, but got 4");
+                "at most 3 rows are allowed per request, but input 'features' has 4");
         gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"inputs\": " + fourRows + "}",
                 "at most 3 rows are allowed per request, but input 'features' has 4");
     }
 
     @Test
     void emptyInstancesAreAnInvalidPredictRequest() {
-        // The gateway refuses empty instances before any backend sees them, in its own words.
         gateway.assertRejected(CoreErrors.INVALID_PREDICT_REQUEST, "{\"instances\": []}",
-                "'instances' must not be empty");
+                "'instances' must be a non-empty list");
     }
 
     @Test
@@ -151,7 +153,7 @@ class OnnxBackendTest {
 
     @Test
     void metadataDescribesTheModelsInputsAndOutputs() {
-        assertEquals("{\"platform\":\"onnxruntime\","
+        assertEquals("{\"platform\":\"onnxruntime_onnx\",\"versions\":[],"
                         + "\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],"
                         + "\"outputs\":[{\"name\":\"probabilities\",\"datatype\":\"FP32\",\"shape\":[-1,3]},"
                         + "{\"name\":\"label\",\"datatype\":\"INT64\",\"shape\":[-1]}]}",
