@@ -7,14 +7,13 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Json;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceCodec;
@@ -71,12 +70,7 @@ final class KServeV2Codec implements InferenceCodec {
 
     /** {@code application/json}, reading Triton's {@code application/octet-stream} binary bodies too. */
     static KServeV2Codec json() {
-        JsonFactory factory = JsonFactory.builder()
-                .recyclerPool(JsonRecyclerPools.sharedBoundedPool())
-                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-                .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-                .build();
-        return new KServeV2Codec(factory, "application/json", Set.of("application/json", BinarySection.MEDIA_TYPE),
+        return new KServeV2Codec(Json.MODEL_SERVER_FACTORY, "application/json", Set.of("application/json", BinarySection.MEDIA_TYPE),
                 true);
     }
 

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +14,7 @@ import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Json;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
@@ -66,12 +65,7 @@ final class TfServingCodec implements InferenceCodec {
 
     /** JSON, with TF Serving's {@code NaN}, {@code Infinity} and {@code -Infinity} tokens read and written bare. */
     static TfServingCodec json() {
-        JsonFactory factory = JsonFactory.builder()
-                .recyclerPool(JsonRecyclerPools.sharedBoundedPool())
-                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-                .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-                .build();
-        return new TfServingCodec("application/json", Set.of("application/json"), factory, true);
+        return new TfServingCodec("application/json", Set.of("application/json"), Json.MODEL_SERVER_FACTORY, true);
     }
 
     /** MessagePack, read under either of its media types. */
