@@ -108,7 +108,7 @@ class OnnxBackendTest {
         gateway.assertInputMismatch("{\"instances\": [{\"features\": [1, 2, 3, 4], \"colour\": 1}]}",
                 "instance 0 names [features, colour], but the model's inputs are [features]");
         gateway.assertInputMismatch("{\"inputs\": {\"petals\": [[1, 2, 3, 4]]}}",
-                "'inputs' lacks input 'features'; the model's inputs are [features]");
+                "'inputs' names [petals], but the model's inputs are [features]");
     }
 
     @Test
