@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.InputStream;
 import java.net.http.HttpClient;
@@ -29,11 +30,12 @@ class BulkheadStreamTest {
 
     @BeforeEach
     void startWithOnePlace() throws Exception {
-        SlowStreamBackendProvider.reset();
+        StreamingBackendProvider.reset();
         gateway = RunningGateway.start("""
                 backends:
                   stream:
-                    type: slow-stream
+                    type: streaming
+                    hold: true
                     filters:
                       - type: bulkhead
                         max-concurrent-calls: 1
@@ -46,7 +48,7 @@ class BulkheadStreamTest {
     /** Finished first, so that the gateway does not wait for a stream to drain when it stops. */
     @AfterEach
     void finishEveryStreamAndStop() throws Exception {
-        SlowStreamBackendProvider.finish();
+        StreamingBackendProvider.finish();
         gateway.close();
     }
 
@@ -69,9 +71,9 @@ class BulkheadStreamTest {
                 .POST(HttpRequest.BodyPublishers.ofString(PREDICT_BODY)).build();
         HttpResponse<InputStream> first = CLIENT.send(streamed, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream stream = first.body()) {
-            String firstChunk = new String(stream.readNBytes(SlowStreamBackendProvider.FIRST_CHUNK.length()),
+            String firstChunk = new String(stream.readNBytes(StreamingBackendProvider.FIRST_CHUNK.length()),
                     StandardCharsets.UTF_8);
-            assertEquals(SlowStreamBackendProvider.FIRST_CHUNK, firstChunk, "the stream is under way");
+            assertEquals(StreamingBackendProvider.FIRST_CHUNK, firstChunk, "the stream is under way");
 
             HttpResponse<String> refused = gateway.post("/v1/models/stream:predict", "application/json",
                     PREDICT_BODY);
@@ -81,9 +83,9 @@ class BulkheadStreamTest {
             assertTrue(gateway.adminGet("/metrics").body().contains(
                     "modelgate_bulkhead_in_flight{backend=\"stream\"} 1\n"));
 
-            SlowStreamBackendProvider.finish();
+            StreamingBackendProvider.finish();
 
-            assertEquals(SlowStreamBackendProvider.LAST_CHUNK, new String(stream.readAllBytes(),
+            assertEquals(StreamingBackendProvider.LAST_CHUNK, new String(stream.readAllBytes(),
                     StandardCharsets.UTF_8));
         }
         awaitMetric(gateway, "modelgate_bulkhead_in_flight{backend=\"stream\"} 0");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
