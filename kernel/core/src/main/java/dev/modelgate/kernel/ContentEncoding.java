@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.InflaterInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
 
@@ -24,10 +25,10 @@ final class ContentEncoding {
     }
 
     /**
-     * The body as sent before {@code contentEncoding} was applied. The limit holds for the inflated size, and
+     * The body as sent before {@code contentEncoding} (gzip or deflate) was applied. The limit holds for the inflated size, and
      * inflating stops as soon as it is passed, so a small bomb costs no more than {@code maxBytes} of memory.
      *
-     * @throws RejectionException {@link CoreErrors#UNSUPPORTED_CONTENT_ENCODING} for an encoding other than gzip,
+     * @throws RejectionException {@link CoreErrors#UNSUPPORTED_CONTENT_ENCODING} for an encoding other than these,
      *     {@link CoreErrors#MALFORMED_GZIP} for a body that is not gzip, {@link CoreErrors#BODY_TOO_LARGE} past the
      *     limit
      */
@@ -36,11 +37,14 @@ final class ContentEncoding {
         if (encoding.isEmpty() || encoding.equals("identity")) {
             return body;
         }
-        if (!encoding.equals("gzip") && !encoding.equals("x-gzip")) {
+        boolean deflate = encoding.equals("deflate");
+        if (!deflate && !encoding.equals("gzip") && !encoding.equals("x-gzip")) {
             throw new RejectionException(CoreErrors.UNSUPPORTED_CONTENT_ENCODING,
-                    "'" + contentEncoding + "'; send gzip or an unencoded body");
+                    "'" + contentEncoding + "'; send gzip, deflate or an unencoded body");
         }
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body), CHUNK)) {
+        // deflate is zlib's format (RFC 9110), as tritonclient's request compression sends it.
+        try (InputStream in = deflate ? new InflaterInputStream(new ByteArrayInputStream(body))
+                : new GZIPInputStream(new ByteArrayInputStream(body), CHUNK)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(body.length * 4, CHUNK));
             byte[] chunk = new byte[CHUNK];
             long total = 0;
@@ -54,6 +58,7 @@ final class ContentEncoding {
             }
             return out.toByteArray();
         } catch (ZipException | EOFException e) {
+            // The inflaters' own words for a body that is not what its encoding says.
             throw new RejectionException(CoreErrors.MALFORMED_GZIP, e.getMessage());
         } catch (IOException e) {
             throw new RejectionException(CoreErrors.MALFORMED_GZIP, e.toString());

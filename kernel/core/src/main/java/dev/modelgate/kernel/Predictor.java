@@ -37,6 +37,11 @@ final class Predictor {
     /** Bodies a model server of the dialect takes as they are: what the proxy path may forward. */
     private static final Set<String> NATIVE_MEDIA_TYPES = Set.of("", "application/json", "application/octet-stream");
     private static final String JSON = "application/json";
+    /**
+     * What clients of the model servers' protocols send when they declare nothing: no type (tritonclient), or curl's
+     * default for {@code -d}. Read as JSON, as those servers do; Triton's binary form is told by its own header.
+     */
+    private static final Set<String> UNDECLARED_MEDIA_TYPES = Set.of("", "application/x-www-form-urlencoded");
 
     private Predictor() {
     }
@@ -53,6 +58,11 @@ final class Predictor {
         }
         String contentType = exchange.requestHeaders().first("Content-Type");
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
+        if (!(front instanceof GatewayFront) && UNDECLARED_MEDIA_TYPES.contains(mediaType)) {
+            // TF Serving and Triton read JSON whatever the type says, and their own docs post with curl -d.
+            contentType = JSON;
+            mediaType = JSON;
+        }
         String accept = exchange.requestHeaders().first("Accept");
         if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
                 && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)) {

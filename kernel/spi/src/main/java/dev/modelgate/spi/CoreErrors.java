@@ -47,7 +47,7 @@ public final class CoreErrors {
     public static final ErrorCode NOT_ACCEPTABLE =
             new ErrorCode(20018, 406, "INVALID_ARGUMENT", "cannot answer in an accepted media type");
     public static final ErrorCode MALFORMED_GZIP =
-            new ErrorCode(20019, 400, "INVALID_ARGUMENT", "request body is not valid gzip");
+            new ErrorCode(20019, 400, "INVALID_ARGUMENT", "compressed request body is malformed");
     public static final ErrorCode UNSUPPORTED_CONTENT_ENCODING =
             new ErrorCode(20020, 415, "INVALID_ARGUMENT", "unsupported content encoding");
     public static final ErrorCode SHUTTING_DOWN =

@@ -13,19 +13,25 @@ public final class Response {
     private final Body body;
     private final int code;
 
+    /** A response with a copy of {@code headers}: later changes to them do not reach it. */
     public Response(int status, Headers headers, Body body, int code) {
+        this(status, body, code, new Headers(headers));
+    }
+
+    /** Takes {@code ownHeaders} as they are: only for headers nobody else holds. */
+    private Response(int status, Body body, int code, Headers ownHeaders) {
         if (status < 100 || status > 599) {
             throw new IllegalArgumentException("status must be between 100 and 599, but was " + status);
         }
         this.status = status;
-        this.headers = new Headers(headers);
+        this.headers = ownHeaders;
         this.body = body == null ? Body.EMPTY : body;
         this.code = code;
     }
 
     /** A successful response with a content type and bytes. */
     public static Response of(int status, String contentType, byte[] bytes) {
-        return new Response(status, new Headers().set("Content-Type", contentType), Body.of(bytes), 0);
+        return new Response(status, Body.of(bytes), 0, new Headers().set("Content-Type", contentType));
     }
 
     public int status() {
@@ -62,7 +68,7 @@ public final class Response {
     public Response withHeader(String name, String value) {
         Headers copy = new Headers(headers);
         copy.set(name, value);
-        return new Response(status, copy, body, code);
+        return new Response(status, body, code, copy);
     }
 
     @Override

@@ -208,6 +208,37 @@ class FrontsTest {
     }
 
     @Test
+    void clientsThatDeclareNoJsonAreReadAsTheModelServersReadThem() throws Exception {
+        byte[] kserve = kserveRequest("FP32", "[1,4]", "[6.3,3.3,6.0,2.5]").getBytes(StandardCharsets.UTF_8);
+        byte[] rows = "{\"instances\":[[6.3,3.3,6.0,2.5]]}".getBytes(StandardCharsets.UTF_8);
+
+        assertEquals(200, send("POST", "/v2/models/demo/infer", kserve).statusCode(), "no Content-Type");
+        assertEquals(200, send("POST", "/tfserving/v1/models/demo:predict", rows,
+                "Content-Type", "application/x-www-form-urlencoded").statusCode(), "curl -d");
+    }
+
+    @Test
+    void tritonClientsBinaryRequestNeedsNoContentTypeAndMayBeDeflated() throws Exception {
+        byte[] header = ("{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],\"datatype\":\"FP32\","
+                + "\"parameters\":{\"binary_data_size\":16}}]}").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer tensor = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        tensor.asFloatBuffer().put(SETOSA);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(header);
+        body.writeBytes(tensor.array());
+        ByteArrayOutputStream deflated = new ByteArrayOutputStream();
+        try (var zlib = new java.util.zip.DeflaterOutputStream(deflated)) {
+            zlib.write(body.toByteArray());
+        }
+
+        HttpResponse<byte[]> response = send("POST", "/v2/models/demo/infer", deflated.toByteArray(),
+                "Content-Encoding", "deflate", "Inference-Header-Content-Length", Integer.toString(header.length));
+
+        assertEquals(200, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        assertEquals(0, json(response).get("outputs").get(1).get("data").get(0).asInt());
+    }
+
+    @Test
     void aGzipBombIsRefusedAt413() throws Exception {
         byte[] bomb = gzip(new byte[1 << 20]); // a megabyte of zeros: about a kilobyte on the wire
 
