@@ -176,7 +176,8 @@ public final class Deployment implements AutoCloseable {
                 BackendFilter filter = provider == null ? null
                         : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (filter != null) {
-                    steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed()));
+                    steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed(),
+                            provider.needsTensors()));
                 }
             }
             return List.copyOf(steps);

@@ -24,8 +24,8 @@ import java.util.Set;
 /**
  * The inference terminal of every front. Two paths:
  * <ul>
- *   <li>proxy: the backend forwards bodies in the front's dialect and the client sent JSON (or Triton's binary form)
- *       and accepts JSON: the bytes go through unparsed, and the answer comes back as the backend gave it (in the
+ *   <li>proxy: the backend forwards bodies in the front's dialect, the client sent JSON (or Triton's binary form)
+ *       and accepts JSON, and no filter of the backend works on tensors: the bytes go through unparsed, and the answer comes back as the backend gave it (in the
  *       envelope on the gateway's API, after a streaming check);</li>
  *   <li>inference: the front's codec for the request's {@code Content-Type} decodes it into tensors, the backend
  *       infers, and the codec the {@code Accept} header chooses encodes the answer.</li>
@@ -65,7 +65,8 @@ final class Predictor {
         }
         String accept = exchange.requestHeaders().first("Accept");
         if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)) {
+                && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)
+                && !(backend instanceof InferenceBackend && needTensors(filters))) {
             if (front instanceof GatewayFront) {
                 checkGatewayRequest(exchange, mediaType);
             }
@@ -93,6 +94,15 @@ final class Predictor {
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
                 call -> invoke(backendName, backend, call));
         return respond(result, exchange, writer);
+    }
+
+    private static boolean needTensors(List<FilterStep> filters) {
+        for (FilterStep filter : filters) {
+            if (filter.needsTensors()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The model's metadata for the decoder, or {@code null} when the backend cannot give it now. */

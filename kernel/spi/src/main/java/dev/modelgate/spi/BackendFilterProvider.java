@@ -13,4 +13,13 @@ public interface BackendFilterProvider extends PluginProvider {
     default boolean repeatsProceed() {
         return false;
     }
+
+    /**
+     * Whether its filters work on decoded requests (a batcher merging tensors): a backend with such a filter is
+     * always called on the inference path, even by clients of its own dialect, whose bytes would otherwise pass
+     * through unparsed.
+     */
+    default boolean needsTensors() {
+        return false;
+    }
 }

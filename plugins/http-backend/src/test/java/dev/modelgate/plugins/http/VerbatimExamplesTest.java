@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
@@ -51,6 +52,36 @@ class VerbatimExamplesTest {
             assertEquals(200, answer.statusCode(), answer.body());
             assertEquals(request, received.get());
             assertEquals(response, answer.body());
+        }
+    }
+
+    @Test
+    void aFilterThatNeedsTensorsTakesClientsOfTheBackendsOwnDialectOffTheProxyPath() throws Exception {
+        AtomicReference<String> received = new AtomicReference<>();
+        TensorProbeFilterProvider.SEEN.clear();
+        try (TestBackend server = TestBackend.start(call -> {
+                    received.set(call.bodyText());
+                    return Reply.json(200, KSERVE_RESPONSE);
+                });
+                RunningGateway gateway = RunningGateway.start("""
+                        backends:
+                          server:
+                            type: http
+                            protocol: kserve-v2
+                            url: %s
+                            filters:
+                              - type: tensor-probe
+                        routes:
+                          - model: mymodel
+                            backend: server
+                        """.formatted(server.url("")))) {
+            HttpResponse<String> answer = gateway.post("/v2/models/mymodel/infer", "application/json",
+                    KSERVE_REQUEST);
+
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals(1, TensorProbeFilterProvider.SEEN.size());
+            assertEquals(2, TensorProbeFilterProvider.SEEN.getFirst().request().inputs().size());
+            assertNotEquals(KSERVE_REQUEST, received.get(), "re-encoded, not forwarded");
         }
     }
 
