@@ -13,37 +13,23 @@ import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
-import org.apache.hc.client5.http.ClientProtocolException;
-import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHeaders;
-import org.apache.hc.core5.http.MalformedChunkCodingException;
-import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
@@ -59,12 +45,18 @@ import org.apache.hc.core5.util.Timeout;
  * The call waits for the answer at most {@code request-timeout}, and never past the request's deadline; the time it
  * waits is sent on as {@code X-Request-Timeout}.
  *
- * <p>One call per {@link #predict}: retrying is the {@code retry} middleware's, which runs the pipeline, and so this
+ * <p>A successful answer of unknown length (chunked: server-sent events) or longer than {@link #READ_WHOLE_BYTES}
+ * comes back from {@link #forward} as a {@link StreamingBody}, passed to the client chunk by chunk; the call ends,
+ * for the instance's in-flight count, its outcome and its pooled connection, when that stream ends. Whoever gets the
+ * answer must write or read its body (see {@link StreamingBody} for who releases it otherwise). Anything else, and
+ * every answer of {@link #send} without {@code stream}, is read whole before the call returns.
+ *
+ * <p>One call per {@link #forward}: retrying is the {@code retry} middleware's, which runs the pipeline, and so this
  * backend, again with the same exchange. The exchange remembers which instances of this backend the request already
  * tried, and the balancer chooses among those not tried yet when there are any, so that a retry goes to another
  * instance when there is one.
  *
- * <p>Thread-safety: {@link #predict} is called concurrently from many virtual threads; it blocks on the network, at
+ * <p>Thread-safety: {@link #forward} is called concurrently from many virtual threads; it blocks on the network, at
  * most {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
  * connection.
  */
@@ -77,6 +69,14 @@ class HttpBackend implements ProxyBackend {
     private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING,
             "Inference-Header-Content-Length");
 
+    /**
+     * Answers of a declared length up to this are read whole, larger ones streamed. A small body is cheaper read at
+     * once: one exact-size array, and the pooled connection is free again before the client is written to, rather
+     * than held while a slow client reads. Past this size, holding the whole body costs more than holding the
+     * connection.
+     */
+    static final int READ_WHOLE_BYTES = 64 * 1024;
+
     /** Who the request authenticated as; backends may trust them, as the kernel drops any a client sends. */
     private static final String SUBJECT_HEADER = "X-Modelgate-Subject";
     private static final String ROLES_HEADER = "X-Modelgate-Roles";
@@ -85,7 +85,7 @@ class HttpBackend implements ProxyBackend {
     private final CloseableHttpClient client;
     private final Balancer balancer;
     private final HealthChecker healthChecker;
-    private final OutlierDetector outlierDetector;
+    private final InstanceOutcomes outcomes;
     /**
      * The instances of this backend the request already tried, in a list only the request's thread touches. A key
      * per backend, not one constant: a fallback may send the same exchange on to another {@code http} backend.
@@ -93,12 +93,6 @@ class HttpBackend implements ProxyBackend {
     private final Attribute<List<Instance>> triedKey = Attribute.named("http.tried-instances");
     private final System.Logger log;
     private final String name;
-    private final AtomicIntegerArray inFlight;
-    /** One timer thread per backend aborts calls that outlive their time; it only ever runs request.cancel(). */
-    private final ScheduledExecutorService watchdogs;
-    private final Metrics.Counter[] requests;
-    private final Metrics.Counter[] failures;
-    private final Metrics.Counter[] ejections;
     private final Metrics.Counter panics;
 
     /**
@@ -115,23 +109,11 @@ class HttpBackend implements ProxyBackend {
         this.client = client;
         this.name = name;
         this.log = log;
-        int count = settings.instances().size();
-        this.inFlight = new AtomicIntegerArray(count);
-        this.balancer = Balancer.of(settings, inFlight::get, random);
-        this.outlierDetector = new OutlierDetector(settings.outlierDetection(), count, nanoTime);
-        this.requests = new Metrics.Counter[count];
-        this.failures = new Metrics.Counter[count];
-        this.ejections = new Metrics.Counter[count];
+        this.outcomes = new InstanceOutcomes(name, settings.instances(), settings.outlierDetection(), metrics, log,
+                nanoTime);
+        this.balancer = Balancer.of(settings, outcomes::inFlight, random);
         for (Instance instance : settings.instances()) {
             Map<String, String> labels = Map.of("backend", name, "instance", instance.name());
-            int index = instance.index();
-            requests[index] = metrics.counter("modelgate_backend_instance_requests_total",
-                    "Calls made to a backend instance, retries included.", labels);
-            failures[index] = metrics.counter("modelgate_backend_instance_failures_total",
-                    "Calls to a backend instance that failed: no connection, no answer in time, broken, or 5xx.",
-                    labels);
-            ejections[index] = metrics.counter("modelgate_backend_instance_ejections_total",
-                    "Times a backend instance was ejected after consecutive failures.", labels);
             metrics.gauge("modelgate_backend_instance_healthy",
                     "1 when a backend instance takes traffic: healthy by its health checks and not ejected.", labels,
                     () -> available(instance) ? 1 : 0);
@@ -139,11 +121,6 @@ class HttpBackend implements ProxyBackend {
         this.panics = metrics.counter("modelgate_backend_panic_total",
                 "Calls sent to an unhealthy or ejected instance because none of the pool was available.",
                 Map.of("backend", name));
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
-                Thread.ofPlatform().daemon().name("modelgate-http-watchdog-" + name).factory());
-        // Nearly every watchdog is cancelled long before it is due; keep them from piling up in the queue.
-        timer.setRemoveOnCancelPolicy(true);
-        this.watchdogs = timer;
         this.healthChecker = settings.healthCheck() == null ? null
                 : new HealthChecker(settings.healthCheck(), settings.instances(), client, log, name);
         if (healthChecker != null) {
@@ -163,17 +140,9 @@ class HttpBackend implements ProxyBackend {
      */
     @Override
     public Response forward(Exchange exchange) throws BackendException {
-        Headers incoming = exchange.requestHeaders();
-        Headers bodyHeaders = new Headers();
-        for (String header : BODY_HEADERS) {
-            String value = incoming.first(header);
-            if (value != null) {
-                bodyHeaders.set(header, value);
-            }
-        }
         String path = settings.protocol() == null ? "" : DialectPaths.call(settings.protocol(),
                 backendModel(exchange.model()), exchange.modelVersion(), exchange.verb());
-        return send(exchange, new Outgoing("POST", path, exchange.body(), bodyHeaders));
+        return send(exchange, new Outgoing("POST", path, exchange.body(), exchange.requestHeaders()), true);
     }
 
     /** The model's name on the backend: the configured {@code model-name}, else the name clients use. */
@@ -182,13 +151,19 @@ class HttpBackend implements ProxyBackend {
     }
 
     /**
-     * One request to send: method, the path after an instance's URL, and the body with the headers describing it.
+     * One request to send: method, the path after an instance's URL, and the body with headers describing it, of
+     * which those of {@link #BODY_HEADERS} are sent (the client's own headers, uncopied, when forwarding).
      */
     record Outgoing(String method, String path, byte[] body, Headers bodyHeaders) {
     }
 
-    /** Sends {@code outgoing} to an instance the balancer picks among those this request has not tried yet. */
-    Response send(Exchange exchange, Outgoing outgoing) throws BackendException {
+    /**
+     * Sends {@code outgoing} to an instance the balancer picks among those this request has not tried yet.
+     *
+     * @param stream whether a large or open-ended successful answer may come back as a {@link StreamingBody}, which
+     *     the caller must then write or read (see there); else the answer is read whole before this returns
+     */
+    Response send(Exchange exchange, Outgoing outgoing, boolean stream) throws BackendException {
         List<Instance> tried = exchange.attribute(triedKey);
         if (tried == null) {
             tried = new ArrayList<>(2);
@@ -196,7 +171,7 @@ class HttpBackend implements ProxyBackend {
         }
         Instance instance = pick(pool(exchange), tried, exchange);
         tried.add(instance);
-        return call(instance, exchange, outgoing);
+        return call(instance, exchange, outgoing, stream);
     }
 
     /** The instances of the first rule the request matches, else the default instances. */
@@ -239,10 +214,18 @@ class HttpBackend implements ProxyBackend {
 
     private boolean available(Instance instance) {
         return (healthChecker == null || healthChecker.healthy(instance.index()))
-                && !outlierDetector.ejected(instance.index());
+                && !outcomes.ejected(instance.index());
     }
 
-    private Response call(Instance instance, Exchange exchange, Outgoing outgoing) throws BackendException {
+    /**
+     * Calls {@code instance} once. The call ends when its answer has been read whole, or, for an answer returned as
+     * a {@link StreamingBody}, when that body ends: only then is the instance's outcome recorded, its in-flight count
+     * lowered and the watchdog cancelled.
+     *
+     * @param stream whether a large or open-ended successful answer may be returned as a stream rather than read whole
+     */
+    private Response call(Instance instance, Exchange exchange, Outgoing outgoing, boolean stream)
+            throws BackendException {
         long waitNanos = settings.requestTimeout().toNanos();
         long poolWaitNanos = settings.poolTimeout().toNanos();
         boolean cutByDeadline = false;
@@ -263,42 +246,48 @@ class HttpBackend implements ProxyBackend {
                         Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
                 .setResponseTimeout(Timeout.ofMilliseconds(waitMillis))
                 .build());
-        int index = instance.index();
-        requests[index].increment();
-        inFlight.incrementAndGet(index);
-        // Apache's response timeout bounds each read, not the call: a backend dripping bytes would outlast it. The
-        // watchdog aborts the whole exchange at the time allowed.
-        AtomicBoolean expired = new AtomicBoolean();
-        ScheduledFuture<?> watchdog = watchdogs.schedule(() -> {
-            expired.set(true);
-            request.cancel();
-        }, waitNanos, TimeUnit.NANOSECONDS);
-        try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
-            Response answer = toResponse(response, request);
-            if (answer.status() >= 500) {
-                instanceFailed(instance);
-            } else {
-                outlierDetector.recordSuccess(index);
+        BackendCall call = new BackendCall(outcomes, instance, request, cutByDeadline, settings.maxResponseBytes());
+        call.watch(waitNanos);
+        boolean streaming = false;
+        try {
+            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            try {
+                if (stream && streams(response)) {
+                    Response answer = call.stream(response, headers(response, true));
+                    streaming = true;
+                    return answer;
+                }
+                Response answer = new Response(response.getCode(), headers(response, false),
+                        Body.of(body(response.getEntity(), request)), 0);
+                call.answered(answer.status());
+                return answer;
+            } finally {
+                if (!streaming) {
+                    closeQuietly(response);
+                }
             }
-            return answer;
         } catch (IOException e) {
-            boolean timedOut = expired.get() || e instanceof SocketTimeoutException;
-            if (timedOut && cutByDeadline) {
-                // The client's own deadline ran out, not the instance's time: nothing to hold against it, and no
-                // backend failure for a circuit breaker to count.
-                throw new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "while waiting for the backend");
-            }
-            Failure failure = expired.get()
-                    ? new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true)
-                    : failure(e);
-            if (failure.instanceAtFault()) {
-                instanceFailed(instance);
-            }
-            throw failure.exception();
+            throw call.failed(e);
         } finally {
-            watchdog.cancel(false);
-            inFlight.decrementAndGet(index);
+            if (!streaming) {
+                call.end();
+            }
         }
+    }
+
+    /**
+     * Whether to pass the answer on as it arrives: a success of unknown length (chunked, server-sent events) or
+     * longer than {@link #READ_WHOLE_BYTES}. Errors are read whole: they are short, and middlewares look at them and
+     * may drop them (a retry does), which would leave a stream holding its connection until the call's time limit.
+     */
+    private boolean streams(ClassicHttpResponse response) {
+        HttpEntity entity = response.getEntity();
+        if (entity == null || response.getCode() < 200 || response.getCode() >= 300) {
+            return false;
+        }
+        long declared = entity.getContentLength();
+        // A declared length past the limit is refused by body(), before a byte of it is read.
+        return declared < 0 || (declared > READ_WHOLE_BYTES && declared <= settings.maxResponseBytes());
     }
 
     private HttpUriRequestBase request(Instance instance, Exchange exchange, Outgoing outgoing, long waitMillis) {
@@ -308,7 +297,12 @@ class HttpBackend implements ProxyBackend {
         for (String header : settings.forwardHeaders()) {
             incoming.all(header).forEach(value -> request.addHeader(header, value));
         }
-        outgoing.bodyHeaders().forEach(request::setHeader);
+        for (String header : BODY_HEADERS) {
+            String value = outgoing.bodyHeaders().first(header);
+            if (value != null) {
+                request.setHeader(header, value);
+            }
+        }
         Principal principal = exchange.attribute(Principal.ATTRIBUTE);
         if (principal != null) {
             request.setHeader(SUBJECT_HEADER, principal.subject());
@@ -327,19 +321,11 @@ class HttpBackend implements ProxyBackend {
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
-    private void instanceFailed(Instance instance) {
-        failures[instance.index()].increment();
-        long ejectedFor = outlierDetector.recordFailure(instance.index());
-        if (ejectedFor > 0) {
-            ejections[instance.index()].increment();
-            log.log(System.Logger.Level.WARNING, () -> "backend '" + name + "': instance " + instance.name()
-                    + " ejected for " + TimeUnit.NANOSECONDS.toMillis(ejectedFor) + "ms after "
-                    + settings.outlierDetection().consecutiveFailures() + " consecutive failures");
-        }
-    }
-
-    private Response toResponse(ClassicHttpResponse response, HttpUriRequestBase request)
-            throws IOException, BackendException {
+    /**
+     * The headers of the backend's answer that describe its body; with {@code declaredLength}, its
+     * {@code Content-Length} too, for a streamed body (see {@link StreamingBody#length()}).
+     */
+    private static Headers headers(ClassicHttpResponse response, boolean declaredLength) {
         Headers headers = new Headers();
         for (String name : BODY_HEADERS) {
             Header header = response.getFirstHeader(name);
@@ -347,7 +333,11 @@ class HttpBackend implements ProxyBackend {
                 headers.set(name, header.getValue());
             }
         }
-        return new Response(response.getCode(), headers, Body.of(body(response.getEntity(), request)), 0);
+        long length = response.getEntity() == null ? -1 : response.getEntity().getContentLength();
+        if (declaredLength && length >= 0) {
+            headers.set(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+        }
+        return headers;
     }
 
     /**
@@ -379,49 +369,15 @@ class HttpBackend implements ProxyBackend {
     }
 
     private BackendException tooLarge() {
-        return new BackendException(BackendException.Kind.PROTOCOL,
-                "the response is larger than the limit of " + settings.maxResponseBytes() + " bytes", null);
+        return CallFailure.tooLarge(settings.maxResponseBytes()).exception();
     }
 
-    /**
-     * A failed call, as the client is told of it, and as balancing sees it.
-     *
-     * @param instanceAtFault whether it counts against the instance for passive ejection
-     */
-    private record Failure(BackendException exception, boolean instanceAtFault) {
-    }
-
-    /**
-     * Maps a failed call to what the client is told: could not reach, reached but no answer in time, or garbled. The
-     * messages name no host; the cause keeps the detail for the gateway's log.
-     */
-    private static Failure failure(IOException e) {
-        if (e instanceof ConnectException
-                || e instanceof ConnectTimeoutException
-                || e instanceof NoRouteToHostException
-                || e instanceof UnknownHostException) {
-            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "cannot connect to the backend", e), true);
+    private static void closeQuietly(ClassicHttpResponse response) {
+        try {
+            response.close();
+        } catch (IOException e) {
+            // Closing after an abort: the connection is dropped either way.
         }
-        if (e instanceof ConnectionRequestTimeoutException) {
-            // Our own pool is full: no fault of the instance.
-            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "no free connection: every pooled connection stayed in use", e), false);
-        }
-        if (e instanceof SocketTimeoutException) {
-            return new Failure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", e), true);
-        }
-        if (e instanceof NoHttpResponseException) {
-            // A kept-alive connection the backend had already closed: the pool's loss, not the instance's fault.
-            return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                    "the backend closed an idle connection", e), false);
-        }
-        if (e instanceof ClientProtocolException || e instanceof MalformedChunkCodingException) {
-            return new Failure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e), true);
-        }
-        // The connection broke: reset, or closed before the whole response came.
-        return new Failure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                "connection to the backend failed", e), true);
     }
 
     /** The longest one attempt may take: connecting, then waiting for the answer. */
@@ -443,7 +399,6 @@ class HttpBackend implements ProxyBackend {
     /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */
     @Override
     public void close() {
-        watchdogs.shutdownNow();
         if (healthChecker != null) {
             healthChecker.close();
         }

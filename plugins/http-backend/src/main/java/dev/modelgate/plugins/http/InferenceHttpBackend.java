@@ -53,7 +53,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         Payload encoded = codec.encodeRequest(request);
         Headers bodyHeaders = new Headers(encoded.headers()).set("Content-Type", encoded.contentType());
         String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
-        Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders));
+        Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders), false);
         return codec.decodeResponse(payloadOf(answer), naming(request, exchange));
     }
 
@@ -86,7 +86,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
             return cached.metadata();
         }
         Response answer = send(exchange, new Outgoing("GET", DialectPaths.metadata(dialect(), backendModel(model)), null,
-                new Headers()));
+                new Headers()), false);
         ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer), model);
         metadata.put(model, new Cached(fetched, now));
         return fetched;
