@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -241,11 +242,14 @@ class HttpBackend implements ProxyBackend {
         // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
         long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
         HttpUriRequestBase request = request(instance, exchange, outgoing, waitMillis);
-        request.setConfig(RequestConfig.custom()
-                .setConnectionRequestTimeout(Timeout.ofMilliseconds(
-                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
-                .setResponseTimeout(Timeout.ofMilliseconds(waitMillis))
-                .build());
+        if (waitNanos < settings.requestTimeout().toNanos() || poolWaitNanos < settings.poolTimeout().toNanos()) {
+            // The deadline is nearer than the backend's own timeouts; otherwise the client's defaults are these.
+            request.setConfig(RequestConfig.custom()
+                    .setConnectionRequestTimeout(Timeout.ofMilliseconds(
+                            Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
+                    .setResponseTimeout(Timeout.ofMilliseconds(waitMillis))
+                    .build());
+        }
         BackendCall call = new BackendCall(outcomes, instance, request, cutByDeadline, settings.maxResponseBytes());
         call.watch(waitNanos);
         boolean streaming = false;
@@ -295,7 +299,9 @@ class HttpBackend implements ProxyBackend {
                 ? instance.url() : URI.create(stripTrailingSlash(instance.url().toString()) + outgoing.path()));
         Headers incoming = exchange.requestHeaders();
         for (String header : settings.forwardHeaders()) {
-            incoming.all(header).forEach(value -> request.addHeader(header, value));
+            for (String value : incoming.all(header)) {
+                request.addHeader(header, value);
+            }
         }
         for (String header : BODY_HEADERS) {
             String value = outgoing.bodyHeaders().first(header);
@@ -306,8 +312,9 @@ class HttpBackend implements ProxyBackend {
         Principal principal = exchange.attribute(Principal.ATTRIBUTE);
         if (principal != null) {
             request.setHeader(SUBJECT_HEADER, principal.subject());
-            // Sorted, so that a backend or its cache sees one spelling per set of roles.
-            request.setHeader(ROLES_HEADER, String.join(",", new TreeSet<>(principal.roles())));
+            // Sorted, so that a backend or its cache sees one spelling per set of roles (one role needs no sorting).
+            Set<String> roles = principal.roles();
+            request.setHeader(ROLES_HEADER, String.join(",", roles.size() < 2 ? roles : new TreeSet<>(roles)));
         }
         // The instance may stop work the gateway no longer waits for, and pass the rest of the deadline on.
         request.setHeader(TIMEOUT_HEADER, waitMillis + "ms");

@@ -68,10 +68,12 @@ public final class HttpBackendProvider implements BackendProvider {
         HttpBackendSettings settings = HttpBackendSettings.from(config);
         // One pool for every instance: Apache bounds connections per route, that is per instance's host and port.
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
-                .setMaxConnTotal(settings.maxConnections() * Math.max(1, settings.instances().size()))
                 .setMaxConnPerRoute(settings.maxConnections())
-                // Strict: max-connections is a hard bound on what an instance sees. LIFO keeps few connections warm.
-                .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
+                // Lax: a pool per route, leased and released with atomics rather than one lock over every route.
+                // max-connections stays a hard bound on what an instance sees: a route's pool allocates a connection
+                // only by a compare-and-set of its count against its maximum. What lax drops is the total across
+                // routes, which is the per-route bound times the instances anyway. LIFO keeps few connections warm.
+                .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
                 .setConnPoolPolicy(PoolReusePolicy.LIFO)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(settings.connectTimeout()))
@@ -83,6 +85,7 @@ public final class HttpBackendProvider implements BackendProvider {
                 .build();
         CloseableHttpClient client = HttpClients.custom()
                 .setConnectionManager(pool)
+                // HttpBackend sets a config of its own only on calls a nearer deadline cuts short.
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setConnectionRequestTimeout(Timeout.of(settings.poolTimeout()))
                         .setResponseTimeout(Timeout.of(settings.requestTimeout()))
