@@ -42,8 +42,11 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p>Exports {@code modelgate_backend_connections{backend, state}} for the pool's leased, available and pending
  * connections; per instance, {@code modelgate_backend_instance_requests_total}, {@code ..._failures_total},
- * {@code ..._ejections_total} and the {@code modelgate_backend_instance_healthy} gauge; per backend
- * {@code modelgate_backend_panic_total}.
+ * {@code ..._ejections_total} and the {@code modelgate_backend_instance_healthy} and {@code ..._in_flight} gauges;
+ * per backend {@code modelgate_backend_panic_total}.
+ *
+ * <p>A successful answer of unknown length (server-sent events) or over 64 KiB is streamed to the client as it
+ * arrives, within {@code max-response-size} and {@code request-timeout}; see {@link HttpBackend}.
  *
  * <p>Retries are the {@code retry} middleware's; a retried request goes to an instance it has not tried yet when
  * the pool has one.

@@ -51,6 +51,9 @@ final class InstanceOutcomes {
                     labels);
             ejections[index] = metrics.counter("modelgate_backend_instance_ejections_total",
                     "Times a backend instance was ejected after consecutive failures.", labels);
+            metrics.gauge("modelgate_backend_instance_in_flight",
+                    "Calls to a backend instance under way, a streamed answer's until its stream ends.", labels,
+                    () -> inFlight.get(index));
         }
     }
 

@@ -114,8 +114,9 @@ class StreamingTest {
         return metric(gateway, metric, Map.of("backend", "ks", "instance", INSTANCE + ":" + port));
     }
 
-    /** The call is over on the gateway's side: its connection is back in the pool, or dropped. */
-    private static void assertConnectionsReturned(RunningGateway gateway) {
+    /** The call is over on the gateway's side: off the instance's count, its connection back or dropped. */
+    private static void assertCallEnded(RunningGateway gateway, int port) {
+        await("no call in flight", () -> instance(gateway, "modelgate_backend_instance_in_flight", port) == 0);
         await("no leased connection", () -> metric(gateway, "modelgate_backend_connections",
                 Map.of("backend", "ks", "state", "leased")) == 0);
     }
@@ -140,11 +141,13 @@ class StreamingTest {
                 assertEquals(200, response.statusCode());
                 assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElseThrow());
                 assertArrayEquals(FIRST, body.readNBytes(FIRST.length));
+                assertEquals(1, instance(gateway, "modelgate_backend_instance_in_flight",
+                        backend.getAddress().getPort()), "the call lasts as long as its stream");
                 firstRead.countDown();
                 assertArrayEquals(SECOND, body.readAllBytes());
             }
             assertTrue(readBeforeSecond.get(), "the client had the first event before the backend sent the second");
-            assertConnectionsReturned(gateway);
+            assertCallEnded(gateway, backend.getAddress().getPort());
             assertEquals(0, instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getAddress().getPort()));
         } finally {
@@ -170,7 +173,7 @@ class StreamingTest {
                         response.headers().firstValue("Content-Length").orElseThrow());
                 assertArrayEquals(large, body.readAllBytes());
             }
-            assertConnectionsReturned(gateway);
+            assertCallEnded(gateway, backend.getAddress().getPort());
         } finally {
             backend.stop(0);
         }
@@ -199,7 +202,7 @@ class StreamingTest {
             }
             await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getLocalPort()) == 1);
-            assertConnectionsReturned(gateway);
+            assertCallEnded(gateway, backend.getLocalPort());
         }
     }
 
@@ -220,7 +223,7 @@ class StreamingTest {
             }
             await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getLocalPort()) == 1);
-            assertConnectionsReturned(gateway);
+            assertCallEnded(gateway, backend.getLocalPort());
         }
     }
 
@@ -251,7 +254,7 @@ class StreamingTest {
             }
             long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(took < 5_000, "the stream ended at the request timeout, not the backend's pace: " + took);
-            assertConnectionsReturned(gateway);
+            assertCallEnded(gateway, backend.getAddress().getPort());
             assertEquals(1, instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getAddress().getPort()));
         } finally {
