@@ -156,6 +156,27 @@ class StreamingTest {
     }
 
     @Test
+    void aChunkedAnswerIsReadWholeForTheGatewaysEnvelope() throws Exception {
+        HttpServer backend = server(exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, 0);
+            exchange.getResponseBody().write("{\"predictions\":".getBytes(StandardCharsets.UTF_8));
+            exchange.getResponseBody().flush();
+            exchange.getResponseBody().write("[[0.25]]}".getBytes(StandardCharsets.UTF_8));
+        });
+        try (RunningGateway gateway = RunningGateway.start(Gateways.config(
+                "url: http://127.0.0.1:%d/v2/models/m/infer".formatted(backend.getAddress().getPort()), ""))) {
+            HttpResponse<String> response = Gateways.predict(gateway);
+
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals(Gateways.JSON.readTree("{\"code\":0,\"message\":\"success\",\"data\":"
+                    + Gateways.PREDICTIONS + "}"), Gateways.JSON.readTree(response.body()));
+        } finally {
+            backend.stop(0);
+        }
+    }
+
+    @Test
     void aLargeAnswerPassesThroughWholeWithItsLength() throws Exception {
         byte[] large = new byte[5 * 1024 * 1024];
         new Random(7).nextBytes(large);
