@@ -2,6 +2,7 @@ package dev.modelgate.plugins.http;
 
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
@@ -67,14 +68,17 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
     }
 
     /**
-     * The answer as a stream that owns {@code response} from now on and ends this call when it ends.
+     * The answer as a stream that owns {@code response} from now on and ends this call when it ends. Should the
+     * exchange end without it (a filter answered instead, say), the exchange's end releases it; the watchdog is
+     * the backstop.
      *
      * @param headers the headers describing the body
      */
-    Response stream(ClassicHttpResponse response, Headers headers) throws IOException {
+    Response stream(ClassicHttpResponse response, Headers headers, Exchange exchange) throws IOException {
         StreamingBody streamed = new StreamingBody(response, response.getEntity().getContent(), maxResponseBytes,
                 request::cancel, this);
         body = streamed;
+        exchange.onComplete(failure -> streamed.abandon());
         if (expired) {
             // The watchdog fired before it could see the body: release it here.
             streamed.abandon();

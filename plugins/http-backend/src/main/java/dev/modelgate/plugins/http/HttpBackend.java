@@ -257,7 +257,7 @@ class HttpBackend implements ProxyBackend {
             ClassicHttpResponse response = client.executeOpen(null, request, null);
             try {
                 if (stream && streams(response)) {
-                    Response answer = call.stream(response, headers(response, true));
+                    Response answer = call.stream(response, headers(response, true), exchange);
                     streaming = true;
                     return answer;
                 }

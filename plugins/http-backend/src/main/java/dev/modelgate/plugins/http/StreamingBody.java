@@ -18,8 +18,9 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
  * drained) and then tells the {@link Listener} how it ended: the call's completion hook.
  *
  * <p>Whoever receives the body must write it or read it; one nobody claims holds its connection until
- * {@link #abandon}, which the call's watchdog runs at the call's time limit. So the watchdog bounds a stream as a
- * whole too: a stream longer than the backend's {@code request-timeout} (or the request's deadline) is cut there.
+ * {@link #abandon}, which the backend runs when the exchange ends without the body having been written, and the
+ * call's watchdog at the call's time limit at the latest. So the watchdog bounds a stream as a whole too: a stream
+ * longer than the backend's {@code request-timeout} (or the request's deadline) is cut there.
  *
  * <p>{@code max-response-size} holds while streaming: past it the backend's response is aborted. Bytes already
  * written have reached the client, which then sees a truncated stream; {@link #bytes} fails instead.

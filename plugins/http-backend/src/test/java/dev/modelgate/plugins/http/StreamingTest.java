@@ -249,6 +249,35 @@ class StreamingTest {
     }
 
     @Test
+    void aStreamNobodyWritesIsReleasedWhenTheExchangeEnds() throws Exception {
+        CountDownLatch over = new CountDownLatch(1);
+        HttpServer backend = server(exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            exchange.getResponseBody().write(FIRST);
+            exchange.getResponseBody().flush();
+            over.await(10, TimeUnit.SECONDS);
+        });
+        try (RunningGateway gateway = gateway(backend.getAddress().getPort(), """
+                request-timeout: 1m
+                filters:
+                  - type: answer-instead
+                """)) {
+            HttpResponse<InputStream> response = infer(gateway);
+
+            try (InputStream body = response.body()) {
+                assertArrayEquals("{}".getBytes(StandardCharsets.UTF_8), body.readAllBytes());
+            }
+            assertCallEnded(gateway, backend.getAddress().getPort());
+            assertEquals(0, instance(gateway, "modelgate_backend_instance_failures_total",
+                    backend.getAddress().getPort()), "an answer nobody wanted is no fault of the instance");
+        } finally {
+            over.countDown();
+            backend.stop(0);
+        }
+    }
+
+    @Test
     void aStreamIsCutAtTheRequestTimeout() throws Exception {
         CountDownLatch over = new CountDownLatch(1);
         HttpServer backend = server(exchange -> {
