@@ -261,8 +261,7 @@ class HttpBackend implements ProxyBackend {
                     streaming = true;
                     return answer;
                 }
-                Response answer = new Response(response.getCode(), headers(response, false),
-                        Body.of(body(response.getEntity(), request)), 0);
+                Response answer = whole(response, body(response.getEntity(), request));
                 call.answered(answer.status());
                 return answer;
             } finally {
@@ -326,6 +325,29 @@ class HttpBackend implements ProxyBackend {
 
     private static String stripTrailingSlash(String url) {
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    /**
+     * An answer read whole. The usual one describes its body by its content type alone, and is made without the
+     * copy of its headers the {@link Response} constructor takes.
+     */
+    private static Response whole(ClassicHttpResponse response, byte[] body) {
+        Header contentType = response.getFirstHeader(HttpHeaders.CONTENT_TYPE);
+        if (contentType != null && countBodyHeaders(response) == 1) {
+            return Response.of(response.getCode(), contentType.getValue(), body);
+        }
+        return new Response(response.getCode(), headers(response, false), Body.of(body), 0);
+    }
+
+    /** How many of {@link #BODY_HEADERS} the answer has. */
+    private static int countBodyHeaders(ClassicHttpResponse response) {
+        int count = 0;
+        for (String name : BODY_HEADERS) {
+            if (response.containsHeader(name)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /**
