@@ -9,6 +9,7 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import org.xnio.IoUtils;
 
 /**
  * Writes a {@link Response} and ends the exchange. A body of known length is written by the IO thread without
@@ -85,21 +86,31 @@ final class ResponseWriter {
         }
     }
 
+    /**
+     * Streams the body. The output is closed (ending a chunked answer with its last chunk) only when the whole body
+     * was written: a body that fails midway closes the connection instead, so the client sees a cut answer, never a
+     * complete-looking one.
+     */
     private static void writeStreaming(HttpServerExchange http, Response response) {
         try {
             head(http, response);
             http.startBlocking();
-            try (OutputStream out = http.getOutputStream()) {
-                response.body().writeTo(out);
-            }
+            OutputStream out = http.getOutputStream();
+            response.body().writeTo(out);
+            out.close();
         } catch (IOException e) {
-            http.putAttachment(WRITE_FAILURE, e);
+            cut(http, e);
             LOG.log(System.Logger.Level.DEBUG, () -> "writing the response failed: " + e);
         } catch (RuntimeException e) {
-            http.putAttachment(WRITE_FAILURE, e);
+            cut(http, e);
             LOG.log(System.Logger.Level.ERROR, "a streaming response body failed", e);
         } finally {
             http.endExchange();
         }
+    }
+
+    private static void cut(HttpServerExchange http, Exception failure) {
+        http.putAttachment(WRITE_FAILURE, failure);
+        IoUtils.safeClose(http.getConnection());
     }
 }
