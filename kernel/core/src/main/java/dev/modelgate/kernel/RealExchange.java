@@ -14,6 +14,7 @@ import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
+import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -29,9 +30,11 @@ final class RealExchange implements Exchange {
 
     /** Headers the gateway sets for backends (subject, roles); a client's own are dropped, never trusted. */
     static final String GATEWAY_HEADER_PREFIX = "X-Modelgate-";
-    private static final java.util.Set<String> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive",
-            "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
-            "upgrade");
+    /** HttpString compares without regard to case, with a cached hash: no lower-casing per header. */
+    private static final java.util.Set<HttpString> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive",
+                    "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                    "transfer-encoding", "upgrade").stream().map(HttpString::new)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private final HttpServerExchange http;
     private final FrontCall call;
@@ -65,34 +68,37 @@ final class RealExchange implements Exchange {
         this.deadlineNanos = deadlineNanos;
         this.idempotent = idempotent;
         this.body = body;
-        HeaderValues connection = http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION);
+        java.util.Set<HttpString> connectionScoped = connectionScoped(
+                http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION));
         for (HeaderValues values : http.getRequestHeaders()) {
-            String name = values.getHeaderName().toString();
-            if (!isHopByHop(name, connection) && !name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0,
-                    GATEWAY_HEADER_PREFIX.length())) {
-                values.forEach(value -> requestHeaders.add(name, value));
+            HttpString header = values.getHeaderName();
+            String name = header.toString();
+            if (!HOP_BY_HOP.contains(header) && !connectionScoped.contains(header)
+                    && !name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0, GATEWAY_HEADER_PREFIX.length())) {
+                for (String value : values) {
+                    requestHeaders.add(name, value);
+                }
             }
         }
     }
 
     /**
-     * Whether {@code name} describes the client's connection rather than the request (RFC 9110, section 7.6.1):
-     * those are never passed on, nor any header the {@code Connection} header names.
+     * The headers that describe the client's connection rather than the request (RFC 9110, section 7.6.1), beyond the
+     * fixed hop-by-hop ones: those the {@code Connection} header names. Never passed on.
      */
-    private static boolean isHopByHop(String name, HeaderValues connection) {
-        if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
-            return true;
+    private static java.util.Set<HttpString> connectionScoped(HeaderValues connection) {
+        if (connection == null) {
+            return java.util.Set.of();
         }
-        if (connection != null) {
-            for (String listed : connection) {
-                for (String token : listed.split(",")) {
-                    if (token.strip().equalsIgnoreCase(name)) {
-                        return true;
-                    }
+        java.util.Set<HttpString> named = new java.util.HashSet<>();
+        for (String listed : connection) {
+            for (String token : listed.split(",")) {
+                if (!token.isBlank()) {
+                    named.add(new HttpString(token.strip()));
                 }
             }
         }
-        return false;
+        return named;
     }
 
     @Override

@@ -80,8 +80,9 @@ public final class HttpBackendProvider implements BackendProvider {
                 .setConnPoolPolicy(PoolReusePolicy.LIFO)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(settings.connectTimeout()))
-                        // Bounds every read, the TLS handshake's included; the response timeout below is the same.
-                        .setSocketTimeout(Timeout.of(settings.requestTimeout()))
+                        // Reads are untimed: each call's watchdog bounds it whole (handshake, wait, body). A timed read
+                        // on a virtual thread arms a timer per read, which cost more than the call's one watchdog.
+                        .setSocketTimeout(Timeout.DISABLED)
                         .setTimeToLive(TimeValue.of(settings.maxConnectionLifetime()))
                         .setValidateAfterInactivity(VALIDATE_AFTER_INACTIVITY)
                         .build())
@@ -91,7 +92,7 @@ public final class HttpBackendProvider implements BackendProvider {
                 // HttpBackend sets a config of its own only on calls a nearer deadline cuts short.
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setConnectionRequestTimeout(Timeout.of(settings.poolTimeout()))
-                        .setResponseTimeout(Timeout.of(settings.requestTimeout()))
+                        .setResponseTimeout(Timeout.DISABLED)
                         .build())
                 // A proxy passes bytes and answers once: no retry of a non-idempotent predict, no redirect, no
                 // cookie, no decompression, no user agent of its own.
