@@ -50,6 +50,9 @@ final class KServeFront extends ProtocolFront {
         if (path.startsWith("/v2/health/")) {
             return FrontCall.nothing(this);
         }
+        if (!path.startsWith("/v2/models/")) {
+            return null; // the cheap test first: this runs for every request of every front
+        }
         Matcher matcher = MODEL_PATH.matcher(path);
         if (!matcher.matches()) {
             return null;

@@ -3,7 +3,6 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.CoreErrors;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
-import java.util.regex.Pattern;
 
 /**
  * Checks every request must pass before its route is even looked up: headers within the limit, and a path in normal
@@ -13,11 +12,16 @@ import java.util.regex.Pattern;
 final class RequestChecks {
 
     /**
-     * Slash-separated segments of RFC 3986 path characters, without percent-encoding (no model API path needs it)
-     * and without {@code ;} (path parameters, which Undertow would drop before routing).
+     * RFC 3986 path characters allowed in a segment: no percent-encoding (no model API path needs it) and no {@code ;}
+     * (path parameters, which Undertow would drop before routing).
      */
-    private static final Pattern NORMAL_PATH = Pattern.compile("(/[A-Za-z0-9._~!$&'()*+,=:@-]+)*/?");
-    private static final Pattern DOT_SEGMENT = Pattern.compile("(^|/)\\.{1,2}(/|$)");
+    private static final boolean[] SEGMENT_CHARACTERS = new boolean[128];
+
+    static {
+        for (char c : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~!$&'()*+,=:@-".toCharArray()) {
+            SEGMENT_CHARACTERS[c] = true;
+        }
+    }
 
     private RequestChecks() {
     }
@@ -28,11 +32,46 @@ final class RequestChecks {
             return new Refusal(CoreErrors.HEADERS_TOO_LARGE, "the limit is " + maxHeaderBytes + " bytes");
         }
         String path = rawPath(http);
-        if (!NORMAL_PATH.matcher(path).matches() || DOT_SEGMENT.matcher(path).find()) {
+        if (!isNormal(path)) {
             return new Refusal(CoreErrors.PATH_NOT_NORMAL,
                     "use plain segments, without '//', '.', '..', ';' or percent-encoding");
         }
         return null;
+    }
+
+    /**
+     * Whether {@code path} is slash-separated segments of {@link #SEGMENT_CHARACTERS}, none empty (no {@code //})
+     * but for one trailing slash, none {@code .} or {@code ..}. A loop, not a regular expression: it runs on every
+     * request.
+     */
+    static boolean isNormal(String path) {
+        int length = path.length();
+        if (length == 0) {
+            return true;
+        }
+        if (path.charAt(0) != '/') {
+            return false;
+        }
+        for (int start = 1; start <= length; ) {
+            int end = path.indexOf('/', start);
+            if (end < 0) {
+                end = length;
+            }
+            if (end == start) {
+                return end == length; // an empty segment: only the trailing slash may make one
+            }
+            if (path.charAt(start) == '.' && (end - start == 1 || end - start == 2 && path.charAt(start + 1) == '.')) {
+                return false;
+            }
+            for (int i = start; i < end; i++) {
+                char c = path.charAt(i);
+                if (c >= SEGMENT_CHARACTERS.length || !SEGMENT_CHARACTERS[c]) {
+                    return false;
+                }
+            }
+            start = end + 1;
+        }
+        return true;
     }
 
     /** The request line and header block, as sent give or take the spaces. */
