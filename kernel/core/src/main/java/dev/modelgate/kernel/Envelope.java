@@ -1,13 +1,17 @@
 package dev.modelgate.kernel;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Json;
+import dev.modelgate.spi.RejectionException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -109,6 +113,13 @@ final class Envelope {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /** The rejection of a body Jackson could not parse, saying where: "... at line 1, column 9". */
+    static RejectionException malformed(JacksonException e) {
+        JsonLocation location = e.getLocation();
+        return new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
+                + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr()));
     }
 
     /** The {@code error} text of a JSON object such as TF Serving's and KServe's errors, or {@code null}. */

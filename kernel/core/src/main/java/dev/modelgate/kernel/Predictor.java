@@ -1,6 +1,5 @@
 package dev.modelgate.kernel;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -189,10 +188,7 @@ final class Predictor {
                 throw new JsonParseException(parser, "trailing content after the JSON object");
             }
         } catch (JsonParseException e) {
-            JsonLocation location = e.getLocation();
-            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
-                    + (location == null ? "" : " at line " + location.getLineNr() + ", column "
-                    + location.getColumnNr()));
+            throw Envelope.malformed(e);
         } catch (IOException e) {
             throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getMessage());
         }

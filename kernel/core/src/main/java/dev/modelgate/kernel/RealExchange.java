@@ -1,7 +1,6 @@
 package dev.modelgate.kernel;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Body;
@@ -221,10 +220,7 @@ final class RealExchange implements Exchange {
         try {
             return Envelope.JSON.readTree(bytes);
         } catch (JacksonException e) {
-            JsonLocation location = e.getLocation();
-            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
-                    + (location == null ? "" : " at line " + location.getLineNr() + ", column "
-                    + location.getColumnNr()));
+            throw Envelope.malformed(e);
         } catch (IOException e) {
             throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getMessage());
         }
