@@ -11,7 +11,7 @@ import java.time.format.DateTimeFormatter;
  * writer's thread. Holds no header, so no credential can reach the log.
  *
  * @param bytesIn the request's declared length, or -1 when unknown
- * @param bytesOut the response body's length, or -1 when it streams
+ * @param bytesOut the response body's length; for a stream, the bytes written until it ended
  * @param backend the configured backend name, or {@code null} when the request reached none
  * @param model the model named in the path, or {@code null}
  * @param subject who the request authenticated as ({@link dev.modelgate.spi.Principal#subject()}), or {@code null}

@@ -26,8 +26,19 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
     @Override
     public Response handle(Exchange exchange, Chain chain) {
         Response response = chain.proceed();
+        if (response.body().length() >= 0) {
+            writer.submit(entry(exchange, response, response.body().length()));
+            return response;
+        }
+        // A stream: its line waits for its last byte, for the whole latency and the bytes it really wrote.
+        CountingBody counted = new CountingBody(response.body());
+        exchange.onComplete(failure -> writer.submit(entry(exchange, response, counted.written())));
+        return new Response(response.status(), response.headers(), counted, response.code());
+    }
+
+    private AccessLogEntry entry(Exchange exchange, Response response, long bytesOut) {
         double latencyMillis = (System.nanoTime() - exchange.startNanos()) / 1_000_000.0;
-        writer.submit(new AccessLogEntry(
+        return new AccessLogEntry(
                 clock.millis(),
                 requestId(exchange, response),
                 exchange.clientAddress(),
@@ -37,11 +48,10 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 response.code(),
                 Math.round(latencyMillis * 1000) / 1000.0,
                 bytesIn(exchange),
-                response.body().length(),
+                bytesOut,
                 exchange.backendName(),
                 exchange.model(),
-                subject(exchange)));
-        return response;
+                subject(exchange));
     }
 
     /** Read after the rest of the pipeline ran, so authentication may come before or after this middleware. */

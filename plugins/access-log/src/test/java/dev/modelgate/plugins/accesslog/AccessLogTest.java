@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -108,6 +109,30 @@ class AccessLogTest {
         assertEquals(unknown.body().getBytes(StandardCharsets.UTF_8).length, second.get("bytes_out").asLong());
         assertTrue(second.get("request_id").isNull());
         assertTrue(second.get("backend").isNull());
+    }
+
+    @Test
+    void aStreamedAnswerIsLoggedWhenItEndsWithTheBytesItWrote() throws Exception {
+        Path log = dir.resolve("access.log");
+        HttpResponse<String> streamed;
+        try (RunningGateway gateway = RunningGateway.start("""
+                middlewares:
+                  - type: access-log
+                    output: %s
+                backends:
+                  stream:
+                    type: streaming
+                routes:
+                  - model: stream
+                    backend: stream
+                """.formatted(log))) {
+            streamed = gateway.post("/tfserving/v1/models/stream:predict", "application/json", PREDICT_BODY);
+        }
+
+        assertEquals(StreamingBackendProvider.FIRST_CHUNK + StreamingBackendProvider.LAST_CHUNK, streamed.body());
+        JsonNode line = readLines(log).getFirst();
+        assertEquals(200, line.get("status").asInt());
+        assertEquals(streamed.body().length(), line.get("bytes_out").asLong(), "counted, not -1");
     }
 
     @Test
