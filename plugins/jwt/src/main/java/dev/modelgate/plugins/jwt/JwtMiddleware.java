@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The {@code jwt} middleware: takes the token from {@code Authorization: Bearer}, lets the request on only when
- * {@link TokenVerifier} accepts it, and sets the {@link Principal} for what runs after it ({@code authorize}, rate
+ * {@link TokenVerifier} accepts it (or did lately, as {@link TokenCache} remembers), and sets the {@link Principal} for what runs after it ({@code authorize}, rate
  * limits, the access log). Tokens are never logged nor echoed in responses.
  */
 final class JwtMiddleware implements Middleware, AutoCloseable {
@@ -22,12 +22,12 @@ final class JwtMiddleware implements Middleware, AutoCloseable {
     private static final String INVALID_REQUEST_CHALLENGE = "Bearer error=\"invalid_request\"";
     private static final String SCHEME = "Bearer";
 
-    private final TokenVerifier verifier;
+    private final TokenCache verifier;
     private final long maxTokenSize;
     private final AutoCloseable keys;
 
     /** @param keys closed with this middleware: the JWKS client, when there is one */
-    JwtMiddleware(TokenVerifier verifier, long maxTokenSize, AutoCloseable keys) {
+    JwtMiddleware(TokenCache verifier, long maxTokenSize, AutoCloseable keys) {
         this.verifier = verifier;
         this.maxTokenSize = maxTokenSize;
         this.keys = keys;

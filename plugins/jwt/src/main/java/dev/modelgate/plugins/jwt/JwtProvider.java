@@ -26,6 +26,8 @@ import java.util.List;
  *   leeway: 30s                 # clock skew allowed for exp, nbf, iat
  *   roles-claim: roles          # a list claim, or a space-separated string such as scope
  *   max-token-size: 8KB
+ *   cache-size: 10000           # verified tokens remembered; 0 verifies every request
+ *   cache-ttl: 30s              # longest a token is trusted without a new check, even if its key left the JWKS
  * </pre>
  *
  * <p>Every token must carry {@code exp} and {@code sub}. Failures answer 401 with {@code WWW-Authenticate: Bearer}
@@ -92,7 +94,9 @@ public final class JwtProvider implements MiddlewareProvider {
                     context.clock()));
             keys = kid -> only;
         }
-        TokenVerifier verifier = new TokenVerifier(settings.algorithm(), keys, settings.rolesClaim());
-        return new JwtMiddleware(verifier, settings.maxTokenSize(), closeable);
+        TokenVerifier verifier =
+                new TokenVerifier(settings.algorithm(), keys, settings.rolesClaim(), settings.leeway());
+        TokenCache cache = new TokenCache(verifier, settings.cacheSize(), settings.cacheTtl(), context.clock());
+        return new JwtMiddleware(cache, settings.maxTokenSize(), closeable);
     }
 }

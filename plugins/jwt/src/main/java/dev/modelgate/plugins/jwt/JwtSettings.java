@@ -29,13 +29,21 @@ import java.util.List;
  * @param leeway allowed clock skew for {@code exp}, {@code nbf} and {@code iat}
  * @param rolesClaim the claim holding roles: a list, or a space-separated string as OAuth2 {@code scope}
  * @param maxTokenSize the longest token accepted, in characters
+ * @param cacheSize the most verified tokens remembered at once; 0 verifies every request
+ * @param cacheTtl the longest a verified token is trusted without checking it again
  */
 record JwtSettings(KeyAlgorithm algorithm, byte[] secret, PublicKey publicKey, JwksSettings jwks,
-        List<String> issuers, List<String> audiences, Duration leeway, String rolesClaim, long maxTokenSize) {
+        List<String> issuers, List<String> audiences, Duration leeway, String rolesClaim, long maxTokenSize,
+        int cacheSize, Duration cacheTtl) {
 
     static final Duration DEFAULT_LEEWAY = Duration.ofSeconds(30);
     static final String DEFAULT_ROLES_CLAIM = "roles";
     static final long DEFAULT_MAX_TOKEN_SIZE = 8 * 1024;
+    static final int DEFAULT_CACHE_SIZE = 10_000;
+    /** Bounds the memory a typo can claim: each entry holds its token, up to {@code max-token-size} long. */
+    static final int MAX_CACHE_SIZE = 100_000;
+    /** Short, because a key dropped from a JWKS keeps authenticating the tokens cached under it this long. */
+    static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(30);
 
     /**
      * Where a JWKS comes from and how often it is fetched.
@@ -60,6 +68,8 @@ record JwtSettings(KeyAlgorithm algorithm, byte[] secret, PublicKey publicKey, J
         Duration leeway = config.duration("leeway", DEFAULT_LEEWAY);
         String rolesClaim = config.string("roles-claim", DEFAULT_ROLES_CLAIM);
         long maxTokenSize = config.size("max-token-size", DEFAULT_MAX_TOKEN_SIZE);
+        int cacheSize = config.integer("cache-size", DEFAULT_CACHE_SIZE, 0, MAX_CACHE_SIZE);
+        Duration cacheTtl = config.duration("cache-ttl", DEFAULT_CACHE_TTL);
         if (algorithm == null) {
             // Without an algorithm no key can be checked; mark the key options read so only the real problem shows.
             config.string("secret", null);
@@ -90,7 +100,7 @@ record JwtSettings(KeyAlgorithm algorithm, byte[] secret, PublicKey publicKey, J
         }
         boolean keyed = secret != null || publicKey != null || jwks != null;
         return keyed ? new JwtSettings(algorithm, secret, publicKey, jwks, issuers, audiences, leeway, rolesClaim,
-                maxTokenSize) : null;
+                maxTokenSize, cacheSize, cacheTtl) : null;
     }
 
     /** A verifier with this configuration's claim checks, for {@code key}, reading time from {@code clock}. */

@@ -12,6 +12,8 @@ import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Principal;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +34,13 @@ final class TokenVerifier {
     sealed interface Outcome permits Verified, Rejected {
     }
 
-    record Verified(Principal principal) implements Outcome {
+    /**
+     * @param principal who the token authenticates; depends on the token alone, so one may serve many requests
+     * @param expiresAt the first instant this verifier refuses the token: its {@code exp} plus the leeway in whole
+     *     seconds, as java-jwt counts it. The other checks cannot turn from pass to fail as time passes ({@code nbf}
+     *     and {@code iat} only fall further behind), so with the same keys the outcome holds until then
+     */
+    record Verified(Principal principal, Instant expiresAt) implements Outcome {
     }
 
     /** @param detail client-safe; never contains the token or any part of it */
@@ -60,11 +68,15 @@ final class TokenVerifier {
     private final String algorithm;
     private final KeySource keys;
     private final String rolesClaim;
+    private final Duration leeway;
 
-    TokenVerifier(KeyAlgorithm algorithm, KeySource keys, String rolesClaim) {
+    /** @param leeway the one the key source's verifiers allow for {@code exp}, to say how long a token holds */
+    TokenVerifier(KeyAlgorithm algorithm, KeySource keys, String rolesClaim, Duration leeway) {
         this.algorithm = algorithm.name();
         this.keys = keys;
         this.rolesClaim = rolesClaim;
+        // java-jwt takes the leeway in whole seconds (JwtSettings.verifier), so a 1500ms leeway is 1s there.
+        this.leeway = Duration.ofSeconds(leeway.toSeconds());
     }
 
     Outcome verify(String token) {
@@ -108,7 +120,8 @@ final class TokenVerifier {
         if (hasControlCharacter(subject)) {
             return CONTROL_IN_SUBJECT;
         }
-        return new Verified(new Principal(subject, roles(jwt.getClaim(rolesClaim)), "jwt", claims(jwt)));
+        return new Verified(new Principal(subject, roles(jwt.getClaim(rolesClaim)), "jwt", claims(jwt)),
+                jwt.getExpiresAtAsInstant().plus(leeway));
     }
 
     /**

@@ -116,4 +116,32 @@ class ConfigurationTest {
         assertEquals(List.of("middlewares[0].jwks-url: must be an http or https URL, but was 'file:///etc/jwks'"),
                 problems("algorithm: RS256\njwks-url: file:///etc/jwks"));
     }
+
+    @Test
+    void aNegativeCacheSizeIsNamed() {
+        assertEquals(List.of("middlewares[0].cache-size: must be between 0 and 100000, but was -1"),
+                problems("algorithm: HS256\nsecret: " + TestKeys.HS256_SECRET + "\ncache-size: -1"));
+    }
+
+    @Test
+    void aCacheTtlMustBePositive() {
+        List<String> problems = problems("algorithm: HS256\nsecret: " + TestKeys.HS256_SECRET + "\ncache-ttl: 0s");
+
+        assertEquals(1, problems.size(), problems.toString());
+        assertEquals(true, problems.getFirst().startsWith("middlewares[0].cache-ttl: must be a positive duration"),
+                problems.getFirst());
+    }
+
+    @Test
+    void theCacheOptionsAreAccepted() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(GatewayYaml.counting("configuration")
+                .middleware(GatewayYaml.jwt("algorithm: HS256\nsecret: " + TestKeys.HS256_SECRET
+                        + "\nissuer: modelgate\naudience: models\ncache-size: 0\ncache-ttl: 5s"))
+                .route("m")
+                .yaml())) {
+            String token = TestKeys.claims().sign(TestKeys.signer(KeyAlgorithm.HS256, null));
+
+            assertEquals(200, BearerRequests.predictWithToken(gateway, "m", token).statusCode());
+        }
+    }
 }

@@ -20,8 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A gateway as OAuth2 resource server, on a real local JWKS endpoint. The cache is set to refresh on every request
- * here, so rotation and outages show at once; the refresh rate limit itself is {@link JwksKeysTest}'s.
+ * A gateway as OAuth2 resource server, on a real local JWKS endpoint. The key cache is set to refresh on every request
+ * here and the token cache is off, so rotation and outages show at once; the refresh rate limit itself is
+ * {@link JwksKeysTest}'s, the token cache {@link TokenCacheTest}'s.
  */
 class JwksTest {
 
@@ -37,7 +38,7 @@ class JwksTest {
     private static TestBackend attackerSite;
     private static RunningGateway gateway;
 
-    /** A gateway whose jwt middleware fetches its keys from {@code jwksUrl}, refreshing them on every request. */
+    /** A gateway whose jwt middleware fetches its keys from {@code jwksUrl} for every request. */
     private static String config(String jwksUrl) {
         return GatewayYaml.counting(COUNTER)
                 .middleware(GatewayYaml.jwt("""
@@ -46,6 +47,7 @@ class JwksTest {
                         jwks-timeout: %dms
                         jwks-refresh-interval: 1ms
                         jwks-cache-ttl: 1ms
+                        cache-size: 0
                         issuer: modelgate
                         audience: models
                         """.formatted(jwksUrl, JWKS_TIMEOUT.toMillis())))

@@ -28,9 +28,9 @@ class TokenVerifierTest {
 
     private static TokenVerifier verifier(List<String> audiences) {
         JwtSettings settings = new JwtSettings(KeyAlgorithm.HS256, SECRET, null, null, List.of("modelgate"),
-                audiences, Duration.ofSeconds(30), "roles", 8192);
+                audiences, Duration.ofSeconds(30), "roles", 8192, 0, Duration.ofSeconds(30));
         KeySource.Lookup only = KeySource.Lookup.found(settings.verifier(HS256, Clock.fixed(NOW, ZoneOffset.UTC)));
-        return new TokenVerifier(KeyAlgorithm.HS256, kid -> only, settings.rolesClaim());
+        return new TokenVerifier(KeyAlgorithm.HS256, kid -> only, settings.rolesClaim(), settings.leeway());
     }
 
     private static JWTCreator.Builder claims() {
@@ -65,8 +65,10 @@ class TokenVerifierTest {
 
     @Test
     void aTokenExpiredWithinTheLeewayIsAccepted() {
-        assertEquals(new TokenVerifier.Verified(new Principal("alice", Set.of(), "jwt")),
-                check(claims().withExpiresAt(NOW.minusSeconds(29))));
+        Instant expiry = NOW.minusSeconds(29);
+
+        assertEquals(new TokenVerifier.Verified(new Principal("alice", Set.of(), "jwt"), expiry.plusSeconds(30)),
+                check(claims().withExpiresAt(expiry)));
     }
 
     @Test
