@@ -94,6 +94,24 @@ public final class RunningGateway implements AutoCloseable {
         return send(HttpRequest.newBuilder(adminUri(path)).GET());
     }
 
+    /**
+     * Scrapes the admin listener's metrics until they hold {@code sample} as a whole line, as what runs when an
+     * exchange completes (after its client has the answer) lands a moment later.
+     *
+     * @throws AssertionError naming the sample and the last scrape, when {@code within} passes first
+     */
+    public void awaitMetric(String sample, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        String metrics;
+        do {
+            metrics = adminGet("/metrics").body();
+            if (metrics.lines().anyMatch(sample::equals)) {
+                return;
+            }
+        } while (System.nanoTime() - deadline < 0);
+        throw new AssertionError("no '" + sample + "' within " + within + " in:\n" + metrics);
+    }
+
     /** {@code POST path} with a body of {@code contentType} (none when {@code null}). */
     public HttpResponse<String> post(String path, String contentType, String body, String... headerNameValues) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))

@@ -2,7 +2,6 @@ package dev.modelgate.plugins.bulkhead;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
@@ -52,18 +51,6 @@ class BulkheadStreamTest {
         gateway.close();
     }
 
-    private static void awaitMetric(RunningGateway gateway, String sample) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        String metrics;
-        do {
-            metrics = gateway.adminGet("/metrics").body();
-            if (metrics.contains(sample + "\n")) {
-                return;
-            }
-        } while (System.nanoTime() - deadline < 0);
-        fail("no '" + sample + "' within " + DEADLINE + " in:\n" + metrics);
-    }
-
     @Test
     void aStreamedAnswerHoldsItsPlaceUntilItsLastByte() throws Exception {
         HttpRequest streamed = HttpRequest.newBuilder(gateway.uri("/tfserving/v1/models/stream:predict"))
@@ -88,7 +75,7 @@ class BulkheadStreamTest {
             assertEquals(StreamingBackendProvider.LAST_CHUNK, new String(stream.readAllBytes(),
                     StandardCharsets.UTF_8));
         }
-        awaitMetric(gateway, "modelgate_bulkhead_in_flight{backend=\"stream\"} 0");
+        gateway.awaitMetric("modelgate_bulkhead_in_flight{backend=\"stream\"} 0", DEADLINE);
         HttpResponse<String> next = gateway.post("/v1/models/stream:predict", "application/json", PREDICT_BODY);
         assertEquals(200, next.statusCode(), next.body());
     }

@@ -3,7 +3,6 @@ package dev.modelgate.plugins.circuitbreaker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
@@ -49,26 +48,13 @@ class CircuitBreakerStreamTest {
         }
     }
 
-    /** Scrapes the metrics until they hold {@code sample}: completion runs once the exchange ends, after the client. */
-    private static void awaitMetric(RunningGateway gateway, String sample) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        String metrics;
-        do {
-            metrics = gateway.adminGet("/metrics").body();
-            if (metrics.contains(sample + "\n")) {
-                return;
-            }
-        } while (System.nanoTime() - deadline < 0);
-        fail("no '" + sample + "' within " + DEADLINE + " in:\n" + metrics);
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"", "/tfserving"})
     void aStreamTheBackendBreaksMidwayCountsAsAFailure(String prefix) throws Exception {
         try (RunningGateway gateway = gateway(true)) {
             predictBroken(gateway, prefix);
             predictBroken(gateway, prefix);
-            awaitMetric(gateway, "modelgate_circuit_state{backend=\"stream\"} 1");
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"stream\"} 1", DEADLINE);
 
             HttpResponse<String> refused = gateway.post(prefix + "/v1/models/stream:predict", "application/json",
                     PREDICT_BODY);
@@ -90,7 +76,7 @@ class CircuitBreakerStreamTest {
                 assertTrue(response.body().contains("[0.5]"), response.body());
             }
 
-            awaitMetric(gateway, "modelgate_circuit_state{backend=\"stream\"} 0");
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"stream\"} 0", DEADLINE);
             assertFalse(gateway.adminGet("/metrics").body().contains("modelgate_circuit_transitions_total"));
         }
     }

@@ -243,16 +243,21 @@ class StreamingTest {
         }
     }
 
-    @Test
-    void aStreamNobodyWritesIsReleasedWhenTheExchangeEnds() throws Exception {
-        CountDownLatch over = new CountDownLatch(1);
-        HttpServer backend = server(exchange -> {
+    /** A backend that sends the first event of a stream, then waits until {@code over} before ending it. */
+    private static HttpServer firstEventThenWait(CountDownLatch over) throws IOException {
+        return server(exchange -> {
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
             exchange.sendResponseHeaders(200, 0);
             exchange.getResponseBody().write(FIRST);
             exchange.getResponseBody().flush();
             over.await(10, TimeUnit.SECONDS);
         });
+    }
+
+    @Test
+    void aStreamNobodyWritesIsReleasedWhenTheExchangeEnds() throws Exception {
+        CountDownLatch over = new CountDownLatch(1);
+        HttpServer backend = firstEventThenWait(over);
         try (RunningGateway gateway = gateway(backend.getAddress().getPort(), """
                 request-timeout: 1m
                 filters:
@@ -275,13 +280,7 @@ class StreamingTest {
     @Test
     void aStreamIsCutAtTheRequestTimeout() throws Exception {
         CountDownLatch over = new CountDownLatch(1);
-        HttpServer backend = server(exchange -> {
-            exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
-            exchange.sendResponseHeaders(200, 0);
-            exchange.getResponseBody().write(FIRST);
-            exchange.getResponseBody().flush();
-            over.await(10, TimeUnit.SECONDS);
-        });
+        HttpServer backend = firstEventThenWait(over);
         try (RunningGateway gateway = gateway(backend.getAddress().getPort(), """
                 connect-timeout: 200ms
                 request-timeout: 500ms
