@@ -96,7 +96,7 @@ final class ApiHandler implements HttpHandler {
             terminal = exchange -> exchange.error(refusal.errorCode(), refusal.detail());
         } else if (call == null || call.operation() == Operation.OTHER) {
             terminal = exchange -> exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + path + "'");
-        } else if (!call.method().equals(method)) {
+        } else if (!call.method().equals(method) && !(method.equals("HEAD") && call.method().equals("GET"))) {
             terminal = exchange -> exchange.error(CoreErrors.METHOD_NOT_ALLOWED, "use " + call.method())
                     .withHeader("Allow", call.method());
         } else if (call.apiVersion() != null && !current.apiVersions().contains(call.apiVersion())) {

@@ -64,9 +64,32 @@ final class ModelApi {
      * or outputs when the backend knows none.
      */
     static ModelMetadata metadata(Route route, String model, Exchange exchange) throws BackendException {
+        return orEmpty(known(route, model, exchange), model);
+    }
+
+    /** {@code model}'s metadata under the name clients use, or {@code null} when the backend knows none. */
+    static ModelMetadata known(Route route, String model, Exchange exchange) throws BackendException {
         ModelMetadata metadata = route.backend().metadata(model, exchange);
-        return metadata != null ? metadata.withName(model) : new ModelMetadata(model, List.of(), "", List.of(),
-                List.of());
+        return metadata == null ? null : metadata.withName(model);
+    }
+
+    /** {@code known}, or metadata without inputs or outputs when it is {@code null}. */
+    static ModelMetadata orEmpty(ModelMetadata known, String model) {
+        return known != null ? known : new ModelMetadata(model, List.of(), "", List.of(), List.of());
+    }
+
+    /**
+     * Why {@code version} is not one {@code metadata} serves, or {@code null} when it is, when none was asked for, or
+     * when the backend does not say. A backend that lists no versions serves version 1 alone, as TF Serving's status
+     * answer says of it.
+     */
+    static String versionProblem(String model, ModelMetadata metadata, String version) {
+        if (version == null || metadata == null) {
+            return null;
+        }
+        List<String> served = metadata.versions().isEmpty() ? List.of("1") : metadata.versions();
+        return served.contains(version) ? null
+                : "'" + model + "' has no version " + version + "; it serves " + String.join(", ", served);
     }
 
     /** {@code metadata} in {@code front}'s dialect, in the media type the client accepts (JSON by default). */

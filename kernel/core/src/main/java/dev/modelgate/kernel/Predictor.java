@@ -88,8 +88,13 @@ final class Predictor {
             return exchange.error(CoreErrors.NOT_ACCEPTABLE, "'" + accept + "'; this endpoint writes "
                     + String.join(", ", codecs.writable(dialect)));
         }
+        ModelMetadata metadata = metadata(inference, exchange);
+        String versionProblem = ModelApi.versionProblem(exchange.model(), metadata, exchange.modelVersion());
+        if (versionProblem != null) {
+            return exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, versionProblem);
+        }
         InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
-                exchange.requestHeaders(), exchange.body()), exchange, metadata(inference, exchange));
+                exchange.requestHeaders(), exchange.body()), exchange, metadata);
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
                 call -> invoke(backendName, backend, call));
         return respond(result, exchange, writer);

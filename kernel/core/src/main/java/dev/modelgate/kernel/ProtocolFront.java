@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
@@ -31,10 +32,19 @@ abstract class ProtocolFront implements Front {
         return new Response(200, headers, Body.of(payload.body()), 0);
     }
 
-    /** The backend speaks this protocol: its answer, errors included, is what the client's SDK expects. */
+    /**
+     * The backend speaks this protocol: its answer, errors included, is what the client's SDK expects. A refusal keeps
+     * the backend's status and body and carries the gateway's code (40006 for a 4xx, 40005 for a 5xx) for the access
+     * log and the middlewares.
+     */
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
-        return backendAnswer;
+        int status = backendAnswer.status();
+        if (status < 400) {
+            return backendAnswer;
+        }
+        int code = (status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR).code();
+        return new Response(status, backendAnswer.headers(), backendAnswer.body(), code);
     }
 
     /** A JSON answer of this protocol. */

@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
@@ -57,10 +58,15 @@ final class TfServingFront extends ProtocolFront {
     public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
         ModelMetadata metadata;
         try {
-            metadata = ModelApi.metadata(route, call.model(), exchange);
+            metadata = ModelApi.known(route, call.model(), exchange);
         } catch (BackendException e) {
             return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
         }
+        String versionProblem = ModelApi.versionProblem(call.model(), metadata, call.modelVersion());
+        if (versionProblem != null) {
+            return exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, versionProblem);
+        }
+        metadata = ModelApi.orEmpty(metadata, call.model());
         if (call.verb().equals("metadata")) {
             return ModelApi.encodeMetadata(this, codecs, exchange, metadata);
         }
@@ -74,6 +80,6 @@ final class TfServingFront extends ProtocolFront {
 
     @Override
     public Response serveServer(FrontCall call, Deployment deployment, Exchange exchange) {
-        return exchange.error(dev.modelgate.spi.CoreErrors.NO_SUCH_ENDPOINT, "'" + exchange.path() + "'");
+        return exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + exchange.path() + "'");
     }
 }

@@ -17,6 +17,9 @@ import java.util.List;
  */
 public final class Tensor {
 
+    /** The most elements one tensor holds: one Java array's worth. */
+    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private final String name;
     private final DataType type;
     private final long[] shape;
@@ -88,28 +91,45 @@ public final class Tensor {
      *     elements than one tensor may hold
      */
     static int elementCount(String name, long[] shape) {
-        long count = 1;
         for (long dimension : shape) {
             if (dimension < 0) {
                 throw new RejectionException(CoreErrors.TENSOR_SHAPE_MISMATCH, "tensor '" + name + "' has shape "
                         + Arrays.toString(shape) + " with a negative dimension");
             }
-            count *= dimension;
-            if (count > Integer.MAX_VALUE - 8) {
-                throw new RejectionException(CoreErrors.TENSOR_SHAPE_MISMATCH, "tensor '" + name + "' has shape "
-                        + Arrays.toString(shape) + ", more elements than a tensor may hold");
-            }
+        }
+        long count = product(shape);
+        if (count > MAX_ELEMENTS) {
+            throw new RejectionException(CoreErrors.TENSOR_SHAPE_MISMATCH, "tensor '" + name + "' has shape "
+                    + Arrays.toString(shape) + ", more elements than a tensor may hold");
         }
         return (int) count;
     }
 
     static RejectionException mismatch(String name, long[] shape, String actual) {
+        long count = product(shape);
+        return new RejectionException(CoreErrors.TENSOR_SHAPE_MISMATCH, "tensor '" + name + "' has shape "
+                + Arrays.toString(shape) + ", which calls for " + (count > MAX_ELEMENTS ? "too many" : count)
+                + " elements, but its data holds " + actual);
+    }
+
+    /**
+     * The product of non-negative dimensions, or {@code MAX_ELEMENTS + 1} once it passes {@link #MAX_ELEMENTS}: checked
+     * before each multiplication, so a shape such as [3, 3074457345618258603] cannot wrap around to a small count.
+     */
+    private static long product(long[] shape) {
         long count = 1;
         for (long dimension : shape) {
+            if (dimension == 0) {
+                return 0;
+            }
+        }
+        for (long dimension : shape) {
+            if (count > MAX_ELEMENTS / dimension) {
+                return MAX_ELEMENTS + 1;
+            }
             count *= dimension;
         }
-        return new RejectionException(CoreErrors.TENSOR_SHAPE_MISMATCH, "tensor '" + name + "' has shape "
-                + Arrays.toString(shape) + ", which calls for " + count + " elements, but its data holds " + actual);
+        return count;
     }
 
     public String name() {

@@ -78,19 +78,45 @@ public final class TensorBuilder {
     /** Appends a number; integer tensors take it only when it has no fraction and fits. */
     public TensorBuilder addDouble(double value) {
         switch (type) {
-            case FP16 -> room().putShort(Float.floatToFloat16((float) value));
-            case FP32 -> room().putFloat((float) value);
+            case FP16 -> room().putShort(half(value));
+            case FP32 -> room().putFloat(single(value));
             case FP64 -> room().putDouble(value);
             case BOOL, BYTES -> throw invalid("the number " + value);
             default -> {
                 if (value != Math.rint(value) || Double.isInfinite(value)) {
                     throw invalid("the number " + value + ", which is not an integer");
                 }
-                return addLong((long) value);
+                if (value < -0x1p63 || value >= 0x1p64 || value >= 0x1p63 && type != DataType.UINT64) {
+                    throw invalid("the number " + value + ", which is out of range");
+                }
+                // Past 2^63 only UINT64 is left, and a long cannot hold it: through BigInteger.
+                return value >= 0x1p63 ? addBigInteger(new java.math.BigDecimal(value).toBigInteger())
+                        : addLong((long) value);
             }
         }
         count++;
         return this;
+    }
+
+    /**
+     * {@code value} rounded to single precision; refused when a finite value rounds to infinity (a number that
+     * merely prints past {@link Float#MAX_VALUE}, as its own decimal form does, rounds back to it).
+     */
+    private float single(double value) {
+        float rounded = (float) value;
+        if (Double.isFinite(value) && Float.isInfinite(rounded)) {
+            throw invalid("the number " + value + ", which is out of range");
+        }
+        return rounded;
+    }
+
+    /** {@code value} rounded to half precision, refused in the same way. */
+    private short half(double value) {
+        short rounded = Float.floatToFloat16(single(value));
+        if (Double.isFinite(value) && Float.isInfinite(Float.float16ToFloat(rounded))) {
+            throw invalid("the number " + value + ", which is out of range");
+        }
+        return rounded;
     }
 
     public TensorBuilder addBoolean(boolean value) {

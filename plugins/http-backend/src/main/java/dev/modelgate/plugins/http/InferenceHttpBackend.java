@@ -51,7 +51,9 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
     @Override
     public InferenceResponse infer(InferenceRequest request, Exchange exchange) throws BackendException {
         Payload encoded = codec.encodeRequest(request);
-        Headers bodyHeaders = new Headers(encoded.headers()).set("Content-Type", encoded.contentType());
+        // The answer must be in the codec's type, whatever the client accepts: the client's Accept is for the gateway.
+        Headers bodyHeaders = new Headers(encoded.headers()).set("Content-Type", encoded.contentType())
+                .set("Accept", codec.mediaType());
         String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
         Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders), false);
         return codec.decodeResponse(payloadOf(answer), naming(request, exchange));
@@ -86,7 +88,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
             return cached.metadata();
         }
         Response answer = send(exchange, new Outgoing("GET", DialectPaths.metadata(dialect(), backendModel(model)), null,
-                new Headers()), false);
+                new Headers().set("Accept", codec.mediaType())), false);
         ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer), model);
         metadata.put(model, new Cached(fetched, now));
         return fetched;

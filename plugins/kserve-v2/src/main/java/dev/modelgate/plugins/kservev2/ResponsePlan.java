@@ -1,5 +1,7 @@
 package dev.modelgate.plugins.kservev2;
 
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.RequestedOutput;
@@ -19,23 +21,37 @@ record ResponsePlan(String id, List<String> order, boolean allBinary, Set<String
 
     static final String BINARY_DATA = "binary_data";
     static final String BINARY_DATA_OUTPUT = "binary_data_output";
+    private static final String CLASSIFICATION = "classification";
 
     ResponsePlan {
         order = List.copyOf(order);
         binaryOutputs = Set.copyOf(binaryOutputs);
     }
 
+    /**
+     * The plan for {@code request}'s answer. An output's own {@code binary_data} overrides the request's
+     * {@code binary_data_output}, as Triton's extension says.
+     *
+     * @throws RejectionException with {@link CoreErrors#OPERATION_UNSUPPORTED} for Triton's classification
+     *     extension, which the gateway does not serve: dropping the parameter would answer another shape
+     */
     static ResponsePlan of(InferenceRequest request, boolean allBinary) {
         List<String> order = new ArrayList<>();
         Set<String> binary = new HashSet<>();
+        boolean everyOutput = allBinary || Boolean.TRUE.equals(request.parameters().get(BINARY_DATA_OUTPUT));
         for (RequestedOutput output : request.outputs()) {
             order.add(output.name());
-            if (Boolean.TRUE.equals(output.parameters().get(BINARY_DATA))) {
+            if (output.parameters().containsKey(CLASSIFICATION)) {
+                throw new RejectionException(CoreErrors.OPERATION_UNSUPPORTED, "output '" + output.name()
+                        + "' asks for the classification extension; ask for the output itself");
+            }
+            Object own = output.parameters().get(BINARY_DATA);
+            if (Boolean.TRUE.equals(own) || everyOutput && !Boolean.FALSE.equals(own)) {
                 binary.add(output.name());
             }
         }
-        boolean all = allBinary || Boolean.TRUE.equals(request.parameters().get(BINARY_DATA_OUTPUT));
-        return new ResponsePlan(request.id(), order, all, binary);
+        // With no outputs named, binary_data_output covers every output the answer holds.
+        return new ResponsePlan(request.id(), order, everyOutput && order.isEmpty(), binary);
     }
 
     boolean binary(String output) {

@@ -102,7 +102,7 @@ class JsonCodecTest {
         InferenceRequest request = decode("""
                 {"parameters":{"priority":1,"timeout":2.5,"tag":"x","sequence_start":true},
                  "inputs":[{"name":"x","shape":[1],"datatype":"INT8","parameters":{"content_type":"np"},"data":[1]}],
-                 "outputs":[{"name":"y","parameters":{"classification":3}}]}""");
+                 "outputs":[{"name":"y","parameters":{"top_k":3}}]}""");
 
         Map<String, Object> expected = new LinkedHashMap<>();
         expected.put("priority", 1L);
@@ -111,7 +111,7 @@ class JsonCodecTest {
         expected.put("sequence_start", true);
         assertEquals(expected, request.parameters());
         assertEquals(List.copyOf(expected.keySet()), List.copyOf(request.parameters().keySet()));
-        assertEquals(List.of(new RequestedOutput("y", Map.of("classification", 3L))), request.outputs());
+        assertEquals(List.of(new RequestedOutput("y", Map.of("top_k", 3L))), request.outputs());
     }
 
     @Test

@@ -156,6 +156,24 @@ class FrontsTest {
     }
 
     @Test
+    void anOutputsOwnBinaryDataFalseOverridesBinaryDataOutput() throws Exception {
+        String request = "{\"parameters\":{\"binary_data_output\":true},\"inputs\":[{\"name\":\"features\","
+                + "\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[6.3,3.3,6.0,2.5]}],\"outputs\":["
+                + "{\"name\":\"probabilities\"},{\"name\":\"label\",\"parameters\":{\"binary_data\":false}}]}";
+
+        HttpResponse<byte[]> response = send("POST", "/v2/models/demo/infer",
+                request.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+
+        assertEquals(200, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        int jsonLength = Integer.parseInt(response.headers().firstValue("Inference-Header-Content-Length")
+                .orElseThrow());
+        JsonNode answer = JSON.readTree(new String(response.body(), 0, jsonLength, StandardCharsets.UTF_8));
+        assertEquals(12, answer.get("outputs").get(0).get("parameters").get("binary_data_size").asInt());
+        assertEquals(JSON.readTree("[2]"), answer.get("outputs").get(1).get("data"));
+        assertEquals(jsonLength + 12, response.body().length);
+    }
+
+    @Test
     void protobufBodiesFromTheGeneratedMessagesGoBothWays() throws Exception {
         ModelInferRequest request = ModelInferRequest.newBuilder().setId("p1")
                 .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")
@@ -268,6 +286,46 @@ class FrontsTest {
                 "Content-Type", "application/json", "Accept", "text/csv"), 406, 20018);
         assertError(send("POST", "/v2/models/demo/infer", kserveRequest("FP32", "[1,5]", "[1,2,3,4,5]").getBytes(),
                 "Content-Type", "application/json"), 400, 20007);
+    }
+
+    @Test
+    void aModelVersionTheBackendDoesNotServeIs404OnEveryProtocol() throws Exception {
+        byte[] body = kserveRequest("FP32", "[1,4]", "[5.1,3.5,1.4,0.2]").getBytes(StandardCharsets.UTF_8);
+
+        assertEquals(200, send("POST", "/v2/models/demo/versions/1/infer", body).statusCode());
+        assertError(send("POST", "/v2/models/demo/versions/9/infer", body), 404, 40002);
+        assertError(send("GET", "/v2/models/demo/versions/9/ready", null), 404, 40002);
+        assertError(send("GET", "/tfserving/v1/models/demo/versions/7", null), 404, 40002);
+        assertError(send("GET", "/tfserving/v1/models/demo/versions/7/metadata", null), 404, 40002);
+    }
+
+    @Test
+    void shapesThatOverflowAndValuesThatDoNotFitAreRefusedAtDecoding() throws Exception {
+        assertError(send("POST", "/v2/models/demo/infer",
+                kserveRequest("FP32", "[3,3074457345618258603]", "[1]").getBytes(StandardCharsets.UTF_8)), 400, 20014);
+        assertError(send("POST", "/v2/models/demo/infer",
+                kserveRequest("FP32", "[1,4]", "[1e300,3.5,1.4,0.2]").getBytes(StandardCharsets.UTF_8)), 400, 20016);
+    }
+
+    @Test
+    void headIsAnsweredWhereGetIs() throws Exception {
+        assertEquals(200, send("HEAD", "/v2/models/demo", null).statusCode());
+        assertEquals(200, send("HEAD", "/v1/models", null).statusCode());
+    }
+
+    @Test
+    void tritonsClassificationExtensionIsRefusedRatherThanIgnored() throws Exception {
+        String request = "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],\"datatype\":\"FP32\","
+                + "\"data\":[5.1,3.5,1.4,0.2]}],\"outputs\":[{\"name\":\"probabilities\","
+                + "\"parameters\":{\"classification\":2}}]}";
+
+        assertError(send("POST", "/v2/models/demo/infer", request.getBytes(StandardCharsets.UTF_8)), 501, 40009);
+    }
+
+    @Test
+    void classifyOnAModelWithoutAClassificationSignatureIs400() throws Exception {
+        assertError(send("POST", "/tfserving/v1/models/demo:classify",
+                "{\"examples\":[{\"features\":[5.1,3.5,1.4,0.2]}]}".getBytes(StandardCharsets.UTF_8)), 400, 20007);
     }
 
     @Test

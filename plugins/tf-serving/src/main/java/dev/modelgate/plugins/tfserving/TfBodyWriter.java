@@ -19,8 +19,8 @@ import java.util.List;
  * {@code ""}, as TF Serving writes them, and with classes alone the scores are 0.
  *
  * <p>An answer the model's outputs cannot be shaped into (outputs of different batch sizes for a row request, a
- * classify answer without {@code classes} or {@code scores}) is refused with {@link CoreErrors#BACKEND_ERROR}, as
- * TF Serving refuses it.
+ * classify answer without {@code classes} or {@code scores}) is refused with {@link CoreErrors#INPUT_MISMATCH} (400),
+ * as TF Serving refuses a call its model's signature does not serve.
  */
 final class TfBodyWriter {
 
@@ -113,16 +113,16 @@ final class TfBodyWriter {
         Tensor classes = find(outputs, CLASSES);
         Tensor scores = find(outputs, SCORES);
         if (classes == null && scores == null) {
-            throw backendError("a classify answer needs an output named 'classes' or 'scores', but the outputs are "
+            throw signatureMismatch("a classify answer needs an output named 'classes' or 'scores', but the outputs are "
                     + outputs.stream().map(Tensor::name).toList());
         }
         if (classes != null && classes.type() != DataType.BYTES) {
-            throw backendError("the 'classes' output must be strings, but is " + classes.type());
+            throw signatureMismatch("the 'classes' output must be strings, but is " + classes.type());
         }
         Tensor shaping = scores != null ? scores : classes;
         int examples = batchSize(classes == null || scores == null ? List.of(shaping) : List.of(classes, scores));
         if (classes != null && scores != null && classes.elementCount() != scores.elementCount()) {
-            throw backendError("'classes' has shape " + Arrays.toString(classes.shape())
+            throw signatureMismatch("'classes' has shape " + Arrays.toString(classes.shape())
                     + " but 'scores' has " + Arrays.toString(scores.shape()));
         }
         int perExample = examples == 0 ? 0 : shaping.elementCount() / examples;
@@ -147,11 +147,11 @@ final class TfBodyWriter {
     /** {@code [v, ...]}, one value per example, from the single output of shape {@code [n]} or {@code [n, 1]}. */
     private static void writeRegressions(JsonGenerator generator, List<Tensor> outputs) throws IOException {
         if (outputs.size() != 1) {
-            throw backendError("a regress answer needs exactly one output, but there are " + outputs.size());
+            throw signatureMismatch("a regress answer needs exactly one output, but there are " + outputs.size());
         }
         Tensor output = outputs.getFirst();
         if (output.rank() < 1 || output.rank() > 2 || output.rank() == 2 && output.dimension(1) != 1) {
-            throw backendError("a regress output must have shape [n] or [n, 1], but '" + output.name() + "' has "
+            throw signatureMismatch("a regress output must have shape [n] or [n, 1], but '" + output.name() + "' has "
                     + Arrays.toString(output.shape()));
         }
         generator.writeStartArray();
@@ -165,12 +165,12 @@ final class TfBodyWriter {
     private static int batchSize(List<Tensor> outputs) {
         for (Tensor output : outputs) {
             if (output.rank() == 0) {
-                throw backendError("inconsistent batch size: output '" + output.name() + "' has no batch dimension");
+                throw signatureMismatch("inconsistent batch size: output '" + output.name() + "' has no batch dimension");
             }
         }
         for (Tensor output : outputs) {
             if (output.dimension(0) != outputs.getFirst().dimension(0)) {
-                throw backendError("inconsistent batch size: outputs " + outputs.stream()
+                throw signatureMismatch("inconsistent batch size: outputs " + outputs.stream()
                         .map(t -> "'" + t.name() + "' " + t.dimension(0)).toList() + " differ in their 0-th dimension");
             }
         }
@@ -190,7 +190,7 @@ final class TfBodyWriter {
         return null;
     }
 
-    private static RejectionException backendError(String message) {
-        return new RejectionException(CoreErrors.BACKEND_ERROR, message);
+    private static RejectionException signatureMismatch(String message) {
+        return new RejectionException(CoreErrors.INPUT_MISMATCH, message);
     }
 }

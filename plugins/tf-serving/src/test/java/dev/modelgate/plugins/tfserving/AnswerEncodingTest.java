@@ -69,7 +69,7 @@ class AnswerEncodingTest {
     void rowAnswerRefusesOutputsOfDifferentBatchSizes() {
         Tensor a = Tensor.ofFloats("a", new long[] {2}, 1, 2);
         Tensor b = Tensor.ofFloats("b", new long[] {3}, 1, 2, 3);
-        assertRejected(CoreErrors.BACKEND_ERROR, () -> predict("{\"instances\": [1, 2]}", a, b));
+        assertRejected(CoreErrors.INPUT_MISMATCH, () -> predict("{\"instances\": [1, 2]}", a, b));
     }
 
     @Test
@@ -160,8 +160,8 @@ class AnswerEncodingTest {
     }
 
     @Test
-    void classifyWithoutClassesOrScoresIsABackendError() {
-        assertRejected(CoreErrors.BACKEND_ERROR, () -> answer("{\"examples\": [{\"x\": 1}]}", "classify",
+    void classifyWithoutClassesOrScoresIsASignatureMismatch() {
+        assertRejected(CoreErrors.INPUT_MISMATCH, () -> answer("{\"examples\": [{\"x\": 1}]}", "classify",
                 Tensor.ofFloats("y", new long[] {1}, 1)));
     }
 
