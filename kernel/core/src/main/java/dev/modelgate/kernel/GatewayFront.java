@@ -1,6 +1,5 @@
 package dev.modelgate.kernel;
 
-import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
@@ -96,11 +95,7 @@ final class GatewayFront implements Front {
 
     @Override
     public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
-        try {
-            return ModelApi.describe(route, ModelApi.metadata(route, call.model(), exchange));
-        } catch (BackendException e) {
-            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
-        }
+        return ModelApi.withMetadata(call, route, exchange, metadata -> ModelApi.describe(route, metadata));
     }
 
     @Override

@@ -1,11 +1,8 @@
 package dev.modelgate.kernel;
 
-import dev.modelgate.spi.BackendException;
-import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
-import dev.modelgate.spi.inference.ModelMetadata;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -76,23 +73,15 @@ final class KServeFront extends ProtocolFront {
 
     @Override
     public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
-        ModelMetadata metadata;
-        try {
-            metadata = ModelApi.known(route, call.model(), exchange);
-        } catch (BackendException e) {
-            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
-        }
-        String versionProblem = ModelApi.versionProblem(call.model(), metadata, call.modelVersion());
-        if (versionProblem != null) {
-            return exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, versionProblem);
-        }
-        metadata = ModelApi.orEmpty(metadata, call.model());
-        if (call.verb().equals("ready")) {
-            boolean ready = route.backend().ready();
-            // Clients decide on the status; the body is KServe's.
-            return json(ready ? 200 : 503, "{\"name\":" + ModelApi.quote(call.model()) + ",\"ready\":" + ready + "}");
-        }
-        return ModelApi.encodeMetadata(this, codecs, exchange, metadata);
+        return ModelApi.withMetadata(call, route, exchange, metadata -> {
+            if (call.verb().equals("ready")) {
+                boolean ready = route.backend().ready();
+                // Clients decide on the status; the body is KServe's.
+                return json(ready ? 200 : 503, "{\"name\":" + ModelApi.quote(call.model()) + ",\"ready\":" + ready
+                        + "}");
+            }
+            return ModelApi.encodeMetadata(this, codecs, exchange, metadata);
+        });
     }
 
     @Override

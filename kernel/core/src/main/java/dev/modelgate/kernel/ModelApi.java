@@ -60,22 +60,24 @@ final class ModelApi {
     }
 
     /**
-     * {@code model}'s metadata as the route's backend knows it, under the name clients use; metadata without inputs
-     * or outputs when the backend knows none.
+     * Answers {@code call} with its model's metadata as the route's backend knows it, under the name clients use
+     * (without inputs or outputs when the backend knows none); a version the backend does not serve is 404 (40002),
+     * and a backend that cannot say is its own failure's code.
      */
-    static ModelMetadata metadata(Route route, String model, Exchange exchange) throws BackendException {
-        return orEmpty(known(route, model, exchange), model);
-    }
-
-    /** {@code model}'s metadata under the name clients use, or {@code null} when the backend knows none. */
-    static ModelMetadata known(Route route, String model, Exchange exchange) throws BackendException {
-        ModelMetadata metadata = route.backend().metadata(model, exchange);
-        return metadata == null ? null : metadata.withName(model);
-    }
-
-    /** {@code known}, or metadata without inputs or outputs when it is {@code null}. */
-    static ModelMetadata orEmpty(ModelMetadata known, String model) {
-        return known != null ? known : new ModelMetadata(model, List.of(), "", List.of(), List.of());
+    static Response withMetadata(FrontCall call, Route route, Exchange exchange,
+            java.util.function.Function<ModelMetadata, Response> answer) {
+        ModelMetadata known;
+        try {
+            known = route.backend().metadata(call.model(), exchange);
+        } catch (BackendException e) {
+            return exchange.error(codeOf(e.kind()), e.getMessage());
+        }
+        String versionProblem = versionProblem(call.model(), known, call.modelVersion());
+        if (versionProblem != null) {
+            return exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, versionProblem);
+        }
+        return answer.apply(known != null ? known.withName(call.model())
+                : new ModelMetadata(call.model(), List.of(), "", List.of(), List.of()));
     }
 
     /**

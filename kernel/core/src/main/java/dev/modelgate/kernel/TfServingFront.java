@@ -1,6 +1,5 @@
 package dev.modelgate.kernel;
 
-import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Operation;
@@ -56,17 +55,11 @@ final class TfServingFront extends ProtocolFront {
 
     @Override
     public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
-        ModelMetadata metadata;
-        try {
-            metadata = ModelApi.known(route, call.model(), exchange);
-        } catch (BackendException e) {
-            return exchange.error(ModelApi.codeOf(e.kind()), e.getMessage());
-        }
-        String versionProblem = ModelApi.versionProblem(call.model(), metadata, call.modelVersion());
-        if (versionProblem != null) {
-            return exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, versionProblem);
-        }
-        metadata = ModelApi.orEmpty(metadata, call.model());
+        return ModelApi.withMetadata(call, route, exchange, metadata -> describe(call, route, exchange, codecs,
+                metadata));
+    }
+
+    private Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs, ModelMetadata metadata) {
         if (call.verb().equals("metadata")) {
             return ModelApi.encodeMetadata(this, codecs, exchange, metadata);
         }
