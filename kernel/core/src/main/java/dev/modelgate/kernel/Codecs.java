@@ -104,6 +104,23 @@ public final class Codecs {
         return Optional.empty();
     }
 
+    /**
+     * Whether a client sending {@code accept} takes {@code mediaType}: no {@code Accept}, or an entry of non-zero
+     * quality that covers it.
+     */
+    static boolean accepts(String accept, String mediaType) {
+        if (accept == null || accept.isBlank()) {
+            return true;
+        }
+        for (String entry : accept.split(",")) {
+            Accepted range = Accepted.parse(entry);
+            if (range != null && range.quality > 0 && range.covers(mediaType)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** One entry of an {@code Accept} header. */
     private record Accepted(String type, String subtype, double quality) {
 

@@ -30,6 +30,23 @@ interface Front {
      */
     FrontCall match(String method, String path, String accept);
 
+    /**
+     * The {@code Content-Type} a request body is read as: the declared one, unless the protocol reads undeclared
+     * bodies in a type of its own.
+     */
+    default String readAs(String contentType) {
+        return contentType;
+    }
+
+    /**
+     * Checks a request body that goes to the backend unparsed (the proxy path), for what the front promises to refuse
+     * itself; nothing by default.
+     *
+     * @throws dev.modelgate.spi.RejectionException when the body is refused
+     */
+    default void checkForwarded(Exchange exchange, String mediaType) {
+    }
+
     /** An error in this protocol's shape, with the code's HTTP status, the code as a field and in a header. */
     Response error(ErrorCode errorCode, String detail);
 

@@ -54,6 +54,12 @@ final class GatewayFront implements Front {
                 Body.of(Envelope.error(errorCode, detail)), errorCode.code());
     }
 
+    /** The gateway's API promises its own codes for a predict body that is not a TensorFlow Serving request. */
+    @Override
+    public void checkForwarded(Exchange exchange, String mediaType) {
+        PredictBodyCheck.check(exchange, mediaType);
+    }
+
     @Override
     public Response answer(Payload payload) {
         byte[] wrapped = Envelope.wrapEncoded(payload.mediaType(), payload.body());

@@ -1,8 +1,5 @@
 package dev.modelgate.kernel;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendCall;
 import dev.modelgate.spi.BackendException;
@@ -16,7 +13,6 @@ import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
-import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 
@@ -36,11 +32,6 @@ final class Predictor {
     /** Bodies a model server of the dialect takes as they are: what the proxy path may forward. */
     private static final Set<String> NATIVE_MEDIA_TYPES = Set.of("", "application/json", "application/octet-stream");
     private static final String JSON = "application/json";
-    /**
-     * What clients of the model servers' protocols send when they declare nothing: no type (tritonclient), or curl's
-     * default for {@code -d}. Read as JSON, as those servers do; Triton's binary form is told by its own header.
-     */
-    private static final Set<String> UNDECLARED_MEDIA_TYPES = Set.of("", "application/x-www-form-urlencoded");
 
     private Predictor() {
     }
@@ -55,20 +46,13 @@ final class Predictor {
         if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
             return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
         }
-        String contentType = exchange.requestHeaders().first("Content-Type");
+        String contentType = front.readAs(exchange.requestHeaders().first("Content-Type"));
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
-        if (!(front instanceof GatewayFront) && UNDECLARED_MEDIA_TYPES.contains(mediaType)) {
-            // TF Serving and Triton read JSON whatever the type says, and their own docs post with curl -d.
-            contentType = JSON;
-            mediaType = JSON;
-        }
         String accept = exchange.requestHeaders().first("Accept");
         if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                && NATIVE_MEDIA_TYPES.contains(mediaType) && acceptsJson(accept)
+                && NATIVE_MEDIA_TYPES.contains(mediaType) && Codecs.accepts(accept, JSON)
                 && !(backend instanceof InferenceBackend && needTensors(filters))) {
-            if (front instanceof GatewayFront) {
-                checkGatewayRequest(exchange, mediaType);
-            }
+            front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
                     call -> invoke(backendName, backend, call));
             return respond(result, exchange, null);
@@ -168,73 +152,4 @@ final class Predictor {
         return exchange.error(CoreErrors.NOT_ACCEPTABLE, "backend '" + backendName + "' answers application/json");
     }
 
-    private static boolean acceptsJson(String accept) {
-        return accept == null || accept.isBlank() || accept.contains("*/*") || accept.contains(JSON)
-                || accept.contains("+json") || accept.contains("application/*");
-    }
-
-    /**
-     * The gateway's API promises its own codes for a predict body that is not a TensorFlow Serving request; on the
-     * proxy path a streaming pass over the top-level keys checks that, without building a tree.
-     */
-    private static void checkGatewayRequest(RealExchange exchange, String mediaType) {
-        if (!mediaType.isEmpty() && !mediaType.equals(JSON)) {
-            throw new RejectionException(CoreErrors.UNSUPPORTED_MEDIA_TYPE,
-                    "expected application/json, but was " + exchange.requestHeaders().first("Content-Type"));
-        }
-        byte[] body = exchange.body();
-        if (body.length == 0) {
-            throw new RejectionException(CoreErrors.MALFORMED_JSON, "the body is empty");
-        }
-        String problem;
-        try (JsonParser parser = Envelope.JSON.getFactory().createParser(body)) {
-            problem = predictRequestProblem(parser);
-            if (problem == null && parser.nextToken() != null) {
-                throw new JsonParseException(parser, "trailing content after the JSON object");
-            }
-        } catch (JsonParseException e) {
-            throw Envelope.malformed(e);
-        } catch (IOException e) {
-            throw new RejectionException(CoreErrors.MALFORMED_JSON, e.getMessage());
-        }
-        if (problem != null) {
-            throw new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, problem);
-        }
-    }
-
-    /** Why the body is not a TensorFlow Serving predict request, or {@code null}; reads the whole value. */
-    private static String predictRequestProblem(JsonParser parser) throws IOException {
-        if (parser.nextToken() != JsonToken.START_OBJECT) {
-            parser.skipChildren();
-            return "the body must be a JSON object with 'instances' or 'inputs'";
-        }
-        boolean rows = false;
-        boolean columns = false;
-        String problem = null;
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String name = parser.currentName();
-            JsonToken value = parser.nextToken();
-            if (name.equals("instances")) {
-                rows = true;
-                if (value != JsonToken.START_ARRAY) {
-                    problem = "'instances' must be a list";
-                } else if (parser.nextToken() == JsonToken.END_ARRAY) {
-                    problem = "'instances' must not be empty";
-                    continue;
-                } else {
-                    do {
-                        parser.skipChildren();
-                    } while (parser.nextToken() != JsonToken.END_ARRAY);
-                    continue;
-                }
-            } else if (name.equals("inputs")) {
-                columns = true;
-            }
-            parser.skipChildren();
-        }
-        if (rows == columns) {
-            return rows ? "give either 'instances' or 'inputs', not both" : "the body needs 'instances' or 'inputs'";
-        }
-        return problem;
-    }
 }

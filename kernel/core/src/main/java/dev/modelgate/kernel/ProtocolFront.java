@@ -6,6 +6,7 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.Payload;
 
 /**
@@ -17,6 +18,19 @@ abstract class ProtocolFront implements Front {
     @Override
     public String bodyDialect() {
         return dialect();
+    }
+
+    /**
+     * What clients of the model servers' protocols send when they declare nothing: no type (tritonclient), or curl's
+     * default for {@code -d}. Read as JSON, as those servers do; Triton's binary form is told by its own header.
+     */
+    private static final java.util.Set<String> UNDECLARED_MEDIA_TYPES =
+            java.util.Set.of("", "application/x-www-form-urlencoded");
+
+    @Override
+    public String readAs(String contentType) {
+        return UNDECLARED_MEDIA_TYPES.contains(InferenceCodec.mediaTypeOf(contentType)) ? "application/json"
+                : contentType;
     }
 
     @Override
