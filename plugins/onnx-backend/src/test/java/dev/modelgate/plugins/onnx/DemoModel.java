@@ -192,4 +192,22 @@ public final class DemoModel {
             out.write((int) value);
         }
     }
+
+    /**
+     * A model of three inputs of three types, each passed through to an output: {@code counts} INT64 [batch, 2]
+     * doubled, {@code scale} DOUBLE [batch, 1] squared, {@code ids} INT32 [batch] as they are.
+     */
+    static byte[] multiInput() {
+        return model(new Message()
+                .message(1, node("add", "Add", new String[] {"counts", "counts"}, "doubled"))
+                .message(1, node("mul", "Mul", new String[] {"scale", "scale"}, "squared"))
+                .message(1, node("identity", "Identity", new String[] {"ids"}, "same_ids"))
+                .string(2, "multi-input")
+                .message(11, valueInfo("counts", ELEMENT_INT64, "batch", 2))
+                .message(11, valueInfo("scale", ELEMENT_DOUBLE, "batch", 1))
+                .message(11, valueInfo("ids", ELEMENT_INT32, "batch"))
+                .message(12, valueInfo("doubled", ELEMENT_INT64, "batch", 2))
+                .message(12, valueInfo("squared", ELEMENT_DOUBLE, "batch", 1))
+                .message(12, valueInfo("same_ids", ELEMENT_INT32, "batch")));
+    }
 }

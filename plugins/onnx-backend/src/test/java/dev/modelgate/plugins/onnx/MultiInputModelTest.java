@@ -3,7 +3,6 @@ package dev.modelgate.plugins.onnx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelgate.plugins.onnx.DemoModel.Message;
 import dev.modelgate.spi.CoreErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,17 +26,7 @@ class MultiInputModelTest {
     @BeforeAll
     static void serveModelFromAFile() throws Exception {
         Path model = directory.resolve("multi-input.onnx");
-        Files.write(model, DemoModel.model(new Message()
-                .message(1, DemoModel.node("add", "Add", new String[] {"counts", "counts"}, "doubled"))
-                .message(1, DemoModel.node("mul", "Mul", new String[] {"scale", "scale"}, "squared"))
-                .message(1, DemoModel.node("identity", "Identity", new String[] {"ids"}, "same_ids"))
-                .string(2, "multi-input")
-                .message(11, DemoModel.valueInfo("counts", DemoModel.ELEMENT_INT64, "batch", 2))
-                .message(11, DemoModel.valueInfo("scale", DemoModel.ELEMENT_DOUBLE, "batch", 1))
-                .message(11, DemoModel.valueInfo("ids", DemoModel.ELEMENT_INT32, "batch"))
-                .message(12, DemoModel.valueInfo("doubled", DemoModel.ELEMENT_INT64, "batch", 2))
-                .message(12, DemoModel.valueInfo("squared", DemoModel.ELEMENT_DOUBLE, "batch", 1))
-                .message(12, DemoModel.valueInfo("same_ids", DemoModel.ELEMENT_INT32, "batch"))));
+        Files.write(model, DemoModel.multiInput());
         gateway = OnnxGateway.start(OnnxGateway.model(model));
     }
 

@@ -50,17 +50,7 @@ class OnnxInferenceTest {
     @BeforeAll
     static void loadModels() throws OrtException {
         iris = backend(DemoModel.bytes(), SessionRunner.daemonThreads());
-        multiInput = backend(DemoModel.model(new Message()
-                .message(1, DemoModel.node("add", "Add", new String[] {"counts", "counts"}, "doubled"))
-                .message(1, DemoModel.node("mul", "Mul", new String[] {"scale", "scale"}, "squared"))
-                .message(1, DemoModel.node("identity", "Identity", new String[] {"ids"}, "same_ids"))
-                .string(2, "multi-input")
-                .message(11, DemoModel.valueInfo("counts", DemoModel.ELEMENT_INT64, "batch", 2))
-                .message(11, DemoModel.valueInfo("scale", DemoModel.ELEMENT_DOUBLE, "batch", 1))
-                .message(11, DemoModel.valueInfo("ids", DemoModel.ELEMENT_INT32, "batch"))
-                .message(12, DemoModel.valueInfo("doubled", DemoModel.ELEMENT_INT64, "batch", 2))
-                .message(12, DemoModel.valueInfo("squared", DemoModel.ELEMENT_DOUBLE, "batch", 1))
-                .message(12, DemoModel.valueInfo("same_ids", DemoModel.ELEMENT_INT32, "batch"))),
+        multiInput = backend(DemoModel.multiInput(),
                 SessionRunner.daemonThreads());
     }
 
