@@ -7,7 +7,6 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,8 +23,6 @@ public final class BulkheadProvider implements BackendFilterProvider {
 
     /** {@code 0}, {@code 0ms}, {@code 0s}: no wait, which {@link ConfigNode#duration} refuses as not positive. */
     private static final Pattern ZERO = Pattern.compile("0+(ms|s|m|h)?");
-    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
-    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
 
     @Override
     public String type() {
@@ -39,26 +36,12 @@ public final class BulkheadProvider implements BackendFilterProvider {
 
     @Override
     public BackendFilter create(ConfigNode config, PluginContext context) {
-        String backend = guardedBackend(context);
+        String backend = BackendFilterProvider.backendName(context);
         int maxConcurrentCalls = config.integer("max-concurrent-calls", BulkheadConfig.DEFAULT_MAX_CONCURRENT_CALLS,
                 1, BulkheadConfig.MAX_MAX_CONCURRENT_CALLS);
         Duration maxWait = ZERO.matcher(config.string("max-wait", "0").trim()).matches() ? Duration.ZERO
                 : config.duration("max-wait", BulkheadConfig.DEFAULT_MAX_WAIT);
         return new BulkheadFilter(backend, new BulkheadConfig(maxConcurrentCalls, maxWait), BULKHEAD_FULL,
                 context.metrics());
-    }
-
-    /**
-     * The name of the backend whose filter is being built, from the entry's key path.
-     *
-     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
-     */
-    private static String guardedBackend(PluginContext context) {
-        Matcher path = FILTER_PATH.matcher(context.name());
-        if (!path.matches()) {
-            throw new IllegalStateException("a bulkhead guards one backend: list it in backends.NAME.filters, not at "
-                    + context.name());
-        }
-        return path.group(1);
     }
 }

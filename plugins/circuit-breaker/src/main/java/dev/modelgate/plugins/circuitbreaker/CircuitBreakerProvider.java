@@ -7,8 +7,6 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code circuit-breaker} backend filter, listed in {@code backends.NAME.filters}: one circuit for the backend,
@@ -35,9 +33,6 @@ public final class CircuitBreakerProvider implements BackendFilterProvider {
 
     public static final ErrorCode CIRCUIT_OPEN = new ErrorCode(30201, 503, "UNAVAILABLE", "circuit open");
 
-    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
-    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
-
     @Override
     public String type() {
         return "circuit-breaker";
@@ -50,25 +45,11 @@ public final class CircuitBreakerProvider implements BackendFilterProvider {
 
     @Override
     public BackendFilter create(ConfigNode config, PluginContext context) {
-        String backend = guardedBackend(context);
+        String backend = BackendFilterProvider.backendName(context);
         CircuitBreakerConfig settings = settings(config);
         Fallback fallback = fallback(config, context, backend);
         return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(),
                 System::nanoTime);
-    }
-
-    /**
-     * The name of the backend whose filter is being built, from the entry's key path.
-     *
-     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
-     */
-    private static String guardedBackend(PluginContext context) {
-        Matcher path = FILTER_PATH.matcher(context.name());
-        if (!path.matches()) {
-            throw new IllegalStateException("a circuit breaker guards one backend: list it in backends.NAME.filters, "
-                    + "not at " + context.name());
-        }
-        return path.group(1);
     }
 
     /** Reads every setting into the builder, reporting each value it refuses under the value's key. */

@@ -6,8 +6,6 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.PluginContext;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code retry} backend filter, listed in {@code backends.NAME.filters}: calls the rest of the backend's chain again
@@ -27,9 +25,6 @@ import java.util.regex.Pattern;
  */
 // Not final: a test subclass in this package fixes the randomness; the package-private constructor keeps out others.
 public class RetryProvider implements BackendFilterProvider {
-
-    /** Where the kernel builds a backend filter: {@code backends.NAME.filters[i]}. Backend names may hold dots. */
-    private static final Pattern FILTER_PATH = Pattern.compile("backends\\.(.+)\\.filters\\[\\d+]");
 
     private final RandomGenerator random;
 
@@ -55,22 +50,8 @@ public class RetryProvider implements BackendFilterProvider {
 
     @Override
     public BackendFilter create(ConfigNode config, PluginContext context) {
-        String backend = retriedBackend(context);
+        String backend = BackendFilterProvider.backendName(context);
         // Monotonic: the wall clock stepping back would hold the window's spent budget for as much longer.
         return new RetryFilter(backend, RetrySettings.from(config), context.metrics(), System::nanoTime, random);
-    }
-
-    /**
-     * The name of the backend whose filter is being built, from the entry's key path.
-     *
-     * @throws IllegalStateException when the entry is not in a backend's {@code filters} list
-     */
-    private static String retriedBackend(PluginContext context) {
-        Matcher path = FILTER_PATH.matcher(context.name());
-        if (!path.matches()) {
-            throw new IllegalStateException("retry keeps one backend's budget: list it in backends.NAME.filters, "
-                    + "not at " + context.name());
-        }
-        return path.group(1);
     }
 }
