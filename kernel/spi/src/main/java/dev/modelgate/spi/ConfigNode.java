@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigNode {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(us|ms|s|m|h)");
     /** Longer than any timeout or interval a gateway needs, and far from overflowing nanoseconds. */
     private static final Duration MAX_DURATION = Duration.ofDays(365);
     private static final long MAX_SIZE = 1L << 40;
@@ -164,7 +164,7 @@ public final class ConfigNode {
         return text.equals("true");
     }
 
-    /** A positive duration written {@code 250ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
+    /** A positive duration written {@code 500us} (microseconds), {@code 250ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
     public Duration duration(String key, Duration defaultValue) {
         JsonNode value = scalar(key, "a duration");
         if (value == null) {
@@ -178,6 +178,7 @@ public final class ConfigNode {
         try {
             long amount = Long.parseLong(matcher.group(1));
             Duration duration = switch (matcher.group(2)) {
+                case "us" -> Duration.ofNanos(Math.multiplyExact(amount, 1000L));
                 case "ms" -> Duration.ofMillis(amount);
                 case "s" -> Duration.ofSeconds(amount);
                 case "m" -> Duration.ofMinutes(amount);
