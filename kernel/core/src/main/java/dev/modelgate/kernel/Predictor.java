@@ -97,8 +97,9 @@ final class Predictor {
     private static ModelMetadata metadata(InferenceBackend backend, RealExchange exchange) {
         try {
             return backend.metadata(exchange.model(), exchange);
-        } catch (BackendException e) {
-            // Decoders do without: the request must then name and type its inputs itself.
+        } catch (BackendException | RejectionException e) {
+            // Decoders do without (a model server may have no metadata URL, or refuse it): the request must then
+            // name and type its inputs itself.
             LOG.log(System.Logger.Level.DEBUG, () -> "no metadata of '" + exchange.model() + "': " + e);
             return null;
         }

@@ -80,7 +80,24 @@ record HttpBackendSettings(
     /** Reads and validates {@code config}, reporting each bad value by key and using its default instead. */
     static HttpBackendSettings from(ConfigNode config) {
         Balancer.Policy balancer = balancer(config);
+        String protocol = config.string("protocol", null);
+        String modelName = config.string("model-name", null);
         List<Instance> instances = instances(config, balancer);
+        if (protocol != null && PROTOCOLS.contains(protocol)) {
+            List<Instance> bases = new ArrayList<>(instances.size());
+            for (Instance instance : instances) {
+                java.util.regex.Matcher call = DialectPaths.callOf(protocol, instance.url().getRawPath());
+                if (call != null) {
+                    // A whole call URL (what the backend takes without a protocol) names the server and the model.
+                    bases.add(new Instance(instance.index(), instance.name(),
+                            instance.url().resolve(call.group(1).isEmpty() ? "/" : call.group(1)), instance.weight()));
+                    modelName = modelName != null ? modelName : call.group(2);
+                } else {
+                    bases.add(instance);
+                }
+            }
+            instances = bases;
+        }
         Map<String, Instance> byName = new LinkedHashMap<>();
         instances.forEach(instance -> byName.put(instance.name(), instance));
         HashKey hashKey = hashKey(config, balancer);
@@ -110,8 +127,6 @@ record HttpBackendSettings(
             config.problem("max-response-size", "must be at most 1GB, but was " + maxResponseBytes + " bytes");
             maxResponseBytes = MAX_RESPONSE_SIZE_LIMIT;
         }
-        String modelName = config.string("model-name", null);
-        String protocol = config.string("protocol", null);
         if (protocol != null && !PROTOCOLS.contains(protocol)) {
             config.problem("protocol", "must be one of " + String.join(", ", PROTOCOLS) + ", but was '" + protocol
                     + "'");
