@@ -8,6 +8,7 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.inference.InferenceBackend;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,19 +164,24 @@ public final class Deployment implements AutoCloseable {
             }
             builtBackends.putAll(backends);
             // After every backend: a filter may fall back to another backend (PluginContext.backend).
-            nodes.forEach((name, node) -> builtFilters.put(name, filters(node)));
+            nodes.forEach((name, node) -> builtFilters.put(name, filters(node, backends.get(name))));
             return backends;
         }
 
         /** A backend's own filter chain, {@code backends.NAME.filters}, in order. */
-        private List<FilterStep> filters(ConfigNode backend) {
+        private List<FilterStep> filters(ConfigNode backendNode, Backend backend) {
             List<FilterStep> steps = new ArrayList<>();
-            for (ConfigNode node : backend.list("filters")) {
+            for (ConfigNode node : backendNode.list("filters")) {
                 String type = node.string("type");
                 BackendFilterProvider provider = provider(node, type, plugins.filters(), "filter");
                 BackendFilter filter = provider == null ? null
                         : create(node, () -> provider.create(node, context(node.path(), type)));
-                if (filter != null) {
+                if (filter != null && provider.needsTensors() && backend != null
+                        && !(backend instanceof InferenceBackend)) {
+                    node.problem("type", "the " + type + " filter works on tensors, but this backend forwards bytes "
+                            + "as they are: give it a protocol it decodes (for an http backend, protocol: tf-serving "
+                            + "or kserve-v2)");
+                } else if (filter != null) {
                     steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed(),
                             provider.needsTensors()));
                 }
