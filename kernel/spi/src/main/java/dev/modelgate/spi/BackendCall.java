@@ -12,6 +12,12 @@ import dev.modelgate.spi.inference.InferenceRequest;
  */
 public record BackendCall(Exchange exchange, String backendName, InferenceRequest request) {
 
+    /**
+     * How many client requests rode in the backend call that served this exchange, set by a filter that merges them
+     * (batching); absent when the call served one request alone. The access log records it.
+     */
+    public static final Attribute<Integer> BATCH_SIZE = Attribute.named("batch-size");
+
     /** Whether the call forwards the client's bytes rather than a decoded request. */
     public boolean isProxy() {
         return request == null;

@@ -15,6 +15,8 @@ import java.time.format.DateTimeFormatter;
  * @param backend the configured backend name, or {@code null} when the request reached none
  * @param model the model named in the path, or {@code null}
  * @param subject who the request authenticated as ({@link dev.modelgate.spi.Principal#subject()}), or {@code null}
+ * @param batchSize the requests in the batch this one rode in ({@link dev.modelgate.spi.BackendCall#BATCH_SIZE}), or
+ *     {@code null} when it was not batched (the field is then left out)
  */
 record AccessLogEntry(
         long epochMillis,
@@ -29,7 +31,8 @@ record AccessLogEntry(
         long bytesOut,
         String backend,
         String model,
-        String subject) {
+        String subject,
+        Integer batchSize) {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
@@ -50,6 +53,9 @@ record AccessLogEntry(
         json.writeStringField("backend", backend);
         json.writeStringField("model", model);
         json.writeStringField("subject", subject);
+        if (batchSize != null) {
+            json.writeNumberField("batch_size", batchSize);
+        }
         json.writeEndObject();
     }
 }

@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.accesslog;
 
+import dev.modelgate.spi.BackendCall;
 import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Middleware;
@@ -51,7 +52,8 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 bytesOut,
                 exchange.backendName(),
                 exchange.model(),
-                subject(exchange));
+                subject(exchange),
+                exchange.attribute(BackendCall.BATCH_SIZE));
     }
 
     /** Read after the rest of the pipeline ran, so authentication may come before or after this middleware. */

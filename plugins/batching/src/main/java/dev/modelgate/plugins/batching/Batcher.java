@@ -233,6 +233,8 @@ final class Batcher implements BackendFilter {
     private void take(List<Pending> plan) {
         for (Pending member : plan) {
             member.sent = true;
+            // Under the lock, while the member's own thread waits for it: exchanges are not thread-safe.
+            member.call.exchange().setAttribute(BackendCall.BATCH_SIZE, plan.size());
         }
         queue.removeAll(plan);
         queueDepth = queue.size();

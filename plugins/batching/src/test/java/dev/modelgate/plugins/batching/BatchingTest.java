@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real gateway with the batching filter on an http backend in front of a real KServe v2 stand-in. The stand-in holds
@@ -25,6 +28,11 @@ class BatchingTest {
     private static final Duration WITHIN = Duration.ofSeconds(20);
 
     private static String config(String url, String filterSettings) {
+        return config(url, filterSettings, "");
+    }
+
+    /** @param routeSettings lines under the route, such as its middlewares */
+    private static String config(String url, String filterSettings, String routeSettings) {
         return """
                 backends:
                   remote:
@@ -39,7 +47,8 @@ class BatchingTest {
                 routes:
                   - model: remote
                     backend: remote
-                """.formatted(url, filterSettings.indent(8).stripTrailing());
+                %s
+                """.formatted(url, filterSettings.indent(8).stripTrailing(), routeSettings.indent(4).stripTrailing());
     }
 
     /** A KServe v2 request of one row of {@code width} copies of {@code value}. */
@@ -67,9 +76,14 @@ class BatchingTest {
     }
 
     @Test
-    void requestsQueuedWhileTheBackendIsBusyLeaveAsOneBatchAndEachClientGetsItsOwnRows() throws Exception {
+    void requestsQueuedWhileTheBackendIsBusyLeaveAsOneBatchAndEachClientGetsItsOwnRows(@TempDir Path logs)
+            throws Exception {
+        Path accessLog = logs.resolve("access.log");
         try (KServeStandIn backend = new KServeStandIn(true, call -> 0);
-                RunningGateway gateway = RunningGateway.start(config(backend.url(), "max-batch-size: 16"));
+                RunningGateway gateway = RunningGateway.start(config(backend.url(), "max-batch-size: 16", """
+                        middlewares:
+                          - type: access-log
+                            output: %s""".formatted(accessLog)));
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             CompletableFuture<HttpResponse<String>> first = infer(gateway, clients, row(100, 4));
             assertTrue(backend.firstCallArrived.await(WITHIN.toSeconds(), TimeUnit.SECONDS));
@@ -93,7 +107,24 @@ class BatchingTest {
             assertEquals(List.of(1L, 8L), backend.batchRows, "the stand-in's calls, by rows");
             gateway.awaitMetric("modelgate_batching_batches_total{backend=\"remote\"} 2", WITHIN);
             gateway.awaitMetric("modelgate_batching_requests_total{backend=\"remote\"} 9", WITHIN);
+            List<String> lines = awaitLines(accessLog, 9);
+            assertEquals(1, lines.stream().filter(line -> line.contains("\"batch_size\":1}")).count(), lines::toString);
+            assertEquals(8, lines.stream().filter(line -> line.contains("\"batch_size\":8}")).count(), lines::toString);
         }
+    }
+
+    /** The file's lines once it has {@code count} of them: the access log writes in the background. */
+    private static List<String> awaitLines(Path file, int count) throws Exception {
+        long deadline = System.nanoTime() + WITHIN.toNanos();
+        List<String> lines = List.of();
+        while (System.nanoTime() - deadline < 0) {
+            lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
+            if (lines.size() >= count) {
+                return lines;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("not " + count + " lines in " + file + " within " + WITHIN + ": " + lines);
     }
 
     @Test
