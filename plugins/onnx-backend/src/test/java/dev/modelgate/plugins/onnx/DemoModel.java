@@ -55,12 +55,13 @@ public final class DemoModel {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: java DemoModel.java <output.onnx>");
+        boolean dense = args.length == 2 && args[0].equals("--dense");
+        if (args.length != 1 && !dense) {
+            System.err.println("usage: java DemoModel.java [--dense] <output.onnx>");
             System.exit(2);
         }
-        Path out = Path.of(args[0]);
-        Files.write(out, bytes());
+        Path out = Path.of(args[args.length - 1]);
+        Files.write(out, dense ? dense() : bytes());
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
@@ -209,5 +210,43 @@ public final class DemoModel {
                 .message(12, valueInfo("doubled", ELEMENT_INT64, "batch", 2))
                 .message(12, valueInfo("squared", ELEMENT_DOUBLE, "batch", 1))
                 .message(12, valueInfo("same_ids", ELEMENT_INT32, "batch")));
+    }
+
+    /** Features of {@link #dense()}'s input row. */
+    static final int DENSE_FEATURES = 64;
+    private static final int DENSE_HIDDEN = 256;
+    private static final int DENSE_SCORES = 8;
+
+    /**
+     * A model large enough for batching to matter, for the bench (not shipped): {@code features} FP32
+     * [batch, 64] through two dense layers of 256 with ReLU to {@code scores} FP32 [batch, 8], about 83,000 weights
+     * drawn from a fixed seed. One row costs about 84,000 multiply-adds; a run's fixed cost is paid once per batch.
+     */
+    static byte[] dense() {
+        java.util.Random random = new java.util.Random(20261129);
+        int[] widths = {DENSE_FEATURES, DENSE_HIDDEN, DENSE_HIDDEN, DENSE_SCORES};
+        Message graph = new Message();
+        String input = INPUT;
+        for (int layer = 0; layer < 3; layer++) {
+            String output = layer == 2 ? "scores" : "relu" + layer;
+            String gemm = layer == 2 ? output : "dense" + layer;
+            graph.message(1, node("gemm" + layer, "Gemm", new String[] {input, "W" + layer, "B" + layer}, gemm));
+            if (layer < 2) {
+                graph.message(1, node("relu" + layer, "Relu", new String[] {gemm}, output));
+            }
+            input = output;
+        }
+        graph.string(2, "dense");
+        for (int layer = 0; layer < 3; layer++) {
+            float[] weights = new float[widths[layer] * widths[layer + 1]];
+            float scale = (float) Math.sqrt(2.0 / widths[layer]);
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = (float) random.nextGaussian() * scale;
+            }
+            graph.message(5, floatTensor("W" + layer, new long[] {widths[layer], widths[layer + 1]}, weights))
+                    .message(5, floatTensor("B" + layer, new long[] {widths[layer + 1]}, new float[widths[layer + 1]]));
+        }
+        return model(graph.message(11, valueInfo(INPUT, ELEMENT_FLOAT, "batch", DENSE_FEATURES))
+                .message(12, valueInfo("scores", ELEMENT_FLOAT, "batch", DENSE_SCORES)));
     }
 }
