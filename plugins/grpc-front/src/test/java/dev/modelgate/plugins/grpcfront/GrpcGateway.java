@@ -87,8 +87,13 @@ final class GrpcGateway implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        gateway.close();
+    public void close() throws java.io.IOException {
+        try {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            gateway.close();
+        }
     }
 }
