@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -30,36 +29,16 @@ import org.junit.jupiter.api.Test;
 class DrainAndTlsTest {
 
     /** An open StreamPredict call: send a request, take its answer. */
-    private static final class OpenStream {
-        final LinkedBlockingQueue<PredictResponse> answers = new LinkedBlockingQueue<>();
-        final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private static final class OpenStream extends Collector<PredictRequest, PredictResponse> {
         final StreamObserver<PredictRequest> requests;
 
         OpenStream(ManagedChannel channel) {
-            requests = ModelServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                    .streamPredict(new StreamObserver<>() {
-                        @Override
-                        public void onNext(PredictResponse value) {
-                            answers.add(value);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            ended.completeExceptionally(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            ended.complete(null);
-                        }
-                    });
+            requests = ModelServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS).streamPredict(this);
         }
 
-        PredictResponse ask(String id) throws InterruptedException {
+        void ask(String id) throws InterruptedException {
             requests.onNext(ModelServiceGrpcTest.request("demo", id, KServeGrpcTest.SETOSA));
-            PredictResponse answer = answers.poll(30, TimeUnit.SECONDS);
-            assertEquals(id, answer == null ? null : answer.getId());
-            return answer;
+            assertEquals(id, next().getId());
         }
     }
 

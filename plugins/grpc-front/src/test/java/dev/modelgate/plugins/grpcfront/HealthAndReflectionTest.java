@@ -16,7 +16,6 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,26 +64,11 @@ class HealthAndReflectionTest {
     }
 
     private static ServerReflectionResponse reflect(ServerReflectionRequest request) throws Exception {
-        CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+        Collector<ServerReflectionRequest, ServerReflectionResponse> answers = new Collector<>();
         StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(gateway.channel)
-                .withDeadlineAfter(30, TimeUnit.SECONDS).serverReflectionInfo(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ServerReflectionResponse value) {
-                        answer.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        answer.completeExceptionally(new AssertionError("no answer"));
-                    }
-                });
+                .withDeadlineAfter(30, TimeUnit.SECONDS).serverReflectionInfo(answers);
         requests.onNext(request);
-        ServerReflectionResponse response = answer.get(30, TimeUnit.SECONDS);
+        ServerReflectionResponse response = answers.next();
         requests.onCompleted();
         return response;
     }

@@ -23,8 +23,6 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,34 +180,14 @@ class KServeGrpcTest {
 
     @Test
     void modelStreamInferAnswersEachRequestInOrderAndAFailureInItsMessage() throws Exception {
-        List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
-        CountDownLatch done = new CountDownLatch(1);
-        Throwable[] failure = new Throwable[1];
+        Collector<ModelInferRequest, ModelStreamInferResponse> stream = new Collector<>();
         StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(gateway.channel)
-                .withDeadlineAfter(30, TimeUnit.SECONDS)
-                .modelStreamInfer(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ModelStreamInferResponse value) {
-                        answers.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        failure[0] = t;
-                        done.countDown();
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.countDown();
-                    }
-                });
+                .withDeadlineAfter(30, TimeUnit.SECONDS).modelStreamInfer(stream);
         requests.onNext(inferRequest("demo", SETOSA));
         requests.onNext(inferRequest("nope", SETOSA));
         requests.onNext(inferRequest("demo", VIRGINICA));
         requests.onCompleted();
-        assertTrue(done.await(30, TimeUnit.SECONDS));
-        assertEquals(null, failure[0]);
+        List<ModelStreamInferResponse> answers = stream.all();
         assertEquals(3, answers.size());
         assertArrayEquals(new long[] {0}, labels(answers.get(0).getInferResponse()));
         assertFalse(answers.get(1).hasInferResponse());

@@ -17,8 +17,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -100,11 +98,8 @@ class ModelServiceGrpcTest {
     void tenThousandMessagesOnOneStreamAreAnsweredInOrderAndAFailureDoesNotEndIt() throws Exception {
         int count = 10_000;
         int failing = 4_321;
-        List<PredictResponse> answers = new ArrayList<>(count);
-        CompletableFuture<Void> done = new CompletableFuture<>();
         AtomicInteger next = new AtomicInteger();
-        ModelServiceGrpc.newStub(gateway.channel).withDeadlineAfter(120, TimeUnit.SECONDS).streamPredict(
-                new ClientResponseObserver<PredictRequest, PredictResponse>() {
+        Collector<PredictRequest, PredictResponse> stream = new Collector<>() {
                     @Override
                     public void beforeStart(ClientCallStreamObserver<PredictRequest> requests) {
                         requests.setOnReadyHandler(() -> {
@@ -118,23 +113,9 @@ class ModelServiceGrpcTest {
                             }
                         });
                     }
-
-                    @Override
-                    public void onNext(PredictResponse value) {
-                        answers.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(null);
-                    }
-                });
-        done.get(120, TimeUnit.SECONDS);
+                };
+        ModelServiceGrpc.newStub(gateway.channel).withDeadlineAfter(120, TimeUnit.SECONDS).streamPredict(stream);
+        List<PredictResponse> answers = stream.all();
         assertEquals(count, answers.size());
         for (int i = 0; i < count; i++) {
             PredictResponse answer = answers.get(i);

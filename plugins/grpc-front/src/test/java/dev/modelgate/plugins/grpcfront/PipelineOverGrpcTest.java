@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -70,6 +71,11 @@ class PipelineOverGrpcTest {
                   - model: rest-only
                     backend: demo
                     fronts: [kserve-v2]
+                  - model: probed
+                    backend: demo
+                    timeout: 20s
+                    middlewares:
+                      - type: deadline-probe
                 """.formatted(SECRET));
     }
 
@@ -137,6 +143,22 @@ class PipelineOverGrpcTest {
         stub().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
                 .modelInfer(KServeGrpcTest.inferRequest("open", KServeGrpcTest.SETOSA));
         assertNotNull(headers.get().get(requestId));
+    }
+
+    @Test
+    void theGrpcTimeoutBecomesTheDeadlineWhenItComesBeforeTheRoutesTimeout() {
+        assertTrue(deadlineLeft(5) <= 5_000);
+        long routeBound = deadlineLeft(60);
+        assertTrue(routeBound > 5_000 && routeBound <= 20_000, routeBound + " ms");
+    }
+
+    /** The milliseconds a call with a {@code grpc-timeout} of {@code seconds} had left in the pipeline. */
+    private static long deadlineLeft(int seconds) {
+        AtomicReference<Metadata> headers = new AtomicReference<>();
+        GRPCInferenceServiceGrpc.newBlockingStub(gateway.channel).withDeadlineAfter(seconds, TimeUnit.SECONDS)
+                .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
+                .modelInfer(KServeGrpcTest.inferRequest("probed", KServeGrpcTest.SETOSA));
+        return Long.parseLong(headers.get().get(Metadata.Key.of("x-deadline-ms", Metadata.ASCII_STRING_MARSHALLER)));
     }
 
     @Test
