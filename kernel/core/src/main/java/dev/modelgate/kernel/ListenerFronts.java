@@ -113,11 +113,6 @@ final class ListenerFronts {
         }
 
         @Override
-        public java.util.Set<String> models() {
-            return deployment.get().routes().keySet();
-        }
-
-        @Override
         public Optional<Boolean> modelReady(String model) {
             Map<String, Route> versions = deployment.get().routes().get(model);
             return versions == null ? Optional.empty()

@@ -19,9 +19,6 @@ public interface Pipeline {
     /** Whether the gateway takes calls: started and not draining. */
     boolean ready();
 
-    /** The models some route serves. */
-    java.util.Set<String> models();
-
     /**
      * Whether {@code model} is served and its backend ready to answer now.
      *

@@ -14,9 +14,9 @@ import java.util.Optional;
  */
 public final class GrpcFrontProvider implements FrontProvider {
 
-    /** A ModelService request names no model, and no default model is configured. */
+    /** A request names no model (and, for ModelService, no default model is configured). */
     public static final ErrorCode NO_MODEL = new ErrorCode(20030, 400, "INVALID_ARGUMENT",
-            "the request names no model and fronts.grpc.default-model is not set");
+            "the request names no model");
     /** A unary call sent no request message, or more than one. */
     public static final ErrorCode NOT_ONE_MESSAGE = new ErrorCode(20031, 400, "INVALID_ARGUMENT",
             "a unary gRPC call takes exactly one request message");

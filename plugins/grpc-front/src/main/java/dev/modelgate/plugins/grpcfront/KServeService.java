@@ -75,7 +75,10 @@ final class KServeService {
         } catch (InvalidProtocolBufferException e) {
             return calls.malformed(call, DIALECT, type, e);
         }
-        return calls.run(call.request(DIALECT, operation, MessageFields.orNull(named[0]),
+        if (named[0].isEmpty()) {
+            return calls.run(call.refused(DIALECT, GrpcFrontProvider.NO_MODEL, "set its name"));
+        }
+        return calls.run(call.request(DIALECT, operation, named[0],
                 MessageFields.orNull(named[1]), verb, request));
     }
 

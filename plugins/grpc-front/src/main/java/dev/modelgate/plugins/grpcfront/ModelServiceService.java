@@ -51,7 +51,7 @@ final class ModelServiceService {
         String model = named[0].isEmpty() ? defaultModel : named[0];
         if (model == null) {
             return calls.run(call.refused(DIALECT, GrpcFrontProvider.NO_MODEL,
-                    "set the request's model, or fronts.grpc.default-model"));
+                    "set its model, or fronts.grpc.default-model"));
         }
         return calls.run(call.request(DIALECT, Operation.PREDICT, model, MessageFields.orNull(named[1]), "predict",
                 request));

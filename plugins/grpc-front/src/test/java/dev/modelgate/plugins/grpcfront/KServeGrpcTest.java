@@ -136,6 +136,14 @@ class KServeGrpcTest {
     }
 
     @Test
+    void aRequestWithoutAModelNameIsInvalidWith20030() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> stub.modelInfer(inferRequest("", SETOSA)));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals(20030, GrpcGateway.code(e));
+    }
+
+    @Test
     void rawContentsThatDisagreeWithTheShapeAreInvalidWith20014() {
         ModelInferRequest wrong = inferRequest("demo", SETOSA).toBuilder()
                 .setRawInputContents(0, floats(1f, 2f, 3f)).build();
