@@ -12,6 +12,10 @@ import dev.modelgate.plugins.modelservice.api.PredictResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -66,9 +70,16 @@ class DrainAndTlsTest {
             int port = gateway.gateway.grpcPort();
             OpenStream stream = new OpenStream(gateway.channel);
             stream.ask("before");
+            Collector<HealthCheckRequest, HealthCheckResponse> health = new Collector<>();
+            HealthGrpc.newStub(gateway.channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .watch(HealthCheckRequest.newBuilder().setService("demo").build(), health);
+            assertEquals(ServingStatus.SERVING, health.next().getStatus());
             CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(
                     () -> gateway.gateway.gateway().shutdown(Duration.ofSeconds(30)));
             awaitRefusingNewCalls(port);
+            // Probes watching the gateway see it stop serving, and their watch ends: the drain waits for no probe.
+            assertEquals(ServingStatus.NOT_SERVING, health.next().getStatus());
+            health.ended.get(30, TimeUnit.SECONDS);
             stream.ask("during");
             stream.requests.onCompleted();
             stream.ended.get(30, TimeUnit.SECONDS);

@@ -9,11 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import dev.modelgate.plugins.kservev2.protobuf.inference.GRPCInferenceServiceGrpc;
+import dev.modelgate.plugins.modelservice.api.ModelServiceGrpc;
+import dev.modelgate.plugins.modelservice.api.PredictRequest;
+import dev.modelgate.plugins.modelservice.api.PredictResponse;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -28,14 +35,19 @@ class PipelineOverGrpcTest {
 
     private static final String SECRET = "a-test-secret-of-at-least-thirty-two-bytes";
     private static GrpcGateway gateway;
+    private static Path accessLog;
 
     @BeforeAll
     static void start() throws Exception {
+        accessLog = Files.createTempFile("modelgate-grpc-access-", ".log");
         gateway = GrpcGateway.start("""
                 server:
                   address: 127.0.0.1
                 middlewares:
                   - type: request-id
+                  - type: access-log
+                    output: %s
+                    batch-size: 1
                 backends:
                   demo:
                     type: onnx
@@ -76,7 +88,7 @@ class PipelineOverGrpcTest {
                     timeout: 20s
                     middlewares:
                       - type: deadline-probe
-                """.formatted(SECRET));
+                """.formatted(accessLog, SECRET));
     }
 
     @AfterAll
@@ -133,6 +145,34 @@ class PipelineOverGrpcTest {
     }
 
     @Test
+    void onAStreamEachMessageCountsForTheRateLimitAndARefusalDoesNotEndIt() throws Exception {
+        Collector<PredictRequest, PredictResponse> stream = new Collector<>();
+        StreamObserver<PredictRequest> requests = ModelServiceGrpc.newStub(gateway.channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS).streamPredict(stream);
+        for (int i = 0; i < 3; i++) {
+            requests.onNext(ModelServiceGrpcTest.request("limited", Integer.toString(i), KServeGrpcTest.SETOSA));
+        }
+        requests.onCompleted();
+        List<PredictResponse> answers = stream.all();
+        assertEquals(3, answers.size());
+        assertEquals(30101, answers.get(2).getError().getCode());
+        assertEquals("RESOURCE_EXHAUSTED", answers.get(2).getError().getStatus());
+    }
+
+    @Test
+    void aStreamWhoseCredentialsFailEndsUnauthenticatedWith10101() throws Exception {
+        Collector<PredictRequest, PredictResponse> stream = new Collector<>();
+        StreamObserver<PredictRequest> requests = ModelServiceGrpc.newStub(gateway.channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS).streamPredict(stream);
+        requests.onNext(ModelServiceGrpcTest.request("secure", "1", KServeGrpcTest.SETOSA));
+        Exception e = assertThrows(Exception.class, () -> stream.ended.get(30, TimeUnit.SECONDS));
+        StatusRuntimeException status = (StatusRuntimeException) e.getCause();
+        assertEquals(Status.Code.UNAUTHENTICATED, status.getStatus().getCode());
+        assertEquals(10101, GrpcGateway.code(status));
+        assertTrue(stream.answers.isEmpty());
+    }
+
+    @Test
     void theRequestIdIsPassedOnOrMadeAndReturnedInTheHeaders() {
         AtomicReference<Metadata> headers = new AtomicReference<>();
         AtomicReference<Metadata> trailers = new AtomicReference<>();
@@ -159,6 +199,17 @@ class PipelineOverGrpcTest {
                 .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
                 .modelInfer(KServeGrpcTest.inferRequest("probed", KServeGrpcTest.SETOSA));
         return Long.parseLong(headers.get().get(Metadata.Key.of("x-deadline-ms", Metadata.ASCII_STRING_MARSHALLER)));
+    }
+
+    @Test
+    void everyCallHasAnAccessLogLineNamingItsMethod() throws Exception {
+        stub("x-request-id", "logged-1").modelInfer(KServeGrpcTest.inferRequest("open", KServeGrpcTest.SETOSA));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Files.readAllLines(accessLog).stream().noneMatch(line -> line.contains("\"logged-1\"")
+                && line.contains("\"path\":\"/inference.GRPCInferenceService/ModelInfer\""))) {
+            assertTrue(System.nanoTime() - deadline < 0, "no access log line in " + Files.readString(accessLog));
+            Thread.sleep(20);
+        }
     }
 
     @Test
