@@ -11,19 +11,13 @@ import io.grpc.Status;
  */
 final class Handlers {
 
-    /** Serves one request message of a call. */
+    /**
+     * Serves one request message of a call: its answer, or a failure that ends the call (on a stream, only what no
+     * later message could pass either, such as failed credentials; other failures are answers there).
+     */
     @FunctionalInterface
     interface Serve {
         Outcome serve(CallContext context, byte[] request);
-    }
-
-    /**
-     * What a stream answers to one message: the answer message, or an {@link Outcome} that ends the stream (a failed
-     * authentication, which later messages could not pass either).
-     */
-    @FunctionalInterface
-    interface Answer {
-        Outcome answer(CallContext context, byte[] request);
     }
 
     /** Answers a call without reading its messages. */
@@ -93,7 +87,7 @@ final class Handlers {
      * asked of the client, and the next only once gRPC can send more (its outbound buffer under its threshold), so a
      * client that stops reading stops the stream's reading too, and nothing piles up in the gateway.
      */
-    ServerCallHandler<byte[], byte[]> stream(Answer answer) {
+    ServerCallHandler<byte[], byte[]> stream(Serve serve) {
         return (call, metadata) -> {
             OpenCall open = calls.open(call);
             CallContext context = CallContext.of(call, metadata);
@@ -107,7 +101,7 @@ final class Handlers {
                     if (ended) {
                         return;
                     }
-                    Outcome outcome = answer.answer(context, message);
+                    Outcome outcome = serve.serve(context, message);
                     if (outcome.failed()) {
                         ended = true;
                         outcome.deliver(open);
