@@ -4,6 +4,7 @@ import dev.modelgate.spi.front.ListenerFront;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.HttpContinueReadHandler;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -97,7 +98,7 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return listener.setType(Undertow.ListenerType.HTTPS).setSslContext(TlsContexts.create(server.tls()));
-        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+        } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
         }
     }
@@ -119,7 +120,7 @@ public final class Gateway implements AutoCloseable {
                 gateway = new Gateway(deployment, plugins, metrics);
                 gateway.undertow.start();
                 gateway.startListenerFronts();
-            } catch (RuntimeException | java.io.IOException e) {
+            } catch (RuntimeException | IOException e) {
                 deployment.close();
                 throw e;
             }
@@ -136,11 +137,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Starts the plugins' fronts; when one fails, the API listener started before it stops again. */
-    private void startListenerFronts() throws java.io.IOException {
+    private void startListenerFronts() throws IOException {
         try {
             ListenerFronts.startAll(deployment.get().listenerFronts(),
                     new ListenerFronts.RealPipeline(deployment::get, metrics, () -> ready));
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             undertow.stop();
             throw e;
         }

@@ -13,8 +13,9 @@ public interface FrontContext {
     String address();
 
     /**
-     * The port this front listens on, from {@code server.<type>-port} or the command line's {@code --<type>-port};
-     * 0 turns the front off; {@link #ANY_FREE_PORT} (for tests and embedding) picks a free one.
+     * The port of the gateway's own-port listener, {@code server.grpc-port} (8081) or the command line's
+     * {@code --grpc-port}: named after the one front that listens on a port of its own today. 0 turns the front off;
+     * {@link #ANY_FREE_PORT} (for tests and embedding) picks a free one.
      */
     int port();
 
