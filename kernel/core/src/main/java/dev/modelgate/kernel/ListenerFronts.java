@@ -64,6 +64,21 @@ final class ListenerFronts {
         }
 
         @Override
+        public int maxHeaderBytes() {
+            return server.maxHeaderBytes();
+        }
+
+        @Override
+        public Duration idleTimeout() {
+            return server.idleTimeout();
+        }
+
+        @Override
+        public int maxConcurrentStreams() {
+            return server.http2MaxConcurrentStreams();
+        }
+
+        @Override
         public Duration shutdownTimeout() {
             return server.shutdownTimeout();
         }

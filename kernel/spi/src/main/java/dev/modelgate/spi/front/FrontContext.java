@@ -31,6 +31,15 @@ public interface FrontContext {
     /** The largest request body (here: message) accepted, {@code server.max-body-size}. */
     long maxBodyBytes();
 
+    /** The largest request metadata (headers) accepted, {@code server.max-header-size}. */
+    int maxHeaderBytes();
+
+    /** How long a connection may sit without calls before it is closed, {@code server.idle-timeout}. */
+    Duration idleTimeout();
+
+    /** The most calls one connection may have open at once, {@code server.http2-max-concurrent-streams}. */
+    int maxConcurrentStreams();
+
     /** How long in-flight calls may finish after SIGTERM, {@code server.shutdown-timeout}. */
     Duration shutdownTimeout();
 

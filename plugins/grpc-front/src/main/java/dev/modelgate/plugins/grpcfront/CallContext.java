@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.grpcfront;
 
+import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Operation;
@@ -20,15 +21,21 @@ import java.util.concurrent.TimeUnit;
  *
  * @param path the full method name with a leading slash, as the access log shows it
  * @param deadlineNanos the {@code grpc-timeout} as a {@link System#nanoTime()} deadline, {@link Long#MAX_VALUE} for none
+ * @param metadataBytes the size of the call's metadata as HTTP/2 counts it (32 bytes per entry beyond its text)
+ * @param maxBodyBytes the largest request message the pipeline takes, {@code server.max-body-size}
  */
-record CallContext(String path, Headers headers, String clientAddress, long deadlineNanos) {
+record CallContext(String path, Headers headers, String clientAddress, long deadlineNanos, long metadataBytes,
+        long maxBodyBytes) {
 
     /** The front's name, as routes list it in {@code fronts:} and metrics label its calls. */
     static final String FRONT = "grpc";
     /** The media type of the codecs that read and write the front's messages. */
     static final String PROTOBUF = "application/x-protobuf";
 
-    static CallContext of(ServerCall<?, ?> call, Metadata metadata) {
+    /** Per entry, HTTP/2's header list size counts 32 bytes beyond the name and value (RFC 9113, 6.5.2). */
+    private static final int ENTRY_OVERHEAD = 32;
+
+    static CallContext of(ServerCall<?, ?> call, Metadata metadata, long maxBodyBytes) {
         Deadline deadline = Context.current().getDeadline();
         long deadlineNanos = deadline == null ? Long.MAX_VALUE
                 : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
@@ -36,7 +43,22 @@ record CallContext(String path, Headers headers, String clientAddress, long dead
         String address = peer instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress() : "";
         return new CallContext("/" + call.getMethodDescriptor().getFullMethodName(), headersOf(metadata), address,
-                deadlineNanos);
+                deadlineNanos, sizeOf(metadata), maxBodyBytes);
+    }
+
+    private static long sizeOf(Metadata metadata) {
+        long size = 0;
+        for (String name : metadata.keys()) {
+            Iterable<byte[]> values = name.endsWith(Metadata.BINARY_HEADER_SUFFIX)
+                    ? metadata.getAll(Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER))
+                    : java.util.stream.StreamSupport.stream(metadata.getAll(
+                            Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER)).spliterator(), false)
+                            .map(value -> value.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toList();
+            for (byte[] value : values) {
+                size += name.length() + value.length + ENTRY_OVERHEAD;
+            }
+        }
+        return size;
     }
 
     /**
@@ -60,9 +82,15 @@ record CallContext(String path, Headers headers, String clientAddress, long dead
         return headers.set("Content-Type", PROTOBUF).set("Accept", PROTOBUF);
     }
 
-    /** A call of {@code bodyDialect}'s messages through the pipeline. */
+    /**
+     * A call of {@code bodyDialect}'s messages through the pipeline; a message over {@code server.max-body-size}
+     * (which gRPC itself lets through up to twice that) is refused with 20003 after the global middlewares.
+     */
     FrontRequest request(String bodyDialect, Operation operation, String model, String modelVersion, String verb,
             byte[] body) {
+        if (body.length > maxBodyBytes) {
+            return refused(bodyDialect, CoreErrors.BODY_TOO_LARGE, "the limit is " + maxBodyBytes + " bytes");
+        }
         return new FrontRequest(FRONT, bodyDialect, operation, model, modelVersion, verb, path, new Headers(headers),
                 body, deadlineNanos, clientAddress, null, null);
     }

@@ -23,6 +23,24 @@ final class Calls {
         return pipeline;
     }
 
+    /** The context of {@code call}, under the server's limits. */
+    CallContext context(io.grpc.ServerCall<?, ?> call, io.grpc.Metadata metadata) {
+        return CallContext.of(call, metadata, context.maxBodyBytes());
+    }
+
+    /**
+     * Why a call with {@code call}'s metadata is refused before it is read, or {@code null}: metadata over
+     * {@code server.max-header-size} (which gRPC itself lets through up to twice that) get 20011 after the global
+     * middlewares, as the API listener answers such headers.
+     */
+    Outcome refusal(CallContext call) {
+        if (call.metadataBytes() <= context.maxHeaderBytes()) {
+            return null;
+        }
+        return run(call.refused(CallContext.FRONT, CoreErrors.HEADERS_TOO_LARGE,
+                "the limit is " + context.maxHeaderBytes() + " bytes"));
+    }
+
     Outcome run(FrontRequest request) {
         return Outcome.of(pipeline.serve(request), context);
     }

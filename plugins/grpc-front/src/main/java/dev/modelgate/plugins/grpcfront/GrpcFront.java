@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gRPC listener on {@code server.grpc-port}: the KServe v2 and ModelService services, health and reflection,
- * every call on a virtual thread, TLS from {@code server.tls}, messages up to {@code server.max-body-size}.
+ * every call on a virtual thread, TLS from {@code server.tls}, and the API listener's limits: messages up to
+ * {@code max-body-size}, metadata up to {@code max-header-size}, {@code http2-max-concurrent-streams} calls per
+ * connection, idle connections closed after {@code idle-timeout}.
  */
 final class GrpcFront implements ListenerFront {
 
@@ -38,13 +40,18 @@ final class GrpcFront implements ListenerFront {
     public void start(Pipeline pipeline) throws IOException {
         executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("modelgate-grpc-", 0).factory());
         Calls calls = new Calls(pipeline, context);
-        Handlers handlers = new Handlers(openCalls);
+        Handlers handlers = new Handlers(openCalls, calls);
         health = new HealthService(pipeline);
         int port = context.port() == FrontContext.ANY_FREE_PORT ? 0 : context.port();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(context.address(), port))
                 .executor(executor)
-                // Larger messages are refused by gRPC before they are buffered: RESOURCE_EXHAUSTED.
-                .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, context.maxBodyBytes()))
+                // gRPC's own caps, twice ours, as the API listener's: between the two a call is refused with its
+                // code (20003, 20011) after the global middlewares; past them gRPC refuses it without a code,
+                // having buffered no more than the cap.
+                .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 2 * context.maxBodyBytes()))
+                .maxInboundMetadataSize(2 * context.maxHeaderBytes())
+                .maxConcurrentCallsPerConnection(context.maxConcurrentStreams())
+                .maxConnectionIdle(context.idleTimeout().toNanos(), TimeUnit.NANOSECONDS)
                 .addService(new KServeService(calls, context.serverVersion()).definition(handlers))
                 .addService(new ModelServiceService(calls, defaultModel).definition(handlers))
                 .addService(health)

@@ -27,26 +27,40 @@ final class Handlers {
     }
 
     private final OpenCalls calls;
+    private final Calls pipeline;
 
-    Handlers(OpenCalls calls) {
+    Handlers(OpenCalls calls, Calls pipeline) {
         this.calls = calls;
+        this.pipeline = pipeline;
     }
 
     /** A call answered as soon as it starts, whatever it sends: an error. */
     ServerCallHandler<byte[], byte[]> refusing(Refuse refuse) {
         return (call, metadata) -> {
-            OpenCall open = calls.open(call);
-            refuse.refuse(CallContext.of(call, metadata)).deliver(open);
+            refuse.refuse(pipeline.context(call, metadata)).deliver(calls.open(call));
             return new ServerCall.Listener<>() {
             };
         };
+    }
+
+    /** Ends {@code call} at once when its metadata are refused; {@code true} then. */
+    private boolean refused(OpenCall call, CallContext context) {
+        Outcome refusal = pipeline.refusal(context);
+        if (refusal != null) {
+            refusal.deliver(call);
+        }
+        return refusal != null;
     }
 
     /** A unary call: one request message, one answer or an error status. */
     ServerCallHandler<byte[], byte[]> unary(Serve serve) {
         return (call, metadata) -> {
             OpenCall open = calls.open(call);
-            CallContext context = CallContext.of(call, metadata);
+            CallContext context = pipeline.context(call, metadata);
+            if (refused(open, context)) {
+                return new ServerCall.Listener<>() {
+                };
+            }
             // Two, as gRPC's own unary handler asks: a second message is then seen, and refused.
             call.request(2);
             return new ServerCall.Listener<>() {
@@ -90,7 +104,11 @@ final class Handlers {
     ServerCallHandler<byte[], byte[]> stream(Serve serve) {
         return (call, metadata) -> {
             OpenCall open = calls.open(call);
-            CallContext context = CallContext.of(call, metadata);
+            CallContext context = pipeline.context(call, metadata);
+            if (refused(open, context)) {
+                return new ServerCall.Listener<>() {
+                };
+            }
             call.request(1);
             return new ServerCall.Listener<>() {
                 private boolean waitingForReady;

@@ -41,7 +41,8 @@ class KServeGrpcTest {
     static void start() throws Exception {
         gateway = GrpcGateway.start(GrpcGateway.DEMO.replace("address: 127.0.0.1", """
                 address: 127.0.0.1
-                  max-body-size: 64KB"""));
+                  max-body-size: 64KB
+                  max-header-size: 4KB"""));
         stub = GRPCInferenceServiceGrpc.newBlockingStub(gateway.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
@@ -171,19 +172,34 @@ class KServeGrpcTest {
         assertEquals(20004, GrpcGateway.code(service));
     }
 
-    @Test
-    void aMessageOverTheSizeLimitIsResourceExhausted() {
-        float[] big = new float[4 * 5000];
-        ModelInferRequest request = inferRequest("demo", SETOSA).toBuilder()
+    /** A request of {@code rows} rows of four features, about {@code 16 * rows} bytes. */
+    private static ModelInferRequest rows(int rows) {
+        return inferRequest("demo", SETOSA).toBuilder()
                 .setInputs(0, ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")
-                        .addShape(5000).addShape(4))
-                .setRawInputContents(0, floats(big)).build();
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.modelInfer(request));
+                        .addShape(rows).addShape(4))
+                .setRawInputContents(0, floats(new float[4 * rows])).build();
+    }
+
+    @Test
+    void aMessageOverTheSizeLimitIsResourceExhaustedWith20003() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.modelInfer(rows(5000)));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
-        // The status is the transport's: it refuses the message from its length, before buffering it.
-        assertTrue(e.getStatus().getDescription().contains("65536"), e.getStatus().getDescription());
+        assertEquals(20003, GrpcGateway.code(e));
+        // Past twice the limit, gRPC refuses the message itself from its length, before buffering it.
+        StatusRuntimeException huge = assertThrows(StatusRuntimeException.class, () -> stub.modelInfer(rows(9000)));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, huge.getStatus().getCode());
+        assertTrue(huge.getStatus().getDescription().contains("131072"), huge.getStatus().getDescription());
         // The connection stays usable.
         assertArrayEquals(new long[] {0}, labels(stub.modelInfer(inferRequest("demo", SETOSA))));
+    }
+
+    @Test
+    void metadataOverTheHeaderLimitAreResourceExhaustedWith20011() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub
+                .withInterceptors(GrpcGateway.metadata("x-padding", "x".repeat(5 << 10)))
+                .modelInfer(inferRequest("demo", SETOSA)));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+        assertEquals(20011, GrpcGateway.code(e));
     }
 
     @Test
