@@ -5,16 +5,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import dev.modelgate.plugins.kservev2.protobuf.inference.GRPCInferenceServiceGrpc;
+import dev.modelgate.plugins.kservev2.protobuf.inference.ModelInferRequest;
+import dev.modelgate.plugins.kservev2.protobuf.inference.ModelInferResponse;
+import dev.modelgate.plugins.kservev2.protobuf.inference.ServerReadyRequest;
+import dev.modelgate.plugins.modelservice.api.ModelServiceGrpc;
+import dev.modelgate.plugins.modelservice.api.PredictRequest;
+import dev.modelgate.plugins.modelservice.api.PredictResponse;
 import dev.modelgate.kernel.testing.TestBackend;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,6 +98,44 @@ class GatewayJarIT {
     }
 
     @Test
+    void theJarServesTheDemoModelOverGrpcOnItsGrpcPort() throws Exception {
+        int grpcPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            grpcPort = free.getLocalPort();
+        }
+        GatewayProcess gateway = GatewayProcess.serve(emptyFolder, Map.of(), "--grpc-port",
+                Integer.toString(grpcPort));
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        try {
+            GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub kserve = GRPCInferenceServiceGrpc
+                    .newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+            assertTrue(kserve.serverReady(ServerReadyRequest.getDefaultInstance()).getReady());
+            ByteBuffer features = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                    .putFloat(6.3f).putFloat(3.3f).putFloat(6.0f).putFloat(2.5f);
+            ModelInferResponse inferred = kserve.modelInfer(ModelInferRequest.newBuilder().setModelName("demo")
+                    .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features")
+                            .setDatatype("FP32").addShape(1).addShape(4))
+                    .addRawInputContents(ByteString.copyFrom(features.array()))
+                    .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("label"))
+                    .build());
+            assertEquals(2, inferred.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN)
+                    .getLong());
+            // The shipped configuration sends ModelService requests without a model to the demo model.
+            PredictResponse predicted = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30,
+                    TimeUnit.SECONDS).predict(PredictRequest.newBuilder().addFeatures(5.1f).addFeatures(3.5f)
+                    .addFeatures(1.4f).addFeatures(0.2f).build());
+            assertEquals("demo", predicted.getModel());
+            assertTrue(predicted.getPrediction() > 0.5f, "setosa: " + predicted);
+            assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS).check(HealthCheckRequest.newBuilder()
+                            .setService("demo").build()).getStatus());
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            assertEquals(0, gateway.terminate(), "SIGTERM drains the gRPC listener too and exits 0");
+        }
+    }
+
+    @Test
     void theHttpBackendExampleForwardsToTheConfiguredUrl() throws Exception {
         try (TestBackend backend = TestBackend.start(request -> TestBackend.Reply.json(200,
                 "{\"predictions\":[[0.1,0.9]]}"))) {
@@ -111,7 +165,7 @@ class GatewayJarIT {
         assertEquals(0, result.exitCode(), result.err());
         for (String expected : new String[] {"middleware +access-log +built in", "middleware +request-id +built in",
                 "backend +http +built in", "backend +onnx +built in", "codec +tf-serving +built in",
-                "codec +kserve-v2 +built in", "codec +kserve-v2-protobuf +built in"}) {
+                "codec +kserve-v2 +built in", "codec +kserve-v2-protobuf +built in", "front +grpc +built in"}) {
             assertTrue(result.out().lines().anyMatch(line -> line.matches(expected)), result.out());
         }
     }

@@ -72,6 +72,10 @@ final class GatewayProcess implements AutoCloseable {
     static GatewayProcess serve(Path workingDir, Map<String, String> environment, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--port", "0", "--admin-port", "0"));
+        if (!all.contains("--grpc-port")) {
+            // The shipped configuration's gRPC port is fixed (8081); tests that call it choose a free one.
+            all.addAll(List.of("--grpc-port", "0"));
+        }
         GatewayProcess gateway = new GatewayProcess(java(workingDir, environment, all.toArray(String[]::new))
                 .start());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -71,6 +71,24 @@ public interface InferenceCodec {
         return (end < 0 ? contentType : contentType.substring(0, end)).strip().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The model or version a call is for, given by the exchange (its path or route) and by the message: the exchange's,
+     * else the message's; {@code null} when neither gives one. An empty {@code fromMessage} gives none.
+     *
+     * @param what what is named, for the message: {@code model}, {@code model version}
+     * @throws RejectionException with {@link CoreErrors#INVALID_PREDICT_REQUEST} when both give one and they differ
+     */
+    static String agreeing(String what, String fromExchange, String fromMessage) {
+        if (fromMessage.isEmpty()) {
+            return fromExchange;
+        }
+        if (fromExchange != null && !fromExchange.equals(fromMessage)) {
+            throw new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, "the message names " + what + " '"
+                    + fromMessage + "', but the request is for " + what + " '" + fromExchange + "'");
+        }
+        return fromMessage;
+    }
+
     /** A rejection of a body that is not what its content type says, with {@link CoreErrors#MALFORMED_BODY}. */
     static RejectionException malformed(String mediaType, String detail) {
         return new RejectionException(CoreErrors.MALFORMED_BODY, "not a valid " + mediaType + " body: " + detail);

@@ -73,11 +73,11 @@ final class KServeV2ProtobufCodec implements InferenceCodec {
         } catch (InvalidProtocolBufferException e) {
             throw InferenceCodec.malformed(MEDIA_TYPE, e.getMessage());
         }
-        String model = agreeing("model", exchange.model(), message.getModelName());
+        String model = InferenceCodec.agreeing("model", exchange.model(), message.getModelName());
         if (model == null) {
             throw new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, "the request names no model");
         }
-        String version = agreeing("model version", exchange.modelVersion(), message.getModelVersion());
+        String version = InferenceCodec.agreeing("model version", exchange.modelVersion(), message.getModelVersion());
         List<WireTensor> inputs = message.getInputsList().stream()
                 .map(input -> new WireTensor(input.getName(), input.getDatatype(), input.getShapeList(),
                         input.getContents()))
@@ -193,22 +193,6 @@ final class KServeV2ProtobufCodec implements InferenceCodec {
         CodedInputStream input = UnsafeByteOperations.unsafeWrap(body).newCodedInput();
         input.enableAliasing(true);
         return parser.parseFrom(input);
-    }
-
-    /**
-     * The exchange's value, else the message's; {@code null} when neither gives one.
-     *
-     * @throws RejectionException with {@link CoreErrors#INVALID_PREDICT_REQUEST} when both give one and they differ
-     */
-    private static String agreeing(String what, String fromExchange, String fromMessage) {
-        if (fromMessage.isEmpty()) {
-            return fromExchange;
-        }
-        if (fromExchange != null && !fromExchange.equals(fromMessage)) {
-            throw new RejectionException(CoreErrors.INVALID_PREDICT_REQUEST, "the message names " + what + " '"
-                    + fromMessage + "', but the request is for " + what + " '" + fromExchange + "'");
-        }
-        return fromMessage;
     }
 
     private static List<Long> shapeOf(Tensor tensor) {
