@@ -1,5 +1,7 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.plugins.pool.InstanceOutcomes;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
