@@ -1,17 +1,16 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.CallTime;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.plugins.pool.InstanceOutcomes;
 import dev.modelgate.plugins.pool.InstancePool;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
-import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.ProxyBackend;
-import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
@@ -152,18 +151,11 @@ class HttpBackend implements ProxyBackend {
      */
     private Response call(Instance instance, Exchange exchange, Outgoing outgoing, boolean stream)
             throws BackendException {
-        long waitNanos = settings.requestTimeout().toNanos();
-        long poolWaitNanos = settings.poolTimeout().toNanos();
-        boolean cutByDeadline = false;
-        if (exchange.deadlineNanos() != Long.MAX_VALUE) {
-            long left = exchange.deadlineNanos() - System.nanoTime();
-            if (left <= 0) {
-                throw new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
-            }
-            cutByDeadline = left < waitNanos;
-            waitNanos = Math.min(waitNanos, left);
-            poolWaitNanos = Math.min(poolWaitNanos, left);
-        }
+        CallTime time = CallTime.of(exchange, settings.requestTimeout());
+        long waitNanos = time.waitNanos();
+        boolean cutByDeadline = time.cutByDeadline();
+        // The pool's wait is within the call's: never past the deadline either.
+        long poolWaitNanos = Math.min(settings.poolTimeout().toNanos(), waitNanos);
         // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
         long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
         HttpUriRequestBase request = request(instance, exchange, outgoing, waitMillis);

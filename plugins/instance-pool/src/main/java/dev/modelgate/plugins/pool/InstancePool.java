@@ -3,6 +3,7 @@ package dev.modelgate.plugins.pool;
 import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.Principal;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +68,14 @@ public final class InstancePool implements AutoCloseable {
         if (healthChecker != null) {
             healthChecker.start();
         }
+    }
+
+    private static final String BACKENDS_SECTION = "backends.";
+
+    /** The backend's configured name, {@code tf-main} for {@code backends.tf-main}: the kernel's metrics use it. */
+    public static String backendName(PluginContext context) {
+        String path = context.name();
+        return path.startsWith(BACKENDS_SECTION) ? path.substring(BACKENDS_SECTION.length()) : path;
     }
 
     /** What the instances did with their calls: the caller reports each call's start, outcome and end there. */
