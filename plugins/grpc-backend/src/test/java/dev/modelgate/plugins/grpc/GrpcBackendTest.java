@@ -135,6 +135,14 @@ class GrpcBackendTest {
     }
 
     @Test
+    void aModelServiceModelIsDescribedByThePlaceholderAsTheServiceHasNoMetadataCall() throws Exception {
+        HttpResponse<String> response = gateway.get("/v2/models/half");
+
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("half", JSON.readTree(response.body()).get("name").asText());
+    }
+
+    @Test
     void theConfiguredModelNameIsTheOneTheServerSees() throws Exception {
         HttpResponse<String> response = kserve("twice", "3.0");
 

@@ -13,10 +13,12 @@ import dev.modelgate.plugins.kservev2.protobuf.inference.ServerReadyResponse;
 import dev.modelgate.plugins.modelservice.api.ModelServiceGrpc;
 import dev.modelgate.plugins.modelservice.api.PredictRequest;
 import dev.modelgate.plugins.modelservice.api.PredictResponse;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
@@ -56,7 +58,10 @@ final class ModelServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
 
-    private ModelServer() throws IOException {
+    private final String scheme;
+
+    private ModelServer(ServerCredentials credentials) throws IOException {
+        scheme = credentials instanceof InsecureServerCredentials ? "grpc" : "grpcs";
         ServerInterceptor requestIds = new ServerInterceptor() {
             @Override
             public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
@@ -65,7 +70,7 @@ final class ModelServer implements AutoCloseable {
                 return next.startCall(call, headers);
             }
         };
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), credentials)
                 .addService(ServerInterceptors.intercept(new KServe(), requestIds))
                 .addService(ServerInterceptors.intercept(new Article(), requestIds))
                 .addService(health.getHealthService())
@@ -74,12 +79,17 @@ final class ModelServer implements AutoCloseable {
     }
 
     static ModelServer start() throws IOException {
-        return new ModelServer();
+        return new ModelServer(InsecureServerCredentials.create());
     }
 
-    /** {@code grpc://127.0.0.1:port}. */
+    /** A server over TLS with {@code credentials}. */
+    static ModelServer start(ServerCredentials credentials) throws IOException {
+        return new ModelServer(credentials);
+    }
+
+    /** {@code grpc://127.0.0.1:port}, or {@code grpcs://} over TLS. */
     String url() {
-        return "grpc://127.0.0.1:" + server.getPort();
+        return scheme + "://127.0.0.1:" + server.getPort();
     }
 
     /** What grpc.health.v1 says of the whole server. */
