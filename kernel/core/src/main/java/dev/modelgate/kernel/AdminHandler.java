@@ -91,8 +91,9 @@ final class AdminHandler implements HttpHandler {
             return endpoint.get();
         }
         if (!admin.steps().isEmpty()) {
-            RealExchange exchange = new RealExchange(http, ADMIN, GatewayFront.INSTANCE, "v1", null, start,
-                    Long.MAX_VALUE, true, NO_BODY, 0);
+            UndertowTransport transport = new UndertowTransport(http);
+            RealExchange exchange = new RealExchange(transport, transport.passableHeaders(), ADMIN,
+                    GatewayFront.INSTANCE, "v1", null, start, Long.MAX_VALUE, true, NO_BODY, 0);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {

@@ -1,13 +1,10 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.CoreErrors;
-import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -15,14 +12,14 @@ import java.util.function.Supplier;
  * The API listener's root handler. Undertow I/O stays on the IO threads: the body is read there without blocking,
  * the pipeline then runs on a virtual thread, and the response goes back to the IO thread to be written. (Finishing
  * an exchange off the IO thread makes Undertow's read listener spin until it may resume reading, and its buffer pool
- * caches buffers per thread, which a new virtual thread per request never hits.)
- *
- * <p>Requests that match no route still pass the global middlewares, so that authentication answers before an
- * unknown model is revealed and every request is logged.
+ * caches buffers per thread, which a new virtual thread per request never hits.) The {@link Dispatcher} routes and
+ * runs it.
  */
 final class ApiHandler implements HttpHandler {
 
     private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
+    /** How metrics label the API listener's requests. */
+    static final String PROTOCOL = "http";
     private static final RequestBody UNREAD = new RequestBody(new byte[0], null);
 
     private final Supplier<Deployment> deployment;
@@ -90,60 +87,11 @@ final class ApiHandler implements HttpHandler {
         FrontCall call = refusal == null ? fronts.match(method, path, http.getRequestHeaders().getFirst(Headers.ACCEPT))
                 : null;
         Front front = call != null ? call.front() : fronts.frontOf(path);
-        Route route = null;
-        RealChain.Terminal terminal;
-        if (refusal != null) {
-            terminal = exchange -> exchange.error(refusal.errorCode(), refusal.detail());
-        } else if (call == null || call.operation() == Operation.OTHER) {
-            terminal = exchange -> exchange.error(CoreErrors.NO_SUCH_ENDPOINT, "'" + path + "'");
-        } else if (!call.method().equals(method) && !(method.equals("HEAD") && call.method().equals("GET"))) {
-            terminal = exchange -> exchange.error(CoreErrors.METHOD_NOT_ALLOWED, "use " + call.method())
-                    .withHeader("Allow", call.method());
-        } else if (call.apiVersion() != null && !current.apiVersions().contains(call.apiVersion())) {
-            terminal = exchange -> exchange.error(CoreErrors.UNSUPPORTED_API_VERSION,
-                    "'" + call.apiVersion() + "'; this gateway serves " + String.join(", ", current.apiVersions()));
-        } else if (call.model() == null) {
-            terminal = exchange -> front.serveServer(call, current, exchange);
-        } else {
-            Map<String, Route> versions = current.routes().get(call.model());
-            route = versions == null ? null
-                    : call.apiVersion() != null ? versions.get(call.apiVersion())
-                    : versions.values().iterator().next();
-            if (route != null && !route.reachableFrom(front)) {
-                route = null;
-                terminal = exchange -> exchange.error(CoreErrors.FRONT_NOT_ALLOWED,
-                        "'" + call.model() + "' is not served on " + front.dialect());
-            } else if (route != null) {
-                terminal = terminal(route, call, current.codecs());
-            } else if (versions == null) {
-                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, "'" + call.model() + "'");
-            } else {
-                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + call.model()
-                        + "' is served on " + String.join(", ", versions.keySet()) + ", not " + call.apiVersion());
-            }
-        }
-        List<Step> steps = route != null ? route.steps() : current.globalSteps();
-        String backendName = route != null ? route.backendName() : null;
-        Deadline deadline = Deadline.of(start, route == null ? null : route.timeout(),
-                http.getRequestHeaders().getFirst(Deadline.HEADER));
-        if (deadline.invalid()) {
-            terminal = exchange -> exchange.error(CoreErrors.INVALID_REQUEST_TIMEOUT, Deadline.FORMAT);
-        }
-        boolean idempotent = method.equals("GET") || route != null && route.idempotent();
-        String apiVersion = route != null ? route.version() : call != null && call.apiVersion() != null
-                ? call.apiVersion() : "v1";
-        RealExchange exchange = new RealExchange(http, call, front, apiVersion, backendName, start,
-                deadline.nanos(), idempotent, body, current.server().maxBodyBytes());
-        Response response = RealChain.run(steps, exchange, terminal);
-        metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
-                System.nanoTime() - start);
+        Dispatcher.Target target = Dispatcher.target(current, call, front, method, path, refusal);
+        UndertowTransport transport = new UndertowTransport(http);
+        Deadline deadline = Deadline.of(start, target.timeout(), http.getRequestHeaders().getFirst(Deadline.HEADER));
+        Response response = Dispatcher.run(current, metrics, PROTOCOL, transport, transport.passableHeaders(), call,
+                front, target, deadline, body, start);
         ResponseWriter.write(http, response, current.server().gzipMinBytes());
-    }
-
-    private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
-        return exchange -> call.operation() == Operation.PREDICT
-                ? Predictor.predict(route.backendName(), route.backend(), route.filters(), (RealExchange) exchange,
-                        codecs)
-                : call.front().describe(call, route, exchange, codecs);
     }
 }

@@ -8,18 +8,19 @@ import java.util.Set;
 
 /**
  * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes|PLUGIN-COMMAND ...]
- * [--config FILE] [--port N] [--admin-port N] [--plugins DIR]}.
+ * [--config FILE] [--port N] [--admin-port N] [--grpc-port N] [--plugins DIR]}.
  *
  * @param command the sub-command, {@code serve} by default
  * @param configFile the configuration file, or {@code null} for {@code ./conf/gateway.yaml} or else the embedded one
  * @param port the API port overriding the configuration's, or {@code null}
  * @param adminPort the admin port overriding the configuration's, or {@code null}
+ * @param grpcPort the gRPC port overriding the configuration's ({@code 0} turns the gRPC front off), or {@code null}
  * @param pluginsDir the folder of plugin jars
  * @param commandArgs for a command a plugin adds, its arguments (the kernel's {@code --config} and {@code --plugins}
  *     taken out); empty otherwise
  */
-public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Path pluginsDir,
-        List<String> commandArgs) {
+public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Integer grpcPort,
+        Path pluginsDir, List<String> commandArgs) {
 
     static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
@@ -28,9 +29,21 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         commandArgs = List.copyOf(commandArgs);
     }
 
-    /** A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones). */
+    /**
+     * A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones), the
+     * gRPC front off.
+     */
     public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Path pluginsDir) {
-        return new CommandLine("serve", configFile, port, adminPort, pluginsDir, List.of());
+        return serving(configFile, port, adminPort, 0, pluginsDir);
+    }
+
+    /**
+     * As {@link #serving(Path, Integer, Integer, Path)}, with the gRPC front on {@code grpcPort}: 0 turns it off,
+     * {@link dev.modelgate.spi.front.FrontContext#ANY_FREE_PORT} picks a free port.
+     */
+    public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Integer grpcPort,
+            Path pluginsDir) {
+        return new CommandLine("serve", configFile, port, adminPort, grpcPort, pluginsDir, List.of());
     }
 
     /** Whether the command is one a plugin adds (checked against the discovered plugins later). */
@@ -49,6 +62,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         Path config = null;
         Integer port = null;
         Integer adminPort = null;
+        Integer grpcPort = null;
         Path plugins = Path.of("plugins");
         List<String> positional = new ArrayList<>();
         List<String> passed = new ArrayList<>();
@@ -70,6 +84,13 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                         passed.add(arg);
                     } else {
                         adminPort = portValue(args, ++i, arg);
+                    }
+                }
+                case "--grpc-port" -> {
+                    if (pluginCommand) {
+                        passed.add(arg);
+                    } else {
+                        grpcPort = portValue(args, ++i, arg);
                     }
                 }
                 default -> {
@@ -95,7 +116,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         if (!positional.isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + positional.getFirst() + "'");
         }
-        return new CommandLine(command, config, port, adminPort, plugins, passed);
+        return new CommandLine(command, config, port, adminPort, grpcPort, plugins, passed);
     }
 
     private static String value(String[] args, int index, String option) {
@@ -140,6 +161,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   --config FILE      configuration (default ./conf/gateway.yaml, else the embedded default)
                   --port N           API port (default 8080)
                   --admin-port N     admin port on 127.0.0.1 (default 9090)
+                  --grpc-port N      gRPC port (default 8081; 0 turns gRPC off)
                   --plugins DIR      folder of plugin jars (default ./plugins)
                 """;
     }

@@ -32,6 +32,13 @@ record Deadline(long nanos, boolean invalid) {
         return new Deadline(budget == Long.MAX_VALUE ? Long.MAX_VALUE : startNanos + budget, false);
     }
 
+    /** The route's deadline, or the client's own {@code clientDeadlineNanos} when that comes first. */
+    static Deadline of(long startNanos, Duration routeTimeout, long clientDeadlineNanos) {
+        Deadline route = of(startNanos, routeTimeout, (String) null);
+        return clientDeadlineNanos != Long.MAX_VALUE && (route.nanos == Long.MAX_VALUE
+                || clientDeadlineNanos - route.nanos < 0) ? new Deadline(clientDeadlineNanos, false) : route;
+    }
+
     /** Beyond about 292 years a timeout is as good as none. */
     private static long saturatedNanos(Duration duration) {
         try {

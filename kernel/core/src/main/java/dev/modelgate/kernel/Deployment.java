@@ -8,6 +8,8 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.front.FrontProvider;
+import dev.modelgate.spi.front.ListenerFront;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -36,11 +39,13 @@ public final class Deployment implements AutoCloseable {
     private final java.util.SortedSet<String> apiVersions;
     private final Fronts fronts;
     private final Codecs codecs;
+    private final List<ListenerFront> listenerFronts;
 
     private Deployment(ServerSettings server, Fronts fronts, Codecs codecs, List<Step> globalSteps,
             Map<String, Backend> backends, Map<String, Map<String, Route>> routesByModel, AdminSettings admin,
-            List<AutoCloseable> resources) {
+            List<ListenerFront> listenerFronts, List<AutoCloseable> resources) {
         this.server = server;
+        this.listenerFronts = List.copyOf(listenerFronts);
         this.fronts = fronts;
         this.codecs = codecs;
         this.admin = admin;
@@ -82,7 +87,9 @@ public final class Deployment implements AutoCloseable {
         Builder builder = new Builder(plugins, metrics, clock, problems);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
-            Fronts fronts = Fronts.from(root.child("fronts"), Main.version());
+            ConfigNode frontsSection = root.child("fronts");
+            Fronts fronts = Fronts.from(frontsSection, Main.version(), plugins.fronts().keySet());
+            List<ListenerFront> listenerFronts = builder.listenerFronts(frontsSection, server);
             // Backends first: a middleware may fall back to one (PluginContext.backend).
             ConfigNode backendsSection = root.child("backends");
             Map<String, Backend> backends = builder.backends(backendsSection);
@@ -92,7 +99,7 @@ public final class Deployment implements AutoCloseable {
             AdminSettings admin = builder.admin(root.child("admin"));
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
-                    admin, builder.built);
+                    admin, listenerFronts, builder.built);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
             }
@@ -142,6 +149,26 @@ public final class Deployment implements AutoCloseable {
                 }
             }
             return steps;
+        }
+
+        /**
+         * Every discovered front with a listener of its own, each from {@code fronts.<type>}; one that its
+         * configuration turns off is left out.
+         */
+        List<ListenerFront> listenerFronts(ConfigNode section, ServerSettings server) {
+            ErrorCatalog catalog = ErrorCatalog.of(plugins);
+            List<ListenerFront> fronts = new ArrayList<>();
+            for (var discovered : plugins.fronts().values()) {
+                FrontProvider provider = discovered.provider();
+                ConfigNode node = section.child(provider.type());
+                Optional<ListenerFront> front = create(node, () -> provider.create(node, new ListenerFronts.Context(
+                        server, catalog, metrics, System.getLogger("dev.modelgate.plugin." + provider.type()))));
+                if (front != null && front.isPresent()) {
+                    built.add(front.get());
+                    fronts.add(front.get());
+                }
+            }
+            return fronts;
         }
 
         Map<String, Backend> backends(ConfigNode section) {
@@ -342,6 +369,11 @@ public final class Deployment implements AutoCloseable {
 
     Codecs codecs() {
         return codecs;
+    }
+
+    /** The fronts with listeners of their own, built but not started. */
+    List<ListenerFront> listenerFronts() {
+        return listenerFronts;
     }
 
     AdminSettings admin() {

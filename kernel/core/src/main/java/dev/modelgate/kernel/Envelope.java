@@ -142,7 +142,7 @@ final class Envelope {
         return null;
     }
 
-    private static String message(ErrorCode errorCode, String detail) {
+    static String message(ErrorCode errorCode, String detail) {
         return detail == null || detail.isBlank() ? errorCode.summary() : errorCode.summary() + ": " + detail;
     }
 

@@ -47,6 +47,11 @@ public final class ErrorCatalog {
         }
     }
 
+    /** The entry of {@code code}, or empty when nobody declared it. */
+    public java.util.Optional<ErrorCode> find(int code) {
+        return java.util.Optional.ofNullable(entries.get(code)).map(Entry::errorCode);
+    }
+
     public Collection<Entry> entries() {
         return entries.values();
     }

@@ -15,12 +15,15 @@ final class Fronts {
 
     private final GatewayFront gateway = GatewayFront.INSTANCE;
     private final List<Front> all;
+    private final List<String> listenerFronts;
 
-    private Fronts(String tfServingPrefix, String serverVersion) {
+    private Fronts(String tfServingPrefix, String serverVersion, java.util.Collection<String> listenerFronts) {
         this.all = List.of(new TfServingFront(tfServingPrefix), new KServeFront(serverVersion), gateway);
+        this.listenerFronts = List.copyOf(listenerFronts);
     }
 
-    static Fronts from(ConfigNode fronts, String serverVersion) {
+    /** The API listener's fronts from {@code fronts}, and the names of the fronts with listeners of their own. */
+    static Fronts from(ConfigNode fronts, String serverVersion, java.util.Collection<String> listenerFronts) {
         ConfigNode tfServing = fronts.child(TfServingFront.DIALECT);
         String prefix = tfServing.string("prefix", "/tfserving");
         if (!PREFIX.matcher(prefix).matches() || prefix.startsWith("/v1") || prefix.startsWith("/v2")
@@ -28,7 +31,7 @@ final class Fronts {
             tfServing.problem("prefix", "must be a path such as /tfserving, not under /v1, /v2 or /models, but was '"
                     + prefix + "'");
         }
-        return new Fronts(prefix, serverVersion);
+        return new Fronts(prefix, serverVersion, listenerFronts);
     }
 
     /** The call {@code path} names in the first front whose grammar takes it, or {@code null} for none. */
@@ -52,8 +55,10 @@ final class Fronts {
         return gateway;
     }
 
-    /** The fronts' names, as routes list them in {@code fronts:}. */
+    /** The fronts' names, as routes list them in {@code fronts:}, listener fronts included. */
     List<String> names() {
-        return all.stream().map(Front::dialect).toList();
+        List<String> names = new java.util.ArrayList<>(all.stream().map(Front::dialect).toList());
+        names.addAll(listenerFronts);
+        return names;
     }
 }

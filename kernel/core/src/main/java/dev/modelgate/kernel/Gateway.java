@@ -1,11 +1,13 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.front.ListenerFront;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,7 +17,8 @@ import org.xnio.Options;
 import org.xnio.Sequence;
 
 /**
- * A running gateway: the API and admin listeners over one {@link Deployment}.
+ * A running gateway: the API and admin listeners, and the listeners of the plugins' fronts (gRPC), over one
+ * {@link Deployment}.
  *
  * <p>Every request runs on its own virtual thread; Undertow's IO threads only accept, parse and hand off.
  * {@link #shutdown()} refuses new requests, lets in-flight ones finish up to the configured deadline, then closes
@@ -26,6 +29,7 @@ public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
 
     private final AtomicReference<Deployment> deployment;
+    private final MetricsRegistry metrics;
     private final PluginRegistry plugins;
     private final Undertow undertow;
     private final InFlightRequests inFlight = new InFlightRequests();
@@ -36,6 +40,7 @@ public final class Gateway implements AutoCloseable {
     private Gateway(Deployment deployment, PluginRegistry plugins, MetricsRegistry metrics) {
         this.deployment = new AtomicReference<>(deployment);
         this.plugins = plugins;
+        this.metrics = metrics;
         this.requestExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
@@ -113,19 +118,38 @@ public final class Gateway implements AutoCloseable {
             try {
                 gateway = new Gateway(deployment, plugins, metrics);
                 gateway.undertow.start();
-            } catch (RuntimeException e) {
+                gateway.startListenerFronts();
+            } catch (RuntimeException | java.io.IOException e) {
                 deployment.close();
                 throw e;
             }
             gateway.ready = true;
             warnOnExposedAdmin(deployment.server());
             LOG.log(System.Logger.Level.INFO, "serving " + source.origin() + " on port " + gateway.port()
-                    + ", admin on " + deployment.server().adminAddress() + ":" + gateway.adminPort());
+                    + ", admin on " + deployment.server().adminAddress() + ":" + gateway.adminPort()
+                    + (gateway.grpcPort() > 0 ? ", gRPC on port " + gateway.grpcPort() : ""));
             return gateway;
         } catch (Exception | Error e) {
             plugins.close();
             throw e;
         }
+    }
+
+    /** Starts the plugins' fronts; when one fails, the API listener started before it stops again. */
+    private void startListenerFronts() throws java.io.IOException {
+        try {
+            ListenerFronts.startAll(deployment.get().listenerFronts(),
+                    new ListenerFronts.RealPipeline(deployment::get, metrics, () -> ready));
+        } catch (java.io.IOException | RuntimeException e) {
+            undertow.stop();
+            throw e;
+        }
+    }
+
+    /** The gRPC front's port, 0 when it is off. */
+    public int grpcPort() {
+        List<ListenerFront> fronts = deployment.get().listenerFronts();
+        return fronts.isEmpty() ? 0 : fronts.getFirst().port();
     }
 
     public int port() {
@@ -146,10 +170,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Refuses new requests (503 with code 30001 and {@code Connection: close}, so clients and load balancers move on),
-     * marks the gateway not ready, waits up to {@code deadline} for in-flight requests, then closes the listeners and
-     * every plugin. Idempotent. Undertow cannot stop accepting without closing live connections, so the listener stays
-     * open while draining.
+     * Refuses new requests (503 with code 30001 and {@code Connection: close}, so clients and load balancers move on;
+     * a GOAWAY on the gRPC listener), marks the gateway not ready, waits up to {@code deadline} for in-flight requests,
+     * calls and streams, then closes the listeners (ending gRPC calls still open with UNAVAILABLE) and every plugin.
+     * Idempotent. Undertow cannot stop accepting without closing live connections, so the listener stays open while
+     * draining.
      *
      * @return {@code true} when every in-flight request finished before the deadline
      */
@@ -158,13 +183,20 @@ public final class Gateway implements AutoCloseable {
             return true;
         }
         ready = false;
+        long end = System.nanoTime() + deadline.toNanos();
+        List<ListenerFront> fronts = deployment.get().listenerFronts();
+        fronts.forEach(ListenerFront::stopAccepting);
         boolean drained;
         try {
             drained = inFlight.drain(deadline);
+            for (ListenerFront front : fronts) {
+                drained &= front.awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;
         }
+        fronts.forEach(ListenerFront::close);
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
         }

@@ -73,6 +73,7 @@ public final class Main {
             plugins.filters().forEach((type, found) -> out.println(line("filter", found)));
             plugins.commands().forEach((type, found) -> out.println(line("command", found)));
             plugins.codecProviders().forEach((type, found) -> out.println(line("codec", found)));
+            plugins.fronts().forEach((type, found) -> out.println(line("front", found)));
         }
         return 0;
     }

@@ -31,7 +31,7 @@ public final class MetricsRegistry implements Metrics {
     private record Gauge(String help, DoubleSupplier value) {
     }
 
-    private record RouteKey(String route, String backend) {
+    private record RouteKey(String protocol, String route, String backend) {
     }
 
     /** Counts and latencies of one route and backend. */
@@ -79,9 +79,12 @@ public final class MetricsRegistry implements Metrics {
         gauges.put(new Key(name, new TreeMap<>(labels)), new Gauge(help, value));
     }
 
-    /** Records one finished request; {@code route} is {@code model:version}, or {@code -} when none matched. */
-    public void recordRequest(String route, String backend, int status, long elapsedNanos) {
-        RouteStats stats = routes.computeIfAbsent(new RouteKey(route, backend == null ? "-" : backend),
+    /**
+     * Records one finished request; {@code protocol} is the listener's ({@code http}, {@code grpc}), {@code route} is
+     * {@code model:version}, or {@code -} when none matched.
+     */
+    public void recordRequest(String protocol, String route, String backend, int status, long elapsedNanos) {
+        RouteStats stats = routes.computeIfAbsent(new RouteKey(protocol, route, backend == null ? "-" : backend),
                 key -> new RouteStats());
         stats.latencyMicros.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, elapsedNanos / 1000)));
         stats.totalNanos.add(elapsedNanos);
@@ -93,16 +96,17 @@ public final class MetricsRegistry implements Metrics {
         StringBuilder out = new StringBuilder(4096);
         List<Map.Entry<RouteKey, RouteStats>> routeStats = new ArrayList<>(routes.entrySet());
         routeStats.sort(Map.Entry.comparingByKey(
-                java.util.Comparator.comparing(RouteKey::route).thenComparing(RouteKey::backend)));
+                java.util.Comparator.comparing(RouteKey::route).thenComparing(RouteKey::backend)
+                        .thenComparing(RouteKey::protocol)));
 
-        header(out, "modelgate_requests_total", "Requests answered, by route, backend and HTTP status.", "counter");
+        header(out, "modelgate_requests_total", "Requests answered, by route, backend, protocol and HTTP status.", "counter");
         for (var entry : routeStats) {
             new TreeMap<>(entry.getValue().byStatus).forEach((status, count) -> {
                 sample(out, "modelgate_requests_total", routeLabels(entry.getKey(), "status", status.toString()),
                         count.sum());
             });
         }
-        header(out, "modelgate_request_duration_seconds", "Request latency in the gateway, by route and backend.",
+        header(out, "modelgate_request_duration_seconds", "Request latency in the gateway, by route, backend and protocol.",
                 "summary");
         for (var entry : routeStats) {
             Histogram snapshot = entry.getValue().latencyMicros.copy();
@@ -124,6 +128,7 @@ public final class MetricsRegistry implements Metrics {
         Map<String, String> labels = new TreeMap<>();
         labels.put("route", key.route());
         labels.put("backend", key.backend());
+        labels.put("protocol", key.protocol());
         if (extraName != null) {
             labels.put(extraName, extraValue);
         }

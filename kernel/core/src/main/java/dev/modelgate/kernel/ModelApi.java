@@ -94,15 +94,20 @@ final class ModelApi {
                 : "'" + model + "' has no version " + version + "; it serves " + String.join(", ", served);
     }
 
-    /** {@code metadata} in {@code front}'s dialect, in the media type the client accepts (JSON by default). */
+    /**
+     * {@code metadata} in {@code front}'s dialect, in the media type the client accepts (JSON by default, or the
+     * dialect's first codec when it has no JSON one).
+     */
     static Response encodeMetadata(Front front, Codecs codecs, Exchange exchange, ModelMetadata metadata) {
         String dialect = front.bodyDialect();
-        InferenceCodec json = codecs.writer(dialect, "application/json").orElse(null);
-        if (json == null) {
+        InferenceCodec preferred = codecs.writer(dialect, "application/json")
+                .or(() -> codecs.writable(dialect).stream().findFirst().flatMap(type -> codecs.writer(dialect, type)))
+                .orElse(null);
+        if (preferred == null) {
             return exchange.error(CoreErrors.NOT_ACCEPTABLE, "no " + dialect + " codec is loaded");
         }
         String accept = exchange.requestHeaders().first("Accept");
-        InferenceCodec codec = codecs.negotiate(dialect, accept, json).orElse(null);
+        InferenceCodec codec = codecs.negotiate(dialect, accept, preferred).orElse(null);
         if (codec == null) {
             return exchange.error(CoreErrors.NOT_ACCEPTABLE, "'" + accept + "'; this endpoint writes "
                     + String.join(", ", codecs.writable(dialect)));

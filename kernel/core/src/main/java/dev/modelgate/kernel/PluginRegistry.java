@@ -5,6 +5,7 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.front.FrontProvider;
 import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -38,14 +39,16 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<CommandProvider>> commands;
     private final Map<String, Discovered<CodecProvider>> codecProviders;
     private final Map<String, Discovered<BackendFilterProvider>> filters;
+    private final Map<String, Discovered<FrontProvider>> fronts;
     private final Codecs codecs;
     private final List<URLClassLoader> jarLoaders;
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
             Map<String, Discovered<CodecProvider>> codecProviders,
-            Map<String, Discovered<BackendFilterProvider>> filters,
+            Map<String, Discovered<BackendFilterProvider>> filters, Map<String, Discovered<FrontProvider>> fronts,
             List<URLClassLoader> jarLoaders) {
+        this.fronts = Collections.unmodifiableMap(fronts);
         this.codecProviders = Collections.unmodifiableMap(codecProviders);
         this.filters = Collections.unmodifiableMap(filters);
         this.codecs = Codecs.of(codecProviders.values());
@@ -67,12 +70,14 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<CommandProvider>> commands = new TreeMap<>();
         Map<String, Discovered<CodecProvider>> codecProviders = new TreeMap<>();
         Map<String, Discovered<BackendFilterProvider>> filters = new TreeMap<>();
+        Map<String, Discovered<FrontProvider>> fronts = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
         collect(BackendProvider.class, kernelLoader, null, "built in", backends);
         collect(CommandProvider.class, kernelLoader, null, "built in", commands);
         collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders);
         collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters);
+        collect(FrontProvider.class, kernelLoader, null, "built in", fronts);
         try {
             for (Path jar : jars(pluginsDir)) {
                 URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
@@ -83,6 +88,7 @@ public final class PluginRegistry implements AutoCloseable {
                 collect(CommandProvider.class, loader, loader, jar.toString(), commands);
                 collect(CodecProvider.class, loader, loader, jar.toString(), codecProviders);
                 collect(BackendFilterProvider.class, loader, loader, jar.toString(), filters);
+                collect(FrontProvider.class, loader, loader, jar.toString(), fronts);
             }
         } catch (PluginException e) {
             // The jars already opened would stay open (and locked, on some systems) for the life of the process.
@@ -90,7 +96,7 @@ public final class PluginRegistry implements AutoCloseable {
             throw e;
         }
         try {
-            return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, jarLoaders);
+            return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, fronts, jarLoaders);
         } catch (PluginException e) {
             jarLoaders.forEach(PluginRegistry::closeQuietly);
             throw e;
@@ -167,6 +173,11 @@ public final class PluginRegistry implements AutoCloseable {
         return filters;
     }
 
+    /** Fronts that open listeners of their own, by type. */
+    public Map<String, Discovered<FrontProvider>> fronts() {
+        return fronts;
+    }
+
     public Map<String, Discovered<CodecProvider>> codecProviders() {
         return codecProviders;
     }
@@ -176,13 +187,14 @@ public final class PluginRegistry implements AutoCloseable {
         return codecs;
     }
 
-    /** Every provider: middlewares, backends, filters, commands, then codecs, each kind sorted by type. */
+    /** Every provider: middlewares, backends, filters, commands, codecs, then fronts, each kind sorted by type. */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
         all.addAll(backends.values());
         all.addAll(filters.values());
         all.addAll(commands.values());
         all.addAll(codecProviders.values());
+        all.addAll(fronts.values());
         return all;
     }
 

@@ -11,31 +11,21 @@ import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
-import io.undertow.server.HttpServerExchange;
-import io.undertow.util.HeaderValues;
-import io.undertow.util.HttpString;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
-/** The kernel's {@link Exchange} over an Undertow request, used on the request's virtual thread only. */
+/** The kernel's {@link Exchange} over a request of any {@link Transport}, used on the request's virtual thread only. */
 final class RealExchange implements Exchange {
 
     /** Headers the gateway sets for backends (subject, roles); a client's own are dropped, never trusted. */
     static final String GATEWAY_HEADER_PREFIX = "X-Modelgate-";
-    /** HttpString compares without regard to case, with a cached hash: no lower-casing per header. */
-    private static final java.util.Set<HttpString> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive",
-                    "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                    "transfer-encoding", "upgrade").stream().map(HttpString::new)
-            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
-    private final HttpServerExchange http;
+    private final Transport transport;
     private final FrontCall call;
     private final Front front;
     private final String apiVersion;
@@ -46,18 +36,21 @@ final class RealExchange implements Exchange {
     private final RequestBody body;
     private final long maxBodyBytes;
     private byte[] decodedBody;
-    private final Headers requestHeaders = new Headers();
+    private final Headers requestHeaders;
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
     private List<Consumer<Throwable>> completionListeners;
     private JsonNode json;
 
     /**
+     * @param requestHeaders the headers the pipeline sees, already rid of what must not pass; owned by the exchange
      * @param call what the request asks; {@code front} alone matters when the request names nothing
      * @param front the front whose error shape the request's errors take
      */
-    RealExchange(HttpServerExchange http, FrontCall call, Front front, String apiVersion, String backendName,
-            long startNanos, long deadlineNanos, boolean idempotent, RequestBody body, long maxBodyBytes) {
-        this.http = http;
+    RealExchange(Transport transport, Headers requestHeaders, FrontCall call, Front front, String apiVersion,
+            String backendName, long startNanos, long deadlineNanos, boolean idempotent, RequestBody body,
+            long maxBodyBytes) {
+        this.transport = transport;
+        this.requestHeaders = requestHeaders;
         this.call = call;
         this.front = front;
         this.maxBodyBytes = maxBodyBytes;
@@ -67,53 +60,26 @@ final class RealExchange implements Exchange {
         this.deadlineNanos = deadlineNanos;
         this.idempotent = idempotent;
         this.body = body;
-        java.util.Set<HttpString> connectionScoped = connectionScoped(
-                http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION));
-        for (HeaderValues values : http.getRequestHeaders()) {
-            HttpString header = values.getHeaderName();
-            String name = header.toString();
-            if (!HOP_BY_HOP.contains(header) && !connectionScoped.contains(header)
-                    && !name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0, GATEWAY_HEADER_PREFIX.length())) {
-                for (String value : values) {
-                    requestHeaders.add(name, value);
-                }
-            }
-        }
     }
 
-    /**
-     * The headers that describe the client's connection rather than the request (RFC 9110, section 7.6.1), beyond the
-     * fixed hop-by-hop ones: those the {@code Connection} header names. Never passed on.
-     */
-    private static java.util.Set<HttpString> connectionScoped(HeaderValues connection) {
-        if (connection == null) {
-            return java.util.Set.of();
-        }
-        java.util.Set<HttpString> named = new java.util.HashSet<>();
-        for (String listed : connection) {
-            for (String token : listed.split(",")) {
-                if (!token.isBlank()) {
-                    named.add(new HttpString(token.strip()));
-                }
-            }
-        }
-        return named;
+    /** Whether {@code name} is one of the headers only the gateway sets. */
+    static boolean isGatewayHeader(String name) {
+        return name.regionMatches(true, 0, GATEWAY_HEADER_PREFIX, 0, GATEWAY_HEADER_PREFIX.length());
     }
 
     @Override
     public String method() {
-        return http.getRequestMethod().toString();
+        return transport.method();
     }
 
     @Override
     public String path() {
-        return http.getRequestPath();
+        return transport.path();
     }
 
     @Override
     public String queryParameter(String name) {
-        Deque<String> values = http.getQueryParameters().get(name);
-        return values == null ? null : values.peekFirst();
+        return transport.queryParameter(name);
     }
 
     @Override
@@ -123,8 +89,7 @@ final class RealExchange implements Exchange {
 
     @Override
     public String clientAddress() {
-        InetSocketAddress peer = http.getSourceAddress();
-        return peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress();
+        return transport.clientAddress();
     }
 
     @Override
@@ -232,17 +197,15 @@ final class RealExchange implements Exchange {
     }
 
     /**
-     * Undertow completes the exchange once the last byte is written or the connection failed; a failure the writer
-     * saw is attached under {@link ResponseWriter#WRITE_FAILURE}. Listeners run there, each once, a throwing one not
-     * keeping the others from running.
+     * Listeners run once the transport says the answer is written or failed, each once, a throwing one not keeping
+     * the others from running.
      */
     @Override
     public void onComplete(Consumer<Throwable> listener) {
         if (completionListeners == null) {
             completionListeners = new ArrayList<>(2);
             List<Consumer<Throwable>> listeners = completionListeners;
-            http.addExchangeCompleteListener((exchange, next) -> {
-                Throwable failure = exchange.getAttachment(ResponseWriter.WRITE_FAILURE);
+            transport.whenComplete(failure -> {
                 for (Consumer<Throwable> each : listeners) {
                     try {
                         each.accept(failure);
@@ -251,7 +214,6 @@ final class RealExchange implements Exchange {
                                 "a completion listener failed", e);
                     }
                 }
-                next.proceed();
             });
         }
         completionListeners.add(listener);

@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param port the API port; 0 picks a free one
  * @param adminAddress the admin listener's bind address, loopback unless configured otherwise
  * @param adminPort the admin port; 0 picks a free one
+ * @param grpcPort the gRPC front's port; 0 turns it off, {@link dev.modelgate.spi.front.FrontContext#ANY_FREE_PORT}
+ *     picks a free one
  * @param maxBodyBytes the largest request body accepted; larger ones are answered 413
  * @param maxHeaderBytes the largest request line and headers accepted; larger ones are answered 431
  * @param headerTimeout how long a client may take to send its request line and headers (slowloris)
@@ -22,7 +24,8 @@ import java.time.Duration;
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
  */
-public record ServerSettings(String address, int port, String adminAddress, int adminPort, long maxBodyBytes,
+public record ServerSettings(String address, int port, String adminAddress, int adminPort, int grpcPort,
+        long maxBodyBytes,
         int maxHeaderBytes, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
         Duration shutdownTimeout, int ioThreads, Tls tls, long gzipMinBytes) {
 
@@ -38,11 +41,13 @@ public record ServerSettings(String address, int port, String adminAddress, int 
     static ServerSettings from(ConfigNode server, CommandLine overrides) {
         int port = server.integer("port", 8080, 0, 65535);
         int adminPort = server.integer("admin-port", 9090, 0, 65535);
+        int grpcPort = server.integer("grpc-port", 8081, 0, 65535);
         return new ServerSettings(
                 server.string("address", "0.0.0.0"),
                 overrides.port() != null ? overrides.port() : port,
                 server.string("admin-address", "127.0.0.1"),
                 overrides.adminPort() != null ? overrides.adminPort() : adminPort,
+                overrides.grpcPort() != null ? overrides.grpcPort() : grpcPort,
                 server.size("max-body-size", 10L << 20),
                 (int) Math.min(server.size("max-header-size", 16L << 10), 1L << 20),
                 server.duration("header-timeout", Duration.ofSeconds(10)),

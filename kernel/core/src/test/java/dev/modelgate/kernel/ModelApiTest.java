@@ -260,9 +260,10 @@ class ModelApiTest {
         HttpResponse<String> metrics = gateway.adminGet("/metrics");
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains(
-                "modelgate_requests_total{backend=\"old\",route=\"iris:v1\",status=\"200\"}"), metrics.body());
+                "modelgate_requests_total{backend=\"old\",protocol=\"http\",route=\"iris:v1\",status=\"200\"}"),
+                metrics.body());
         assertTrue(metrics.body().contains(
-                "modelgate_request_duration_seconds{backend=\"old\",quantile=\"0.99\",route=\"iris:v1\"}"),
+                "modelgate_request_duration_seconds{backend=\"old\",protocol=\"http\",quantile=\"0.99\",route=\"iris:v1\"}"),
                 metrics.body());
     }
 

@@ -54,10 +54,20 @@ public final class RunningGateway implements AutoCloseable {
      */
     public static RunningGateway start(String yamlConfig, Path pluginsDir, Map<String, String> environment)
             throws Exception {
+        return start(yamlConfig, pluginsDir, environment, 0);
+    }
+
+    /** Starts a gateway on {@code yamlConfig} with its gRPC front on a free port as well. */
+    public static RunningGateway startWithGrpc(String yamlConfig) throws Exception {
+        return start(yamlConfig, null, System.getenv(), dev.modelgate.spi.front.FrontContext.ANY_FREE_PORT);
+    }
+
+    private static RunningGateway start(String yamlConfig, Path pluginsDir, Map<String, String> environment,
+            int grpcPort) throws Exception {
         Path configFile = Files.createTempFile("modelgate-test-", ".yaml");
         Files.writeString(configFile, yamlConfig);
         try {
-            CommandLine commandLine = CommandLine.serving(configFile, 0, 0, pluginsDir);
+            CommandLine commandLine = CommandLine.serving(configFile, 0, 0, grpcPort, pluginsDir);
             return new RunningGateway(Gateway.start(commandLine, environment), configFile);
         } catch (Exception | Error e) {
             Files.deleteIfExists(configFile);
@@ -71,6 +81,11 @@ public final class RunningGateway implements AutoCloseable {
 
     public int port() {
         return gateway.port();
+    }
+
+    /** The gRPC front's port, 0 when it is off. */
+    public int grpcPort() {
+        return gateway.grpcPort();
     }
 
     public int adminPort() {

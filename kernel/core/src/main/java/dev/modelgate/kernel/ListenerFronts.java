@@ -1,0 +1,260 @@
+package dev.modelgate.kernel;
+
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.Operation;
+import dev.modelgate.spi.Response;
+import dev.modelgate.spi.front.FrontContext;
+import dev.modelgate.spi.front.FrontRequest;
+import dev.modelgate.spi.front.ListenerFront;
+import dev.modelgate.spi.front.Pipeline;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The kernel's side of the fronts that plugins run on listeners of their own ({@link ListenerFront}): the
+ * {@link Pipeline} their calls go through, the {@link Front} whose shape those calls take, and the
+ * {@link FrontContext} they are built with.
+ */
+final class ListenerFronts {
+
+    private static final System.Logger LOG = System.getLogger(ListenerFronts.class.getName());
+
+    private ListenerFronts() {
+    }
+
+    /** What a {@link dev.modelgate.spi.front.FrontProvider} is built with. */
+    record Context(ServerSettings server, ErrorCatalog catalog, Metrics metrics, System.Logger logger)
+            implements FrontContext {
+
+        @Override
+        public String address() {
+            return server.address();
+        }
+
+        @Override
+        public int port() {
+            return server.grpcPort();
+        }
+
+        @Override
+        public Path tlsCertFile() {
+            return server.tls() == null ? null : server.tls().certFile();
+        }
+
+        @Override
+        public Path tlsKeyFile() {
+            return server.tls() == null ? null : server.tls().keyFile();
+        }
+
+        @Override
+        public long maxBodyBytes() {
+            return server.maxBodyBytes();
+        }
+
+        @Override
+        public Duration shutdownTimeout() {
+            return server.shutdownTimeout();
+        }
+
+        @Override
+        public String serverVersion() {
+            return Main.version();
+        }
+
+        @Override
+        public Optional<ErrorCode> errorCode(int code) {
+            return catalog.find(code);
+        }
+    }
+
+    /** The pipeline of the deployment being served, as the listener fronts call it. */
+    record RealPipeline(Supplier<Deployment> deployment, MetricsRegistry metrics, BooleanSupplier readiness)
+            implements Pipeline {
+
+        @Override
+        public Response serve(FrontRequest request) {
+            long start = System.nanoTime();
+            Deployment current = deployment.get();
+            Shape front = new Shape(request.front(), request.bodyDialect());
+            String method = request.operation() == Operation.PREDICT ? "POST" : "GET";
+            Refusal refusal = request.refusal() == null ? null
+                    : new Refusal(request.refusal(), request.refusalDetail());
+            FrontCall call = refusal != null ? null : new FrontCall(front, request.operation(), request.model(),
+                    request.modelVersion(), request.verb(), method, null);
+            Dispatcher.Target target = Dispatcher.target(current, call, front, method, request.path(), refusal);
+            CallTransport transport = new CallTransport(method, request.path(), request.clientAddress());
+            Headers headers = new Headers();
+            request.headers().forEach((name, value) -> {
+                if (!RealExchange.isGatewayHeader(name)) {
+                    headers.add(name, value);
+                }
+            });
+            Response response = Dispatcher.run(current, metrics, request.front(), transport, headers, call, front,
+                    target, Deadline.of(start, target.timeout(), request.deadlineNanos()),
+                    new RequestBody(request.body(), null), start);
+            return transport.buffered(response, front);
+        }
+
+        @Override
+        public boolean ready() {
+            return readiness.getAsBoolean();
+        }
+
+        @Override
+        public java.util.Set<String> models() {
+            return deployment.get().routes().keySet();
+        }
+
+        @Override
+        public Optional<Boolean> modelReady(String model) {
+            Map<String, Route> versions = deployment.get().routes().get(model);
+            return versions == null ? Optional.empty()
+                    : Optional.of(versions.values().iterator().next().backend().ready());
+        }
+    }
+
+    /** A listener front's call: a POST (or GET, for calls that change nothing) with its answer kept in memory. */
+    private static final class CallTransport implements Transport {
+        private final String method;
+        private final String path;
+        private final String clientAddress;
+        private Consumer<Throwable> done;
+
+        CallTransport(String method, String path, String clientAddress) {
+            this.method = method;
+            this.path = path;
+            this.clientAddress = clientAddress == null ? "" : clientAddress;
+        }
+
+        @Override
+        public String method() {
+            return method;
+        }
+
+        @Override
+        public String path() {
+            return path;
+        }
+
+        @Override
+        public String queryParameter(String name) {
+            return null;
+        }
+
+        @Override
+        public String clientAddress() {
+            return clientAddress;
+        }
+
+        @Override
+        public void whenComplete(Consumer<Throwable> done) {
+            this.done = done;
+        }
+
+        /**
+         * {@code response} with its body in memory, as a front sends it in one message; the exchange is complete
+         * once it is, which is when a streamed answer's listeners (access log, bulkhead place) run.
+         */
+        Response buffered(Response response, Front front) {
+            Throwable failure = null;
+            Response answer = response;
+            if (response.body().length() < 0) {
+                try {
+                    answer = new Response(response.status(), response.headers(), Body.of(response.body().bytes()),
+                            response.code());
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "a streaming response body failed on " + path, e);
+                    failure = e;
+                    answer = front.error(CoreErrors.INTERNAL, null);
+                }
+            }
+            if (done != null) {
+                done.accept(failure);
+            }
+            return answer;
+        }
+    }
+
+    /**
+     * The shape a listener front's calls take in the pipeline: named after the front (as routes list it in
+     * {@code fronts:}), its bodies read and written by the codecs of {@code bodyDialect}, its errors a status, the
+     * code in {@link #CODE_HEADER} and the client-safe message as plain text, which the front renders in its own
+     * protocol.
+     */
+    record Shape(String dialect, String bodyDialect) implements Front {
+
+        @Override
+        public FrontCall match(String method, String path, String accept) {
+            return null;
+        }
+
+        @Override
+        public Response error(ErrorCode errorCode, String detail) {
+            return new Response(errorCode.httpStatus(), new Headers()
+                    .set("Content-Type", "text/plain; charset=utf-8")
+                    .set(CODE_HEADER, Integer.toString(errorCode.code())),
+                    Body.of(Envelope.message(errorCode, detail)), errorCode.code());
+        }
+
+        @Override
+        public Response answer(dev.modelgate.spi.inference.Payload payload) {
+            return new Response(200, new Headers(payload.headers()).set("Content-Type", payload.contentType()),
+                    Body.of(payload.body()), 0);
+        }
+
+        /** A backend answer of the body dialect: its failures as the gateway's codes, with the backend's message. */
+        @Override
+        public Response passThrough(Response backendAnswer, Exchange exchange) {
+            int status = backendAnswer.status();
+            if (status < 400) {
+                return backendAnswer;
+            }
+            return error(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
+                    Envelope.errorText(backendAnswer.body().bytes()));
+        }
+
+        /** Readiness is the status alone (200 or 503); metadata is the body dialect's metadata message. */
+        @Override
+        public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+            if (call.verb().equals("ready")) {
+                return new Response(route.backend().ready() ? 200 : 503, new Headers(), Body.EMPTY, 0);
+            }
+            return ModelApi.withMetadata(call, route, exchange,
+                    metadata -> ModelApi.encodeMetadata(this, codecs, exchange, metadata));
+        }
+
+        /** Liveness and the server's metadata always answer 200; readiness 503 while a backend is not ready. */
+        @Override
+        public Response serveServer(FrontCall call, Deployment deployment, Exchange exchange) {
+            boolean ready = !call.verb().equals("ready")
+                    || deployment.backends().values().stream().allMatch(backend -> backend.ready());
+            return new Response(ready ? 200 : 503, new Headers(), Body.EMPTY, 0);
+        }
+    }
+
+    /** Starts every front; on a failure closes those started and rethrows. */
+    static void startAll(List<ListenerFront> fronts, Pipeline pipeline) throws java.io.IOException {
+        List<ListenerFront> started = new ArrayList<>();
+        try {
+            for (ListenerFront front : fronts) {
+                front.start(pipeline);
+                started.add(front);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            started.forEach(ListenerFront::close);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.modelgate.plugins.grpcfront;
+
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+
+/**
+ * The front's call handlers, at the level of {@link ServerCall}: each call runs on its own virtual thread (gRPC
+ * serialises one call's callbacks), blocks on the pipeline there, and is registered with the drain while open.
+ */
+final class Handlers {
+
+    /** Serves one request message of a call. */
+    @FunctionalInterface
+    interface Serve {
+        Outcome serve(CallContext context, byte[] request);
+    }
+
+    /**
+     * What a stream answers to one message: the answer message, or an {@link Outcome} that ends the stream (a failed
+     * authentication, which later messages could not pass either).
+     */
+    @FunctionalInterface
+    interface Answer {
+        Outcome answer(CallContext context, byte[] request);
+    }
+
+    /** Answers a call without reading its messages. */
+    @FunctionalInterface
+    interface Refuse {
+        Outcome refuse(CallContext context);
+    }
+
+    private final OpenCalls calls;
+
+    Handlers(OpenCalls calls) {
+        this.calls = calls;
+    }
+
+    /** A call answered as soon as it starts, whatever it sends: an error. */
+    ServerCallHandler<byte[], byte[]> refusing(Refuse refuse) {
+        return (call, metadata) -> {
+            OpenCall open = calls.open(call);
+            refuse.refuse(CallContext.of(call, metadata)).deliver(open);
+            return new ServerCall.Listener<>() {
+            };
+        };
+    }
+
+    /** A unary call: one request message, one answer or an error status. */
+    ServerCallHandler<byte[], byte[]> unary(Serve serve) {
+        return (call, metadata) -> {
+            OpenCall open = calls.open(call);
+            CallContext context = CallContext.of(call, metadata);
+            // Two, as gRPC's own unary handler asks: a second message is then seen, and refused.
+            call.request(2);
+            return new ServerCall.Listener<>() {
+                private byte[] request;
+                private boolean tooMany;
+
+                @Override
+                public void onMessage(byte[] message) {
+                    tooMany |= request != null;
+                    request = message;
+                }
+
+                @Override
+                public void onHalfClose() {
+                    if (tooMany || request == null) {
+                        Outcome.error(GrpcFrontProvider.NOT_ONE_MESSAGE, "a unary call takes exactly one request "
+                                + "message, but got " + (tooMany ? "more" : "none")).deliver(open);
+                        return;
+                    }
+                    serve.serve(context, request).deliver(open);
+                }
+
+                @Override
+                public void onCancel() {
+                    open.cancelled();
+                }
+
+                @Override
+                public void onComplete() {
+                    open.cancelled();
+                }
+            };
+        };
+    }
+
+    /**
+     * A bidirectional stream answering each message in order, as soon as it is answered: one message at a time is
+     * asked of the client, and the next only once gRPC can send more (its outbound buffer under its threshold), so a
+     * client that stops reading stops the stream's reading too, and nothing piles up in the gateway.
+     */
+    ServerCallHandler<byte[], byte[]> stream(Answer answer) {
+        return (call, metadata) -> {
+            OpenCall open = calls.open(call);
+            CallContext context = CallContext.of(call, metadata);
+            call.request(1);
+            return new ServerCall.Listener<>() {
+                private boolean waitingForReady;
+                private boolean ended;
+
+                @Override
+                public void onMessage(byte[] message) {
+                    if (ended) {
+                        return;
+                    }
+                    Outcome outcome = answer.answer(context, message);
+                    if (outcome.failed()) {
+                        ended = true;
+                        outcome.deliver(open);
+                        return;
+                    }
+                    open.send(new Metadata(), outcome.message());
+                    if (call.isReady()) {
+                        call.request(1);
+                    } else {
+                        waitingForReady = true;
+                    }
+                }
+
+                @Override
+                public void onReady() {
+                    if (waitingForReady && !ended && call.isReady()) {
+                        waitingForReady = false;
+                        call.request(1);
+                    }
+                }
+
+                @Override
+                public void onHalfClose() {
+                    ended = true;
+                    open.close(Status.OK, new Metadata());
+                }
+
+                @Override
+                public void onCancel() {
+                    ended = true;
+                    open.cancelled();
+                }
+
+                @Override
+                public void onComplete() {
+                    open.cancelled();
+                }
+            };
+        };
+    }
+}
