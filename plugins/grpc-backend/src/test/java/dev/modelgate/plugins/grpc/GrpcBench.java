@@ -6,6 +6,7 @@ import dev.modelgate.plugins.modelservice.api.PredictResponse;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
@@ -34,7 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * GrpcBench SECONDS WARMUP_SECONDS ROUNDS CONCURRENCY CHANNELS PEER NAME=HOST:PORT/MODEL...
  * </pre>
  *
- * <p>Exit status 0, or 3 when some call failed (the table is printed and the rows are flagged).
+ * <p>Every target must first answer one call. Exit status 0; 1 when a target does not answer its first call; 3 when
+ * some measured call failed (the table is printed and the rows are flagged).
  */
 public final class GrpcBench {
 
@@ -88,6 +90,9 @@ public final class GrpcBench {
                     + " warm-up %.1fs, %d round(s); peer %s%n", concurrency, channelCount, seconds, warmup, rounds,
                     peer);
             for (Target target : targets.values()) {
+                check(target, channels.get(target.name()).getFirst());
+            }
+            for (Target target : targets.values()) {
                 run(target, channels.get(target.name()), concurrency, warmup);
             }
             List<String> names = new ArrayList<>(targets.keySet());
@@ -117,10 +122,31 @@ public final class GrpcBench {
         return channels;
     }
 
+    /** One call, which must succeed before {@code target} is measured; else the bench stops with status 1. */
+    private static void check(Target target, ManagedChannel channel) {
+        try {
+            PredictResponse answer = ModelServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .predict(request(target));
+            if (!answer.hasError()) {
+                return;
+            }
+            System.err.println(target.name() + " answered an error: " + answer.getError());
+        } catch (StatusRuntimeException e) {
+            System.err.println(target.name() + " (" + target.host() + ":" + target.port() + ") failed: "
+                    + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+        }
+        System.exit(1);
+    }
+
+    private static PredictRequest request(Target target) {
+        return PredictRequest.newBuilder().setModel(target.model()).addAllFeatures(FEATURES).build();
+    }
+
     /** {@code concurrency} closed loops of Predict calls against {@code target} for {@code seconds}. */
     static Run run(Target target, List<ManagedChannel> channels, int concurrency, double seconds)
             throws InterruptedException {
-        PredictRequest request = PredictRequest.newBuilder().setModel(target.model()).addAllFeatures(FEATURES).build();
+        PredictRequest request = request(target);
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
         CountDownLatch done = new CountDownLatch(concurrency);
@@ -194,7 +220,8 @@ public final class GrpcBench {
         @Override
         public void onError(Throwable failure) {
             if (errors.getAndIncrement() == 0) {
-                System.err.println("first failed call: " + Status.fromThrowable(failure));
+                Status status = Status.fromThrowable(failure);
+                System.err.println("first failed call: " + status.getCode() + " " + status.getDescription());
             }
             record();
         }
