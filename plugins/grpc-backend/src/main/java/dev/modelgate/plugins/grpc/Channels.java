@@ -36,16 +36,18 @@ final class Channels implements AutoCloseable {
      * @return {@code null} when the TLS files could not be read
      */
     static Channels open(GrpcBackendSettings settings, ConfigNode config) {
-        ChannelCredentials tls;
-        try {
-            tls = tlsCredentials(settings.tls());
-        } catch (IOException | RuntimeException e) {
-            config.problem("tls", "cannot read the PEM files: " + e.getMessage());
-            return null;
+        ChannelCredentials tls = null;
+        if (settings.pool().instances().stream().anyMatch(Channels::secure)) {
+            try {
+                tls = tlsCredentials(settings.tls());
+            } catch (IOException | RuntimeException e) {
+                config.problem("tls", "cannot read the PEM files: " + e.getMessage());
+                return null;
+            }
         }
         List<ManagedChannel> channels = new ArrayList<>();
         for (Instance instance : settings.pool().instances()) {
-            boolean secure = GRPCS.equalsIgnoreCase(instance.url().getScheme());
+            boolean secure = secure(instance);
             int port = instance.url().getPort() != -1 ? instance.url().getPort() : secure ? 443 : 80;
             channels.add(NettyChannelBuilder
                     .forAddress(instance.url().getHost(), port,
@@ -59,6 +61,10 @@ final class Channels implements AutoCloseable {
                     .build());
         }
         return new Channels(List.copyOf(channels));
+    }
+
+    private static boolean secure(Instance instance) {
+        return GRPCS.equalsIgnoreCase(instance.url().getScheme());
     }
 
     private static ChannelCredentials tlsCredentials(GrpcBackendSettings.Tls tls) throws IOException {
