@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.util.Collections;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,6 +56,12 @@ class GrpcBackendTest {
                     protocol: kserve-v2
                     url: %1$s
                     model-name: double
+                  small:
+                    type: grpc
+                    protocol: model-service
+                    url: %1$s
+                    model-name: half
+                    max-message-size: 1KB
                   gone:
                     type: grpc
                     protocol: kserve-v2
@@ -68,6 +75,7 @@ class GrpcBackendTest {
                   - {model: slow-too, backend: impatient, timeout: 5s}
                   - {model: twice, backend: renamed}
                   - {model: lost, backend: gone}
+                  - {model: half-small, backend: small}
                 """.formatted(server.url(), closedPort));
     }
 
@@ -160,6 +168,18 @@ class GrpcBackendTest {
         assertError(kserve("lost", "1"), 503, 40003);
         assertTrue(JSON.readTree(kserve("ghost", "1").body()).get("error").asText()
                 .endsWith("backend answered NOT_FOUND: no model ghost"), "the server's own words reach the client");
+    }
+
+    @Test
+    void anAnswerOverMaxMessageSizeFailsTheCallClearly() throws Exception {
+        String features = String.join(",", Collections.nCopies(400, "1"));
+        HttpResponse<String> response = gateway.post("/v2/models/half-small/infer", "application/json", """
+                {"inputs":[{"name":"features","shape":[1,400],"datatype":"FP32","data":[%s]}]}""".formatted(features));
+
+        assertError(response, 502, 40005);
+        assertTrue(JSON.readTree(response.body()).get("error").asText()
+                .contains("backend answered RESOURCE_EXHAUSTED: gRPC message exceeds maximum size 1024"),
+                response.body());
     }
 
     @Test
