@@ -15,7 +15,8 @@ class ConfigurationTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "url: 'grpc://127.0.0.1:1'                    | backends.remote.protocol: is required",
-        "protocol: triton; url: 'grpc://127.0.0.1:1'  | backends.remote.protocol: must be one of kserve-v2, model-service",
+        "protocol: triton; url: 'grpc://127.0.0.1:1' "
+                + "| backends.remote.protocol: must be one of kserve-v2, model-service",
         "protocol: kserve-v2; url: 'http://127.0.0.1:1' "
                 + "| backends.remote.url: must be an absolute grpc or grpcs URL, but was 'http://127.0.0.1:1'",
         "protocol: kserve-v2; url: 'grpc://127.0.0.1:1'; health-check: {path: /healthz} "
