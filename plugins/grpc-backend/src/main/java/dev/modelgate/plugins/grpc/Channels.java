@@ -49,8 +49,13 @@ final class Channels implements AutoCloseable {
         for (Instance instance : settings.pool().instances()) {
             boolean secure = secure(instance);
             int port = instance.url().getPort() != -1 ? instance.url().getPort() : secure ? 443 : 80;
+            String host = instance.url().getHost();
+            // An IPv6 literal comes bracketed from the URL; gRPC brackets it itself.
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
             channels.add(NettyChannelBuilder
-                    .forAddress(instance.url().getHost(), port,
+                    .forAddress(host, port,
                             secure ? tls : InsecureChannelCredentials.create())
                     .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                     .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
