@@ -4,6 +4,7 @@ import dev.modelgate.plugins.kservev2.protobuf.inference.GRPCInferenceServiceGrp
 import dev.modelgate.plugins.kservev2.protobuf.inference.ModelMetadataRequest;
 import dev.modelgate.plugins.kservev2.protobuf.inference.ModelReadyRequest;
 import dev.modelgate.plugins.kservev2.protobuf.inference.ServerReadyRequest;
+import dev.modelgate.plugins.modelservice.api.ModelServiceGrpc;
 import dev.modelgate.plugins.pool.CallTime;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.plugins.pool.InstanceOutcomes;
@@ -20,6 +21,7 @@ import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
+import dev.modelgate.spi.inference.StreamSession;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -59,6 +61,9 @@ import java.util.random.RandomGenerator;
  * server, {@code grpc.health.v1.Health/Check} of a ModelService server; a server without the health service that
  * answers UNIMPLEMENTED passes, as it answered.
  *
+ * <p>A message of a client's {@code StreamPredict} (a {@link StreamSession} is current) goes to a ModelService server
+ * on one {@code StreamPredict} call kept for the client's whole stream: see {@link BackendStream}.
+ *
  * <p>Thread-safety: called concurrently from many virtual threads; a call blocks its thread until its answer.
  */
 final class GrpcBackend implements InferenceBackend {
@@ -80,6 +85,8 @@ final class GrpcBackend implements InferenceBackend {
         }
     };
 
+    private static final MethodDescriptor<byte[], byte[]> STREAM_PREDICT = bytesMethod(
+            ModelServiceGrpc.getStreamPredictMethod().getFullMethodName(), MethodDescriptor.MethodType.BIDI_STREAMING);
     private static final MethodDescriptor<byte[], byte[]> KSERVE_METADATA =
             bytesMethod(GRPCInferenceServiceGrpc.getModelMetadataMethod().getFullMethodName());
 
@@ -109,8 +116,12 @@ final class GrpcBackend implements InferenceBackend {
     }
 
     private static MethodDescriptor<byte[], byte[]> bytesMethod(String fullName) {
+        return bytesMethod(fullName, MethodDescriptor.MethodType.UNARY);
+    }
+
+    private static MethodDescriptor<byte[], byte[]> bytesMethod(String fullName, MethodDescriptor.MethodType type) {
         return MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(MethodDescriptor.MethodType.UNARY)
+                .setType(type)
                 .setFullMethodName(fullName)
                 .setRequestMarshaller(BYTES)
                 .setResponseMarshaller(BYTES)
@@ -122,7 +133,9 @@ final class GrpcBackend implements InferenceBackend {
         InferenceRequest outgoing = settings.modelName() == null ? request
                 : new InferenceRequest(settings.modelName(), request.version(), request.id(), request.inputs(),
                         request.outputs(), request.parameters());
-        byte[] answer = call(exchange, infer, codec.encodeRequest(outgoing).body());
+        byte[] body = codec.encodeRequest(outgoing).body();
+        StreamSession stream = settings.protocol() == GrpcProtocol.MODEL_SERVICE ? StreamSession.current() : null;
+        byte[] answer = stream == null ? call(exchange, infer, body) : streamed(stream, exchange, body);
         InferenceResponse response = codec.decodeResponse(new Payload(codec.mediaType(), answer), request);
         return settings.modelName() == null ? response
                 : new InferenceResponse(request.model(), response.version(), response.id(), response.outputs(),
@@ -164,6 +177,32 @@ final class GrpcBackend implements InferenceBackend {
             throw failure(e.getStatus(), instance, time);
         } finally {
             outcomes.ended(instance);
+        }
+    }
+
+    /**
+     * One message of a client's stream, on the backend stream the session keeps ({@code StreamPredict} to the instance
+     * the first message went to): the client's stream stays one stream to the server. A message that fails ends the
+     * backend stream; the next one opens another.
+     */
+    private byte[] streamed(StreamSession session, Exchange exchange, byte[] body) throws BackendException {
+        CallTime time = CallTime.of(exchange, settings.requestTimeout());
+        BackendStream stream = session.keep(this, () -> {
+            Instance instance = instances.choose(exchange);
+            return new BackendStream(channel(instance, exchange), STREAM_PREDICT, instance, outcomes);
+        });
+        try {
+            byte[] answer = stream.exchange(body, time.waitNanos());
+            outcomes.succeeded(stream.instance());
+            return answer;
+        } catch (BackendStream.Failure e) {
+            session.drop(this);
+            throw failure(e.status(), stream.instance(), time);
+        } catch (InterruptedException e) {
+            session.drop(this);
+            Thread.currentThread().interrupt();
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, "interrupted while waiting for the stream",
+                    e);
         }
     }
 

@@ -10,6 +10,7 @@ import dev.modelgate.plugins.modelservice.api.PredictResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -82,11 +83,11 @@ class GrpcClientTest {
         assertEquals(List.of(3f, 5f), answer.getOutputsList());
     }
 
-    @Test
-    void aStreamToAGrpcBackendIsAnsweredInOrderWithAFailureInItsMessage() throws Exception {
+    /** Sends {@code requests} on one StreamPredict call, ends it, and returns the answers once the call has ended. */
+    private static List<PredictResponse> stream(List<PredictRequest> requests) throws InterruptedException {
         List<PredictResponse> answers = new CopyOnWriteArrayList<>();
         CountDownLatch done = new CountDownLatch(1);
-        StreamObserver<PredictRequest> requests = ModelServiceGrpc.newStub(channel)
+        StreamObserver<PredictRequest> sender = ModelServiceGrpc.newStub(channel)
                 .withDeadlineAfter(30, TimeUnit.SECONDS)
                 .streamPredict(new StreamObserver<>() {
                     @Override
@@ -104,13 +105,44 @@ class GrpcClientTest {
                         done.countDown();
                     }
                 });
+        requests.forEach(sender::onNext);
+        sender.onCompleted();
+        assertTrue(done.await(30, TimeUnit.SECONDS), "the stream ended");
+        return answers;
+    }
+
+    @Test
+    void aStreamToAModelServiceServerStaysOneStreamThere() throws Exception {
+        int streamsBefore = server.streams.get();
+        int messagesBefore = server.streamedMessages.get();
+        List<PredictRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            requests.add(request("half", "s-" + i, 2f * i));
+        }
+
+        List<PredictResponse> answers = stream(requests);
+
+        assertEquals(200, answers.size());
+        for (int i = 0; i < 200; i++) {
+            assertEquals("s-" + i, answers.get(i).getId());
+            assertEquals(i + 2f, answers.get(i).getPrediction());
+        }
+        assertEquals(1, server.streams.get() - streamsBefore, "one StreamPredict call to the model server");
+        assertEquals(200, server.streamedMessages.get() - messagesBefore);
+        assertTrue(server.endedStreams.tryAcquire(10, TimeUnit.SECONDS),
+                "the model server's stream ends with the client's");
+    }
+
+    @Test
+    void aStreamToAKServeServerIsAnsweredInOrderWithAFailureInItsMessage() throws Exception {
+        List<PredictRequest> requests = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             // The 10th asks for four values of double, which takes three at most: INVALID_ARGUMENT, 40006.
-            requests.onNext(i == 10 ? request("double", "m-10", 1, 2, 3, 4) : request("double", "m-" + i, i));
+            requests.add(i == 10 ? request("double", "m-10", 1, 2, 3, 4) : request("double", "m-" + i, i));
         }
-        requests.onCompleted();
 
-        assertTrue(done.await(30, TimeUnit.SECONDS), "the stream ended");
+        List<PredictResponse> answers = stream(requests);
+
         assertEquals(50, answers.size());
         for (int i = 0; i < 50; i++) {
             PredictResponse answer = answers.get(i);

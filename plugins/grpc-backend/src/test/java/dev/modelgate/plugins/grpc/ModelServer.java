@@ -32,6 +32,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +55,10 @@ final class ModelServer implements AutoCloseable {
     final AtomicBoolean ready = new AtomicBoolean(true);
     final AtomicBoolean unavailable = new AtomicBoolean(false);
     final AtomicInteger inferences = new AtomicInteger();
+    /** StreamPredict calls opened, ended (a permit each, by either side), and the messages they carried. */
+    final AtomicInteger streams = new AtomicInteger();
+    final Semaphore endedStreams = new Semaphore(0);
+    final AtomicInteger streamedMessages = new AtomicInteger();
     final AtomicReference<String> lastRequestId = new AtomicReference<>();
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
@@ -201,10 +206,38 @@ final class ModelServer implements AutoCloseable {
                 answer.onError(Status.NOT_FOUND.withDescription("no model " + request.getModel()).asException());
                 return;
             }
+            answer.onNext(half(request));
+            answer.onCompleted();
+        }
+
+        /** Each message answered in order, as it comes. */
+        @Override
+        public StreamObserver<PredictRequest> streamPredict(StreamObserver<PredictResponse> answers) {
+            streams.incrementAndGet();
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(PredictRequest request) {
+                    streamedMessages.incrementAndGet();
+                    answers.onNext(half(request));
+                }
+
+                @Override
+                public void onError(Throwable failure) {
+                    endedStreams.release();
+                }
+
+                @Override
+                public void onCompleted() {
+                    answers.onCompleted();
+                    endedStreams.release();
+                }
+            };
+        }
+
+        private static PredictResponse half(PredictRequest request) {
             PredictResponse.Builder response = PredictResponse.newBuilder().setModel("half").setId(request.getId());
             request.getFeaturesList().forEach(x -> response.addOutputs(x / 2 + 2));
-            answer.onNext(response.setPrediction(response.getOutputs(0)).build());
-            answer.onCompleted();
+            return response.setPrediction(response.getOutputs(0)).build();
         }
     }
 }
