@@ -37,14 +37,7 @@ class GrpcBackendTest {
                   tf-serving:
                     prefix: /tfserving
                 backends:
-                  triton:
-                    type: grpc
-                    protocol: kserve-v2
-                    url: %1$s
-                  article:
-                    type: grpc
-                    protocol: model-service
-                    url: %1$s
+                %3$s
                   impatient:
                     type: grpc
                     protocol: kserve-v2
@@ -76,7 +69,7 @@ class GrpcBackendTest {
                   - {model: twice, backend: renamed}
                   - {model: lost, backend: gone}
                   - {model: half-small, backend: small}
-                """.formatted(server.url(), closedPort));
+                """.formatted(server.url(), closedPort, server.backends()));
     }
 
     @AfterAll

@@ -34,18 +34,11 @@ class GrpcClientTest {
         server = ModelServer.start();
         gateway = RunningGateway.startWithGrpc("""
                 backends:
-                  triton:
-                    type: grpc
-                    protocol: kserve-v2
-                    url: %1$s
-                  article:
-                    type: grpc
-                    protocol: model-service
-                    url: %1$s
+                %3$s
                 routes:
                   - {model: double, backend: triton}
                   - {model: half, backend: article}
-                """.formatted(server.url()));
+                """.formatted(server.url(), null, server.backends()));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort()).usePlaintext().build();
     }
 

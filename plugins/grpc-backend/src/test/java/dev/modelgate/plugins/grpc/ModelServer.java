@@ -97,6 +97,23 @@ final class ModelServer implements AutoCloseable {
         return scheme + "://127.0.0.1:" + server.getPort();
     }
 
+    /**
+     * Two grpc backends on this server, as YAML under {@code backends:} (two spaces in): {@code triton} speaking
+     * KServe v2 and {@code article} speaking ModelService.
+     */
+    String backends() {
+        return """
+                triton:
+                  type: grpc
+                  protocol: kserve-v2
+                  url: %1$s
+                article:
+                  type: grpc
+                  protocol: model-service
+                  url: %1$s
+                """.formatted(url()).indent(2);
+    }
+
     /** What grpc.health.v1 says of the whole server. */
     void serving(boolean serving) {
         health.setStatus("", serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
