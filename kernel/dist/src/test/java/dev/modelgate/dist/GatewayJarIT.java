@@ -185,15 +185,17 @@ class GatewayJarIT {
         Path publicKey = Files.writeString(emptyFolder.resolve("public.pem"), "-----BEGIN PUBLIC KEY-----\n"
                 + Base64.getMimeEncoder().encodeToString(generator.generateKeyPair().getPublic().getEncoded())
                 + "\n-----END PUBLIC KEY-----\n");
-        return Map.of(
-                "MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict",
-                "MODELGATE_CANARY_URL", "http://127.0.0.1:8503/v1/models/m:predict",
-                "MODELGATE_TFSERVING_URL", "http://127.0.0.1:8501",
-                "MODELGATE_KSERVE_URL", "http://127.0.0.1:8000",
-                "MODELGATE_REDIS_URL", "redis://127.0.0.1:6390",
-                "MODELGATE_JWT_SECRET", JWT_SECRET,
-                "MODELGATE_JWT_PUBLIC_KEY", publicKey.toString(),
-                "MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json");
+        return Map.ofEntries(
+                Map.entry("MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict"),
+                Map.entry("MODELGATE_CANARY_URL", "http://127.0.0.1:8503/v1/models/m:predict"),
+                Map.entry("MODELGATE_TFSERVING_URL", "http://127.0.0.1:8501"),
+                Map.entry("MODELGATE_KSERVE_URL", "http://127.0.0.1:8000"),
+                Map.entry("MODELGATE_GRPC_KSERVE_URL", "grpc://127.0.0.1:8001"),
+                Map.entry("MODELGATE_MODEL_SERVICE_URL", "grpc://127.0.0.1:50051"),
+                Map.entry("MODELGATE_REDIS_URL", "redis://127.0.0.1:6390"),
+                Map.entry("MODELGATE_JWT_SECRET", JWT_SECRET),
+                Map.entry("MODELGATE_JWT_PUBLIC_KEY", publicKey.toString()),
+                Map.entry("MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.grpcfront;
 
+import dev.modelgate.spi.inference.StreamSession;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -109,6 +110,8 @@ final class Handlers {
                 return new ServerCall.Listener<>() {
                 };
             }
+            // A backend that streams to its server keeps one stream there for the whole of this one.
+            StreamSession session = new StreamSession();
             call.request(1);
             return new ServerCall.Listener<>() {
                 private boolean waitingForReady;
@@ -119,9 +122,10 @@ final class Handlers {
                     if (ended) {
                         return;
                     }
-                    Outcome outcome = serve.serve(context, message);
+                    Outcome outcome = session.within(() -> serve.serve(context, message));
                     if (outcome.failed()) {
                         ended = true;
+                        session.close();
                         outcome.deliver(open);
                         return;
                     }
@@ -144,17 +148,20 @@ final class Handlers {
                 @Override
                 public void onHalfClose() {
                     ended = true;
+                    session.close();
                     open.close(Status.OK, new Metadata());
                 }
 
                 @Override
                 public void onCancel() {
                     ended = true;
+                    session.close();
                     open.cancelled();
                 }
 
                 @Override
                 public void onComplete() {
+                    session.close();
                     open.cancelled();
                 }
             };

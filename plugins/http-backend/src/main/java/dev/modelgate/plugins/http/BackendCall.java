@@ -1,5 +1,8 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.CallTime;
+import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.plugins.pool.InstanceOutcomes;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
@@ -106,7 +109,7 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
         if (failure == null) {
             // The client's own deadline ran out, not the instance's time: nothing to hold against it, and no
             // backend failure for a circuit breaker to count.
-            throw deadlineExceeded();
+            throw CallTime.deadlineExceeded();
         }
         if (failure.instanceAtFault()) {
             outcomes.failed(instance);
@@ -142,7 +145,7 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
             case BACKEND_FAILED -> judge(cause == null ? new IOException("reading the body failed") : cause);
             default -> cutByDeadline ? null : CallFailure.timedOut(cause);
         };
-        return failure == null ? deadlineExceeded() : failure.asRejection();
+        return failure == null ? CallTime.deadlineExceeded() : failure.asRejection();
     }
 
     /** Stops the watchdog and takes the call off the instance's in-flight count; once per call. */
@@ -159,7 +162,4 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
         return expired ? CallFailure.timedOut(e) : CallFailure.of(e);
     }
 
-    private static RejectionException deadlineExceeded() {
-        return new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "while waiting for the backend");
-    }
 }

@@ -1,23 +1,22 @@
 package dev.modelgate.plugins.http;
 
-import dev.modelgate.spi.Attribute;
+import dev.modelgate.plugins.pool.CallTime;
+import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.plugins.pool.InstanceOutcomes;
+import dev.modelgate.plugins.pool.InstancePool;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
-import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.ProxyBackend;
-import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -84,17 +83,10 @@ class HttpBackend implements ProxyBackend {
 
     private final HttpBackendSettings settings;
     private final CloseableHttpClient client;
-    private final Balancer balancer;
-    private final HealthChecker healthChecker;
+    private final InstancePool instances;
+    /** By instance index: what the dialect's paths are appended to. */
+    private final String[] serverBases;
     private final InstanceOutcomes outcomes;
-    /**
-     * The instances of this backend the request already tried, in a list only the request's thread touches. A key
-     * per backend, not one constant: a fallback may send the same exchange on to another {@code http} backend.
-     */
-    private final Attribute<List<Instance>> triedKey = Attribute.named("http.tried-instances");
-    private final System.Logger log;
-    private final String name;
-    private final Metrics.Counter panics;
 
     /**
      * Takes ownership of {@code client}, which owns its connection pool, and starts health checks when configured.
@@ -108,25 +100,13 @@ class HttpBackend implements ProxyBackend {
             System.Logger log, LongSupplier nanoTime, RandomGenerator random) {
         this.settings = settings;
         this.client = client;
-        this.name = name;
-        this.log = log;
-        this.outcomes = new InstanceOutcomes(name, settings.instances(), settings.outlierDetection(), metrics, log,
-                nanoTime);
-        this.balancer = Balancer.of(settings, outcomes::inFlight, random);
-        for (Instance instance : settings.instances()) {
-            Map<String, String> labels = Map.of("backend", name, "instance", instance.name());
-            metrics.gauge("modelgate_backend_instance_healthy",
-                    "1 when a backend instance takes traffic: healthy by its health checks and not ejected.", labels,
-                    () -> available(instance) ? 1 : 0);
+        HealthProbe probe = new HealthProbe(settings.pool().healthCheck(), client);
+        this.instances = new InstancePool(settings.pool(), name, probe::probe, metrics, log, nanoTime, random);
+        this.serverBases = new String[settings.pool().instances().size()];
+        for (Instance instance : settings.pool().instances()) {
+            serverBases[instance.index()] = serverBase(settings.protocol(), instance.url());
         }
-        this.panics = metrics.counter("modelgate_backend_panic_total",
-                "Calls sent to an unhealthy or ejected instance because none of the pool was available.",
-                Map.of("backend", name));
-        this.healthChecker = settings.healthCheck() == null ? null
-                : new HealthChecker(settings.healthCheck(), settings.instances(), client, log, name);
-        if (healthChecker != null) {
-            healthChecker.start();
-        }
+        this.outcomes = instances.outcomes();
     }
 
     /** Without a protocol the URL takes the gateway's TensorFlow Serving bodies; with one, that dialect's. */
@@ -165,57 +145,7 @@ class HttpBackend implements ProxyBackend {
      *     the caller must then write or read (see there); else the answer is read whole before this returns
      */
     Response send(Exchange exchange, Outgoing outgoing, boolean stream) throws BackendException {
-        List<Instance> tried = exchange.attribute(triedKey);
-        if (tried == null) {
-            tried = new ArrayList<>(2);
-            exchange.setAttribute(triedKey, tried);
-        }
-        Instance instance = pick(pool(exchange), tried, exchange);
-        tried.add(instance);
-        return call(instance, exchange, outgoing, stream);
-    }
-
-    /** The instances of the first rule the request matches, else the default instances. */
-    private List<Instance> pool(Exchange exchange) {
-        if (!settings.rules().isEmpty()) {
-            Principal principal = exchange.attribute(Principal.ATTRIBUTE);
-            for (RoutingRule rule : settings.rules()) {
-                if (rule.matches(exchange.requestHeaders(), principal)) {
-                    return rule.instances();
-                }
-            }
-        }
-        return settings.defaultInstances();
-    }
-
-    /**
-     * The balancer's choice among the pool's available instances, among those this request has not tried when any
-     * is left: the balancer keeps its policy, over fewer candidates.
-     */
-    private Instance pick(List<Instance> pool, List<Instance> tried, Exchange exchange) {
-        List<Instance> candidates = new ArrayList<>(pool.size());
-        for (Instance instance : pool) {
-            if (available(instance)) {
-                candidates.add(instance);
-            }
-        }
-        if (candidates.isEmpty()) {
-            panics.increment();
-            candidates.addAll(pool);
-        }
-        if (!tried.isEmpty() && candidates.size() > 1) {
-            List<Instance> untried = new ArrayList<>(candidates);
-            untried.removeAll(tried);
-            if (!untried.isEmpty()) {
-                candidates = untried;
-            }
-        }
-        return balancer.pick(candidates, exchange);
-    }
-
-    private boolean available(Instance instance) {
-        return (healthChecker == null || healthChecker.healthy(instance.index()))
-                && !outcomes.ejected(instance.index());
+        return call(instances.choose(exchange), exchange, outgoing, stream);
     }
 
     /**
@@ -227,18 +157,11 @@ class HttpBackend implements ProxyBackend {
      */
     private Response call(Instance instance, Exchange exchange, Outgoing outgoing, boolean stream)
             throws BackendException {
-        long waitNanos = settings.requestTimeout().toNanos();
-        long poolWaitNanos = settings.poolTimeout().toNanos();
-        boolean cutByDeadline = false;
-        if (exchange.deadlineNanos() != Long.MAX_VALUE) {
-            long left = exchange.deadlineNanos() - System.nanoTime();
-            if (left <= 0) {
-                throw new RejectionException(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
-            }
-            cutByDeadline = left < waitNanos;
-            waitNanos = Math.min(waitNanos, left);
-            poolWaitNanos = Math.min(poolWaitNanos, left);
-        }
+        CallTime time = CallTime.of(exchange, settings.requestTimeout());
+        long waitNanos = time.waitNanos();
+        boolean cutByDeadline = time.cutByDeadline();
+        // The pool's wait is within the call's: never past the deadline either.
+        long poolWaitNanos = Math.min(settings.poolTimeout().toNanos(), waitNanos);
         // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
         long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
         HttpUriRequestBase request = request(instance, exchange, outgoing, waitMillis);
@@ -295,7 +218,7 @@ class HttpBackend implements ProxyBackend {
 
     private HttpUriRequestBase request(Instance instance, Exchange exchange, Outgoing outgoing, long waitMillis) {
         HttpUriRequestBase request = new HttpUriRequestBase(outgoing.method(), outgoing.path().isEmpty()
-                ? instance.url() : URI.create(stripTrailingSlash(instance.url().toString()) + outgoing.path()));
+                ? instance.url() : URI.create(serverBases[instance.index()] + outgoing.path()));
         Headers incoming = exchange.requestHeaders();
         for (String header : settings.forwardHeaders()) {
             for (String value : incoming.all(header)) {
@@ -323,8 +246,14 @@ class HttpBackend implements ProxyBackend {
         return request;
     }
 
-    private static String stripTrailingSlash(String url) {
-        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    /**
+     * The URL an instance's dialect paths follow, without a trailing slash: its url, or with a protocol and a whole call
+     * URL as its url (a TF Serving predict URL), that URL's server part.
+     */
+    private static String serverBase(String protocol, URI url) {
+        java.util.regex.Matcher call = protocol == null ? null : DialectPaths.callOf(protocol, url.getRawPath());
+        String base = (call == null ? url : url.resolve(call.group(1).isEmpty() ? "/" : call.group(1))).toString();
+        return base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     }
 
     /**
@@ -415,22 +344,16 @@ class HttpBackend implements ProxyBackend {
         return Optional.of(settings.connectTimeout().plus(settings.requestTimeout()));
     }
 
-    /**
-     * Without health checks the backend cannot know, and says ready; with them, ready while some instance passes
-     * its probes (passive ejection is not counted: it is a per-request judgement, and panic mode still serves).
-     */
+    /** Ready while the instances are: see {@link InstancePool#ready}. */
     @Override
     public boolean ready() {
-        return healthChecker == null || settings.instances().stream()
-                .anyMatch(instance -> healthChecker.healthy(instance.index()));
+        return instances.ready();
     }
 
     /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */
     @Override
     public void close() {
-        if (healthChecker != null) {
-            healthChecker.close();
-        }
+        instances.close();
         client.close(CloseMode.GRACEFUL);
     }
 }

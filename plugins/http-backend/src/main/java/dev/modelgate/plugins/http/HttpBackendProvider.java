@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.InstancePool;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
@@ -59,8 +60,6 @@ public final class HttpBackendProvider implements BackendProvider {
     /** A connection idle this long is checked before reuse, as the backend may have closed it meanwhile. */
     private static final TimeValue VALIDATE_AFTER_INACTIVITY = TimeValue.ofSeconds(2);
 
-    private static final String BACKENDS_SECTION = "backends.";
-
     @Override
     public String type() {
         return "http";
@@ -107,10 +106,11 @@ public final class HttpBackendProvider implements BackendProvider {
         exportPoolGauges(context, pool);
         // ThreadLocalRandom per calling thread: thread-safe without contention.
         RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
+        String name = InstancePool.backendName(context);
         // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
         if (settings.protocol() == null) {
-            return new HttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
-                    System::nanoTime, random);
+            return new HttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime,
+                    random);
         }
         InferenceCodec codec = context.codec(settings.protocol(), "application/json").orElse(null);
         if (codec == null) {
@@ -118,21 +118,15 @@ public final class HttpBackendProvider implements BackendProvider {
             client.close(CloseMode.IMMEDIATE);
             return null;
         }
-        return new InferenceHttpBackend(settings, client, backendName(context), context.metrics(), context.logger(),
-                System::nanoTime, random, codec);
+        return new InferenceHttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime,
+                random, codec);
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {
-        String backend = backendName(context);
+        String backend = InstancePool.backendName(context);
         gauge(context.metrics(), backend, pool, "leased", PoolStats::getLeased);
         gauge(context.metrics(), backend, pool, "available", PoolStats::getAvailable);
         gauge(context.metrics(), backend, pool, "pending", PoolStats::getPending);
-    }
-
-    /** The backend's configured name, {@code tf-main} for {@code backends.tf-main}: the kernel's metrics use it. */
-    private static String backendName(PluginContext context) {
-        String path = context.name();
-        return path.startsWith(BACKENDS_SECTION) ? path.substring(BACKENDS_SECTION.length()) : path;
     }
 
     private static void gauge(Metrics metrics, String backend, PoolingHttpClientConnectionManager pool, String state,

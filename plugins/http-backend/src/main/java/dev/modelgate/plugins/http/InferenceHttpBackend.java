@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.MetadataCache;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
@@ -16,9 +17,6 @@ import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -31,21 +29,16 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
  */
 final class InferenceHttpBackend extends HttpBackend implements InferenceBackend {
 
-    private static final long METADATA_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final int MAX_ERROR_DETAIL = 200;
 
     private final InferenceCodec codec;
-    private final LongSupplier nanoTime;
-    private final Map<String, Cached> metadata = new ConcurrentHashMap<>();
-
-    private record Cached(ModelMetadata metadata, long fetchedNanos) {
-    }
+    private final MetadataCache metadata;
 
     InferenceHttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
             System.Logger log, LongSupplier nanoTime, RandomGenerator random, InferenceCodec codec) {
         super(settings, client, name, metrics, log, nanoTime, random);
         this.codec = codec;
-        this.nanoTime = nanoTime;
+        this.metadata = new MetadataCache(nanoTime);
     }
 
     @Override
@@ -82,16 +75,9 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
     /** The server's metadata of {@code model}, asked at most every 30 seconds. */
     @Override
     public ModelMetadata metadata(String model, Exchange exchange) throws BackendException {
-        Cached cached = metadata.get(model);
-        long now = nanoTime.getAsLong();
-        if (cached != null && now - cached.fetchedNanos() < METADATA_TTL_NANOS) {
-            return cached.metadata();
-        }
-        Response answer = send(exchange, new Outgoing("GET", DialectPaths.metadata(dialect(), backendModel(model)), null,
-                new Headers().set("Accept", codec.mediaType())), false);
-        ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer), model);
-        metadata.put(model, new Cached(fetched, now));
-        return fetched;
+        return metadata.get(model, name -> codec.decodeMetadata(payloadOf(send(exchange, new Outgoing("GET",
+                DialectPaths.metadata(dialect(), backendModel(name)), null,
+                new Headers().set("Accept", codec.mediaType())), false)), name));
     }
 
     /**

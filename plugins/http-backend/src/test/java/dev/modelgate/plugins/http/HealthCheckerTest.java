@@ -5,28 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.testing.TestBackend;
+import dev.modelgate.plugins.pool.HealthCheckSettings;
+import dev.modelgate.plugins.pool.HealthChecker;
+import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.junit.jupiter.api.Test;
 
-/** Health check rounds driven one at a time against real servers, so thresholds are counted exactly. */
+/** The HTTP probe in health check rounds driven one at a time against real servers, so thresholds count exactly. */
 class HealthCheckerTest {
 
     private static final HealthCheckSettings SETTINGS =
             new HealthCheckSettings("/healthz", Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
 
     private static HealthChecker checker(CloseableHttpClient client, TestBackend... backends) {
-        List<Instance> instances = new java.util.ArrayList<>();
+        List<Instance> instances = new ArrayList<>();
         for (TestBackend backend : backends) {
             instances.add(new Instance(instances.size(), "i" + instances.size(),
                     URI.create(backend.url("/v1/models/m:predict")), 1));
         }
-        return new HealthChecker(SETTINGS, instances, client, System.getLogger("test"), "remote");
+        return new HealthChecker(SETTINGS, instances, new HealthProbe(SETTINGS, client)::probe,
+                System.getLogger("test"), "remote");
     }
 
     private static void rounds(HealthChecker checker, int rounds) {

@@ -1,48 +1,52 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.util.Timeout;
 
 /**
- * Active health checks, as Envoy's: every {@code interval}, one round of {@code GET path} probes, one per instance
- * and all at once; {@code unhealthy-threshold} failed probes in a row take an instance out of balancing and
- * {@code healthy-threshold} passed ones bring it back. Instances start healthy, so that the gateway serves at once;
- * one that is down leaves after its first {@code unhealthy-threshold} rounds.
+ * Active health checks, as Envoy's: every {@code interval}, one round of probes, one per instance and all at once;
+ * {@code unhealthy-threshold} failed probes in a row take an instance out of balancing and {@code healthy-threshold}
+ * passed ones bring it back. Instances start healthy, so that the gateway serves at once; one that is down leaves
+ * after its first {@code unhealthy-threshold} rounds. What a probe asks is the backend's: an HTTP {@code GET}, a gRPC
+ * readiness call.
  *
- * <p>Probes go through the backend's pooled client, so they count against {@code max-connections} and share its
- * connect timeout. Thread-safety: {@link #healthy} is read concurrently by calls; each instance's state is written
- * only by its own probe, and rounds never overlap.
+ * <p>Thread-safety: {@link #healthy} is read concurrently by calls; each instance's state is written only by its own
+ * probe, and rounds never overlap.
  */
-final class HealthChecker implements AutoCloseable {
+public final class HealthChecker implements AutoCloseable {
 
     private final HealthCheckSettings settings;
     private final List<Instance> instances;
-    private final CloseableHttpClient client;
+    private final Probe probe;
     private final System.Logger log;
     private final String backend;
     /** By instance: 1 when healthy. */
     private final AtomicIntegerArray healthy;
     /** By instance: probes in a row that disagreed with its state; reset when the state flips or a probe agrees. */
     private final AtomicIntegerArray streak;
-    private final RequestConfig probeConfig;
     private ScheduledExecutorService scheduler;
 
-    HealthChecker(HealthCheckSettings settings, List<Instance> instances, CloseableHttpClient client,
-            System.Logger log, String backend) {
+    /** Asks one instance whether it is healthy; called concurrently, one call per instance at a time. */
+    @FunctionalInterface
+    public interface Probe {
+
+        /**
+         * Probes {@code instance} once, within {@code settings.timeout()}: {@code true} passed, {@code false} failed,
+         * {@code null} when the probe could not be made for a reason that says nothing about the instance's health
+         * (the backend's own connections were all busy), so that the round does not count.
+         */
+        Boolean probe(Instance instance);
+    }
+
+    public HealthChecker(HealthCheckSettings settings, List<Instance> instances, Probe probe, System.Logger log,
+            String backend) {
         this.settings = settings;
         this.instances = List.copyOf(instances);
-        this.client = client;
+        this.probe = probe;
         this.log = log;
         this.backend = backend;
         this.healthy = new AtomicIntegerArray(instances.size());
@@ -50,19 +54,14 @@ final class HealthChecker implements AutoCloseable {
         for (int i = 0; i < instances.size(); i++) {
             healthy.set(i, 1);
         }
-        Timeout timeout = Timeout.of(settings.timeout());
-        this.probeConfig = RequestConfig.custom()
-                .setConnectionRequestTimeout(timeout)
-                .setResponseTimeout(timeout)
-                .build();
     }
 
-    boolean healthy(int index) {
+    public boolean healthy(int index) {
         return healthy.get(index) == 1;
     }
 
     /** Starts probing on a virtual thread: a first round now, then one every {@code interval} after the last. */
-    void start() {
+    public void start() {
         scheduler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofVirtual().name("modelgate-health-check-" + backend).factory());
         scheduler.scheduleWithFixedDelay(this::probeAllLogged, 0, settings.interval().toNanos(),
@@ -79,37 +78,16 @@ final class HealthChecker implements AutoCloseable {
     }
 
     /** Probes every instance once, concurrently, and returns when all probes are done. Called by one thread at a time. */
-    void probeAll() {
+    public void probeAll() {
         try (ExecutorService round = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Instance instance : instances) {
                 round.execute(() -> {
-                    Boolean passed = probe(instance);
+                    Boolean passed = probe.probe(instance);
                     if (passed != null) {
                         record(instance, passed);
                     }
                 });
             }
-        }
-    }
-
-    /**
-     * Probes once: {@code true} passed, {@code false} failed, {@code null} when no pooled connection was free (the
-     * instance is busy with requests, which says nothing about its health, so the round is not counted).
-     */
-    private Boolean probe(Instance instance) {
-        HttpGet request = new HttpGet(instance.url().resolve(settings.path()));
-        request.setConfig(probeConfig);
-        try {
-            int status = client.execute(request, response -> {
-                // Reading the body to its end returns the connection to the pool.
-                EntityUtils.consume(response.getEntity());
-                return response.getCode();
-            });
-            return status >= 200 && status < 300;
-        } catch (ConnectionRequestTimeoutException e) {
-            return null;
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
 import dev.modelgate.spi.Metrics;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safety: called concurrently from many virtual threads and from the watchdog's; lock-free but for the
  * outlier detector's brief ejection decision.
  */
-final class InstanceOutcomes {
+public final class InstanceOutcomes {
 
     private final String backend;
     private final OutlierDetectionSettings ejection;
@@ -58,32 +58,32 @@ final class InstanceOutcomes {
     }
 
     /** Calls of instance {@code index} started and not yet ended. */
-    int inFlight(int index) {
+    public int inFlight(int index) {
         return inFlight.get(index);
     }
 
-    boolean ejected(int index) {
+    public boolean ejected(int index) {
         return outlierDetector.ejected(index);
     }
 
     /** A call to {@code instance} begins. */
-    void started(Instance instance) {
+    public void started(Instance instance) {
         requests[instance.index()].increment();
         inFlight.incrementAndGet(instance.index());
     }
 
     /** A call that {@link #started} is over, whatever its outcome; once per call. */
-    void ended(Instance instance) {
+    public void ended(Instance instance) {
         inFlight.decrementAndGet(instance.index());
     }
 
     /** The instance answered, or passed its whole stream on. */
-    void succeeded(Instance instance) {
+    public void succeeded(Instance instance) {
         outlierDetector.recordSuccess(instance.index());
     }
 
     /** The instance failed the call: counted, and it may be ejected for it. */
-    void failed(Instance instance) {
+    public void failed(Instance instance) {
         failures[instance.index()].increment();
         long ejectedFor = outlierDetector.recordFailure(instance.index());
         if (ejectedFor > 0) {

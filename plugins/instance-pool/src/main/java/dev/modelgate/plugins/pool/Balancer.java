@@ -1,4 +1,4 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
 import dev.modelgate.spi.Exchange;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.random.RandomGenerator;
  *
  * <p>Thread-safety: called concurrently from many virtual threads; implementations never block.
  */
-interface Balancer {
+public interface Balancer {
 
     /** The {@code balancer} policies, by configuration name. */
     enum Policy {
@@ -28,7 +28,7 @@ interface Balancer {
             this.configName = configName;
         }
 
-        String configName() {
+        public String configName() {
             return configName;
         }
     }
@@ -46,7 +46,7 @@ interface Balancer {
      * @param outstanding the calls in flight to the instance of a given index, for {@code least-outstanding}
      * @param random the randomness {@code least-outstanding} breaks ties with; thread-safe
      */
-    static Balancer of(HttpBackendSettings settings, IntUnaryOperator outstanding, RandomGenerator random) {
+    static Balancer of(PoolSettings settings, IntUnaryOperator outstanding, RandomGenerator random) {
         return switch (settings.balancer()) {
             case ROUND_ROBIN -> new RoundRobin();
             case WEIGHTED -> new SmoothWeighted(settings.instances().size());

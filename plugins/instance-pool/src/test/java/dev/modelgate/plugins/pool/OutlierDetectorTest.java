@@ -1,4 +1,4 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

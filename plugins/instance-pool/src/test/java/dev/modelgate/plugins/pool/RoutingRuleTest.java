@@ -1,6 +1,6 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
-import static dev.modelgate.plugins.http.BalancerTest.instance;
+import static dev.modelgate.plugins.pool.BalancerTest.instance;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

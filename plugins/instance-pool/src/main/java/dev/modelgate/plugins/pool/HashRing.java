@@ -1,4 +1,4 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
