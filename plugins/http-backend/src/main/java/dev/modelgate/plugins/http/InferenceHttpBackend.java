@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.spi.BackendErrorText;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
@@ -14,7 +15,6 @@ import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,10 +32,10 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 final class InferenceHttpBackend extends HttpBackend implements InferenceBackend {
 
     private static final long METADATA_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final int MAX_ERROR_DETAIL = 200;
 
     private final InferenceCodec codec;
     private final LongSupplier nanoTime;
+    private final System.Logger log;
     private final Map<String, Cached> metadata = new ConcurrentHashMap<>();
 
     private record Cached(ModelMetadata metadata, long fetchedNanos) {
@@ -46,6 +46,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         super(settings, client, name, metrics, log, nanoTime, random);
         this.codec = codec;
         this.nanoTime = nanoTime;
+        this.log = log;
     }
 
     @Override
@@ -56,7 +57,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
                 .set("Accept", codec.mediaType());
         String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
         Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders), false);
-        return codec.decodeResponse(payloadOf(answer), naming(request, exchange));
+        return codec.decodeResponse(payloadOf(answer, exchange), naming(request, exchange));
     }
 
     /**
@@ -89,20 +90,20 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         }
         Response answer = send(exchange, new Outgoing("GET", DialectPaths.metadata(dialect(), backendModel(model)), null,
                 new Headers().set("Accept", codec.mediaType())), false);
-        ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer), model);
+        ModelMetadata fetched = codec.decodeMetadata(payloadOf(answer, exchange), model);
         metadata.put(model, new Cached(fetched, now));
         return fetched;
     }
 
     /**
      * The body of a successful answer; a refusal by the server becomes the client's error with the server's own
-     * message: 4xx a rejected request, 5xx a failed backend.
+     * message, cleaned (see {@link BackendErrorText}): 4xx a rejected request, 5xx a failed backend.
      */
-    private static Payload payloadOf(Response answer) {
+    private Payload payloadOf(Response answer, Exchange exchange) {
         int status = answer.status();
         byte[] body = answer.body().bytes();
         if (status < 200 || status >= 300) {
-            String detail = "backend answered HTTP " + status + errorDetail(body);
+            String detail = BackendErrorText.detail(status, body, exchange, log);
             throw new RejectionException(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
                     detail);
         }
@@ -110,10 +111,5 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         answer.forEachHeader(headers::add);
         String contentType = answer.header("Content-Type");
         return new Payload(contentType == null ? "application/json" : contentType, headers, body);
-    }
-
-    private static String errorDetail(byte[] body) {
-        String text = new String(body, 0, Math.min(body.length, MAX_ERROR_DETAIL), StandardCharsets.UTF_8).strip();
-        return text.isEmpty() ? "" : ": " + text;
     }
 }
