@@ -92,7 +92,7 @@ final class AdminHandler implements HttpHandler {
         }
         if (!admin.steps().isEmpty()) {
             RealExchange exchange = new RealExchange(http, ADMIN, GatewayFront.INSTANCE, "v1", null, start,
-                    Long.MAX_VALUE, true, NO_BODY, 0);
+                    Long.MAX_VALUE, true, false, NO_BODY, 0);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {

@@ -133,7 +133,8 @@ final class ApiHandler implements HttpHandler {
         String apiVersion = route != null ? route.version() : call != null && call.apiVersion() != null
                 ? call.apiVersion() : "v1";
         RealExchange exchange = new RealExchange(http, call, front, apiVersion, backendName, start,
-                deadline.nanos(), idempotent, body, current.server().maxBodyBytes());
+                deadline.nanos(), idempotent, route != null && route.acceptsNonFinite(), body,
+                current.server().maxBodyBytes());
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);

@@ -43,6 +43,7 @@ final class RealExchange implements Exchange {
     private final long startNanos;
     private final long deadlineNanos;
     private final boolean idempotent;
+    private final boolean acceptsNonFinite;
     private final RequestBody body;
     private final long maxBodyBytes;
     private byte[] decodedBody;
@@ -54,9 +55,11 @@ final class RealExchange implements Exchange {
     /**
      * @param call what the request asks; {@code front} alone matters when the request names nothing
      * @param front the front whose error shape the request's errors take
+     * @param acceptsNonFinite whether the route's model takes NaN and infinite input values
      */
     RealExchange(HttpServerExchange http, FrontCall call, Front front, String apiVersion, String backendName,
-            long startNanos, long deadlineNanos, boolean idempotent, RequestBody body, long maxBodyBytes) {
+            long startNanos, long deadlineNanos, boolean idempotent, boolean acceptsNonFinite, RequestBody body,
+            long maxBodyBytes) {
         this.http = http;
         this.call = call;
         this.front = front;
@@ -66,6 +69,7 @@ final class RealExchange implements Exchange {
         this.startNanos = startNanos;
         this.deadlineNanos = deadlineNanos;
         this.idempotent = idempotent;
+        this.acceptsNonFinite = acceptsNonFinite;
         this.body = body;
         java.util.Set<HttpString> connectionScoped = connectionScoped(
                 http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION));
@@ -179,6 +183,11 @@ final class RealExchange implements Exchange {
     @Override
     public boolean idempotent() {
         return idempotent;
+    }
+
+    /** Whether the route's model declares it takes NaN and infinite input values ({@code accepts-non-finite}). */
+    boolean acceptsNonFinite() {
+        return acceptsNonFinite;
     }
 
     /**
