@@ -15,11 +15,12 @@ import java.util.Set;
  * @param port the API port overriding the configuration's, or {@code null}
  * @param adminPort the admin port overriding the configuration's, or {@code null}
  * @param pluginsDir the folder of plugin jars
+ * @param pluginsDirGiven whether the folder was asked for ({@code --plugins}): then it must exist
  * @param commandArgs for a command a plugin adds, its arguments (the kernel's {@code --config} and {@code --plugins}
  *     taken out); empty otherwise
  */
 public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Path pluginsDir,
-        List<String> commandArgs) {
+        boolean pluginsDirGiven, List<String> commandArgs) {
 
     static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
@@ -28,9 +29,17 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         commandArgs = List.copyOf(commandArgs);
     }
 
-    /** A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones). */
+    /**
+     * A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones), with the
+     * plugin jars of {@code pluginsDir}, which must then exist ({@code null} for none).
+     */
     public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Path pluginsDir) {
-        return new CommandLine("serve", configFile, port, adminPort, pluginsDir, List.of());
+        return new CommandLine("serve", configFile, port, adminPort, pluginsDir, pluginsDir != null, List.of());
+    }
+
+    /** The built-in plugins and those of the plugins folder. */
+    PluginRegistry discoverPlugins() {
+        return PluginRegistry.discover(pluginsDir, pluginsDirGiven);
     }
 
     /** Whether the command is one a plugin adds (checked against the discovered plugins later). */
@@ -50,6 +59,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         Integer port = null;
         Integer adminPort = null;
         Path plugins = Path.of("plugins");
+        boolean pluginsGiven = false;
         List<String> positional = new ArrayList<>();
         List<String> passed = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -57,7 +67,10 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
             boolean pluginCommand = command != null && !COMMANDS.contains(command);
             switch (arg) {
                 case "--config" -> config = Path.of(value(args, ++i, arg));
-                case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
+                case "--plugins" -> {
+                    plugins = Path.of(value(args, ++i, arg));
+                    pluginsGiven = true;
+                }
                 case "--port" -> {
                     if (pluginCommand) {
                         passed.add(arg);
@@ -95,7 +108,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         if (!positional.isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + positional.getFirst() + "'");
         }
-        return new CommandLine(command, config, port, adminPort, plugins, passed);
+        return new CommandLine(command, config, port, adminPort, plugins, pluginsGiven, passed);
     }
 
     private static String value(String[] args, int index, String option) {

@@ -104,7 +104,7 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(CommandLine commandLine, Map<String, String> environment) throws Exception {
         ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), environment);
-        PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir());
+        PluginRegistry plugins = commandLine.discoverPlugins();
         try {
             ErrorCatalog.of(plugins);
             MetricsRegistry metrics = new MetricsRegistry();
@@ -112,10 +112,15 @@ public final class Gateway implements AutoCloseable {
             Gateway gateway;
             try {
                 gateway = new Gateway(deployment, plugins, metrics);
-                gateway.undertow.start();
             } catch (RuntimeException e) {
                 deployment.close();
                 throw e;
+            }
+            try {
+                gateway.undertow.start();
+            } catch (RuntimeException e) {
+                gateway.stopAfterFailedStart();
+                throw listenFailure(e, deployment.server());
             }
             gateway.ready = true;
             warnOnExposedAdmin(deployment.server());
@@ -125,6 +130,59 @@ public final class Gateway implements AutoCloseable {
         } catch (Exception | Error e) {
             plugins.close();
             throw e;
+        }
+    }
+
+    /**
+     * Releases what a start that failed midway opened. Undertow has shut its IO threads down, which close a listener
+     * already bound as they end ({@link Undertow#stop} would wait on them forever): waits for that, so the port is
+     * free again when this returns.
+     */
+    private void stopAfterFailedStart() {
+        requestExecutor.shutdownNow();
+        deployment.get().close();
+        org.xnio.XnioWorker worker = undertow.getWorker();
+        if (worker != null) {
+            try {
+                worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A failed start as the operator needs to read it: for an address in use, which listener and which port (found by
+     * trying each again, as the exception names neither).
+     */
+    private static RuntimeException listenFailure(RuntimeException failure, ServerSettings server) {
+        Throwable cause = failure;
+        while (cause != null && !(cause instanceof java.net.BindException)) {
+            cause = cause.getCause();
+        }
+        if (cause == null) {
+            return failure;
+        }
+        // Undertow has closed what it bound, so a listener that cannot bind now is one another process holds.
+        String busy = !canBind(server.address(), server.port())
+                ? "the API listener on " + server.address() + ":" + server.port() + " (server.port, --port)"
+                : !canBind(server.adminAddress(), server.adminPort())
+                ? "the admin listener on " + server.adminAddress() + ":" + server.adminPort()
+                        + " (server.admin-port, --admin-port)"
+                : "the API listener on " + server.address() + ":" + server.port() + " or the admin listener on "
+                        + server.adminAddress() + ":" + server.adminPort();
+        return new IllegalStateException("cannot start " + busy + ": " + cause.getMessage(), failure);
+    }
+
+    private static boolean canBind(String address, int port) {
+        if (port == 0) {
+            return true;
+        }
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new InetSocketAddress(address, port));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

@@ -67,7 +67,7 @@ public final class Main {
     }
 
     private static int listPlugins(CommandLine commandLine, PrintStream out) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             plugins.middlewares().forEach((type, found) -> out.println(line("middleware", found)));
             plugins.backends().forEach((type, found) -> out.println(line("backend", found)));
             plugins.filters().forEach((type, found) -> out.println(line("filter", found)));
@@ -82,7 +82,7 @@ public final class Main {
     }
 
     private static int errorCodes(CommandLine commandLine, PrintStream out) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             out.print(ErrorCatalog.of(plugins).toMarkdown());
         }
         return 0;
@@ -90,7 +90,7 @@ public final class Main {
 
     private static int validate(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
         ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), System.getenv());
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             ErrorCatalog.of(plugins);
             try (Deployment deployment = Deployment.build(source, plugins, new MetricsRegistry(), commandLine,
                     Clock.systemUTC())) {
@@ -106,7 +106,7 @@ public final class Main {
 
     /** A command a plugin adds, such as {@code token}, given the loaded configuration. */
     private static int pluginCommand(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             var found = plugins.commands().get(commandLine.command());
             if (found == null) {
                 err.println("modelgate: unknown command '" + commandLine.command() + "'; commands: "
