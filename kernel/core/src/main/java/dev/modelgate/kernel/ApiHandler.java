@@ -101,7 +101,7 @@ final class ApiHandler implements HttpHandler {
                     .withHeader("Allow", call.method());
         } else if (call.apiVersion() != null && !current.apiVersions().contains(call.apiVersion())) {
             terminal = exchange -> exchange.error(CoreErrors.UNSUPPORTED_API_VERSION,
-                    "'" + call.apiVersion() + "'; this gateway serves " + String.join(", ", current.apiVersions()));
+                    ApiPath.quoted(call.apiVersion()) + "; this gateway serves " + String.join(", ", current.apiVersions()));
         } else if (call.model() == null) {
             terminal = exchange -> front.serveServer(call, current, exchange);
         } else {
@@ -116,7 +116,7 @@ final class ApiHandler implements HttpHandler {
             } else if (route != null) {
                 terminal = terminal(route, call, current.codecs());
             } else if (versions == null) {
-                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, "'" + call.model() + "'");
+                terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, ApiPath.quoted(call.model()));
             } else {
                 terminal = exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + call.model()
                         + "' is served on " + String.join(", ", versions.keySet()) + ", not " + call.apiVersion());

@@ -22,7 +22,7 @@ import java.util.Set;
 public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Path pluginsDir,
         boolean pluginsDirGiven, List<String> commandArgs) {
 
-    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes");
+    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes", "help");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
 
     public CommandLine {
@@ -66,6 +66,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
             String arg = args[i];
             boolean pluginCommand = command != null && !COMMANDS.contains(command);
             switch (arg) {
+                case "--help", "-h" -> command = "help";
                 case "--config" -> config = Path.of(value(args, ++i, arg));
                 case "--plugins" -> {
                     plugins = Path.of(value(args, ++i, arg));
@@ -99,6 +100,10 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
             }
         }
         command = command == null ? "serve" : command;
+        if (command.equals("help")) {
+            // Asking for help is never a mistake: whatever else the line holds, it gets the usage.
+            return new CommandLine(command, config, port, adminPort, plugins, pluginsGiven, List.of());
+        }
         if (command.equals("validate") && !positional.isEmpty()) {
             if (config != null) {
                 throw new IllegalArgumentException("give the file to validate once: as argument or with --config");
@@ -148,6 +153,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   plugins            list discovered plugin types and where each came from
                   version            print the version
                   error-codes        print the error code catalogue as Markdown
+                  help               print this (also --help, -h)
                   (and the commands plugins add: see `plugins`)
                 options:
                   --config FILE      configuration (default ./conf/gateway.yaml, else the embedded default)

@@ -93,6 +93,7 @@ public final class Deployment implements AutoCloseable {
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
                     admin, builder.built);
+            problems.removeIf(source::followsFromUnsetVariable);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
             }

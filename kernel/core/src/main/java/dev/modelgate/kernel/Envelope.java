@@ -3,7 +3,6 @@ package dev.modelgate.kernel;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -128,9 +127,7 @@ final class Envelope {
 
     /** The rejection of a body Jackson could not parse, saying where: "... at line 1, column 9". */
     static RejectionException malformed(JacksonException e) {
-        JsonLocation location = e.getLocation();
-        return new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
-                + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr()));
+        return new RejectionException(CoreErrors.MALFORMED_JSON, dev.modelgate.spi.Json.problem(e));
     }
 
     private static String message(ErrorCode errorCode, String detail) {

@@ -43,6 +43,10 @@ public final class Main {
                     out.println("modelgate " + version());
                     yield 0;
                 }
+                case "help" -> {
+                    out.print(CommandLine.usage());
+                    yield 0;
+                }
                 case "plugins" -> listPlugins(commandLine, out);
                 case "error-codes" -> errorCodes(commandLine, out);
                 case "validate" -> validate(commandLine, out, err);

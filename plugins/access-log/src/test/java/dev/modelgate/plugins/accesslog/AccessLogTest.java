@@ -253,6 +253,19 @@ class AccessLogTest {
         }
     }
 
+    /** The README's own example logs to /var/log/modelgate/, which a fresh machine does not have yet. */
+    @Test
+    void aLogFolderThatDoesNotExistYetIsMade() throws Exception {
+        Path log = dir.resolve("var/log/modelgate/remote.log");
+
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            assertEquals(200, gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY)
+                    .statusCode());
+        }
+
+        assertEquals(1, readLines(log).size());
+    }
+
     private static void drain(InputStream in) {
         try {
             in.transferTo(OutputStream.nullOutputStream());
@@ -262,9 +275,10 @@ class AccessLogTest {
     }
 
     @Test
-    void reportsInvalidSettingsByKey() {
+    void reportsInvalidSettingsByKey() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("a-file"), "");
         Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start(accessLog(dir.resolve("missing-dir/access.log").toString(),
+                () -> RunningGateway.start(accessLog(notAFolder.resolve("access.log").toString(),
                         "queue-size: 0", "batch-size: many")).close());
 
         List<String> problems = invalid.problems();

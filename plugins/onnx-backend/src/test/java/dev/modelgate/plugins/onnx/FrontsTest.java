@@ -308,6 +308,23 @@ class FrontsTest {
     }
 
     @Test
+    void malformedJsonSaysWhereWithoutTheParsersOptionNames() throws Exception {
+        assertTruncatedAt("/v2/models/demo/infer", "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],"
+                + "\"datatype\":\"FP32\",\n\"data\":[5.1,3.5,1.4,0.2]}]", "line 2, column 27");
+        assertTruncatedAt("/tfserving/v1/models/demo:predict", "{\"instances\":\n[[5.1,3.5,1.4,0.2]]",
+                "line 2, column 20");
+    }
+
+    private static void assertTruncatedAt(String path, String body, String where) throws Exception {
+        HttpResponse<byte[]> response = send("POST", path, body.getBytes(StandardCharsets.UTF_8),
+                "Content-Type", "application/json");
+
+        assertError(response, 400, 20001);
+        assertEquals("malformed JSON body: Unexpected end-of-input: expected close marker for Object (start marker"
+                + " at line 1, column 1) at " + where, json(response).get("error").asText(), path);
+    }
+
+    @Test
     void headIsAnsweredWhereGetIs() throws Exception {
         assertEquals(200, send("HEAD", "/v2/models/demo", null).statusCode());
         assertEquals(200, send("HEAD", "/v1/models", null).statusCode());
