@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.Operation;
@@ -92,7 +93,7 @@ final class AdminHandler implements HttpHandler {
         }
         if (!admin.steps().isEmpty()) {
             RealExchange exchange = new RealExchange(http, ADMIN, GatewayFront.INSTANCE, "v1", null, start,
-                    Long.MAX_VALUE, true, false, NO_BODY, 0);
+                    Long.MAX_VALUE, true, false, NO_BODY, 0, ClientAddress.PEER);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {

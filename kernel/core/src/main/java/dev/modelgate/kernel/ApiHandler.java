@@ -134,7 +134,7 @@ final class ApiHandler implements HttpHandler {
                 ? call.apiVersion() : "v1";
         RealExchange exchange = new RealExchange(http, call, front, apiVersion, backendName, start,
                 deadline.nanos(), idempotent, route != null && route.acceptsNonFinite(), body,
-                current.server().maxBodyBytes());
+                current.server().maxBodyBytes(), current.server().clientAddress());
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);

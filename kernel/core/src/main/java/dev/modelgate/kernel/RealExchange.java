@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
@@ -46,6 +47,8 @@ final class RealExchange implements Exchange {
     private final boolean acceptsNonFinite;
     private final RequestBody body;
     private final long maxBodyBytes;
+    private final ClientAddress clientAddress;
+    private String resolvedClientAddress;
     private byte[] decodedBody;
     private final Headers requestHeaders = new Headers();
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
@@ -59,7 +62,8 @@ final class RealExchange implements Exchange {
      */
     RealExchange(HttpServerExchange http, FrontCall call, Front front, String apiVersion, String backendName,
             long startNanos, long deadlineNanos, boolean idempotent, boolean acceptsNonFinite, RequestBody body,
-            long maxBodyBytes) {
+            long maxBodyBytes, ClientAddress clientAddress) {
+        this.clientAddress = clientAddress;
         this.http = http;
         this.call = call;
         this.front = front;
@@ -127,6 +131,14 @@ final class RealExchange implements Exchange {
 
     @Override
     public String clientAddress() {
+        if (resolvedClientAddress == null) {
+            resolvedClientAddress = clientAddress.of(peerAddress(), requestHeaders);
+        }
+        return resolvedClientAddress;
+    }
+
+    @Override
+    public String peerAddress() {
         InetSocketAddress peer = http.getSourceAddress();
         return peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress();
     }

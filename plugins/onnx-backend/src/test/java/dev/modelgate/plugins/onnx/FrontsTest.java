@@ -326,8 +326,27 @@ class FrontsTest {
 
     @Test
     void headIsAnsweredWhereGetIs() throws Exception {
-        assertEquals(200, send("HEAD", "/v2/models/demo", null).statusCode());
-        assertEquals(200, send("HEAD", "/v1/models", null).statusCode());
+        for (String path : java.util.List.of("/v1/models", "/v1/models/demo", "/v2/models/demo", "/models",
+                "/v2/models", "/tfserving/v1/models/demo", "/tfserving/v1/models/demo/metadata",
+                "/tfserving/v1/models/demo/versions/1", "/v2", "/v2/health/live", "/v2/health/ready",
+                "/v2/models/demo/ready", "/v2/models/demo/versions/1", "/v1/models/unknown")) {
+            assertHeadLikeGet(gateway.uri(path));
+        }
+        for (String path : java.util.List.of("/healthz", "/readyz", "/metrics")) {
+            assertHeadLikeGet(gateway.adminUri(path));
+        }
+    }
+
+    private static void assertHeadLikeGet(java.net.URI uri) throws Exception {
+        HttpResponse<byte[]> get = CLIENT.send(HttpRequest.newBuilder(uri).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> head = CLIENT.send(HttpRequest.newBuilder(uri).HEAD().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+
+        assertEquals(get.statusCode(), head.statusCode(), uri.toString());
+        assertEquals(get.headers().firstValue("Content-Type"), head.headers().firstValue("Content-Type"),
+                uri.toString());
+        assertEquals(0, head.body().length, uri.toString());
     }
 
     @Test
