@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.xnio.Options;
 import org.xnio.Sequence;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
 
 /**
  * A running gateway: the API and admin listeners over one {@link Deployment}.
@@ -28,6 +30,7 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<Deployment> deployment;
     private final PluginRegistry plugins;
     private final Undertow undertow;
+    private final XnioWorker worker;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -40,10 +43,9 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        this.worker = worker(server.ioThreads(), requestExecutor);
         this.undertow = Undertow.builder()
-                .setIoThreads(server.ioThreads())
-                // Request work runs on virtual threads; Undertow's workers only run TLS handshake tasks.
-                .setWorkerThreads(server.ioThreads())
+                .setWorker(worker)
                 // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would
                 // cut larger bodies off with a bare 400 first.
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
@@ -63,6 +65,19 @@ public final class Gateway implements AutoCloseable {
                         .setHost(server.adminAddress()).setPort(server.adminPort())
                         .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
                                 requestExecutor)))
+                .build();
+    }
+
+    /**
+     * The IO threads, with {@code tasks} for the few tasks Undertow hands to workers (TLS handshakes): request work
+     * runs on virtual threads anyway. Given an executor of its own, XNIO never sets up the JBoss threads pool, whose
+     * class initialisation calls {@code sun.misc.Unsafe} and makes Java 24 and later warn on every start.
+     */
+    private static XnioWorker worker(int ioThreads, ExecutorService tasks) {
+        return Xnio.getInstance(Undertow.class.getClassLoader()).createWorkerBuilder()
+                .setWorkerName("modelgate")
+                .setWorkerIoThreads(ioThreads)
+                .setExternalExecutorService(tasks)
                 .build();
     }
 
@@ -133,21 +148,21 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /**
-     * Releases what a start that failed midway opened. Undertow has shut its IO threads down, which close a listener
-     * already bound as they end ({@link Undertow#stop} would wait on them forever): waits for that, so the port is
-     * free again when this returns.
-     */
+    /** Releases what a start that failed midway opened (a listener already bound among them), so its port is free. */
     private void stopAfterFailedStart() {
+        undertow.stop();
+        stopWorker();
         requestExecutor.shutdownNow();
         deployment.get().close();
-        org.xnio.XnioWorker worker = undertow.getWorker();
-        if (worker != null) {
-            try {
-                worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    }
+
+    /** Ends the IO threads, which Undertow leaves to whoever gave them. */
+    private void stopWorker() {
+        worker.shutdown();
+        try {
+            worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -163,7 +178,7 @@ public final class Gateway implements AutoCloseable {
         if (cause == null) {
             return failure;
         }
-        // Undertow has closed what it bound, so a listener that cannot bind now is one another process holds.
+        // What the failed start bound is closed again, so a listener that cannot bind now is one another process holds.
         String busy = !canBind(server.address(), server.port())
                 ? "the API listener on " + server.address() + ":" + server.port() + " (server.port, --port)"
                 : !canBind(server.adminAddress(), server.adminPort())
@@ -227,6 +242,7 @@ public final class Gateway implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
         }
         undertow.stop();
+        stopWorker();
         requestExecutor.shutdownNow();
         try {
             // Requests cut off at the deadline get a moment to notice before their plugins close under them.

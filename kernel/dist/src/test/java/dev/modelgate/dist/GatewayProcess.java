@@ -27,12 +27,13 @@ final class GatewayProcess implements AutoCloseable {
     private final Process process;
     private final LinkedBlockingQueue<String> errLines = new LinkedBlockingQueue<>();
     private final List<String> errSeen = new ArrayList<>();
+    private final Thread errReader;
     private int port;
     private int adminPort;
 
     private GatewayProcess(Process process) {
         this.process = process;
-        Thread.ofVirtual().start(() -> {
+        this.errReader = Thread.ofVirtual().start(() -> {
             try (BufferedReader reader = process.errorReader(StandardCharsets.UTF_8)) {
                 reader.lines().forEach(errLines::add);
             } catch (IOException e) {
@@ -119,6 +120,15 @@ final class GatewayProcess implements AutoCloseable {
             throw new AssertionError("gateway did not stop within 30 s of SIGTERM");
         }
         return process.exitValue();
+    }
+
+    /** Everything the process wrote on stderr, once it has ended ({@link #terminate}). */
+    List<String> stderr() throws InterruptedException {
+        if (!errReader.join(java.time.Duration.ofSeconds(10))) {
+            throw new AssertionError("stderr still open 10 s after the gateway ended");
+        }
+        errLines.drainTo(errSeen);
+        return List.copyOf(errSeen);
     }
 
     @Override
