@@ -70,6 +70,19 @@ build_gateway_jar() {
       -newer "$jar" -print -quit)" ]; then
     return 0
   fi
-  echo "modelgate: building target/gateway.jar" >&2
-  (cd "$modelgate_root" && mvn -B -q -DskipTests install) || exit 1
+  echo "modelgate: building target/gateway.jar with Maven, tests skipped (a first build also downloads the" \
+    "dependencies: a minute or more)" >&2
+  # One line per module as Maven reaches it, so a long first build shows where it is; the whole log on failure.
+  local log
+  log=$(mktemp)
+  if ! (cd "$modelgate_root" && mvn -B -ntp -DskipTests install 2>&1 | tee "$log" |
+      sed -nu 's/^\[INFO\] Building \(.*[^ ]\) \+[0-9][^ ]* \+\[\([0-9]*\/[0-9]*\)\]$/modelgate:   [\2] \1/p' >&2
+      exit "${PIPESTATUS[0]}"); then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "modelgate: the build failed (Maven's output above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  echo "modelgate: built target/gateway.jar" >&2
 }

@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.Operation;
@@ -93,7 +94,8 @@ final class AdminHandler implements HttpHandler {
         if (!admin.steps().isEmpty()) {
             UndertowTransport transport = new UndertowTransport(http);
             RealExchange exchange = new RealExchange(transport, transport.passableHeaders(), ADMIN,
-                    GatewayFront.INSTANCE, "v1", null, start, Long.MAX_VALUE, true, NO_BODY, 0);
+                    GatewayFront.INSTANCE, "v1", null, start, Long.MAX_VALUE, true, false, NO_BODY, 0,
+                    ClientAddress.PEER);
             return RealChain.run(admin.steps(), exchange, served -> endpoint.get());
         }
         if (admin.token() != null) {

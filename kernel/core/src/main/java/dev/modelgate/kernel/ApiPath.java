@@ -18,6 +18,18 @@ record ApiPath(Operation operation, String model, String pathVersion) {
     private static final Pattern PATH = Pattern.compile("^(?:/(v[0-9]+))?/models(?:/([^/:]+)(:predict)?)?/?$");
     private static final Pattern ACCEPT_VERSION = Pattern.compile("application/vnd\\.modelgate\\.(v[0-9]+)\\+json");
 
+    /** The longest part of a path echoed whole in an error message; model names are at most 128 characters. */
+    static final int MAX_ECHOED = 128;
+
+    /**
+     * A part of the client's path ({@code 'model'}) quoted for an error message, shortened past {@link #MAX_ECHOED}
+     * characters: a client can send a name of kilobytes, and gets back enough to recognise it.
+     */
+    static String quoted(String part) {
+        return part.length() <= MAX_ECHOED ? "'" + part + "'"
+                : "'" + part.substring(0, MAX_ECHOED) + "...' (" + part.length() + " characters)";
+    }
+
     /** The API path {@code path} names, or {@code null} when it names none. */
     static ApiPath parse(String path) {
         Matcher matcher = PATH.matcher(path);

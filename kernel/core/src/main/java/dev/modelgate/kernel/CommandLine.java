@@ -16,13 +16,14 @@ import java.util.Set;
  * @param adminPort the admin port overriding the configuration's, or {@code null}
  * @param grpcPort the gRPC port overriding the configuration's ({@code 0} turns the gRPC front off), or {@code null}
  * @param pluginsDir the folder of plugin jars
+ * @param pluginsDirGiven whether the folder was asked for ({@code --plugins}): then it must exist
  * @param commandArgs for a command a plugin adds, its arguments (the kernel's {@code --config} and {@code --plugins}
  *     taken out); empty otherwise
  */
 public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Integer grpcPort,
-        Path pluginsDir, List<String> commandArgs) {
+        Path pluginsDir, boolean pluginsDirGiven, List<String> commandArgs) {
 
-    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes");
+    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes", "help");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
 
     public CommandLine {
@@ -31,7 +32,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
 
     /**
      * A command line for embedding and tests: serve {@code configFile} on the given ports (0 picks free ones), the
-     * gRPC front off.
+     * gRPC front off, with the plugin jars of {@code pluginsDir}, which must then exist ({@code null} for none).
      */
     public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Path pluginsDir) {
         return serving(configFile, port, adminPort, 0, pluginsDir);
@@ -43,7 +44,13 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
      */
     public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Integer grpcPort,
             Path pluginsDir) {
-        return new CommandLine("serve", configFile, port, adminPort, grpcPort, pluginsDir, List.of());
+        return new CommandLine("serve", configFile, port, adminPort, grpcPort, pluginsDir, pluginsDir != null,
+                List.of());
+    }
+
+    /** The built-in plugins and those of the plugins folder. */
+    PluginRegistry discoverPlugins() {
+        return PluginRegistry.discover(pluginsDir, pluginsDirGiven);
     }
 
     /** Whether the command is one a plugin adds (checked against the discovered plugins later). */
@@ -64,14 +71,19 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         Integer adminPort = null;
         Integer grpcPort = null;
         Path plugins = Path.of("plugins");
+        boolean pluginsGiven = false;
         List<String> positional = new ArrayList<>();
         List<String> passed = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             boolean pluginCommand = command != null && !COMMANDS.contains(command);
             switch (arg) {
+                case "--help", "-h" -> command = "help";
                 case "--config" -> config = Path.of(value(args, ++i, arg));
-                case "--plugins" -> plugins = Path.of(value(args, ++i, arg));
+                case "--plugins" -> {
+                    plugins = Path.of(value(args, ++i, arg));
+                    pluginsGiven = true;
+                }
                 case "--port" -> {
                     if (pluginCommand) {
                         passed.add(arg);
@@ -107,6 +119,10 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
             }
         }
         command = command == null ? "serve" : command;
+        if (command.equals("help")) {
+            // Asking for help is never a mistake: whatever else the line holds, it gets the usage.
+            return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, List.of());
+        }
         if (command.equals("validate") && !positional.isEmpty()) {
             if (config != null) {
                 throw new IllegalArgumentException("give the file to validate once: as argument or with --config");
@@ -116,7 +132,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         if (!positional.isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + positional.getFirst() + "'");
         }
-        return new CommandLine(command, config, port, adminPort, grpcPort, plugins, passed);
+        return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, passed);
     }
 
     private static String value(String[] args, int index, String option) {
@@ -156,6 +172,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   plugins            list discovered plugin types and where each came from
                   version            print the version
                   error-codes        print the error code catalogue as Markdown
+                  help               print this (also --help, -h)
                   (and the commands plugins add: see `plugins`)
                 options:
                   --config FILE      configuration (default ./conf/gateway.yaml, else the embedded default)

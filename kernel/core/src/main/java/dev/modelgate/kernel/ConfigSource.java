@@ -18,12 +18,15 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads the YAML configuration and substitutes {@code ${NAME}} and {@code ${NAME:-default}} in string values.
  *
  * <p>Substitution happens after parsing, value by value, so a variable's content can never change the document's
- * structure. A variable that is unset and has no default is a problem naming the key that uses it.
+ * structure. A variable that is unset and has no default is one problem naming the keys that use it; what those keys
+ * then lack is not reported again.
  */
 public final class ConfigSource {
 
@@ -39,12 +42,15 @@ public final class ConfigSource {
     private final JsonNode tree;
     private final List<String> problems;
     private final boolean unreadable;
+    private final java.util.Set<String> unsetPaths;
 
-    private ConfigSource(String origin, JsonNode tree, List<String> problems, boolean unreadable) {
+    private ConfigSource(String origin, JsonNode tree, List<String> problems, boolean unreadable,
+            java.util.Set<String> unsetPaths) {
         this.origin = origin;
         this.tree = tree;
         this.problems = problems;
         this.unreadable = unreadable;
+        this.unsetPaths = java.util.Set.copyOf(unsetPaths);
     }
 
     /** The configuration in {@code file}, or the embedded default when {@code file} is {@code null}. */
@@ -58,6 +64,13 @@ public final class ConfigSource {
                         environment);
             }
         }
+        if (file.toString().isBlank()) {
+            // --config "$UNSET": reading "" would read the working folder and say "Is a directory".
+            throw new java.io.FileNotFoundException("the configuration file's name is empty");
+        }
+        if (Files.isDirectory(file)) {
+            throw new java.io.FileNotFoundException(file + " is a folder, not a configuration file");
+        }
         return parse(file.toString(), Files.readString(file), environment);
     }
 
@@ -70,9 +83,7 @@ public final class ConfigSource {
             tree = YAML.readTree(yaml);
         } catch (JacksonException e) {
             unreadable = true;
-            var location = e.getLocation();
-            problems.add("(yaml): " + e.getOriginalMessage()
-                    + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr()));
+            problems.add(syntaxError(origin, e));
             tree = null;
         }
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
@@ -81,37 +92,73 @@ public final class ConfigSource {
             problems.add("(root): must be a mapping");
             tree = YAML.createObjectNode();
         }
-        substitute(tree, "", environment, problems);
-        return new ConfigSource(origin, tree, problems, unreadable);
+        Map<String, List<String>> unset = new java.util.LinkedHashMap<>();
+        substitute(tree, "", environment, unset);
+        java.util.Set<String> unsetPaths = new java.util.HashSet<>();
+        unset.forEach((variable, paths) -> {
+            unsetPaths.addAll(paths);
+            problems.add(paths.getFirst() + ": environment variable " + variable + " is not set"
+                    + (paths.size() == 1 ? "" : " (also used by " + String.join(", ", paths.subList(1, paths.size()))
+                            + ")"));
+        });
+        return new ConfigSource(origin, tree, problems, unreadable, unsetPaths);
     }
 
+    /**
+     * A YAML syntax error naming the file, the line and column and the problem, in one line: SnakeYAML's own message
+     * spans several, with a quote of the text.
+     */
+    private static String syntaxError(String origin, JacksonException e) {
+        String where;
+        String problem;
+        if (e.getCause() instanceof MarkedYAMLException yaml && yaml.getProblemMark() != null) {
+            Mark mark = yaml.getProblemMark();
+            where = "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+            problem = yaml.getProblem();
+            if (yaml.getContext() != null && yaml.getContextMark() != null) {
+                problem += " (" + yaml.getContext() + " at line " + (yaml.getContextMark().getLine() + 1) + ", column "
+                        + (yaml.getContextMark().getColumn() + 1) + ")";
+            }
+        } else {
+            var location = e.getLocation();
+            where = location == null ? "" : "line " + location.getLineNr() + ", column " + location.getColumnNr();
+            problem = e.getOriginalMessage();
+        }
+        return origin + ": not valid YAML" + (where.isEmpty() ? "" : " at " + where) + ": "
+                + problem.replaceAll("\\s+", " ").strip();
+    }
+
+    /** Substitutes every variable under {@code node}, collecting the keys that use each unset one in {@code unset}. */
     private static void substitute(JsonNode node, String path, Map<String, String> environment,
-            List<String> problems) {
+            Map<String, List<String>> unset) {
         if (node instanceof ObjectNode object) {
             Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String fieldPath = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
-                replaceText(field.getValue(), fieldPath, environment, problems, field::setValue);
+                replaceText(field.getValue(), fieldPath, environment, unset, field::setValue);
             }
         } else if (node instanceof ArrayNode array) {
             for (int i = 0; i < array.size(); i++) {
                 int index = i;
-                replaceText(array.get(i), path + "[" + i + "]", environment, problems,
+                replaceText(array.get(i), path + "[" + i + "]", environment, unset,
                         value -> array.set(index, value));
             }
         }
     }
 
     private static void replaceText(JsonNode value, String path, Map<String, String> environment,
-            List<String> problems, java.util.function.Consumer<JsonNode> replace) {
+            Map<String, List<String>> unset, java.util.function.Consumer<JsonNode> replace) {
         if (value.isTextual() && value.asText().contains("${")) {
             replace.accept(TextNode.valueOf(expand(value.asText(), variable -> {
-                problems.add(path + ": environment variable " + variable + " is not set");
+                List<String> paths = unset.computeIfAbsent(variable, name -> new ArrayList<>());
+                if (!paths.contains(path)) {
+                    paths.add(path);
+                }
                 return "";
             }, environment)));
         } else {
-            substitute(value, path, environment, problems);
+            substitute(value, path, environment, unset);
         }
     }
 
@@ -141,6 +188,16 @@ public final class ConfigSource {
     /** Whether the text is not YAML at all: then its syntax error is the only problem worth reporting. */
     public boolean unreadable() {
         return unreadable;
+    }
+
+    /**
+     * Whether {@code problem} is about a key whose value lacks an unset variable, beyond the variable's own problem:
+     * the missing value is that one problem, not two.
+     */
+    public boolean followsFromUnsetVariable(String problem) {
+        int colon = problem.indexOf(": ");
+        return colon > 0 && unsetPaths.contains(problem.substring(0, colon))
+                && !problem.contains(": environment variable ");
     }
 
     /** Problems found while reading: YAML syntax, unset variables. */

@@ -101,6 +101,7 @@ public final class Deployment implements AutoCloseable {
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
                     admin, listenerFronts, builder.built);
+            problems.removeIf(source::followsFromUnsetVariable);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
             }
@@ -254,10 +255,11 @@ public final class Deployment implements AutoCloseable {
                 Duration timeout = node.has("timeout") ? node.duration("timeout", null) : null;
                 checkTimeoutLayers(node, timeout, backendName, backend);
                 boolean idempotent = node.bool("idempotent", false);
+                boolean acceptsNonFinite = node.bool("accepts-non-finite", false);
                 java.util.Set<String> routeFronts = fronts(node, fronts);
                 for (String version : versions(node)) {
                     Route route = new Route(model, version, backendName, backend, filtersOf(backendName), steps,
-                            timeout, idempotent, routeFronts);
+                            timeout, idempotent, acceptsNonFinite, routeFronts);
                     if (routes.computeIfAbsent(model, m -> new LinkedHashMap<>()).putIfAbsent(version, route) != null) {
                         node.problem("model '" + model + "' version " + version + " is routed twice");
                     }

@@ -50,7 +50,8 @@ final class Dispatcher {
         }
         if (call.apiVersion() != null && !current.apiVersions().contains(call.apiVersion())) {
             return global(exchange -> exchange.error(CoreErrors.UNSUPPORTED_API_VERSION,
-                    "'" + call.apiVersion() + "'; this gateway serves " + String.join(", ", current.apiVersions())));
+                    ApiPath.quoted(call.apiVersion()) + "; this gateway serves "
+                            + String.join(", ", current.apiVersions())));
         }
         if (call.model() == null) {
             return global(exchange -> front.serveServer(call, current, exchange));
@@ -67,7 +68,7 @@ final class Dispatcher {
             return new Target(route, terminal(route, call, current.codecs()));
         }
         if (versions == null) {
-            return global(exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, "'" + call.model() + "'"));
+            return global(exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, ApiPath.quoted(call.model())));
         }
         return global(exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL_VERSION, "'" + call.model()
                 + "' is served on " + String.join(", ", versions.keySet()) + ", not " + call.apiVersion()));
@@ -104,7 +105,8 @@ final class Dispatcher {
         String apiVersion = route != null ? route.version() : call != null && call.apiVersion() != null
                 ? call.apiVersion() : "v1";
         RealExchange exchange = new RealExchange(transport, headers, call, front, apiVersion, backendName, start,
-                deadline.nanos(), idempotent, body, current.server().maxBodyBytes());
+                deadline.nanos(), idempotent, route != null && route.acceptsNonFinite(), body,
+                current.server().maxBodyBytes(), current.server().clientAddress());
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(protocol, route != null ? route.label() : "-", backendName, response.status(),
                 System.nanoTime() - start);

@@ -3,7 +3,6 @@ package dev.modelgate.kernel;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -103,11 +102,22 @@ final class Envelope {
 
     /** A protocol front's error: {@code {"error":"<summary>: <detail>","code":40001}}. */
     static byte[] protocolError(ErrorCode errorCode, String detail) {
+        return protocolBody(message(errorCode, detail), errorCode);
+    }
+
+    /** A backend's refusal in its protocol's shape, {@code {"error":"..."}}, with nothing of the gateway's added. */
+    static byte[] protocolMessage(String message) {
+        return protocolBody(message, null);
+    }
+
+    private static byte[] protocolBody(String message, ErrorCode errorCode) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
         try (JsonGenerator json = FACTORY.createGenerator(out)) {
             json.writeStartObject();
-            json.writeStringField("error", message(errorCode, detail));
-            json.writeNumberField("code", errorCode.code());
+            json.writeStringField("error", message);
+            if (errorCode != null) {
+                json.writeNumberField("code", errorCode.code());
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -117,29 +127,7 @@ final class Envelope {
 
     /** The rejection of a body Jackson could not parse, saying where: "... at line 1, column 9". */
     static RejectionException malformed(JacksonException e) {
-        JsonLocation location = e.getLocation();
-        return new RejectionException(CoreErrors.MALFORMED_JSON, e.getOriginalMessage()
-                + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr()));
-    }
-
-    /** The {@code error} text of a JSON object such as TF Serving's and KServe's errors, or {@code null}. */
-    static String errorText(byte[] body) {
-        try (JsonParser parser = FACTORY.createParser(body)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String name = parser.currentName();
-                JsonToken value = parser.nextToken();
-                if (name.equals("error") && value == JsonToken.VALUE_STRING) {
-                    return parser.getText();
-                }
-                parser.skipChildren();
-            }
-        } catch (IOException e) {
-            // not JSON: no error text
-        }
-        return null;
+        return new RejectionException(CoreErrors.MALFORMED_JSON, dev.modelgate.spi.Json.problem(e));
     }
 
     static String message(ErrorCode errorCode, String detail) {

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.xnio.Options;
 import org.xnio.Sequence;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
 
 /**
  * A running gateway: the API and admin listeners, and the listeners of the plugins' fronts (gRPC), over one
@@ -33,6 +35,7 @@ public final class Gateway implements AutoCloseable {
     private final MetricsRegistry metrics;
     private final PluginRegistry plugins;
     private final Undertow undertow;
+    private final XnioWorker worker;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -46,10 +49,9 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        this.worker = worker(server.ioThreads(), requestExecutor);
         this.undertow = Undertow.builder()
-                .setIoThreads(server.ioThreads())
-                // Request work runs on virtual threads; Undertow's workers only run TLS handshake tasks.
-                .setWorkerThreads(server.ioThreads())
+                .setWorker(worker)
                 // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would
                 // cut larger bodies off with a bare 400 first.
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
@@ -69,6 +71,19 @@ public final class Gateway implements AutoCloseable {
                         .setHost(server.adminAddress()).setPort(server.adminPort())
                         .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
                                 requestExecutor)))
+                .build();
+    }
+
+    /**
+     * The IO threads, with {@code tasks} for the few tasks Undertow hands to workers (TLS handshakes): request work
+     * runs on virtual threads anyway. Given an executor of its own, XNIO never sets up the JBoss threads pool, whose
+     * class initialisation calls {@code sun.misc.Unsafe} and makes Java 24 and later warn on every start.
+     */
+    private static XnioWorker worker(int ioThreads, ExecutorService tasks) {
+        return Xnio.getInstance(Undertow.class.getClassLoader()).createWorkerBuilder()
+                .setWorkerName("modelgate")
+                .setWorkerIoThreads(ioThreads)
+                .setExternalExecutorService(tasks)
                 .build();
     }
 
@@ -110,7 +125,7 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(CommandLine commandLine, Map<String, String> environment) throws Exception {
         ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), environment);
-        PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir());
+        PluginRegistry plugins = commandLine.discoverPlugins();
         try {
             ErrorCatalog.of(plugins);
             MetricsRegistry metrics = new MetricsRegistry();
@@ -118,10 +133,20 @@ public final class Gateway implements AutoCloseable {
             Gateway gateway;
             try {
                 gateway = new Gateway(deployment, plugins, metrics);
-                gateway.undertow.start();
-                gateway.startListenerFronts();
-            } catch (RuntimeException | IOException e) {
+            } catch (RuntimeException e) {
                 deployment.close();
+                throw e;
+            }
+            try {
+                gateway.undertow.start();
+            } catch (RuntimeException e) {
+                gateway.stopAfterFailedStart();
+                throw listenFailure(e, deployment.server());
+            }
+            try {
+                gateway.startListenerFronts();
+            } catch (IOException | RuntimeException e) {
+                gateway.stopAfterFailedStart();
                 throw e;
             }
             gateway.ready = true;
@@ -136,21 +161,69 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Starts the plugins' fronts; when one fails, the API listener started before it stops again. */
+    /** Starts the plugins' fronts (the gRPC listener), after the API listener. */
     private void startListenerFronts() throws IOException {
-        try {
-            ListenerFronts.startAll(deployment.get().listenerFronts(),
-                    new ListenerFronts.RealPipeline(deployment::get, metrics, () -> ready));
-        } catch (IOException | RuntimeException e) {
-            undertow.stop();
-            throw e;
-        }
+        ListenerFronts.startAll(deployment.get().listenerFronts(),
+                new ListenerFronts.RealPipeline(deployment::get, metrics, () -> ready));
     }
 
     /** The gRPC front's port, 0 when it is off. */
     public int grpcPort() {
         List<ListenerFront> fronts = deployment.get().listenerFronts();
         return fronts.isEmpty() ? 0 : fronts.getFirst().port();
+    }
+
+    /** Releases what a start that failed midway opened (a listener already bound among them), so its port is free. */
+    private void stopAfterFailedStart() {
+        undertow.stop();
+        stopWorker();
+        requestExecutor.shutdownNow();
+        deployment.get().close();
+    }
+
+    /** Ends the IO threads, which Undertow leaves to whoever gave them. */
+    private void stopWorker() {
+        worker.shutdown();
+        try {
+            worker.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A failed start as the operator needs to read it: for an address in use, which listener and which port (found by
+     * trying each again, as the exception names neither).
+     */
+    private static RuntimeException listenFailure(RuntimeException failure, ServerSettings server) {
+        Throwable cause = failure;
+        while (cause != null && !(cause instanceof java.net.BindException)) {
+            cause = cause.getCause();
+        }
+        if (cause == null) {
+            return failure;
+        }
+        // What the failed start bound is closed again, so a listener that cannot bind now is one another process holds.
+        String busy = !canBind(server.address(), server.port())
+                ? "the API listener on " + server.address() + ":" + server.port() + " (server.port, --port)"
+                : !canBind(server.adminAddress(), server.adminPort())
+                ? "the admin listener on " + server.adminAddress() + ":" + server.adminPort()
+                        + " (server.admin-port, --admin-port)"
+                : "the API listener on " + server.address() + ":" + server.port() + " or the admin listener on "
+                        + server.adminAddress() + ":" + server.adminPort();
+        return new IllegalStateException("cannot start " + busy + ": " + cause.getMessage(), failure);
+    }
+
+    private static boolean canBind(String address, int port) {
+        if (port == 0) {
+            return true;
+        }
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new InetSocketAddress(address, port));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     public int port() {
@@ -202,6 +275,7 @@ public final class Gateway implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
         }
         undertow.stop();
+        stopWorker();
         requestExecutor.shutdownNow();
         try {
             // Requests cut off at the deadline get a moment to notice before their plugins close under them.

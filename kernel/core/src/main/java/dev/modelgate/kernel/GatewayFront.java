@@ -1,5 +1,6 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.BackendErrorText;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
@@ -8,7 +9,6 @@ import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.inference.Payload;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The gateway's own API: {@code /v1/models}, {@code /v1/models/{m}}, {@code /v1/models/{m}:predict} (and {@code v2},
@@ -20,7 +20,7 @@ final class GatewayFront implements Front {
     static final String DIALECT = "modelgate";
     /** For answers outside any front: the admin listener, and failures before a front is known. */
     static final GatewayFront INSTANCE = new GatewayFront();
-    private static final int MAX_BACKEND_DETAIL = 200;
+    private static final System.Logger LOG = System.getLogger(GatewayFront.class.getName());
 
     @Override
     public String dialect() {
@@ -69,7 +69,7 @@ final class GatewayFront implements Front {
     /**
      * A backend's TensorFlow Serving answer in the envelope: a 2xx JSON object becomes {@code data} after a streaming
      * check (no tree); any other status becomes the code of a rejected or failed call, with the backend's own
-     * {@code error} text as detail.
+     * {@code error} message as detail (see {@link BackendErrorText}).
      */
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
@@ -81,22 +81,9 @@ final class GatewayFront implements Front {
                 return exchange.error(CoreErrors.BACKEND_BAD_RESPONSE, "the body is not a JSON object");
             }
         }
-        String detail = "backend answered HTTP " + status + backendDetail(backendAnswer.body().bytes());
+        String detail = BackendErrorText.detail(status, backendAnswer.body().bytes(), exchange, LOG);
         return exchange.error(status >= 400 && status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
                 detail);
-    }
-
-    /** The backend's own error message (TensorFlow Serving's {@code error} field), shortened, or nothing. */
-    private static String backendDetail(byte[] body) {
-        String text = Envelope.errorText(body);
-        if (text == null) {
-            text = new String(body, StandardCharsets.UTF_8);
-        }
-        text = text.strip();
-        if (text.isEmpty()) {
-            return "";
-        }
-        return ": " + (text.length() > MAX_BACKEND_DETAIL ? text.substring(0, MAX_BACKEND_DETAIL) + "..." : text);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.BackendErrorText;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
@@ -164,7 +165,7 @@ final class ListenerFronts {
         }
 
         @Override
-        public String clientAddress() {
+        public String peerAddress() {
             return clientAddress;
         }
 
@@ -232,7 +233,7 @@ final class ListenerFronts {
                 return backendAnswer;
             }
             return error(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
-                    Envelope.errorText(backendAnswer.body().bytes()));
+                    BackendErrorText.detail(status, backendAnswer.body().bytes(), exchange, LOG));
         }
 
         /** Readiness is the status alone (200 or 503); metadata is the body dialect's metadata message. */

@@ -43,6 +43,10 @@ public final class Main {
                     out.println("modelgate " + version());
                     yield 0;
                 }
+                case "help" -> {
+                    out.print(CommandLine.usage());
+                    yield 0;
+                }
                 case "plugins" -> listPlugins(commandLine, out);
                 case "error-codes" -> errorCodes(commandLine, out);
                 case "validate" -> validate(commandLine, out, err);
@@ -67,7 +71,7 @@ public final class Main {
     }
 
     private static int listPlugins(CommandLine commandLine, PrintStream out) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             plugins.middlewares().forEach((type, found) -> out.println(line("middleware", found)));
             plugins.backends().forEach((type, found) -> out.println(line("backend", found)));
             plugins.filters().forEach((type, found) -> out.println(line("filter", found)));
@@ -83,7 +87,7 @@ public final class Main {
     }
 
     private static int errorCodes(CommandLine commandLine, PrintStream out) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             out.print(ErrorCatalog.of(plugins).toMarkdown());
         }
         return 0;
@@ -91,7 +95,7 @@ public final class Main {
 
     private static int validate(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
         ConfigSource source = ConfigSource.load(commandLine.effectiveConfigFile(), System.getenv());
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             ErrorCatalog.of(plugins);
             try (Deployment deployment = Deployment.build(source, plugins, new MetricsRegistry(), commandLine,
                     Clock.systemUTC())) {
@@ -107,7 +111,7 @@ public final class Main {
 
     /** A command a plugin adds, such as {@code token}, given the loaded configuration. */
     private static int pluginCommand(CommandLine commandLine, PrintStream out, PrintStream err) throws Exception {
-        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+        try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             var found = plugins.commands().get(commandLine.command());
             if (found == null) {
                 err.println("modelgate: unknown command '" + commandLine.command() + "'; commands: "

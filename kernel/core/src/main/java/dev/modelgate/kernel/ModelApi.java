@@ -91,7 +91,7 @@ final class ModelApi {
         }
         List<String> served = metadata.versions().isEmpty() ? List.of("1") : metadata.versions();
         return served.contains(version) ? null
-                : "'" + model + "' has no version " + version + "; it serves " + String.join(", ", served);
+                : "'" + model + "' has no version " + ApiPath.quoted(version) + "; it serves " + String.join(", ", served);
     }
 
     /**

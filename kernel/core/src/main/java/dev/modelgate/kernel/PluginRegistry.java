@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
@@ -29,6 +30,8 @@ import java.util.stream.Stream;
  * <p>Immutable once built. Two providers of the same kind and type are an error naming both origins.
  */
 public final class PluginRegistry implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PluginRegistry.class.getName());
 
     /** Where a provider came from, for {@code plugins} listings and error messages. */
     public record Discovered<P extends PluginProvider>(P provider, String origin) {
@@ -64,6 +67,17 @@ public final class PluginRegistry implements AutoCloseable {
      * @throws PluginException when a jar cannot be read, a provider cannot be instantiated, or two share a type
      */
     public static PluginRegistry discover(Path pluginsDir) {
+        return discover(pluginsDir, false);
+    }
+
+    /**
+     * Discovers the built-in providers and those in {@code pluginsDir}, which must exist when {@code required} (the
+     * operator asked for it), and may be absent otherwise. Logs one line per plugin jar loaded.
+     *
+     * @throws PluginException naming the jar and the reason when a jar cannot be read or a provider cannot be loaded,
+     *     when two providers share a type, or when a required folder is missing
+     */
+    public static PluginRegistry discover(Path pluginsDir, boolean required) {
         ClassLoader kernelLoader = PluginRegistry.class.getClassLoader();
         Map<String, Discovered<MiddlewareProvider>> middlewares = new TreeMap<>();
         Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
@@ -72,23 +86,32 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<BackendFilterProvider>> filters = new TreeMap<>();
         Map<String, Discovered<FrontProvider>> fronts = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
-        collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares);
-        collect(BackendProvider.class, kernelLoader, null, "built in", backends);
-        collect(CommandProvider.class, kernelLoader, null, "built in", commands);
-        collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders);
-        collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters);
-        collect(FrontProvider.class, kernelLoader, null, "built in", fronts);
+        collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares, "middleware");
+        collect(BackendProvider.class, kernelLoader, null, "built in", backends, "backend");
+        collect(CommandProvider.class, kernelLoader, null, "built in", commands, "command");
+        collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders, "codec");
+        collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters, "filter");
+        collect(FrontProvider.class, kernelLoader, null, "built in", fronts, "front");
         try {
-            for (Path jar : jars(pluginsDir)) {
+            for (Path jar : jars(pluginsDir, required)) {
+                checkReadable(jar);
                 URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
                         kernelLoader);
                 jarLoaders.add(loader);
-                collect(MiddlewareProvider.class, loader, loader, jar.toString(), middlewares);
-                collect(BackendProvider.class, loader, loader, jar.toString(), backends);
-                collect(CommandProvider.class, loader, loader, jar.toString(), commands);
-                collect(CodecProvider.class, loader, loader, jar.toString(), codecProviders);
-                collect(BackendFilterProvider.class, loader, loader, jar.toString(), filters);
-                collect(FrontProvider.class, loader, loader, jar.toString(), fronts);
+                List<String> types = new ArrayList<>();
+                String origin = jar.toString();
+                types.addAll(collect(MiddlewareProvider.class, loader, loader, origin, middlewares, "middleware"));
+                types.addAll(collect(BackendProvider.class, loader, loader, origin, backends, "backend"));
+                types.addAll(collect(CommandProvider.class, loader, loader, origin, commands, "command"));
+                types.addAll(collect(CodecProvider.class, loader, loader, origin, codecProviders, "codec"));
+                types.addAll(collect(BackendFilterProvider.class, loader, loader, origin, filters, "filter"));
+                types.addAll(collect(FrontProvider.class, loader, loader, origin, fronts, "front"));
+                if (types.isEmpty()) {
+                    LOG.log(System.Logger.Level.WARNING, "plugin jar " + jar + " provides nothing: it has no"
+                            + " META-INF/services entry naming a Modelgate provider interface");
+                } else {
+                    LOG.log(System.Logger.Level.INFO, "loaded plugin jar " + jar + ": " + String.join(", ", types));
+                }
             }
         } catch (PluginException e) {
             // The jars already opened would stay open (and locked, on some systems) for the life of the process.
@@ -111,9 +134,13 @@ public final class PluginRegistry implements AutoCloseable {
         }
     }
 
-    private static List<Path> jars(Path pluginsDir) {
-        if (pluginsDir == null || !Files.isDirectory(pluginsDir)) {
+    private static List<Path> jars(Path pluginsDir, boolean required) {
+        if (pluginsDir == null || !required && !Files.exists(pluginsDir)) {
             return List.of();
+        }
+        if (!Files.isDirectory(pluginsDir)) {
+            throw new PluginException("plugins folder " + pluginsDir + (Files.exists(pluginsDir)
+                    ? " is not a folder" : " does not exist"));
         }
         try (Stream<Path> files = Files.list(pluginsDir)) {
             return files.filter(file -> file.getFileName().toString().endsWith(".jar") && Files.isRegularFile(file))
@@ -121,6 +148,18 @@ public final class PluginRegistry implements AutoCloseable {
                     .toList();
         } catch (IOException e) {
             throw new PluginException("cannot list plugins folder " + pluginsDir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Opens {@code jar} once as a jar: a class loader would skip a file it cannot read without a word, and the
+     * plugin would just be missing.
+     */
+    private static void checkReadable(Path jar) {
+        try (JarFile opened = new JarFile(jar.toFile())) {
+            opened.getManifest();
+        } catch (IOException e) {
+            throw new PluginException("plugin jar " + jar + " cannot be read as a jar: " + e.getMessage());
         }
     }
 
@@ -133,11 +172,13 @@ public final class PluginRegistry implements AutoCloseable {
     }
 
     /**
-     * Adds the providers {@code loader} sees. For a plugin jar, {@code owner} is its loader, and providers that the
-     * parent (kernel) loader defined are skipped: they were collected as built in.
+     * Adds the providers {@code loader} sees and returns what it added, as {@code kindName type}. For a plugin jar,
+     * {@code owner} is its loader, and providers that the parent (kernel) loader defined are skipped: they were
+     * collected as built in.
      */
-    private static <P extends PluginProvider> void collect(Class<P> kind, ClassLoader loader, ClassLoader owner,
-            String origin, Map<String, Discovered<P>> into) {
+    private static <P extends PluginProvider> List<String> collect(Class<P> kind, ClassLoader loader,
+            ClassLoader owner, String origin, Map<String, Discovered<P>> into, String kindName) {
+        List<String> added = new ArrayList<>();
         try {
             for (ServiceLoader.Provider<P> candidate : ServiceLoader.load(kind, loader).stream().toList()) {
                 if (owner != null && candidate.type().getClassLoader() != owner) {
@@ -149,10 +190,21 @@ public final class PluginRegistry implements AutoCloseable {
                     throw new PluginException(kind.getSimpleName() + " type '" + provider.type()
                             + "' is provided twice: by " + earlier.origin() + " and by " + origin);
                 }
+                added.add(kindName + " " + provider.type());
             }
-        } catch (ServiceConfigurationError e) {
-            throw new PluginException("cannot load plugins from " + origin + ": " + e.getMessage());
+        } catch (ServiceConfigurationError | LinkageError e) {
+            throw new PluginException("cannot load plugins from " + origin + ": " + reason(e));
         }
+        return added;
+    }
+
+    /** What went wrong, down to the root cause: "Provider x could not be instantiated: ... NoClassDefFoundError". */
+    private static String reason(Throwable e) {
+        StringBuilder reason = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            reason.append(": ").append(cause);
+        }
+        return reason.toString();
     }
 
     public Map<String, Discovered<MiddlewareProvider>> middlewares() {

@@ -13,6 +13,7 @@ import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
+import dev.modelgate.spi.inference.Tensor;
 import java.util.List;
 import java.util.Set;
 
@@ -79,9 +80,31 @@ final class Predictor {
         }
         InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
                 exchange.requestHeaders(), exchange.body()), exchange, metadata);
+        if (!exchange.acceptsNonFinite()) {
+            String nonFinite = nonFiniteInput(request);
+            if (nonFinite != null) {
+                return exchange.error(CoreErrors.NON_FINITE_INPUT, nonFinite);
+            }
+        }
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
                 call -> invoke(backendName, backend, call));
         return respond(result, exchange, writer);
+    }
+
+    /**
+     * Where a floating-point input holds NaN or an infinity, or {@code null}: such a value, whether written as
+     * {@code 1e999}, {@code NaN} or {@code Infinity} or carried as raw IEEE bits, gives most models a successful answer
+     * of garbage. Checked after decoding, so every codec and media type is treated alike.
+     */
+    private static String nonFiniteInput(InferenceRequest request) {
+        for (Tensor input : request.inputs()) {
+            int index = input.firstNonFinite();
+            if (index >= 0) {
+                return "tensor '" + input.name() + "' element " + index + " is " + input.doubleAt(index)
+                        + "; this model takes finite numbers only";
+            }
+        }
+        return null;
     }
 
     private static boolean needTensors(List<FilterStep> filters) {

@@ -1,5 +1,6 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.BackendErrorText;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
@@ -14,6 +15,8 @@ import dev.modelgate.spi.inference.Payload;
  * {@code code} field and in {@link #CODE_HEADER}), codec answers and backend answers passed on unchanged.
  */
 abstract class ProtocolFront implements Front {
+
+    private static final System.Logger LOG = System.getLogger(ProtocolFront.class.getName());
 
     @Override
     public String bodyDialect() {
@@ -47,9 +50,10 @@ abstract class ProtocolFront implements Front {
     }
 
     /**
-     * The backend speaks this protocol: its answer, errors included, is what the client's SDK expects. A refusal keeps
-     * the backend's status and body and carries the gateway's code (40006 for a 4xx, 40005 for a 5xx) for the access
-     * log and the middlewares.
+     * The backend speaks this protocol: its answer is what the client's SDK expects. A refusal keeps the backend's
+     * status and the protocol's {@code {"error": "..."}} shape, but only the backend's own message, cleaned (a stack
+     * trace or an HTML page never reaches the client, see {@link BackendErrorText}), and carries the gateway's code
+     * (40006 for a 4xx, 40005 for a 5xx) for the access log and the middlewares.
      */
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
@@ -57,8 +61,11 @@ abstract class ProtocolFront implements Front {
         if (status < 400) {
             return backendAnswer;
         }
-        int code = (status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR).code();
-        return new Response(status, backendAnswer.headers(), backendAnswer.body(), code);
+        ErrorCode errorCode = status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR;
+        String message = BackendErrorText.clientMessage(status, backendAnswer.body().bytes(), exchange, LOG);
+        return new Response(status, new Headers().set("Content-Type", "application/json"),
+                Body.of(Envelope.protocolMessage(message == null ? "backend answered HTTP " + status : message)),
+                errorCode.code());
     }
 
     /** A JSON answer of this protocol. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
@@ -33,8 +34,11 @@ final class RealExchange implements Exchange {
     private final long startNanos;
     private final long deadlineNanos;
     private final boolean idempotent;
+    private final boolean acceptsNonFinite;
     private final RequestBody body;
     private final long maxBodyBytes;
+    private final ClientAddress clientAddress;
+    private String resolvedClientAddress;
     private byte[] decodedBody;
     private final Headers requestHeaders;
     private final Map<Attribute<?>, Object> attributes = new IdentityHashMap<>(4);
@@ -45,12 +49,14 @@ final class RealExchange implements Exchange {
      * @param requestHeaders the headers the pipeline sees, already rid of what must not pass; owned by the exchange
      * @param call what the request asks; {@code front} alone matters when the request names nothing
      * @param front the front whose error shape the request's errors take
+     * @param acceptsNonFinite whether the route's model takes NaN and infinite input values
      */
     RealExchange(Transport transport, Headers requestHeaders, FrontCall call, Front front, String apiVersion,
-            String backendName, long startNanos, long deadlineNanos, boolean idempotent, RequestBody body,
-            long maxBodyBytes) {
+            String backendName, long startNanos, long deadlineNanos, boolean idempotent, boolean acceptsNonFinite,
+            RequestBody body, long maxBodyBytes, ClientAddress clientAddress) {
         this.transport = transport;
         this.requestHeaders = requestHeaders;
+        this.clientAddress = clientAddress;
         this.call = call;
         this.front = front;
         this.maxBodyBytes = maxBodyBytes;
@@ -59,6 +65,7 @@ final class RealExchange implements Exchange {
         this.startNanos = startNanos;
         this.deadlineNanos = deadlineNanos;
         this.idempotent = idempotent;
+        this.acceptsNonFinite = acceptsNonFinite;
         this.body = body;
     }
 
@@ -89,7 +96,15 @@ final class RealExchange implements Exchange {
 
     @Override
     public String clientAddress() {
-        return transport.clientAddress();
+        if (resolvedClientAddress == null) {
+            resolvedClientAddress = clientAddress.of(peerAddress(), requestHeaders);
+        }
+        return resolvedClientAddress;
+    }
+
+    @Override
+    public String peerAddress() {
+        return transport.peerAddress();
     }
 
     @Override
@@ -144,6 +159,11 @@ final class RealExchange implements Exchange {
     @Override
     public boolean idempotent() {
         return idempotent;
+    }
+
+    /** Whether the route's model declares it takes NaN and infinite input values ({@code accepts-non-finite}). */
+    boolean acceptsNonFinite() {
+        return acceptsNonFinite;
     }
 
     /**

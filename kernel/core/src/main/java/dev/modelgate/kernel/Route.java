@@ -11,17 +11,19 @@ import java.util.Set;
  * @param filters the backend's own filters, shared with every route to it
  * @param timeout the route's deadline for a whole request, or {@code null} for none
  * @param idempotent whether a predict on this route may be retried
+ * @param acceptsNonFinite whether the model takes NaN and infinite input values ({@code accepts-non-finite})
  * @param fronts the fronts that reach the route ({@code modelgate}, {@code tf-serving}, {@code kserve-v2}); empty for
  *     every front
  * @param label {@code model:version}, as metrics and logs name the route
  */
 record Route(String model, String version, String backendName, Backend backend, List<FilterStep> filters,
-        List<Step> steps, Duration timeout, boolean idempotent, Set<String> fronts, String label) {
+        List<Step> steps, Duration timeout, boolean idempotent, boolean acceptsNonFinite, Set<String> fronts,
+        String label) {
 
     Route(String model, String version, String backendName, Backend backend, List<FilterStep> filters,
-            List<Step> steps, Duration timeout, boolean idempotent, Set<String> fronts) {
+            List<Step> steps, Duration timeout, boolean idempotent, boolean acceptsNonFinite, Set<String> fronts) {
         this(model, version, backendName, backend, List.copyOf(filters), List.copyOf(steps), timeout, idempotent,
-                Set.copyOf(fronts), model + ":" + version);
+                acceptsNonFinite, Set.copyOf(fronts), model + ":" + version);
     }
 
     boolean reachableFrom(Front front) {

@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import dev.modelgate.spi.ConfigNode;
 import java.nio.file.Path;
+import dev.modelgate.spi.ClientAddress;
 import java.time.Duration;
 
 /**
@@ -23,11 +24,13 @@ import java.time.Duration;
  * @param ioThreads Undertow IO threads; request work runs on virtual threads, not on these
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
+ * @param clientAddress how a request's client address is found: {@code trusted-proxies}, the peers whose
+ *     {@code X-Forwarded-For} is believed, for the access log, the rate limiter and balancing alike
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, int grpcPort,
         long maxBodyBytes,
         int maxHeaderBytes, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
-        Duration shutdownTimeout, int ioThreads, Tls tls, long gzipMinBytes) {
+        Duration shutdownTimeout, int ioThreads, Tls tls, long gzipMinBytes, ClientAddress clientAddress) {
 
     /**
      * An HTTPS listener's certificate chain and private key, both PEM files.
@@ -57,7 +60,8 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),
                 server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
                 tls(server.child("tls")),
-                server.size("gzip-min-size", 1L << 10));
+                server.size("gzip-min-size", 1L << 10),
+                ClientAddress.fromConfig(server, "trusted-proxies"));
     }
 
     private static Tls tls(ConfigNode tls) {

@@ -17,8 +17,8 @@ interface Transport {
     /** The first value of query parameter {@code name}, or {@code null}. */
     String queryParameter(String name);
 
-    /** The client's IP address, or an empty string when unknown. */
-    String clientAddress();
+    /** The IP address of the connection's peer (a proxy, maybe), or an empty string when unknown. */
+    String peerAddress();
 
     /**
      * Runs {@code done} once, when the client has the whole answer or writing it failed (then with the failure).

@@ -34,7 +34,7 @@ record UndertowTransport(HttpServerExchange http) implements Transport {
     }
 
     @Override
-    public String clientAddress() {
+    public String peerAddress() {
         InetSocketAddress peer = http.getSourceAddress();
         return peer == null || peer.getAddress() == null ? "" : peer.getAddress().getHostAddress();
     }

@@ -165,11 +165,38 @@ class ConfigValidationTest {
     }
 
     @Test
-    void aYamlSyntaxErrorGivesItsLine() {
-        List<String> problems = problems("routes: [\n  - model: m\n");
+    void aYamlSyntaxErrorNamesTheFileLineAndColumnInOneLine() {
+        List<String> problems = problems("server:\n  port: [1\nroutes: x\n");
 
-        assertTrue(problems.getFirst().startsWith("(yaml): "), problems.toString());
-        assertTrue(problems.getFirst().contains("line"), problems.toString());
+        assertEquals(List.of("test.yaml: not valid YAML at line 3, column 7: expected ',' or ']', but got : "
+                + "(while parsing a flow sequence at line 2, column 9)"), problems);
+    }
+
+    @Test
+    void anUnsetVariableIsReportedOnceWithEveryKeyUsingItAndNothingElseAboutThem() {
+        List<String> problems = problems("""
+                backends:
+                  a:
+                    type: echo
+                  b:
+                    type: echo
+                routes:
+                  - model: ${MODELGATE_MODEL}
+                    backend: ${MODELGATE_MISSING}
+                  - model: b
+                    backend: ${MODELGATE_MISSING}
+                """, Map.of("MODELGATE_MODEL", "a"));
+
+        assertEquals(List.of("routes[0].backend: environment variable MODELGATE_MISSING is not set (also used by "
+                + "routes[1].backend)"), problems);
+    }
+
+    @Test
+    void anUnknownKeyHintListsEveryKeyKnownThere() {
+        List<String> problems = problems(VALID.replace("backend: main", "backend: main\n    colour: red"));
+
+        assertEquals(List.of("routes[0].colour: unknown key; known keys here: accepts-non-finite, backend, fronts, "
+                + "idempotent, middlewares, model, timeout, version, versions"), problems);
     }
 
     @Test
@@ -229,7 +256,8 @@ class ConfigValidationTest {
         List<String> problems = problems(VALID + VALID.substring(VALID.indexOf("routes:")));
 
         assertEquals(1, problems.size(), problems.toString());
-        assertTrue(problems.getFirst().startsWith("(yaml): Duplicate field 'routes'"), problems.getFirst());
+        assertTrue(problems.getFirst().startsWith("test.yaml: not valid YAML at line 7, column 7: Duplicate field "
+                + "'routes'"), problems.getFirst());
     }
 
     @Test

@@ -27,12 +27,13 @@ final class GatewayProcess implements AutoCloseable {
     private final Process process;
     private final LinkedBlockingQueue<String> errLines = new LinkedBlockingQueue<>();
     private final List<String> errSeen = new ArrayList<>();
+    private final Thread errReader;
     private int port;
     private int adminPort;
 
     private GatewayProcess(Process process) {
         this.process = process;
-        Thread.ofVirtual().start(() -> {
+        this.errReader = Thread.ofVirtual().start(() -> {
             try (BufferedReader reader = process.errorReader(StandardCharsets.UTF_8)) {
                 reader.lines().forEach(errLines::add);
             } catch (IOException e) {
@@ -41,9 +42,15 @@ final class GatewayProcess implements AutoCloseable {
         });
     }
 
+    /** The {@code java} of the JDK running the tests. */
+    static final Path CURRENT_JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
     private static ProcessBuilder java(Path workingDir, Map<String, String> environment, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", JAR.toString()));
+        return java(CURRENT_JAVA, workingDir, environment, args);
+    }
+
+    private static ProcessBuilder java(Path java, Path workingDir, Map<String, String> environment, String... args) {
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile());
         builder.environment().putAll(environment);
@@ -52,7 +59,13 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Runs a command that ends by itself ({@code version}, {@code validate}, ...). */
     static Result run(Path workingDir, Map<String, String> environment, String... args) throws Exception {
-        Process process = java(workingDir, environment, args).start();
+        return runWith(CURRENT_JAVA, workingDir, environment, args);
+    }
+
+    /** Runs a command that ends by itself with the {@code java} executable given. */
+    static Result runWith(Path java, Path workingDir, Map<String, String> environment, String... args)
+            throws Exception {
+        Process process = java(java, workingDir, environment, args).start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(process.inputReader()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.errorReader()));
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -111,6 +124,15 @@ final class GatewayProcess implements AutoCloseable {
             throw new AssertionError("gateway did not stop within 30 s of SIGTERM");
         }
         return process.exitValue();
+    }
+
+    /** Everything the process wrote on stderr, once it has ended ({@link #terminate}). */
+    List<String> stderr() throws InterruptedException {
+        if (!errReader.join(java.time.Duration.ofSeconds(10))) {
+            throw new AssertionError("stderr still open 10 s after the gateway ended");
+        }
+        errLines.drainTo(errSeen);
+        return List.copyOf(errSeen);
     }
 
     @Override

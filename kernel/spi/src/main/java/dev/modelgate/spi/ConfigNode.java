@@ -34,6 +34,8 @@ public final class ConfigNode {
     private final String path;
     private final List<String> problems;
     private final Set<String> readKeys = new HashSet<>();
+    /** Keys read, asked about with {@link #has} or {@linkplain #known declared}: what an "unknown key" hint lists. */
+    private final Set<String> knownKeys = new java.util.TreeSet<>();
     private final List<ConfigNode> children = new ArrayList<>();
 
     private ConfigNode(JsonNode node, String path, List<String> problems) {
@@ -57,8 +59,18 @@ public final class ConfigNode {
         return path.isEmpty() ? key : path + "." + key;
     }
 
+    /** Whether this node holds {@code key} (with a value other than null); the key counts as known here. */
     public boolean has(String key) {
+        knownKeys.add(key);
         return node.has(key) && !node.get(key).isNull();
+    }
+
+    /**
+     * Declares keys valid here that the code reading this node only reads in some configurations (the settings of
+     * another {@code store}, say), so that an "unknown key" hint lists them all.
+     */
+    public void known(String... keys) {
+        knownKeys.addAll(List.of(keys));
     }
 
     /** The keys this node holds, in file order. */
@@ -71,6 +83,7 @@ public final class ConfigNode {
     /** The node as Jackson parsed it; marks every key as read. */
     public JsonNode raw() {
         readKeys.addAll(keys());
+        knownKeys.addAll(keys());
         return node;
     }
 
@@ -86,6 +99,7 @@ public final class ConfigNode {
 
     private JsonNode read(String key) {
         readKeys.add(key);
+        knownKeys.add(key);
         JsonNode value = node.get(key);
         return value == null || value.isNull() ? null : value;
     }
@@ -289,7 +303,7 @@ public final class ConfigNode {
     public void reportUnknownKeys() {
         for (String key : keys()) {
             if (!readKeys.contains(key)) {
-                problem(key, "unknown key; known keys here: " + String.join(", ", new java.util.TreeSet<>(readKeys)));
+                problem(key, "unknown key; known keys here: " + String.join(", ", knownKeys));
             }
         }
         children.forEach(ConfigNode::reportUnknownKeys);

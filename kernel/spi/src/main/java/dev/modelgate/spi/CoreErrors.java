@@ -50,6 +50,8 @@ public final class CoreErrors {
             new ErrorCode(20019, 400, "INVALID_ARGUMENT", "compressed request body is malformed");
     public static final ErrorCode UNSUPPORTED_CONTENT_ENCODING =
             new ErrorCode(20020, 415, "INVALID_ARGUMENT", "unsupported content encoding");
+    public static final ErrorCode NON_FINITE_INPUT =
+            new ErrorCode(20040, 400, "INVALID_ARGUMENT", "tensor value is NaN or infinite");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -81,6 +83,7 @@ public final class CoreErrors {
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
             HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT, TENSOR_SHAPE_MISMATCH, UNKNOWN_DATA_TYPE,
             INVALID_TENSOR_VALUE, MALFORMED_BODY, NOT_ACCEPTABLE, MALFORMED_GZIP, UNSUPPORTED_CONTENT_ENCODING,
+            NON_FINITE_INPUT,
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
             BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED, OPERATION_UNSUPPORTED, FRONT_NOT_ALLOWED,

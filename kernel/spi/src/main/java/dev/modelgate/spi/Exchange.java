@@ -23,8 +23,14 @@ public interface Exchange {
     /** The request headers; changes are visible to later middlewares and to the backend. */
     Headers requestHeaders();
 
-    /** The client's IP address as seen on the connection. */
+    /**
+     * The client's IP address: the connection's peer, or, when the peer is one of {@code server.trusted-proxies}, the
+     * address its {@code X-Forwarded-For} names (see {@link ClientAddress}).
+     */
     String clientAddress();
+
+    /** The IP address of the connection's peer: the client, or the proxy in front of it. */
+    String peerAddress();
 
     Operation operation();
 

@@ -33,6 +33,27 @@ public final class Json {
     public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+    /** Jackson's quote of a location inside a message: {@code [Source: REDACTED (...); line: 1, column: 9]}. */
+    private static final java.util.regex.Pattern SOURCE =
+            java.util.regex.Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)]");
+    /** Jackson's hints naming its own options: {@code : enable `JsonReadFeature.X` to allow}, {@code (`...` disabled)}. */
+    private static final java.util.regex.Pattern OPTION = java.util.regex.Pattern.compile(
+            "[:;,]?\\s*\\(?\\s*(?:(?:to )?(?:enable|disable)\\s+)?`?\\w+Feature\\.[A-Z_]+`?"
+                    + "(?:\\s+(?:to allow|disabled|enabled))?\\s*\\)?");
+
     private Json() {
+    }
+
+    /**
+     * What a client should read of a parse failure: Jackson's message without its option names and source quotes,
+     * and where the problem is ({@code at line 1, column 9}) when known. For 20001 and codecs' syntax errors.
+     */
+    public static String problem(com.fasterxml.jackson.core.JacksonException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        message = SOURCE.matcher(message).replaceAll("line $1, column $2");
+        message = OPTION.matcher(message).replaceAll("").strip();
+        com.fasterxml.jackson.core.JsonLocation location = e.getLocation();
+        return location == null || location.getLineNr() < 1 ? message
+                : message + " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 }

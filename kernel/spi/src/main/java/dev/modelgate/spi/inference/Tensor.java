@@ -178,6 +178,19 @@ public final class Tensor {
         return ByteBuffer.wrap(elements.get(index)).asReadOnlyBuffer();
     }
 
+    /** The index of the first NaN or infinite element, or -1 (always for a tensor of a type other than FP16/32/64). */
+    public int firstNonFinite() {
+        if (!type.isFloatingPoint()) {
+            return -1;
+        }
+        for (int i = 0; i < elementCount; i++) {
+            if (!Double.isFinite(doubleAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Element {@code index} of a numeric or BOOL tensor as a double (UINT64 above 2^63 as its unsigned value). */
     public double doubleAt(int index) {
         return switch (type) {

@@ -109,6 +109,11 @@ public final class CodecExchange implements Exchange {
     }
 
     @Override
+    public String peerAddress() {
+        throw unused("peer address");
+    }
+
+    @Override
     public Operation operation() {
         return Operation.PREDICT;
     }

@@ -5,6 +5,7 @@ import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.Principal;
+import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.time.Clock;
 
@@ -69,13 +70,21 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
     }
 
     /**
-     * The request's declared length. Reading the body to measure it is not an option here: it may not have been read
-     * (a rejected request), and reading it now would do the work the rejection saved.
+     * The request body's size: its declared length; without one, the size of the body the kernel has already read in
+     * full (0 for a request without a body). A compressed body without a declared length is not inflated to be
+     * measured: -1.
      */
     private static long bytesIn(Exchange exchange) {
         String contentLength = exchange.requestHeaders().first("Content-Length");
         if (contentLength == null) {
-            return -1;
+            if (exchange.requestHeaders().contains("Content-Encoding")) {
+                return -1;
+            }
+            try {
+                return exchange.body().length;
+            } catch (RejectionException e) {
+                return -1;
+            }
         }
         try {
             return Long.parseLong(contentLength.trim());

@@ -71,9 +71,15 @@ public final class AccessLogProvider implements MiddlewareProvider {
             case "stderr" -> standardStream(System.err);
             default -> {
                 try {
-                    OutputStream file = Files.newOutputStream(Path.of(output),
+                    Path file = Path.of(output);
+                    // A log folder that does not exist yet (/var/log/modelgate on a fresh machine) is made.
+                    Path folder = file.toAbsolutePath().getParent();
+                    if (folder != null) {
+                        Files.createDirectories(folder);
+                    }
+                    OutputStream stream = Files.newOutputStream(file,
                             StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-                    yield new OutputStreamWriter(file, StandardCharsets.UTF_8);
+                    yield new OutputStreamWriter(stream, StandardCharsets.UTF_8);
                 } catch (IOException | InvalidPathException e) {
                     config.problem("output", "cannot open '" + output + "' for appending: " + e);
                     yield null;

@@ -105,7 +105,7 @@ class AccessLogTest {
         assertEquals("GET", second.get("method").asText());
         assertEquals(404, second.get("status").asInt());
         assertEquals(40001, second.get("code").asInt());
-        assertEquals(-1, second.get("bytes_in").asLong(), "a GET declares no length");
+        assertEquals(0, second.get("bytes_in").asLong(), "a GET has no body");
         assertEquals(unknown.body().getBytes(StandardCharsets.UTF_8).length, second.get("bytes_out").asLong());
         assertTrue(second.get("request_id").isNull());
         assertTrue(second.get("backend").isNull());
@@ -253,6 +253,36 @@ class AccessLogTest {
         }
     }
 
+    @Test
+    void theClientBehindATrustedProxyIsTheOneItsForwardedForNames() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (RunningGateway gateway = RunningGateway.start("server:\n  trusted-proxies: [127.0.0.1/32]\n"
+                + accessLog(log.toString()))) {
+            gateway.get("/v1/models/iris", "X-Forwarded-For", "198.51.100.7, 203.0.113.9");
+            gateway.get("/v1/models/iris");
+        }
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            gateway.get("/v1/models/iris", "X-Forwarded-For", "203.0.113.9");
+        }
+
+        List<String> clients = readLines(log).stream().map(line -> line.get("client").asText()).toList();
+        assertEquals(List.of("203.0.113.9", "127.0.0.1", "127.0.0.1"), clients,
+                "the right-most untrusted hop; the peer without the header; the peer when no proxy is trusted");
+    }
+
+    /** The README's own example logs to /var/log/modelgate/, which a fresh machine does not have yet. */
+    @Test
+    void aLogFolderThatDoesNotExistYetIsMade() throws Exception {
+        Path log = dir.resolve("var/log/modelgate/remote.log");
+
+        try (RunningGateway gateway = RunningGateway.start(accessLog(log.toString()))) {
+            assertEquals(200, gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY)
+                    .statusCode());
+        }
+
+        assertEquals(1, readLines(log).size());
+    }
+
     private static void drain(InputStream in) {
         try {
             in.transferTo(OutputStream.nullOutputStream());
@@ -262,9 +292,10 @@ class AccessLogTest {
     }
 
     @Test
-    void reportsInvalidSettingsByKey() {
+    void reportsInvalidSettingsByKey() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("a-file"), "");
         Deployment.InvalidConfigException invalid = assertThrows(Deployment.InvalidConfigException.class,
-                () -> RunningGateway.start(accessLog(dir.resolve("missing-dir/access.log").toString(),
+                () -> RunningGateway.start(accessLog(notAFolder.resolve("access.log").toString(),
                         "queue-size: 0", "batch-size: many")).close());
 
         List<String> problems = invalid.problems();

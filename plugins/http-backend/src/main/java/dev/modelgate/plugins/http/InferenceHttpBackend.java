@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.http;
 
 import dev.modelgate.plugins.pool.MetadataCache;
+import dev.modelgate.spi.BackendErrorText;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
@@ -15,7 +16,6 @@ import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -29,16 +29,16 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
  */
 final class InferenceHttpBackend extends HttpBackend implements InferenceBackend {
 
-    private static final int MAX_ERROR_DETAIL = 200;
-
     private final InferenceCodec codec;
     private final MetadataCache metadata;
+    private final System.Logger log;
 
     InferenceHttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
             System.Logger log, LongSupplier nanoTime, RandomGenerator random, InferenceCodec codec) {
         super(settings, client, name, metrics, log, nanoTime, random);
         this.codec = codec;
         this.metadata = new MetadataCache(nanoTime);
+        this.log = log;
     }
 
     @Override
@@ -49,7 +49,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
                 .set("Accept", codec.mediaType());
         String path = DialectPaths.call(dialect(), backendModel(request.model()), request.version(), "infer");
         Response answer = send(exchange, new Outgoing("POST", path, encoded.body(), bodyHeaders), false);
-        return codec.decodeResponse(payloadOf(answer), naming(request, exchange));
+        return codec.decodeResponse(payloadOf(answer, exchange), naming(request, exchange));
     }
 
     /**
@@ -77,18 +77,18 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
     public ModelMetadata metadata(String model, Exchange exchange) throws BackendException {
         return metadata.get(model, name -> codec.decodeMetadata(payloadOf(send(exchange, new Outgoing("GET",
                 DialectPaths.metadata(dialect(), backendModel(name)), null,
-                new Headers().set("Accept", codec.mediaType())), false)), name));
+                new Headers().set("Accept", codec.mediaType())), false), exchange), name));
     }
 
     /**
      * The body of a successful answer; a refusal by the server becomes the client's error with the server's own
-     * message: 4xx a rejected request, 5xx a failed backend.
+     * message, cleaned (see {@link BackendErrorText}): 4xx a rejected request, 5xx a failed backend.
      */
-    private static Payload payloadOf(Response answer) {
+    private Payload payloadOf(Response answer, Exchange exchange) {
         int status = answer.status();
         byte[] body = answer.body().bytes();
         if (status < 200 || status >= 300) {
-            String detail = "backend answered HTTP " + status + errorDetail(body);
+            String detail = BackendErrorText.detail(status, body, exchange, log);
             throw new RejectionException(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
                     detail);
         }
@@ -96,10 +96,5 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         answer.forEachHeader(headers::add);
         String contentType = answer.header("Content-Type");
         return new Payload(contentType == null ? "application/json" : contentType, headers, body);
-    }
-
-    private static String errorDetail(byte[] body) {
-        String text = new String(body, 0, Math.min(body.length, MAX_ERROR_DETAIL), StandardCharsets.UTF_8).strip();
-        return text.isEmpty() ? "" : ": " + text;
     }
 }

@@ -2,6 +2,7 @@ package dev.modelgate.plugins.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +28,8 @@ class ProtocolBridgeTest {
     private static TestBackend tfServing;
     private static TestBackend kserve;
     private static RunningGateway gateway;
+    private static final java.util.concurrent.atomic.AtomicInteger TF_METADATA_CALLS =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,6 +49,7 @@ class ProtocolBridgeTest {
     /** TF Serving's REST predict on columnar input, and its metadata, for a model with input x and output y. */
     private static Reply tfServing(TestBackend.Request request) throws Exception {
         if (request.path().equals("/v1/models/half/metadata")) {
+            TF_METADATA_CALLS.incrementAndGet();
             return Reply.json(200, """
                     {"model_spec":{"name":"half","signature_name":"","version":"1"},
                      "metadata":{"signature_def":{"signature_def":{"serving_default":{
@@ -160,7 +164,7 @@ class ProtocolBridgeTest {
                 "{\"inputs\": {\"x\": [1.0, 2.0, 3.0, 4.0]}}");
 
         assertEquals(400, response.statusCode(), response.body());
-        assertEquals("backend rejected the request: backend answered HTTP 400: {\"error\":\"at most 3 values per call\"}",
+        assertEquals("backend rejected the request: backend answered HTTP 400: at most 3 values per call",
                 JSON.readTree(response.body()).get("error").asText());
         assertEquals("40006", response.headers().firstValue("X-Modelgate-Code").orElseThrow());
         assertEquals(40006, JSON.readTree(response.body()).get("code").asInt());
@@ -173,6 +177,21 @@ class ProtocolBridgeTest {
 
         assertEquals(404, response.statusCode());
         assertEquals(40010, JSON.readTree(response.body()).get("code").asInt());
+    }
+
+    @Test
+    void theGatewayApiDescribesAModelWithTheServersOwnMetadataAskedOnceForAWhile() throws Exception {
+        int before = TF_METADATA_CALLS.get();
+        JsonNode first = JSON.readTree(gateway.get("/v1/models/half").body());
+        JsonNode second = JSON.readTree(gateway.get("/v1/models/half").body());
+
+        assertEquals(0, first.get("code").asInt(), first.toString());
+        JsonNode metadata = first.get("data").get("metadata");
+        assertEquals("x", metadata.get("inputs").get(0).get("name").asText(), first.toString());
+        assertEquals("FP32", metadata.get("inputs").get(0).get("datatype").asText());
+        assertEquals("y", metadata.get("outputs").get(0).get("name").asText());
+        assertEquals(first, second);
+        assertTrue(TF_METADATA_CALLS.get() - before <= 1, "the server's metadata is kept, not asked per request");
     }
 
     @Test

@@ -70,6 +70,8 @@ record JwtSettings(KeyAlgorithm algorithm, byte[] secret, PublicKey publicKey, J
         long maxTokenSize = config.size("max-token-size", DEFAULT_MAX_TOKEN_SIZE);
         int cacheSize = config.integer("cache-size", DEFAULT_CACHE_SIZE, 0, MAX_CACHE_SIZE);
         Duration cacheTtl = config.duration("cache-ttl", DEFAULT_CACHE_TTL);
+        // Read only with a jwks-url; valid keys all the same, for the "unknown key" hint.
+        config.known("jwks-timeout", "jwks-refresh-interval", "jwks-cache-ttl");
         if (algorithm == null) {
             // Without an algorithm no key can be checked; mark the key options read so only the real problem shows.
             config.string("secret", null);

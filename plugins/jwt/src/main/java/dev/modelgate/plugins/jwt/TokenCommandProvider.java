@@ -52,9 +52,13 @@ public final class TokenCommandProvider implements CommandProvider {
 
     @Override
     public int run(Invocation invocation) {
-        Map<String, String> flags = flags(invocation.args());
-        Duration ttl = flags == null ? null : ttl(flags.getOrDefault("--ttl", "1h"));
-        if (flags == null || !flags.containsKey("--sub") || flags.get("--sub").isBlank() || ttl == null) {
+        Map<String, String> flags;
+        Duration ttl;
+        try {
+            flags = flags(invocation.args());
+            ttl = ttl(flags.getOrDefault("--ttl", "1h"));
+        } catch (IllegalArgumentException e) {
+            invocation.err().println("modelgate token: " + e.getMessage());
             invocation.err().println("usage: " + USAGE);
             invocation.err().println("  --ttl is a positive number of s, m, h or d (default 1h); --roles is "
                     + "comma-separated");
@@ -98,7 +102,11 @@ public final class TokenCommandProvider implements CommandProvider {
         return 0;
     }
 
-    /** {@code --name value} or {@code --name=value} pairs, or {@code null} for an unknown or valueless flag. */
+    /**
+     * {@code --name value} or {@code --name=value} pairs, {@code --sub} among them.
+     *
+     * @throws IllegalArgumentException naming the argument that is wrong and why
+     */
     private static Map<String, String> flags(List<String> args) {
         Map<String, String> flags = new HashMap<>();
         for (int i = 0; i < args.size(); i++) {
@@ -106,7 +114,8 @@ public final class TokenCommandProvider implements CommandProvider {
             int equals = arg.indexOf('=');
             String name = equals < 0 ? arg : arg.substring(0, equals);
             if (!FLAGS.contains(name)) {
-                return null;
+                throw new IllegalArgumentException((arg.startsWith("-") ? "unknown option '" : "unexpected argument '")
+                        + arg + "'; options: " + String.join(", ", new java.util.TreeSet<>(FLAGS)));
             }
             String value;
             if (equals >= 0) {
@@ -114,9 +123,12 @@ public final class TokenCommandProvider implements CommandProvider {
             } else if (i + 1 < args.size()) {
                 value = args.get(++i);
             } else {
-                return null;
+                throw new IllegalArgumentException(name + " needs a value");
             }
             flags.put(name, value);
+        }
+        if (flags.getOrDefault("--sub", "").isBlank()) {
+            throw new IllegalArgumentException("--sub NAME is required: the token's subject");
         }
         return flags;
     }
@@ -124,7 +136,8 @@ public final class TokenCommandProvider implements CommandProvider {
     private static Duration ttl(String text) {
         Matcher matcher = TTL.matcher(text.trim());
         if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
-            return null;
+            throw new IllegalArgumentException("--ttl must be a positive number of s, m, h or d, such as 30m or 1h,"
+                    + " but was '" + text + "'");
         }
         long amount = Long.parseLong(matcher.group(1));
         return switch (matcher.group(2)) {

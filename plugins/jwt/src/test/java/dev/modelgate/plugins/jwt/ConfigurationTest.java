@@ -42,6 +42,14 @@ class ConfigurationTest {
     }
 
     @Test
+    void anUnknownKeyListsEveryOptionIncludingThoseOfOtherKeySources() {
+        assertEquals(List.of("middlewares[0].secrett: unknown key; known keys here: algorithm, audience, cache-size, "
+                + "cache-ttl, issuer, jwks-cache-ttl, jwks-refresh-interval, jwks-timeout, jwks-url, leeway, "
+                + "max-token-size, public-key, roles-claim, secret, type"),
+                problems("algorithm: HS256\nsecret: " + TestKeys.HS256_SECRET + "\nsecrett: x"));
+    }
+
+    @Test
     void anUnknownAlgorithmIsNamed() {
         assertEquals(List.of("middlewares[0].algorithm: unknown algorithm 'none'; known: HS256, HS384, HS512, "
                 + "RS256, RS384, RS512, ES256, ES384, ES512"), problems("algorithm: none"));

@@ -16,7 +16,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The {@code token} command mints what the configured gateway accepts, and says clearly when it cannot. */
 class TokenCommandTest {
@@ -141,14 +141,22 @@ class TokenCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "--roles predict", "--sub", "--sub alice --ttl 0h", "--sub alice --ttl 5x",
-            "--sub alice --user bob", "--sub alice extra"})
-    void badFlagsExitWithUsage(String args) {
+    @CsvSource(delimiter = '|', value = {
+        "|--sub NAME is required: the token's subject",
+        "--roles predict|--sub NAME is required: the token's subject",
+        "--sub|--sub needs a value",
+        "--sub alice --ttl 0h|--ttl must be a positive number of s, m, h or d, such as 30m or 1h, but was '0h'",
+        "--sub alice --ttl 5x|--ttl must be a positive number of s, m, h or d, such as 30m or 1h, but was '5x'",
+        "--sub alice --user bob|unknown option '--user'; options: --kid, --private-key, --roles, --sub, --ttl",
+        "--sub alice extra|unexpected argument 'extra'; options: --kid, --private-key, --roles, --sub, --ttl"})
+    void badFlagsSayWhichArgumentIsWrongAndExitWithUsage(String args, String message) {
         TokenCommandRun.Result result = TokenCommandRun.run(HS512_CONFIG, Map.of(),
-                args.isEmpty() ? new String[0] : args.split(" "));
+                args == null ? new String[0] : args.split(" "));
 
         assertEquals(2, result.exitCode());
         assertEquals("", result.out());
-        assertTrue(result.err().startsWith("usage: token --sub NAME"), result.err());
+        List<String> lines = result.err().lines().toList();
+        assertEquals("modelgate token: " + message, lines.getFirst());
+        assertTrue(lines.get(1).startsWith("usage: token --sub NAME"), result.err());
     }
 }

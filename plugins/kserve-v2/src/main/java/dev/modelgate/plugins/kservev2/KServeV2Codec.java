@@ -256,7 +256,7 @@ final class KServeV2Codec implements InferenceCodec {
             }
             return value;
         } catch (JsonProcessingException e) {
-            throw syntaxError(bodyType, e.getOriginalMessage());
+            throw syntaxError(bodyType, Json.problem(e));
         } catch (IOException | MessagePackException e) {
             throw syntaxError(bodyType, e.getMessage());
         }

@@ -51,6 +51,9 @@ class FrontsTest {
                   - model: demo
                     versions: [v1, v2]
                     backend: demo
+                  - model: lenient
+                    backend: demo
+                    accepts-non-finite: true
                 """);
     }
 
@@ -308,9 +311,112 @@ class FrontsTest {
     }
 
     @Test
+    void malformedJsonSaysWhereWithoutTheParsersOptionNames() throws Exception {
+        assertTruncatedAt("/v2/models/demo/infer", "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],"
+                + "\"datatype\":\"FP32\",\n\"data\":[5.1,3.5,1.4,0.2]}]", "line 2, column 27");
+        assertTruncatedAt("/tfserving/v1/models/demo:predict", "{\"instances\":\n[[5.1,3.5,1.4,0.2]]",
+                "line 2, column 20");
+    }
+
+    private static void assertTruncatedAt(String path, String body, String where) throws Exception {
+        HttpResponse<byte[]> response = send("POST", path, body.getBytes(StandardCharsets.UTF_8),
+                "Content-Type", "application/json");
+
+        assertError(response, 400, 20001);
+        assertEquals("malformed JSON body: Unexpected end-of-input: expected close marker for Object (start marker"
+                + " at line 1, column 1) at " + where, json(response).get("error").asText(), path);
+    }
+
+    /** NaN and infinities, whatever their spelling or encoding, are refused (20040) instead of a garbage answer. */
+    private static void assertNonFiniteRefused(HttpResponse<byte[]> response, String detail) throws Exception {
+        assertError(response, 400, 20040);
+        JsonNode body = json(response);
+        String message = body.has("message") ? body.get("message").asText() : body.get("error").asText();
+        assertEquals("tensor value is NaN or infinite: " + detail + "; this model takes finite numbers only",
+                message);
+    }
+
+    private static HttpResponse<byte[]> postJson(String path, String body) throws Exception {
+        return send("POST", path, body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+    }
+
+    @Test
+    void aNumberBeyondDoubleOnTheGatewayApiIsRefused() throws Exception {
+        assertNonFiniteRefused(postJson("/v1/models/demo:predict", "{\"instances\":[[1e999,1,2,3]]}"),
+                "tensor 'features' element 0 is Infinity");
+    }
+
+    @Test
+    void theModelServersNanAndInfinitySpellingsAreRefused() throws Exception {
+        assertNonFiniteRefused(postJson("/tfserving/v1/models/demo:predict", "{\"instances\":[[5.1,NaN,1.4,0.2]]}"),
+                "tensor 'features' element 1 is NaN");
+        assertNonFiniteRefused(postJson("/v2/models/demo/infer", kserveRequest("FP32", "[1,4]",
+                "[5.1,3.5,-Infinity,0.2]")), "tensor 'features' element 2 is -Infinity");
+    }
+
+    @Test
+    void rawIeeeValuesInTritonsBinaryFormAreRefusedAlike() throws Exception {
+        byte[] header = ("{\"inputs\":[{\"name\":\"features\",\"shape\":[1,4],\"datatype\":\"FP32\","
+                + "\"parameters\":{\"binary_data_size\":16}}]}").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer tensor = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        tensor.asFloatBuffer().put(new float[] {5.1f, 3.5f, 1.4f, Float.POSITIVE_INFINITY});
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(header);
+        body.writeBytes(tensor.array());
+
+        assertNonFiniteRefused(send("POST", "/v2/models/demo/infer", body.toByteArray(),
+                "Content-Type", "application/octet-stream",
+                "Inference-Header-Content-Length", Integer.toString(header.length)),
+                "tensor 'features' element 3 is Infinity");
+    }
+
+    @Test
+    void protobufAndMessagePackValuesAreRefusedAlike() throws Exception {
+        ModelInferRequest protobuf = ModelInferRequest.newBuilder()
+                .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")
+                        .addShape(1).addShape(4).setContents(InferTensorContents.newBuilder()
+                                .addFp32Contents(Float.NaN).addFp32Contents(1).addFp32Contents(2)
+                                .addFp32Contents(3)))
+                .build();
+        assertNonFiniteRefused(send("POST", "/v2/models/demo/infer", protobuf.toByteArray(),
+                "Content-Type", "application/x-protobuf"), "tensor 'features' element 0 is NaN");
+
+        byte[] msgpack = PythonMsgpack.pack("{'instances': [[5.1, 3.5, 1.4, float('inf')]]}");
+        assertNonFiniteRefused(send("POST", "/v1/models/demo:predict", msgpack, "Content-Type", "application/msgpack",
+                "Accept", "application/json"), "tensor 'features' element 3 is Infinity");
+    }
+
+    @Test
+    void aRouteThatAcceptsNonFiniteValuesPassesThemToTheModel() throws Exception {
+        HttpResponse<byte[]> response = postJson("/tfserving/v1/models/lenient:predict",
+                "{\"instances\":[[NaN,3.5,1.4,0.2]]}");
+
+        assertEquals(200, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void headIsAnsweredWhereGetIs() throws Exception {
-        assertEquals(200, send("HEAD", "/v2/models/demo", null).statusCode());
-        assertEquals(200, send("HEAD", "/v1/models", null).statusCode());
+        for (String path : java.util.List.of("/v1/models", "/v1/models/demo", "/v2/models/demo", "/models",
+                "/v2/models", "/tfserving/v1/models/demo", "/tfserving/v1/models/demo/metadata",
+                "/tfserving/v1/models/demo/versions/1", "/v2", "/v2/health/live", "/v2/health/ready",
+                "/v2/models/demo/ready", "/v2/models/demo/versions/1", "/v1/models/unknown")) {
+            assertHeadLikeGet(gateway.uri(path));
+        }
+        for (String path : java.util.List.of("/healthz", "/readyz", "/metrics")) {
+            assertHeadLikeGet(gateway.adminUri(path));
+        }
+    }
+
+    private static void assertHeadLikeGet(java.net.URI uri) throws Exception {
+        HttpResponse<byte[]> get = CLIENT.send(HttpRequest.newBuilder(uri).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> head = CLIENT.send(HttpRequest.newBuilder(uri).HEAD().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+
+        assertEquals(get.statusCode(), head.statusCode(), uri.toString());
+        assertEquals(get.headers().firstValue("Content-Type"), head.headers().firstValue("Content-Type"),
+                uri.toString());
+        assertEquals(0, head.body().length, uri.toString());
     }
 
     @Test

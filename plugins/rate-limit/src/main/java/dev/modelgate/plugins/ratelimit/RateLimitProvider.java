@@ -1,7 +1,9 @@
 package dev.modelgate.plugins.ratelimit;
 
+import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
@@ -14,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -23,7 +26,6 @@ import java.util.stream.Collectors;
  * <pre>
  * - type: rate-limit
  *   key: client-ip            # subject | api-key | client-ip (default) | route | header:NAME
- *   trusted-proxies: [10.0.0.0/8]   # peers whose X-Forwarded-For is believed; none by default
  *   store: local              # local (default) | redis
  *   max-keys: 100000          # local store: the most keys held in memory
  *   redis-url: redis://redis:6379     # store redis: redis:// or rediss://, with user, password and /db if needed
@@ -43,7 +45,8 @@ import java.util.stream.Collectors;
  * authentication middleware must run first), {@code api-key} the subject of a principal authenticated by API key,
  * {@code route} the model and API version, {@code header:NAME} a header's value. A request without what its key
  * needs is keyed as anonymous by its client address. {@code client-ip} and that fallback read
- * {@code X-Forwarded-For} only from {@code trusted-proxies} (see {@link ClientAddress}).
+ * {@code X-Forwarded-For} only from {@code server.trusted-proxies} (see {@link ClientAddress}; this middleware's own
+ * {@code trusted-proxies}, from before the setting was shared, still works).
  *
  * <p>Answers: refused requests get 429 with {@link #RATE_LIMITED}, {@code Retry-After} and the {@code RateLimit-*}
  * headers of the most restrictive limit; admitted requests' responses carry the {@code RateLimit-*} headers too.
@@ -83,8 +86,7 @@ public final class RateLimitProvider implements MiddlewareProvider {
 
     @Override
     public Middleware create(ConfigNode config, PluginContext context) {
-        ClientAddress clientAddress = new ClientAddress(trustedProxies(config));
-        RequestKey requestKey = requestKey(config, clientAddress);
+        RequestKey requestKey = requestKey(config, clientAddress(config, context));
         List<Limit> limits = limits(config);
         String store = config.string("store", "local");
         int maxKeys = config.integer("max-keys", 100_000, 1, 100_000_000);
@@ -127,21 +129,21 @@ public final class RateLimitProvider implements MiddlewareProvider {
                 unavailableRetrySeconds);
     }
 
-    private static List<ClientAddress.Cidr> trustedProxies(ConfigNode config) {
-        List<ClientAddress.Cidr> cidrs = new ArrayList<>();
-        List<String> entries = config.strings("trusted-proxies");
-        for (int i = 0; i < entries.size(); i++) {
-            try {
-                cidrs.add(ClientAddress.parseCidr(entries.get(i).strip()));
-            } catch (IllegalArgumentException e) {
-                config.problem("trusted-proxies[" + i + "]", "must be an address or a CIDR block such as "
-                        + "10.0.0.0/8 or 2001:db8::/32: " + e.getMessage());
-            }
+    /**
+     * The request's client address: the kernel's, found with {@code server.trusted-proxies}. This middleware's own
+     * {@code trusted-proxies}, from before that setting was shared, still works and is said to be superseded.
+     */
+    private static Function<Exchange, String> clientAddress(ConfigNode config, PluginContext context) {
+        if (!config.has("trusted-proxies")) {
+            return Exchange::clientAddress;
         }
-        return cidrs;
+        ClientAddress own = ClientAddress.fromConfig(config, "trusted-proxies");
+        context.logger().log(System.Logger.Level.WARNING, config.pathOf("trusted-proxies") + " is superseded by"
+                + " server.trusted-proxies, which the access log and balancing follow too; move it there");
+        return exchange -> own.of(exchange.peerAddress(), exchange.requestHeaders());
     }
 
-    private static RequestKey requestKey(ConfigNode config, ClientAddress clientAddress) {
+    private static RequestKey requestKey(ConfigNode config, Function<Exchange, String> clientAddress) {
         String key = config.string("key", "client-ip");
         if (key.startsWith("header:")) {
             String header = key.substring("header:".length()).strip();

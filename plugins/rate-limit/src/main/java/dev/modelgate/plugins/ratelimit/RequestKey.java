@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.Function;
 
 /**
  * Which bucket a request counts against. Immutable and thread-safe.
@@ -26,10 +27,13 @@ final class RequestKey {
 
     private final Kind kind;
     private final String header;
-    private final ClientAddress clientAddress;
+    private final Function<Exchange, String> clientAddress;
 
-    /** @param header the header's name for {@link Kind#HEADER}; ignored otherwise */
-    RequestKey(Kind kind, String header, ClientAddress clientAddress) {
+    /**
+     * @param header the header's name for {@link Kind#HEADER}; ignored otherwise
+     * @param clientAddress the client address of a request, for {@code client-ip} and anonymous requests
+     */
+    RequestKey(Kind kind, String header, Function<Exchange, String> clientAddress) {
         this.kind = kind;
         this.header = header;
         this.clientAddress = clientAddress;
@@ -57,7 +61,7 @@ final class RequestKey {
     }
 
     private String anonymous(Exchange exchange) {
-        return "ip:" + clientAddress.of(exchange);
+        return "ip:" + clientAddress.apply(exchange);
     }
 
     private static String sha256(String text) {

@@ -167,6 +167,16 @@ class RateLimitGatewayTest {
     }
 
     @Test
+    void theSharedServerTrustedProxiesSettingKeysByTheForwardedClient() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start("server:\n  trusted-proxies: [127.0.0.1/32]\n"
+                + config("", "key: client-ip\n" + oneAnHourAfterABurstOf(1)))) {
+            assertAdmitted(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.9"));
+            assertLimited(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.9"));
+            assertAdmitted(gateway.get(MODEL, "X-Forwarded-For", "203.0.113.10"));
+        }
+    }
+
+    @Test
     void forwardedAddressesFromAnUntrustedPeerAreIgnored() throws Exception {
         try (RunningGateway gateway = gatewayLimiting("""
                 key: client-ip

@@ -186,7 +186,7 @@ final class TfServingCodec implements InferenceCodec {
             }
             return body;
         } catch (JsonProcessingException e) {
-            throw malformed(e.getOriginalMessage(), e.getLocation());
+            throw malformed(Json.problem(e), null); // the problem says where
         } catch (IOException | MessagePackException e) {
             throw malformed(e.getMessage(), null);
         }

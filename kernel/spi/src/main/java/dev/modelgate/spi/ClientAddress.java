@@ -1,13 +1,15 @@
-package dev.modelgate.plugins.ratelimit;
+package dev.modelgate.spi;
 
-import dev.modelgate.spi.Exchange;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Finds a request's client address behind the configured trusted proxies. Immutable and thread-safe.
+ * Finds a request's client address behind trusted proxies: how the kernel gives {@link Exchange#clientAddress()}
+ * with {@code server.trusted-proxies}, for the access log, the rate limiter and balancing alike. Immutable and
+ * thread-safe.
  *
  * <p>{@code X-Forwarded-For} is read only when the connection comes from a trusted proxy, since anyone else can
  * write anything there. Then the list is walked from the right, the hop the trusted proxy added, over every trusted
@@ -15,14 +17,17 @@ import java.util.regex.Pattern;
  * forged. When every entry is trusted, the left-most is the client. An entry that is not an IP address stops the
  * walk too and is used as it is, since a trusted proxy put it there.
  */
-final class ClientAddress {
+public final class ClientAddress {
+
+    /** Believes no proxy: the client is the connection's peer. */
+    public static final ClientAddress PEER = new ClientAddress(List.of());
 
     /** An IP literal: four dotted numbers, or hex digits and colons (IPv6, possibly with an embedded IPv4). */
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     /** One {@code address/prefix} block. */
-    record Cidr(byte[] network, int prefix) {
+    private record Cidr(byte[] network, int prefix) {
 
         boolean contains(byte[] address) {
             if (address.length != network.length) {
@@ -42,8 +47,26 @@ final class ClientAddress {
 
     private final List<Cidr> trustedProxies;
 
-    ClientAddress(List<Cidr> trustedProxies) {
+    private ClientAddress(List<Cidr> trustedProxies) {
         this.trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    /**
+     * The trusted proxies listed under {@code key} of {@code config} (addresses or CIDR blocks such as
+     * {@code 10.0.0.0/8}); each entry that is neither is a problem of its own.
+     */
+    public static ClientAddress fromConfig(ConfigNode config, String key) {
+        List<Cidr> cidrs = new ArrayList<>();
+        List<String> entries = config.strings(key);
+        for (int i = 0; i < entries.size(); i++) {
+            try {
+                cidrs.add(parseCidr(entries.get(i).strip()));
+            } catch (IllegalArgumentException e) {
+                config.problem(key + "[" + i + "]", "must be an address or a CIDR block such as "
+                        + "10.0.0.0/8 or 2001:db8::/32: " + e.getMessage());
+            }
+        }
+        return new ClientAddress(cidrs);
     }
 
     /**
@@ -51,7 +74,7 @@ final class ClientAddress {
      *
      * @throws IllegalArgumentException naming what is wrong
      */
-    static Cidr parseCidr(String text) {
+    private static Cidr parseCidr(String text) {
         int slash = text.indexOf('/');
         String address = slash < 0 ? text : text.substring(0, slash);
         byte[] bytes = parseAddress(address);
@@ -74,7 +97,7 @@ final class ClientAddress {
     }
 
     /** The bytes of an IP literal, or {@code null} when {@code text} is not one; never looks a name up. */
-    static byte[] parseAddress(String text) {
+    private static byte[] parseAddress(String text) {
         if (IPV4.matcher(text).matches()) {
             String[] parts = text.split("\\.");
             byte[] bytes = new byte[4];
@@ -99,13 +122,12 @@ final class ClientAddress {
         }
     }
 
-    /** The request's client address, as text. */
-    String of(Exchange exchange) {
-        String peer = exchange.clientAddress();
+    /** The client address of a request from {@code peer} with {@code headers}, as text. */
+    public String of(String peer, Headers headers) {
         if (trustedProxies.isEmpty() || !trusted(parseAddress(peer))) {
             return peer;
         }
-        List<String> forwarded = exchange.requestHeaders().all("X-Forwarded-For");
+        List<String> forwarded = headers.all("X-Forwarded-For");
         String client = peer;
         for (int i = forwarded.size() - 1; i >= 0; i--) {
             String[] hops = forwarded.get(i).split(",");
