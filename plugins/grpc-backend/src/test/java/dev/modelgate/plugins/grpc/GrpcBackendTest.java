@@ -160,7 +160,8 @@ class GrpcBackendTest {
         assertError(kserve("broken", "1"), 502, 40005);
         assertError(kserve("lost", "1"), 503, 40003);
         assertTrue(JSON.readTree(kserve("ghost", "1").body()).get("error").asText()
-                .endsWith("backend answered NOT_FOUND: no model ghost"), "the server's own words reach the client");
+                .endsWith("backend answered NOT_FOUND: Request for unknown model: 'ghost'"),
+                "the server's own words reach the client");
     }
 
     @Test
