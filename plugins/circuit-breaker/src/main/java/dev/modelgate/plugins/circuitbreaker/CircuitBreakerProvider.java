@@ -7,6 +7,7 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -50,11 +51,15 @@ public final class CircuitBreakerProvider implements BackendFilterProvider {
 
     @Override
     public BackendFilter create(ConfigNode config, PluginContext context) {
+        return create(config, context, System::nanoTime);
+    }
+
+    /** The filter, on {@code nanoClock}: tests pass one they step, so an open wait never runs out under load. */
+    static BackendFilter create(ConfigNode config, PluginContext context, LongSupplier nanoClock) {
         String backend = guardedBackend(context);
         CircuitBreakerConfig settings = settings(config);
         Fallback fallback = fallback(config, context, backend);
-        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(),
-                System::nanoTime);
+        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(), nanoClock);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.circuitbreaker;
 
+import static dev.modelgate.kernel.testing.Answers.code;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,10 +72,6 @@ class CircuitBreakerGatewayTest {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY);
     }
 
-    private static int code(HttpResponse<String> response) throws Exception {
-        return JSON.readTree(response.body()).get("code").asInt();
-    }
-
     @Test
     void answersAtOnceWithoutCallingTheBackendOnceItsFailuresOpenTheCircuit() throws Exception {
         try (RunningGateway gateway = gateway("")) {
@@ -138,14 +135,11 @@ class CircuitBreakerGatewayTest {
             predict(gateway, "broken");
             predict(gateway, "broken");
 
-            String metrics = gateway.adminGet("/metrics").body();
-
-            assertTrue(metrics.contains("modelgate_circuit_state{backend=\"broken\"} 1\n"), metrics);
-            assertTrue(metrics.contains("modelgate_circuit_state{backend=\"healthy\"} 0\n"), metrics);
-            assertTrue(metrics.contains(
-                    "modelgate_circuit_transitions_total{backend=\"broken\",from=\"closed\",to=\"open\"} 1\n"),
-                    metrics);
-            assertTrue(metrics.contains("modelgate_circuit_not_permitted_total{backend=\"broken\"} 2\n"), metrics);
+            gateway.assertMetric("modelgate_circuit_state{backend=\"broken\"} 1");
+            gateway.assertMetric("modelgate_circuit_state{backend=\"healthy\"} 0");
+            gateway.assertMetric(
+                    "modelgate_circuit_transitions_total{backend=\"broken\",from=\"closed\",to=\"open\"} 1");
+            gateway.assertMetric("modelgate_circuit_not_permitted_total{backend=\"broken\"} 2");
         }
     }
 

@@ -1,9 +1,8 @@
 package dev.modelgate.plugins.http;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
-import static dev.modelgate.plugins.http.Gateways.assertError;
 import static dev.modelgate.plugins.http.Gateways.config;
-import static dev.modelgate.plugins.http.Gateways.metric;
 import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -156,8 +155,8 @@ class SlowResponseTest {
             }
 
             assertEquals(200, predict(gateway).statusCode(), "the instance was not ejected");
-            assertTrue(metric(gateway, "modelgate_backend_ejections_total",
-                    Map.of("backend", "remote", "instance", "127.0.0.1:" + slow.port())) <= 0);
+            assertEquals(0, gateway.metrics().value("modelgate_backend_instance_ejections_total",
+                    Map.of("backend", "remote", "instance", "127.0.0.1:" + slow.port())));
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.modelgate.plugins.http;
 
-import static dev.modelgate.plugins.http.Gateways.await;
-import static dev.modelgate.plugins.http.Gateways.metric;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.IOException;
 import java.io.InputStream;
@@ -111,13 +110,13 @@ class StreamingTest {
     }
 
     private static double instance(RunningGateway gateway, String metric, int port) {
-        return metric(gateway, metric, Map.of("backend", "ks", "instance", INSTANCE + ":" + port));
+        return gateway.metrics().value(metric, Map.of("backend", "ks", "instance", INSTANCE + ":" + port));
     }
 
     /** The call is over on the gateway's side: off the instance's count, its connection back or dropped. */
     private static void assertCallEnded(RunningGateway gateway, int port) {
-        await("no call in flight", () -> instance(gateway, "modelgate_backend_instance_in_flight", port) == 0);
-        await("no leased connection", () -> metric(gateway, "modelgate_backend_connections",
+        Await.until("no call in flight", () -> instance(gateway, "modelgate_backend_instance_in_flight", port) == 0);
+        Await.until("no leased connection", () -> gateway.metrics().value("modelgate_backend_connections",
                 Map.of("backend", "ks", "state", "leased")) == 0);
     }
 
@@ -216,7 +215,7 @@ class StreamingTest {
                 assertThrows(IOException.class, body::readAllBytes,
                         "a cut connection, never the last chunk of a complete-looking answer");
             }
-            await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
+            Await.until("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getLocalPort()) == 1);
             assertCallEnded(gateway, backend.getLocalPort());
         }
@@ -237,7 +236,7 @@ class StreamingTest {
                 firstRead.countDown();
                 assertThrows(IOException.class, body::readAllBytes, "a short body the client can tell from a whole");
             }
-            await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
+            Await.until("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
                     backend.getLocalPort()) == 1);
             assertCallEnded(gateway, backend.getLocalPort());
         }
