@@ -135,15 +135,15 @@ final class ApiHandler implements HttpHandler {
         RealExchange exchange = new RealExchange(http, call, front, apiVersion, backendName, start,
                 deadline.nanos(), idempotent, body, current.server().maxBodyBytes());
         Response response = RealChain.run(steps, exchange, terminal);
-        metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(),
+        metrics.recordRequest(route != null ? route.label() : "-", backendName, response.status(), response.code(),
                 System.nanoTime() - start);
         ResponseWriter.write(http, response, current.server().gzipMinBytes());
     }
 
-    private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
+    private RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
         return exchange -> call.operation() == Operation.PREDICT
                 ? Predictor.predict(route.backendName(), route.backend(), route.filters(), (RealExchange) exchange,
-                        codecs)
+                        codecs, metrics)
                 : call.front().describe(call, route, exchange, codecs);
     }
 }

@@ -126,7 +126,7 @@ public final class Deployment implements AutoCloseable {
                             .map(backend -> exchange -> RealChain.guard(exchange,
                                     guarded -> Predictor.predict(name, backend,
                                             builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
-                                            plugins.codecs()))),
+                                            plugins.codecs(), metrics))),
                     plugins.codecs());
         }
 

@@ -40,6 +40,7 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        metrics.inFlightGauge(inFlight::count);
         this.undertow = Undertow.builder()
                 .setIoThreads(server.ioThreads())
                 // Request work runs on virtual threads; Undertow's workers only run TLS handshake tasks.

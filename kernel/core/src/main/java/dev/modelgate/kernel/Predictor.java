@@ -41,7 +41,7 @@ final class Predictor {
      * checked exception.
      */
     static Response predict(String backendName, Backend backend, List<FilterStep> filters, RealExchange exchange,
-            Codecs codecs) {
+            Codecs codecs, MetricsRegistry metrics) {
         Front front = exchange.front();
         if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
             return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
@@ -54,7 +54,7 @@ final class Predictor {
                 && !(backend instanceof InferenceBackend && needTensors(filters))) {
             front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
-                    call -> invoke(backendName, backend, call));
+                    call -> timed(backendName, backend, call, metrics));
             return respond(result, exchange, null);
         }
         if (!(backend instanceof InferenceBackend inference)) {
@@ -80,7 +80,7 @@ final class Predictor {
         InferenceRequest request = reader.decodeRequest(new Payload(contentType == null ? JSON : contentType,
                 exchange.requestHeaders(), exchange.body()), exchange, metadata);
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
-                call -> invoke(backendName, backend, call));
+                call -> timed(backendName, backend, call, metrics));
         return respond(result, exchange, writer);
     }
 
@@ -101,6 +101,17 @@ final class Predictor {
             // Decoders do without: the request must then name and type its inputs itself.
             LOG.log(System.Logger.Level.DEBUG, () -> "no metadata of '" + exchange.model() + "': " + e);
             return null;
+        }
+    }
+
+    /** {@link #invoke}, its time recorded as the backend's latency (to its answer's headers, for a stream). */
+    private static BackendResult timed(String backendName, Backend backend, BackendCall call,
+            MetricsRegistry metrics) {
+        long start = System.nanoTime();
+        try {
+            return invoke(backendName, backend, call);
+        } finally {
+            metrics.recordBackendCall(backendName, System.nanoTime() - start);
         }
     }
 
