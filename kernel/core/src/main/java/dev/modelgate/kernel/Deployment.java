@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -109,6 +110,7 @@ public final class Deployment implements AutoCloseable {
         private final List<String> problems;
         private final MetricsRegistry metrics;
         private final Clock clock;
+        private final Set<Integer> declaredCodes;
         private final List<AutoCloseable> built = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
         private final Map<String, List<FilterStep>> builtFilters = new LinkedHashMap<>();
@@ -116,6 +118,7 @@ public final class Deployment implements AutoCloseable {
         Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems) {
             this.problems = problems;
             this.plugins = plugins;
+            this.declaredCodes = ErrorCatalog.of(plugins).codes();
             this.metrics = metrics;
             this.clock = clock;
         }
@@ -138,7 +141,7 @@ public final class Deployment implements AutoCloseable {
                 Middleware middleware = provider == null ? null
                         : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (middleware != null) {
-                    steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed()));
+                    steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed(), declaredCodes));
                 }
             }
             return steps;
@@ -177,7 +180,7 @@ public final class Deployment implements AutoCloseable {
                         : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (filter != null) {
                     steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed(),
-                            provider.needsTensors()));
+                            provider.needsTensors(), declaredCodes));
                 }
             }
             return List.copyOf(steps);
