@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -75,11 +76,18 @@ public final class Deployment implements AutoCloseable {
      */
     public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
             CommandLine overrides, Clock clock) throws InvalidConfigException {
+        return build(source, plugins, metrics, overrides, clock, null);
+    }
+
+    /** {@link #build}, telling {@code recorder} (when not {@code null}) of every key the kernel and plugins read. */
+    static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
+            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder) throws InvalidConfigException {
         List<String> problems = new ArrayList<>(source.problems());
         if (source.unreadable()) {
             throw new InvalidConfigException(source.origin(), problems);
         }
-        ConfigNode root = ConfigNode.root(source.tree(), problems);
+        ConfigNode root = recorder == null ? ConfigNode.root(source.tree(), problems)
+                : ConfigNode.recording(source.tree(), problems, recorder);
         Builder builder = new Builder(plugins, metrics, clock, problems);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
