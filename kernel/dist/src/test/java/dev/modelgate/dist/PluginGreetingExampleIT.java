@@ -45,9 +45,12 @@ class PluginGreetingExampleIT {
     /** {@code mvn package} in {@code project}, offline, on the local repository this build uses. */
     private static void build(Path project) throws Exception {
         Path log = project.resolve("build.log");
-        Process maven = new ProcessBuilder("mvn", "-o", "-B", "-q",
+        ProcessBuilder builder = new ProcessBuilder("mvn", "-o", "-B", "-q",
                 "-Dmaven.repo.local=" + System.getProperty("maven.repo.local"), "package")
-                .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        // The JDK running this test (21 or newer), whatever java the PATH finds first.
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process maven = builder.start();
         assertTrue(maven.waitFor(5, TimeUnit.MINUTES), "the example's build did not finish");
         assertEquals(0, maven.exitValue(), "the example did not build (scripts/test runs `mvn install`, which puts "
                 + "modelgate-spi in the local repository):\n" + Files.readString(log));
