@@ -53,8 +53,10 @@ final class AdminHandler implements HttpHandler {
         switch (http.getRequestPath()) {
             case "/healthz" -> ResponseWriter.write(http, json(200, "{\"status\":\"UP\"}"));
             case "/readyz" -> ResponseWriter.write(http, readiness());
-            case "/metrics" -> ResponseWriter.write(http, Response.of(200, "text/plain; version=0.0.4; charset=utf-8",
-                    metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+            case "/metrics" -> {
+                MetricsRegistry.Scrape scrape = metrics.scrape(http.getRequestHeaders().getFirst("Accept"));
+                ResponseWriter.write(http, Response.of(200, scrape.contentType(), scrape.body()));
+            }
             case "/plugins" -> guarded(http, this::pluginList);
             default -> ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.NO_SUCH_ENDPOINT,
                     "'" + http.getRequestPath() + "'"));

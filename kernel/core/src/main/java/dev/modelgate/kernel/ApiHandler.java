@@ -87,7 +87,7 @@ final class ApiHandler implements HttpHandler {
         FrontCall call = refusal == null ? fronts.match(method, path, http.getRequestHeaders().getFirst(Headers.ACCEPT))
                 : null;
         Front front = call != null ? call.front() : fronts.frontOf(path);
-        Dispatcher.Target target = Dispatcher.target(current, call, front, method, path, refusal);
+        Dispatcher.Target target = Dispatcher.target(current, metrics, call, front, method, path, refusal);
         UndertowTransport transport = new UndertowTransport(http);
         Deadline deadline = Deadline.of(start, target.timeout(), http.getRequestHeaders().getFirst(Deadline.HEADER));
         Response response = Dispatcher.run(current, metrics, PROTOCOL, transport, transport.passableHeaders(), call,

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes|PLUGIN-COMMAND ...]
- * [--config FILE] [--port N] [--admin-port N] [--grpc-port N] [--plugins DIR]}.
+ * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes|config-reference|help
+ * |PLUGIN-COMMAND ...] [--config FILE] [--port N] [--admin-port N] [--grpc-port N] [--plugins DIR]}.
  *
  * @param command the sub-command, {@code serve} by default
  * @param configFile the configuration file, or {@code null} for {@code ./conf/gateway.yaml} or else the embedded one
@@ -23,7 +23,8 @@ import java.util.Set;
 public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Integer grpcPort,
         Path pluginsDir, boolean pluginsDirGiven, List<String> commandArgs) {
 
-    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes", "help");
+    static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes",
+            "config-reference", "help");
     static final Path DEFAULT_CONFIG = Path.of("conf", "gateway.yaml");
 
     public CommandLine {
@@ -172,6 +173,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   plugins            list discovered plugin types and where each came from
                   version            print the version
                   error-codes        print the error code catalogue as Markdown
+                  config-reference   print every configuration key, its type, default and meaning, as Markdown
                   help               print this (also --help, -h)
                   (and the commands plugins add: see `plugins`)
                 options:

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -80,11 +82,18 @@ public final class Deployment implements AutoCloseable {
      */
     public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
             CommandLine overrides, Clock clock) throws InvalidConfigException {
+        return build(source, plugins, metrics, overrides, clock, null);
+    }
+
+    /** {@link #build}, telling {@code recorder} (when not {@code null}) of every key the kernel and plugins read. */
+    static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
+            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder) throws InvalidConfigException {
         List<String> problems = new ArrayList<>(source.problems());
         if (source.unreadable()) {
             throw new InvalidConfigException(source.origin(), problems);
         }
-        ConfigNode root = ConfigNode.root(source.tree(), problems);
+        ConfigNode root = recorder == null ? ConfigNode.root(source.tree(), problems)
+                : ConfigNode.recording(source.tree(), problems, recorder);
         Builder builder = new Builder(plugins, metrics, clock, problems);
         try {
             ServerSettings server = ServerSettings.from(root.child("server"), overrides);
@@ -118,6 +127,7 @@ public final class Deployment implements AutoCloseable {
         private final List<String> problems;
         private final MetricsRegistry metrics;
         private final Clock clock;
+        private final Set<Integer> declaredCodes;
         private final List<AutoCloseable> built = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
         private final Map<String, List<FilterStep>> builtFilters = new LinkedHashMap<>();
@@ -125,6 +135,7 @@ public final class Deployment implements AutoCloseable {
         Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems) {
             this.problems = problems;
             this.plugins = plugins;
+            this.declaredCodes = ErrorCatalog.of(plugins).codes();
             this.metrics = metrics;
             this.clock = clock;
         }
@@ -135,7 +146,7 @@ public final class Deployment implements AutoCloseable {
                             .map(backend -> exchange -> RealChain.guard(exchange,
                                     guarded -> Predictor.predict(name, backend,
                                             builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
-                                            plugins.codecs()))),
+                                            plugins.codecs(), metrics))),
                     plugins.codecs());
         }
 
@@ -147,7 +158,7 @@ public final class Deployment implements AutoCloseable {
                 Middleware middleware = provider == null ? null
                         : create(node, () -> provider.create(node, context(node.path(), type)));
                 if (middleware != null) {
-                    steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed()));
+                    steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed(), declaredCodes));
                 }
             }
             return steps;
@@ -211,7 +222,7 @@ public final class Deployment implements AutoCloseable {
                             + "or kserve-v2)");
                 } else if (filter != null) {
                     steps.add(new FilterStep(type, node.path(), filter, provider.repeatsProceed(),
-                            provider.needsTensors()));
+                            provider.needsTensors(), declaredCodes));
                 }
             }
             return List.copyOf(steps);

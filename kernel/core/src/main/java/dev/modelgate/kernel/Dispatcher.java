@@ -36,8 +36,8 @@ final class Dispatcher {
      * The route and terminal of {@code call} ({@code null} when the path names nothing), taken with {@code method}
      * on {@code path}; a call refused before routing ends in its {@code refusal} after the global middlewares.
      */
-    static Target target(Deployment current, FrontCall call, Front front, String method, String path,
-            Refusal refusal) {
+    static Target target(Deployment current, MetricsRegistry metrics, FrontCall call, Front front, String method,
+            String path, Refusal refusal) {
         if (refusal != null) {
             return global(exchange -> exchange.error(refusal.errorCode(), refusal.detail()));
         }
@@ -65,7 +65,7 @@ final class Dispatcher {
                     "'" + call.model() + "' is not served on " + front.dialect()));
         }
         if (route != null) {
-            return new Target(route, terminal(route, call, current.codecs()));
+            return new Target(route, terminal(route, call, current.codecs(), metrics));
         }
         if (versions == null) {
             return global(exchange -> exchange.error(CoreErrors.UNKNOWN_MODEL, ApiPath.quoted(call.model())));
@@ -78,10 +78,10 @@ final class Dispatcher {
         return new Target(null, terminal);
     }
 
-    private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs) {
+    private static RealChain.Terminal terminal(Route route, FrontCall call, Codecs codecs, MetricsRegistry metrics) {
         return exchange -> call.operation() == Operation.PREDICT
                 ? Predictor.predict(route.backendName(), route.backend(), route.filters(), (RealExchange) exchange,
-                        codecs)
+                        codecs, metrics)
                 : call.front().describe(call, route, exchange, codecs);
     }
 
@@ -109,7 +109,7 @@ final class Dispatcher {
                 current.server().maxBodyBytes(), current.server().clientAddress());
         Response response = RealChain.run(steps, exchange, terminal);
         metrics.recordRequest(protocol, route != null ? route.label() : "-", backendName, response.status(),
-                System.nanoTime() - start);
+                response.code(), System.nanoTime() - start);
         return response;
     }
 }

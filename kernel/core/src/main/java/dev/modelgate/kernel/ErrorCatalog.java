@@ -5,6 +5,7 @@ import dev.modelgate.spi.ErrorCode;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -54,6 +55,11 @@ public final class ErrorCatalog {
 
     public Collection<Entry> entries() {
         return entries.values();
+    }
+
+    /** Every declared code, the kernel's and the plugins'. */
+    public Set<Integer> codes() {
+        return Collections.unmodifiableSet(entries.keySet());
     }
 
     /** The catalogue as the Markdown page {@code docs/error-codes.md}. */

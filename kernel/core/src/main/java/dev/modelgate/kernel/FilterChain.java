@@ -56,12 +56,15 @@ final class FilterChain implements BackendChain {
         try {
             result = step.filter().filter(call, new FilterChain(steps, index + 1, backend));
         } catch (RejectionException e) {
-            return BackendResult.failed(e.errorCode(), e.getMessage());
+            result = BackendResult.failed(e.errorCode(), e.getMessage());
         } catch (Exception | StackOverflowError e) {
             LOG.log(System.Logger.Level.ERROR, step.describe() + " threw", e);
             return BackendResult.failed(CoreErrors.INTERNAL, step.describe() + " failed");
         }
-        return result != null ? result
-                : BackendResult.failed(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no result");
+        if (result == null) {
+            return BackendResult.failed(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no result");
+        }
+        String undeclared = result.error() == null ? null : step.undeclared(result.error().code());
+        return undeclared != null ? BackendResult.failed(CoreErrors.MIDDLEWARE_CONTRACT, undeclared) : result;
     }
 }

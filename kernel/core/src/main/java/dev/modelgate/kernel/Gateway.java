@@ -50,6 +50,7 @@ public final class Gateway implements AutoCloseable {
         ServerSettings server = deployment.server();
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
         this.worker = worker(server.ioThreads(), requestExecutor);
+        metrics.inFlightGauge(inFlight::count);
         this.undertow = Undertow.builder()
                 .setWorker(worker)
                 // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would

@@ -28,6 +28,11 @@ final class InFlightRequests {
         return true;
     }
 
+    /** The requests admitted and not yet finished. */
+    long count() {
+        return count.get();
+    }
+
     /** Marks an admitted request as finished. */
     void exit() {
         if (count.decrementAndGet() == 0 && draining.get()) {

@@ -109,7 +109,8 @@ final class ListenerFronts {
                     : new Refusal(request.refusal(), request.refusalDetail());
             FrontCall call = refusal != null ? null : new FrontCall(front, request.operation(), request.model(),
                     request.modelVersion(), request.verb(), method, null);
-            Dispatcher.Target target = Dispatcher.target(current, call, front, method, request.path(), refusal);
+            Dispatcher.Target target = Dispatcher.target(current, metrics, call, front, method,
+                    request.path(), refusal);
             CallTransport transport = new CallTransport(method, request.path(), request.clientAddress());
             Headers headers = new Headers();
             request.headers().forEach((name, value) -> {

@@ -11,7 +11,7 @@ import sun.misc.Signal;
 
 /**
  * The command line: {@code serve} (default), {@code validate}, {@code plugins}, {@code version},
- * {@code error-codes}. Exit codes: 0 success, 1 invalid configuration or failed start, 2 bad command line.
+ * {@code error-codes}, {@code config-reference}. Exit codes: 0 success, 1 invalid configuration or failed start, 2 bad command line.
  */
 public final class Main {
 
@@ -49,6 +49,7 @@ public final class Main {
                 }
                 case "plugins" -> listPlugins(commandLine, out);
                 case "error-codes" -> errorCodes(commandLine, out);
+                case "config-reference" -> configReference(commandLine, out);
                 case "validate" -> validate(commandLine, out, err);
                 case "serve" -> serve(commandLine, err);
                 default -> pluginCommand(commandLine, out, err);
@@ -89,6 +90,13 @@ public final class Main {
     private static int errorCodes(CommandLine commandLine, PrintStream out) throws Exception {
         try (PluginRegistry plugins = commandLine.discoverPlugins()) {
             out.print(ErrorCatalog.of(plugins).toMarkdown());
+        }
+        return 0;
+    }
+
+    private static int configReference(CommandLine commandLine, PrintStream out) throws Exception {
+        try (PluginRegistry plugins = PluginRegistry.discover(commandLine.pluginsDir())) {
+            out.print(ConfigReference.markdown(plugins));
         }
         return 0;
     }

@@ -1,178 +1,190 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Metrics;
-import java.util.ArrayList;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
-import org.HdrHistogram.ConcurrentHistogram;
-import org.HdrHistogram.Histogram;
+import java.util.stream.Collectors;
 
 /**
- * The gateway's metrics: per-route request counts and latency histograms, plus whatever plugins register, rendered in
- * Prometheus text format. Lock-free on the request path; thread-safe.
- *
- * <p>Latency quantiles are over the gateway's whole life (HdrHistogram keeps them in fixed memory, with two
- * significant digits, up to one hour).
+ * The gateway's metrics, kept by the Prometheus Java client: per-route request counts by HTTP status and five-digit
+ * code, latency histograms (total, and the backend's part of it) with explicit buckets that add up across gateways,
+ * the requests in flight, the JVM's and the process's own metrics, and whatever plugins register through the SPI's
+ * {@link Metrics}, which names no Prometheus type. Rendered in the Prometheus text format, or OpenMetrics (with
+ * {@code # UNIT}) when the scraper's {@code Accept} asks for it. Lock-free on the request path; thread-safe.
  */
 public final class MetricsRegistry implements Metrics {
 
-    private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999};
-    private static final long HIGHEST_MICROS = TimeUnit.HOURS.toMicros(1);
+    /**
+     * Seconds, from well under a millisecond (an in-process model, a rejection) to a minute (a slow model server):
+     * fixed, so that the buckets of every gateway line up and their counts can be summed.
+     */
+    static final double[] LATENCY_BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5, 10, 30, 60};
 
-    private record Key(String name, Map<String, String> labels) {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final ExpositionFormats formats = ExpositionFormats.init();
+    /** (The SPI's {@link Counter} takes the short name: Prometheus's is spelt out.) */
+    private final io.prometheus.metrics.core.metrics.Counter requests = io.prometheus.metrics.core.metrics.Counter
+            .builder()
+            .name("modelgate_requests_total")
+            .help("Requests answered, by protocol (http, grpc), route, backend, HTTP status and the gateway's five-digit "
+                    + "code (0: success).")
+            .labelNames("protocol", "route", "backend", "status", "code")
+            .register(registry);
+    private final Histogram requestDuration = Histogram.builder()
+            .name("modelgate_request_duration_seconds")
+            .help("Request latency in the gateway, from the request's arrival to its answer, by protocol, route and "
+                    + "backend.")
+            .unit(Unit.SECONDS)
+            .labelNames("protocol", "route", "backend")
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    private final Histogram backendDuration = Histogram.builder()
+            .name("modelgate_backend_request_duration_seconds")
+            .help("Latency of the calls to a backend, each attempt on its own: the backend's part of a request's.")
+            .unit(Unit.SECONDS)
+            .labelNames("backend")
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    /** The plugins' counters and gauges, one family per name, each family with one set of label names. */
+    private final ConcurrentMap<String, Family<io.prometheus.metrics.core.metrics.Counter>> counters =
+            new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Family<GaugeValues>> gauges = new ConcurrentHashMap<>();
+
+    /** A registered metric and the label names every member of its family has. */
+    private record Family<T>(List<String> labelNames, T metric) {
     }
 
-    private record Gauge(String help, DoubleSupplier value) {
+    /** The values a callback gauge family reads at each scrape, by label values. */
+    private record GaugeValues(ConcurrentMap<List<String>, DoubleSupplier> members) {
     }
 
-    private record RouteKey(String protocol, String route, String backend) {
+    public MetricsRegistry() {
+        JvmMetrics.builder().register(registry);
     }
-
-    /** Counts and latencies of one route and backend. */
-    private static final class RouteStats {
-        final Histogram latencyMicros = new ConcurrentHistogram(HIGHEST_MICROS, 2);
-        final LongAdder totalNanos = new LongAdder();
-        final ConcurrentMap<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
-    }
-
-    private static final class RealCounter implements Counter {
-        final String help;
-        final LongAdder count = new LongAdder();
-
-        RealCounter(String help) {
-            this.help = help;
-        }
-
-        @Override
-        public void increment() {
-            count.increment();
-        }
-
-        @Override
-        public void add(long amount) {
-            count.add(amount);
-        }
-
-        @Override
-        public long value() {
-            return count.sum();
-        }
-    }
-
-    private final ConcurrentMap<Key, RealCounter> counters = new ConcurrentHashMap<>();
-    private final ConcurrentMap<Key, Gauge> gauges = new ConcurrentHashMap<>();
-    private final ConcurrentMap<RouteKey, RouteStats> routes = new ConcurrentHashMap<>();
 
     @Override
     public Counter counter(String name, String help, Map<String, String> labels) {
-        return counters.computeIfAbsent(new Key(name, new TreeMap<>(labels)), key -> new RealCounter(help));
+        Map<String, String> sorted = new TreeMap<>(labels);
+        Family<io.prometheus.metrics.core.metrics.Counter> family = family(counters, name, sorted, labelNames ->
+                io.prometheus.metrics.core.metrics.Counter.builder().name(name).help(help)
+                        .labelNames(labelNames.toArray(String[]::new)).register(registry));
+        CounterDataPoint point = family.metric().labelValues(sorted.values().toArray(String[]::new));
+        return new Counter() {
+            @Override
+            public void increment() {
+                point.inc();
+            }
+
+            @Override
+            public void add(long amount) {
+                point.inc(amount);
+            }
+
+            @Override
+            public long value() {
+                return (long) point.get();
+            }
+        };
     }
 
     @Override
     public void gauge(String name, String help, Map<String, String> labels, DoubleSupplier value) {
-        gauges.put(new Key(name, new TreeMap<>(labels)), new Gauge(help, value));
+        Map<String, String> sorted = new TreeMap<>(labels);
+        Family<GaugeValues> family = family(gauges, name, sorted, labelNames -> {
+            GaugeValues values = new GaugeValues(new ConcurrentHashMap<>());
+            GaugeWithCallback.builder().name(name).help(help).labelNames(labelNames.toArray(String[]::new))
+                    .callback(callback -> values.members().forEach((labelValues, supplier) ->
+                            callback.call(supplier.getAsDouble(), labelValues.toArray(String[]::new))))
+                    .register(registry);
+            return values;
+        });
+        family.metric().members().put(List.copyOf(sorted.values()), value);
+    }
+
+    /**
+     * The family {@code name}, registered by {@code register} on first use.
+     *
+     * @throws IllegalArgumentException when the family has other label names: Prometheus requires one set per name
+     */
+    private static <T> Family<T> family(ConcurrentMap<String, Family<T>> families, String name,
+            Map<String, String> sortedLabels, java.util.function.Function<List<String>, T> register) {
+        List<String> labelNames = List.copyOf(sortedLabels.keySet());
+        Family<T> family = families.computeIfAbsent(name, key -> new Family<>(labelNames, register.apply(labelNames)));
+        if (!family.labelNames().equals(labelNames)) {
+            throw new IllegalArgumentException("metric " + name + " has the labels " + family.labelNames()
+                    + ", not " + labelNames);
+        }
+        return family;
+    }
+
+    /** Reads the requests in flight at each scrape. */
+    void inFlightGauge(DoubleSupplier inFlight) {
+        GaugeWithCallback.builder().name("modelgate_requests_in_flight")
+                .help("Requests received and not yet answered, streamed answers until their last byte.")
+                .callback(callback -> callback.call(inFlight.getAsDouble()))
+                .register(registry);
     }
 
     /**
      * Records one finished request; {@code protocol} is the listener's ({@code http}, {@code grpc}), {@code route} is
-     * {@code model:version}, or {@code -} when none matched.
+     * {@code model:version}, or {@code -} when none matched, and {@code code} the five-digit code it was answered with
+     * (0 for success).
      */
-    public void recordRequest(String protocol, String route, String backend, int status, long elapsedNanos) {
-        RouteStats stats = routes.computeIfAbsent(new RouteKey(protocol, route, backend == null ? "-" : backend),
-                key -> new RouteStats());
-        stats.latencyMicros.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, elapsedNanos / 1000)));
-        stats.totalNanos.add(elapsedNanos);
-        stats.byStatus.computeIfAbsent(status, key -> new LongAdder()).increment();
+    public void recordRequest(String protocol, String route, String backend, int status, int code,
+            long elapsedNanos) {
+        String backendLabel = backend == null ? "-" : backend;
+        requests.labelValues(protocol, route, backendLabel, Integer.toString(status), Integer.toString(code)).inc();
+        requestDuration.labelValues(protocol, route, backendLabel)
+                .observe(Unit.nanosToSeconds(Math.max(0, elapsedNanos)));
     }
 
-    /** Every metric in Prometheus text exposition format 0.0.4. */
-    public String scrape() {
-        StringBuilder out = new StringBuilder(4096);
-        List<Map.Entry<RouteKey, RouteStats>> routeStats = new ArrayList<>(routes.entrySet());
-        routeStats.sort(Map.Entry.comparingByKey(
-                java.util.Comparator.comparing(RouteKey::route).thenComparing(RouteKey::backend)
-                        .thenComparing(RouteKey::protocol)));
-
-        header(out, "modelgate_requests_total", "Requests answered, by route, backend, protocol and HTTP status.", "counter");
-        for (var entry : routeStats) {
-            new TreeMap<>(entry.getValue().byStatus).forEach((status, count) -> {
-                sample(out, "modelgate_requests_total", routeLabels(entry.getKey(), "status", status.toString()),
-                        count.sum());
-            });
-        }
-        header(out, "modelgate_request_duration_seconds", "Request latency in the gateway, by route, backend and protocol.",
-                "summary");
-        for (var entry : routeStats) {
-            Histogram snapshot = entry.getValue().latencyMicros.copy();
-            for (double quantile : QUANTILES) {
-                sample(out, "modelgate_request_duration_seconds",
-                        routeLabels(entry.getKey(), "quantile", Double.toString(quantile)),
-                        snapshot.getValueAtPercentile(quantile * 100) / 1e6);
-            }
-            Map<String, String> labels = routeLabels(entry.getKey(), null, null);
-            sample(out, "modelgate_request_duration_seconds_sum", labels, entry.getValue().totalNanos.sum() / 1e9);
-            sample(out, "modelgate_request_duration_seconds_count", labels, snapshot.getTotalCount());
-        }
-        writeFamilies(out, counters, "counter", counter -> counter.help, counter -> (double) counter.value());
-        writeFamilies(out, gauges, "gauge", Gauge::help, gauge -> gauge.value().getAsDouble());
-        return out.toString();
+    /** Records one call to {@code backend}, an attempt of a request, that took {@code elapsedNanos}. */
+    void recordBackendCall(String backend, long elapsedNanos) {
+        backendDuration.labelValues(backend).observe(Unit.nanosToSeconds(Math.max(0, elapsedNanos)));
     }
 
-    private static Map<String, String> routeLabels(RouteKey key, String extraName, String extraValue) {
-        Map<String, String> labels = new TreeMap<>();
-        labels.put("route", key.route());
-        labels.put("backend", key.backend());
-        labels.put("protocol", key.protocol());
-        if (extraName != null) {
-            labels.put(extraName, extraValue);
+    /**
+     * A scrape, in the format {@code accept} asks for: OpenMetrics, else the Prometheus text format. The Protobuf
+     * format is not offered (its writer needs a Protobuf runtime of its own), so a scraper that prefers it gets its
+     * next choice.
+     */
+    public Scrape scrape(String accept) {
+        ExpositionFormatWriter writer = formats.findWriter(withoutProtobuf(accept));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16_384);
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return labels;
+        return new Scrape(writer.getContentType(), out.toByteArray());
     }
 
-    private static <T> void writeFamilies(StringBuilder out, Map<Key, T> metrics, String type,
-            java.util.function.Function<T, String> help, java.util.function.ToDoubleFunction<T> value) {
-        Map<String, List<Map.Entry<Key, T>>> families = new TreeMap<>();
-        metrics.entrySet().forEach(entry ->
-                families.computeIfAbsent(entry.getKey().name(), name -> new ArrayList<>()).add(entry));
-        families.forEach((name, members) -> {
-            header(out, name, help.apply(members.getFirst().getValue()), type);
-            members.forEach(member -> sample(out, name, member.getKey().labels(),
-                    value.applyAsDouble(member.getValue())));
-        });
+    private static String withoutProtobuf(String accept) {
+        return accept == null ? null : Arrays.stream(accept.split(","))
+                .filter(range -> !range.contains("application/vnd.google.protobuf"))
+                .collect(Collectors.joining(","));
     }
 
-    private static void header(StringBuilder out, String name, String help, String type) {
-        out.append("# HELP ").append(name).append(' ').append(help.replace("\\", "\\\\").replace("\n", "\\n"))
-                .append('\n').append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    }
-
-    private static void sample(StringBuilder out, String name, Map<String, String> labels, double value) {
-        out.append(name);
-        if (!labels.isEmpty()) {
-            out.append('{');
-            boolean first = true;
-            for (var label : labels.entrySet()) {
-                if (!first) {
-                    out.append(',');
-                }
-                first = false;
-                out.append(label.getKey()).append("=\"").append(label.getValue().replace("\\", "\\\\")
-                        .replace("\"", "\\\"").replace("\n", "\\n")).append('"');
-            }
-            out.append('}');
-        }
-        out.append(' ');
-        if (value == Math.rint(value) && !Double.isInfinite(value) && Math.abs(value) < 1e15) {
-            out.append((long) value);
-        } else {
-            out.append(value);
-        }
-        out.append('\n');
+    /** What a scrape wrote, and its media type. */
+    public record Scrape(String contentType, byte[] body) {
     }
 }

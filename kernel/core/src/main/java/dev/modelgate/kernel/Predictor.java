@@ -42,7 +42,7 @@ final class Predictor {
      * checked exception.
      */
     static Response predict(String backendName, Backend backend, List<FilterStep> filters, RealExchange exchange,
-            Codecs codecs) {
+            Codecs codecs, MetricsRegistry metrics) {
         Front front = exchange.front();
         if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
             return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
@@ -55,7 +55,7 @@ final class Predictor {
                 && !(backend instanceof InferenceBackend && needTensors(filters))) {
             front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
-                    call -> invoke(backendName, backend, call));
+                    call -> timed(backendName, backend, call, metrics));
             return respond(result, exchange, null);
         }
         if (!(backend instanceof InferenceBackend inference)) {
@@ -87,7 +87,7 @@ final class Predictor {
             }
         }
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
-                call -> invoke(backendName, backend, call));
+                call -> timed(backendName, backend, call, metrics));
         return respond(result, exchange, writer);
     }
 
@@ -125,6 +125,17 @@ final class Predictor {
             // name and type its inputs itself.
             LOG.log(System.Logger.Level.DEBUG, () -> "no metadata of '" + exchange.model() + "': " + e);
             return null;
+        }
+    }
+
+    /** {@link #invoke}, its time recorded as the backend's latency (to its answer's headers, for a stream). */
+    private static BackendResult timed(String backendName, Backend backend, BackendCall call,
+            MetricsRegistry metrics) {
+        long start = System.nanoTime();
+        try {
+            return invoke(backendName, backend, call);
+        } finally {
+            metrics.recordBackendCall(backendName, System.nanoTime() - start);
         }
     }
 

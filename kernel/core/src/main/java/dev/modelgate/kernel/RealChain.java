@@ -64,7 +64,9 @@ final class RealChain implements Chain {
         try {
             response = step.middleware().handle(exchange, next);
         } catch (RejectionException e) {
-            return exchange.error(e.errorCode(), e.getMessage());
+            String undeclared = step.undeclared(e.errorCode().code());
+            return undeclared != null ? exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, undeclared)
+                    : exchange.error(e.errorCode(), e.getMessage());
         } catch (Throwable e) {
             rethrowFatal(e);
             LOG.log(System.Logger.Level.ERROR, step.describe() + " threw on " + exchange.method() + " "
@@ -78,7 +80,8 @@ final class RealChain implements Chain {
             return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
                     step.describe() + " called proceed() " + next.calls + " times");
         }
-        return response;
+        String undeclared = step.undeclared(response.code());
+        return undeclared != null ? exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, undeclared) : response;
     }
 
     private Response serveTerminal() {

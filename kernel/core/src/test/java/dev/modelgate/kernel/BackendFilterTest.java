@@ -94,6 +94,16 @@ class BackendFilterTest {
         }
         try (RunningGateway gateway = gatewayWithFilters("""
                 - type: probe
+                  name: undeclared
+                  act: undeclared""")) {
+            HttpResponse<String> response = gateway.post("/v1/models/a:predict", "application/json", BODY);
+
+            assertEquals(90002, JSON.readTree(response.body()).get("code").asInt(), response.body());
+            assertTrue(response.body().contains("filter 'probe' (backends.echo.filters[0]) failed with code 39999, "
+                    + "which no plugin declares"), response.body());
+        }
+        try (RunningGateway gateway = gatewayWithFilters("""
+                - type: probe
                   name: throwing
                   act: throw""")) {
             HttpResponse<String> response = gateway.post("/v1/models/a:predict", "application/json", BODY);

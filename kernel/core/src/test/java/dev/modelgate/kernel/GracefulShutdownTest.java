@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.IOException;
 import java.net.Socket;
@@ -13,22 +14,11 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 class GracefulShutdownTest {
 
     private static final String BODY = "{\"instances\":[[1]]}";
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.yield();
-        }
-    }
 
     @Test
     void shutdownFinishesInFlightRequestsAndTurnsNewOnesAway() throws Exception {
@@ -45,11 +35,11 @@ class GracefulShutdownTest {
         int port = gateway.port();
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() ->
                 gateway.post("/v1/models/m:predict", "application/json", BODY));
-        await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
+        Await.until("the request reaches the backend", () -> EchoBackendProvider.held() == 1);
 
         CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() ->
                 gateway.gateway().shutdown(Duration.ofSeconds(10)));
-        await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
+        Await.until("readiness turns down", () -> gateway.adminGet("/readyz").statusCode() == 503);
         HttpResponse<String> late = gateway.post("/v1/models/m:predict", "application/json", BODY);
         assertFalse(drained.isDone(), "shutdown waits while a request is in flight");
         EchoBackendProvider.release();
@@ -74,7 +64,7 @@ class GracefulShutdownTest {
                     backend: stuck
                 """);
         CompletableFuture.runAsync(() -> gateway.post("/v1/models/m:predict", "application/json", BODY));
-        await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
+        Await.until("the request reaches the backend", () -> EchoBackendProvider.held() == 1);
         try {
             long start = System.nanoTime();
 

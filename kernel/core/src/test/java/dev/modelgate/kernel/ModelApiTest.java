@@ -257,14 +257,11 @@ class ModelApiTest {
 
         assertEquals(200, gateway.adminGet("/healthz").statusCode());
         assertEquals(200, gateway.adminGet("/readyz").statusCode());
-        HttpResponse<String> metrics = gateway.adminGet("/metrics");
-        assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.body().contains(
-                "modelgate_requests_total{backend=\"old\",protocol=\"http\",route=\"iris:v1\",status=\"200\"}"),
-                metrics.body());
-        assertTrue(metrics.body().contains(
-                "modelgate_request_duration_seconds{backend=\"old\",protocol=\"http\",quantile=\"0.99\",route=\"iris:v1\"}"),
-                metrics.body());
+        // Other tests share this gateway: at least this request is counted.
+        assertTrue(gateway.metric("modelgate_requests_total{backend=\"old\",code=\"0\",protocol=\"http\","
+                + "route=\"iris:v1\",status=\"200\"}") >= 1);
+        assertTrue(gateway.metric("modelgate_request_duration_seconds_count{backend=\"old\",protocol=\"http\","
+                + "route=\"iris:v1\"}") >= 1);
     }
 
     @Test

@@ -10,6 +10,8 @@ import dev.modelgate.kernel.fixtures.EchoBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PipelineTest {
 
@@ -79,6 +81,20 @@ class PipelineTest {
             assertEquals(90002, json(response).get("code").asInt());
             assertTrue(json(response).get("message").asText()
                     .contains("middleware 'misbehave' (routes[0].middlewares[0]) returned no response"),
+                    response.body());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"undeclared-code", "reject-undeclared"})
+    void aMiddlewareAnsweringWithACodeNoPluginDeclaresBreaksTheContract(String how) throws Exception {
+        try (RunningGateway gateway = gatewayWith("- type: misbehave\n  how: " + how)) {
+            HttpResponse<String> response = gateway.post(PREDICT, "application/json", BODY);
+
+            assertEquals(500, response.statusCode(), response.body());
+            assertEquals(90002, json(response).get("code").asInt());
+            assertTrue(json(response).get("message").asText().contains("middleware 'misbehave' "
+                    + "(routes[0].middlewares[0]) answered with code 29999, which no plugin declares"),
                     response.body());
         }
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,23 +31,66 @@ public final class ConfigNode {
     private static final long MAX_SIZE = 1L << 40;
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB)?", Pattern.CASE_INSENSITIVE);
 
+    /**
+     * What a typed getter was asked for: the key's full path, the type it binds (with its range), its default as
+     * written in a configuration ({@code null} when it has none), and the class that asked. The kernel's
+     * {@code config-reference} command collects these to document every key from the code that binds it.
+     */
+    public record KeyRead(String path, String type, String defaultValue, boolean required, Class<?> reader) {
+    }
+
+    private static final StackWalker CALLERS = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
     private final JsonNode node;
     private final String path;
     private final List<String> problems;
+    /** Told of every typed read; {@code null} outside {@code config-reference}. */
+    private final Consumer<KeyRead> recorder;
     private final Set<String> readKeys = new HashSet<>();
     /** Keys read, asked about with {@link #has} or {@linkplain #known declared}: what an "unknown key" hint lists. */
     private final Set<String> knownKeys = new java.util.TreeSet<>();
     private final List<ConfigNode> children = new ArrayList<>();
 
-    private ConfigNode(JsonNode node, String path, List<String> problems) {
+    private ConfigNode(JsonNode node, String path, List<String> problems, Consumer<KeyRead> recorder) {
         this.node = node == null || node.isNull() ? JsonNodeFactory.instance.objectNode() : node;
         this.path = path;
         this.problems = problems;
+        this.recorder = recorder;
     }
 
     /** The root of a configuration whose problems go to {@code problems}. */
     public static ConfigNode root(JsonNode node, List<String> problems) {
-        return new ConfigNode(node, "", problems);
+        return new ConfigNode(node, "", problems, null);
+    }
+
+    /** {@link #root}, telling {@code recorder} of every key a getter of it or of its children reads. */
+    public static ConfigNode recording(JsonNode node, List<String> problems, Consumer<KeyRead> recorder) {
+        return new ConfigNode(node, "", problems, recorder);
+    }
+
+    private void record(String key, String type, Object defaultValue, boolean required) {
+        if (recorder != null) {
+            Class<?> reader = CALLERS.walk(frames -> frames.map(StackWalker.StackFrame::getDeclaringClass)
+                    .filter(caller -> caller != ConfigNode.class).findFirst().orElse(ConfigNode.class));
+            recorder.accept(new KeyRead(pathOf(key), type, defaultValue == null ? null : defaultValue.toString(),
+                    required, reader));
+        }
+    }
+
+    /** {@code 250ms}, {@code 5s}, {@code 2m} or {@code 1h}, as a configuration writes it. */
+    private static String written(Duration duration) {
+        if (duration == null) {
+            return null;
+        }
+        long millis = duration.toMillis();
+        return millis == 0 ? "0" : millis % 3_600_000 == 0 ? millis / 3_600_000 + "h" : millis % 60_000 == 0 ? millis / 60_000 + "m"
+                : millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+
+    /** {@code 512KB} or {@code 10MB}, as a configuration writes it. */
+    private static String written(long bytes) {
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + "MB" : bytes % (1 << 10) == 0 ? (bytes >> 10) + "KB"
+                : Long.toString(bytes);
     }
 
     /** The key path of this node, empty for the root. */
@@ -125,6 +169,7 @@ public final class ConfigNode {
 
     /** A required, non-blank string; {@code ""} after reporting when missing, null or blank. */
     public String string(String key) {
+        record(key, "string", null, true);
         JsonNode value = scalar(key, "a string");
         if (value == null || value.asText().isBlank()) {
             JsonNode raw = node.get(key);
@@ -137,12 +182,15 @@ public final class ConfigNode {
     }
 
     public String string(String key, String defaultValue) {
+        record(key, "string", defaultValue, false);
         JsonNode value = scalar(key, "a string");
         return value == null ? defaultValue : value.asText();
     }
 
     /** An integer between {@code min} and {@code max} inclusive. */
     public int integer(String key, int defaultValue, int min, int max) {
+        record(key, min == Integer.MIN_VALUE && max == Integer.MAX_VALUE ? "integer" : "integer, " + min + " to " + max,
+                defaultValue, false);
         JsonNode value = scalar(key, "an integer");
         if (value == null) {
             return defaultValue;
@@ -166,6 +214,7 @@ public final class ConfigNode {
     }
 
     public boolean bool(String key, boolean defaultValue) {
+        record(key, "boolean", defaultValue, false);
         JsonNode value = scalar(key, "true or false");
         if (value == null) {
             return defaultValue;
@@ -180,6 +229,7 @@ public final class ConfigNode {
 
     /** A positive duration written {@code 500us} (microseconds), {@code 250ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
     public Duration duration(String key, Duration defaultValue) {
+        record(key, "duration", written(defaultValue), false);
         JsonNode value = scalar(key, "a duration");
         if (value == null) {
             return defaultValue;
@@ -210,6 +260,7 @@ public final class ConfigNode {
 
     /** A positive size in bytes, written {@code 1048576}, {@code 512KB} or {@code 10MB} (powers of 1024). */
     public long size(String key, long defaultValue) {
+        record(key, "size", written(defaultValue), false);
         JsonNode value = scalar(key, "a size");
         if (value == null) {
             return defaultValue;
@@ -240,6 +291,7 @@ public final class ConfigNode {
 
     /** A list of strings; a single string counts as a list of one. */
     public List<String> strings(String key) {
+        record(key, "list of strings", null, false);
         JsonNode value = read(key);
         if (value == null) {
             return List.of();
@@ -261,16 +313,18 @@ public final class ConfigNode {
 
     /** The mapping under {@code key}; an empty node when absent. */
     public ConfigNode child(String key) {
+        record(key, "mapping", null, false);
         JsonNode value = read(key);
         if (value != null && !value.isObject()) {
             problem(key, "must be a mapping, but was " + describe(value));
             value = null;
         }
-        return track(new ConfigNode(value, pathOf(key), problems));
+        return track(new ConfigNode(value, pathOf(key), problems, recorder));
     }
 
     /** The mappings listed under {@code key}, each with its index in its path; empty when absent. */
     public List<ConfigNode> list(String key) {
+        record(key, "list of mappings", null, false);
         JsonNode value = read(key);
         if (value == null) {
             return List.of();
@@ -285,7 +339,7 @@ public final class ConfigNode {
             if (!value.get(i).isObject()) {
                 problems.add(itemPath + ": must be a mapping, but was " + describe(value.get(i)));
             } else {
-                result.add(track(new ConfigNode(value.get(i), itemPath, problems)));
+                result.add(track(new ConfigNode(value.get(i), itemPath, problems, recorder)));
             }
         }
         return result;

@@ -4,9 +4,11 @@ import java.util.Map;
 import java.util.function.DoubleSupplier;
 
 /**
- * The gateway's metrics registry, exported in Prometheus text format on the admin listener. Names are Prometheus
- * metric names ({@code modelgate_access_log_dropped_total}); asking twice for the same name and labels returns the
- * same counter. Thread-safe.
+ * The gateway's metrics registry, exported on the admin listener in the Prometheus text format (or OpenMetrics).
+ * Names are Prometheus metric names ({@code modelgate_access_log_dropped_total}; a counter's ends in {@code _total});
+ * every member of a name has the same label names, else registering it throws {@link IllegalArgumentException}.
+ * Asking twice for the same name and labels returns the same counter. Thread-safe. The kernel keeps these with the
+ * Prometheus Java client, but no Prometheus type is part of the SPI.
  */
 public interface Metrics {
 

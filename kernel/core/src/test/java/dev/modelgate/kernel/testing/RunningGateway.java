@@ -109,22 +109,50 @@ public final class RunningGateway implements AutoCloseable {
         return send(HttpRequest.newBuilder(adminUri(path)).GET());
     }
 
+    /** One scrape of the admin listener's {@code /metrics}. */
+    public MetricScrape metrics() {
+        HttpResponse<String> response = adminGet("/metrics");
+        if (response.statusCode() != 200) {
+            throw new AssertionError("/metrics answered " + response.statusCode() + ": " + response.body());
+        }
+        return MetricScrape.parse(response.body());
+    }
+
     /**
-     * Scrapes the admin listener's metrics until they hold {@code sample} as a whole line, as what runs when an
-     * exchange completes (after its client has the answer) lands a moment later.
+     * The value of {@code series} ({@code name{label="value",...}}, labels in any order) now.
+     *
+     * @throws AssertionError when the gateway does not export that series
+     */
+    public double metric(String series) {
+        return metrics().value(series);
+    }
+
+    /** The metrics hold {@code sample} ({@code name{labels} value}, the value compared as a number) now. */
+    public void assertMetric(String sample) {
+        MetricScrape metrics = metrics();
+        if (!metrics.holds(sample)) {
+            throw new AssertionError("no '" + sample + "' in:\n" + metrics.text());
+        }
+    }
+
+    /** {@link #awaitMetric(String, Duration)} within {@link Await#DEADLINE}. */
+    public void awaitMetric(String sample) {
+        awaitMetric(sample, Await.DEADLINE);
+    }
+
+    /**
+     * Scrapes the admin listener's metrics until they hold {@code sample} ({@code name{labels} value}, the value
+     * compared as a number), as what runs when an exchange completes (after its client has the answer) lands a moment
+     * later.
      *
      * @throws AssertionError naming the sample and the last scrape, when {@code within} passes first
      */
     public void awaitMetric(String sample, Duration within) {
-        long deadline = System.nanoTime() + within.toNanos();
-        String metrics;
-        do {
-            metrics = adminGet("/metrics").body();
-            if (metrics.lines().anyMatch(sample::equals)) {
-                return;
-            }
-        } while (System.nanoTime() - deadline < 0);
-        throw new AssertionError("no '" + sample + "' within " + within + " in:\n" + metrics);
+        MetricScrape[] last = new MetricScrape[1];
+        Await.until("'" + sample + "' on /metrics", within, () -> {
+            last[0] = metrics();
+            return last[0].holds(sample) ? last[0] : null;
+        }, () -> last[0].text());
     }
 
     /** {@code POST path} with a body of {@code contentType} (none when {@code null}). */

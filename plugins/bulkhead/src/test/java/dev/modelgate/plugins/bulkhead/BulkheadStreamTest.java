@@ -67,8 +67,7 @@ class BulkheadStreamTest {
 
             assertEquals(503, refused.statusCode(), refused.body());
             assertTrue(refused.body().contains("\"code\":30301"), refused.body());
-            assertTrue(gateway.adminGet("/metrics").body().contains(
-                    "modelgate_bulkhead_in_flight{backend=\"stream\"} 1\n"));
+            gateway.assertMetric("modelgate_bulkhead_in_flight{backend=\"stream\"} 1");
 
             StreamingBackendProvider.finish();
 

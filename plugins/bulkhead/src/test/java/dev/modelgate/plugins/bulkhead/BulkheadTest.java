@@ -3,11 +3,12 @@ package dev.modelgate.plugins.bulkhead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.Answers;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,24 +94,6 @@ class BulkheadTest {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY, headers);
     }
 
-    private static int code(HttpResponse<String> response) throws Exception {
-        return JSON.readTree(response.body()).get("code").asInt();
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline >= 0) {
-                fail("not " + what + " within " + DEADLINE);
-            }
-            Thread.onSpinWait();
-        }
-    }
-
-    private static boolean metricsShow(RunningGateway gateway, String sample) {
-        return gateway.adminGet("/metrics").body().contains(sample + "\n");
-    }
-
     /** Sends {@code count} requests for the held model and returns once the backend holds them all. */
     private List<CompletableFuture<HttpResponse<String>>> holdCalls(RunningGateway gateway, int count) {
         return holdCalls(gateway, count, "held");
@@ -124,7 +106,7 @@ class BulkheadTest {
         for (int i = 0; i < count; i++) {
             calls.add(CompletableFuture.supplyAsync(() -> predict(gateway, model), clients));
         }
-        await(() -> EchoBackendProvider.held() == count, count + " calls held");
+        Await.until(count + " calls held", () -> EchoBackendProvider.held() == count);
         return calls;
     }
 
@@ -143,7 +125,7 @@ class BulkheadTest {
         HttpResponse<String> refused = predict(gateway, "held");
 
         assertEquals(503, refused.statusCode(), refused.body());
-        assertEquals(30301, code(refused));
+        assertEquals(30301, Answers.code(refused));
         assertTrue(JSON.readTree(refused.body()).get("message").asText().startsWith("bulkhead full"),
                 refused.body());
         assertEquals(2, EchoBackendProvider.held(), "the refused call never reached the backend");
@@ -160,7 +142,7 @@ class BulkheadTest {
 
         HttpResponse<String> refused = predict(gateway, "held");
 
-        assertEquals(30301, code(refused), refused.body());
+        assertEquals(30301, Answers.code(refused), refused.body());
         EchoBackendProvider.release();
         assertAllServed(held);
     }
@@ -174,7 +156,7 @@ class BulkheadTest {
         HttpResponse<String> refused = predict(gateway, "held");
 
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
-        assertEquals(30301, code(refused), refused.body());
+        assertEquals(30301, Answers.code(refused), refused.body());
         assertTrue(waitedMillis >= 300, "waited " + waitedMillis + "ms");
         assertTrue(waitedMillis < 5_000, "waited " + waitedMillis + "ms");
     }
@@ -185,7 +167,7 @@ class BulkheadTest {
         List<CompletableFuture<HttpResponse<String>>> held = holdCalls(gateway, 2);
         CompletableFuture<HttpResponse<String>> waiting =
                 CompletableFuture.supplyAsync(() -> predict(gateway, "held"), clients);
-        await(() -> metricsShow(gateway, "modelgate_bulkhead_waiting{backend=\"held\"} 1"), "1 call waiting");
+        gateway.awaitMetric("modelgate_bulkhead_waiting{backend=\"held\"} 1");
 
         EchoBackendProvider.release();
 
@@ -202,7 +184,8 @@ class BulkheadTest {
         HttpResponse<String> refused = predict(gateway, "held", "X-Request-Timeout", "300ms");
 
         long waitedMillis = (System.nanoTime() - start) / 1_000_000;
-        assertEquals(30301, code(refused), refused.body());
+        assertEquals(30301, Answers.code(refused), refused.body());
+        assertTrue(waitedMillis >= 300, "gave up before the deadline: " + waitedMillis + "ms");
         assertTrue(waitedMillis < 10_000, "waited " + waitedMillis + "ms of a 300ms deadline");
     }
 
@@ -210,19 +193,19 @@ class BulkheadTest {
     void givesThePlaceBackWhenTheCallFailsOrTheBackendThrows() throws Exception {
         RunningGateway gateway = start("");
         for (int i = 0; i < 5; i++) {
-            assertEquals(40005, code(predict(gateway, "broken")));
-            assertEquals(90001, code(predict(gateway, "throwing")));
+            assertEquals(40005, Answers.code(predict(gateway, "broken")));
+            assertEquals(90001, Answers.code(predict(gateway, "throwing")));
         }
 
-        assertTrue(metricsShow(gateway, "modelgate_bulkhead_in_flight{backend=\"broken\"} 0"));
-        assertTrue(metricsShow(gateway, "modelgate_bulkhead_in_flight{backend=\"throwing\"} 0"));
+        gateway.assertMetric("modelgate_bulkhead_in_flight{backend=\"broken\"} 0");
+        gateway.assertMetric("modelgate_bulkhead_in_flight{backend=\"throwing\"} 0");
     }
 
     @Test
     void aFullBackendDoesNotHoldUpAnother() throws Exception {
         RunningGateway gateway = start("");
         holdCalls(gateway, 2);
-        assertEquals(30301, code(predict(gateway, "held")));
+        assertEquals(30301, Answers.code(predict(gateway, "held")));
 
         HttpResponse<String> other = predict(gateway, "free");
 
@@ -236,12 +219,10 @@ class BulkheadTest {
         predict(gateway, "held");
         predict(gateway, "free");
 
-        String metrics = gateway.adminGet("/metrics").body();
-
-        assertTrue(metrics.contains("modelgate_bulkhead_in_flight{backend=\"held\"} 2\n"), metrics);
-        assertTrue(metrics.contains("modelgate_bulkhead_in_flight{backend=\"free\"} 0\n"), metrics);
-        assertTrue(metrics.contains("modelgate_bulkhead_rejected_total{backend=\"held\"} 1\n"), metrics);
-        assertTrue(metrics.contains("modelgate_bulkhead_rejected_total{backend=\"free\"} 0\n"), metrics);
+        gateway.assertMetric("modelgate_bulkhead_in_flight{backend=\"held\"} 2");
+        gateway.assertMetric("modelgate_bulkhead_in_flight{backend=\"free\"} 0");
+        gateway.assertMetric("modelgate_bulkhead_rejected_total{backend=\"held\"} 1");
+        gateway.assertMetric("modelgate_bulkhead_rejected_total{backend=\"free\"} 0");
     }
 
     @Test
@@ -253,9 +234,20 @@ class BulkheadTest {
     }
 
     @Test
-    void acceptsAZeroMaxWait() throws Exception {
+    void aZeroMaxWaitRefusesTheCallBeyondTheLimitWithoutWaiting() throws Exception {
         RunningGateway gateway = start("max-wait: 0");
-        assertEquals(200, predict(gateway, "free").statusCode());
+        List<CompletableFuture<HttpResponse<String>>> held = holdCalls(gateway, 2);
+        CompletableFuture<HttpResponse<String>> third =
+                CompletableFuture.supplyAsync(() -> predict(gateway, "held"), clients);
+        // Answered, or waiting for a place, which the release below would then give it: either way, no timing.
+        Await.until("the third call answered or waiting", () -> third.isDone()
+                || gateway.metrics().holds("modelgate_bulkhead_waiting{backend=\"held\"} 1"));
+
+        EchoBackendProvider.release();
+
+        HttpResponse<String> refused = third.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(30301, Answers.code(refused), refused.body());
+        assertAllServed(held);
     }
 
     @Test

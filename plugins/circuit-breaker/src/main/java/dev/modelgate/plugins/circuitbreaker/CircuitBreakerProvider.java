@@ -7,6 +7,7 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * The {@code circuit-breaker} backend filter, listed in {@code backends.NAME.filters}: one circuit for the backend,
@@ -45,11 +46,15 @@ public final class CircuitBreakerProvider implements BackendFilterProvider {
 
     @Override
     public BackendFilter create(ConfigNode config, PluginContext context) {
+        return create(config, context, System::nanoTime);
+    }
+
+    /** The filter, on {@code nanoClock}: tests pass one they step, so an open wait never runs out under load. */
+    static BackendFilter create(ConfigNode config, PluginContext context, LongSupplier nanoClock) {
         String backend = BackendFilterProvider.backendName(context);
         CircuitBreakerConfig settings = settings(config);
         Fallback fallback = fallback(config, context, backend);
-        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(),
-                System::nanoTime);
+        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(), nanoClock);
     }
 
     /** Reads every setting into the builder, reporting each value it refuses under the value's key. */

@@ -1,10 +1,8 @@
 package dev.modelgate.plugins.circuitbreaker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.Answers;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -18,14 +16,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real model server that fails and recovers, behind the real {@code http} backend: the circuit goes round its whole
- * cycle on real (short) durations. The test waits on conditions with deadlines, never for a fixed time.
+ * cycle. Its clock is {@link SteppedCircuitBreakerProvider}'s, which the test steps past the open wait, so that no
+ * wall-clock window decides the outcome; the test waits on conditions with deadlines, never for a fixed time.
  */
 class CircuitBreakerHttpBackendTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
     private static final String PREDICTIONS = "{\"predictions\":[[0.9,0.1]]}";
-    private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     /** A backend answering 500 until {@code healthy} is set, then 200. */
     private static TestBackend recoveringBackend(AtomicBoolean healthy) throws Exception {
@@ -35,23 +32,6 @@ class CircuitBreakerHttpBackendTest {
 
     private static HttpResponse<String> predict(RunningGateway gateway, String model) {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY);
-    }
-
-    private static int code(HttpResponse<String> response) throws Exception {
-        return JSON.readTree(response.body()).get("code").asInt();
-    }
-
-    /** Scrapes the metrics until they hold {@code sample}; fails after {@link #DEADLINE}. */
-    private static String awaitMetric(RunningGateway gateway, String sample) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        String metrics;
-        do {
-            metrics = gateway.adminGet("/metrics").body();
-            if (metrics.contains(sample + "\n")) {
-                return metrics;
-            }
-        } while (System.nanoTime() - deadline < 0);
-        return fail("no '" + sample + "' within " + DEADLINE + " in:\n" + metrics);
     }
 
     @Test
@@ -66,7 +46,7 @@ class CircuitBreakerHttpBackendTest {
                             connect-timeout: 200ms
                             request-timeout: 1s
                             filters:
-                              - type: circuit-breaker
+                              - type: stepped-circuit-breaker
                                 window-size: 4
                                 minimum-calls: 4
                                 failure-rate-threshold: 50
@@ -79,29 +59,30 @@ class CircuitBreakerHttpBackendTest {
             for (int i = 0; i < 4; i++) {
                 HttpResponse<String> failed = predict(gateway, "remote");
                 assertEquals(502, failed.statusCode(), failed.body());
-                assertEquals(40005, code(failed));
+                assertEquals(40005, Answers.code(failed));
             }
 
             HttpResponse<String> refused = predict(gateway, "remote");
             assertEquals(503, refused.statusCode(), refused.body());
-            assertEquals(30201, code(refused));
+            assertEquals(30201, Answers.code(refused));
             assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
             assertEquals(4, backend.calls(), "an open circuit does not call the backend");
-            assertTrue(gateway.adminGet("/metrics").body().contains(
-                    "modelgate_circuit_not_permitted_total{backend=\"remote\"} 1\n"));
+            gateway.assertMetric("modelgate_circuit_not_permitted_total{backend=\"remote\"} 1");
 
             healthy.set(true);
-            awaitMetric(gateway, "modelgate_circuit_state{backend=\"remote\"} 2");
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(499));
+            gateway.assertMetric("modelgate_circuit_state{backend=\"remote\"} 1");
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(1));
+            gateway.assertMetric("modelgate_circuit_state{backend=\"remote\"} 2");
             for (int i = 0; i < 2; i++) {
                 HttpResponse<String> trial = predict(gateway, "remote");
                 assertEquals(200, trial.statusCode(), trial.body());
             }
 
-            String metrics = awaitMetric(gateway, "modelgate_circuit_state{backend=\"remote\"} 0");
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"remote\"} 0");
             for (String move : new String[] {"from=\"closed\",to=\"open\"", "from=\"open\",to=\"half-open\"",
                     "from=\"half-open\",to=\"closed\""}) {
-                assertTrue(metrics.contains("modelgate_circuit_transitions_total{backend=\"remote\"," + move + "} 1\n"),
-                        move + " in:\n" + metrics);
+                gateway.assertMetric("modelgate_circuit_transitions_total{backend=\"remote\"," + move + "} 1");
             }
             assertEquals(200, predict(gateway, "remote").statusCode());
             assertEquals(7, backend.calls());
@@ -111,7 +92,8 @@ class CircuitBreakerHttpBackendTest {
     @Test
     void theShippedExampleOpensAfterFiveFailuresInTen() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(true);
-        String example = Files.readString(Path.of("../../conf/examples/breaker.yaml"));
+        String example = Files.readString(Path.of("../../conf/examples/breaker.yaml"))
+                .replace("type: circuit-breaker", "type: stepped-circuit-breaker");
         try (TestBackend backend = recoveringBackend(healthy);
                 RunningGateway gateway = RunningGateway.start(example, null,
                         Map.of("MODELGATE_BACKEND_URL", backend.url("/v1/models/remote:predict")))) {
@@ -125,7 +107,7 @@ class CircuitBreakerHttpBackendTest {
 
             HttpResponse<String> refused = predict(gateway, "remote");
 
-            assertEquals(30201, code(refused), refused.body());
+            assertEquals(30201, Answers.code(refused), refused.body());
             assertEquals("2", refused.headers().firstValue("Retry-After").orElseThrow());
             assertEquals(10, backend.calls());
         }

@@ -77,7 +77,7 @@ class CircuitBreakerStreamTest {
             }
 
             gateway.awaitMetric("modelgate_circuit_state{backend=\"stream\"} 0", DEADLINE);
-            assertFalse(gateway.adminGet("/metrics").body().contains("modelgate_circuit_transitions_total"));
+            assertFalse(gateway.metrics().has("modelgate_circuit_transitions_total"));
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelgate.kernel.testing.Answers;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -128,7 +129,7 @@ class BackendErrorLeakTest {
         DEBUG_LOG.clear();
         HttpResponse<String> response = viaGatewayApi(new Reply(500, "text/plain", STACK_TRACE));
 
-        Gateways.assertError(response, 502, 40005);
+        Answers.assertError(response, 502, 40005);
         assertEquals("backend failed: backend answered HTTP 500", Gateways.JSON.readTree(response.body())
                 .get("message").asText());
         assertNothingLeaks(response);
@@ -142,7 +143,7 @@ class BackendErrorLeakTest {
     void anHtmlPageIsNotPassedOn() throws Exception {
         HttpResponse<String> response = viaGatewayApi(new Reply(503, "text/html", HTML));
 
-        Gateways.assertError(response, 502, 40005);
+        Answers.assertError(response, 502, 40005);
         assertNothingLeaks(response);
     }
 
@@ -150,7 +151,7 @@ class BackendErrorLeakTest {
     void aMegabyteOfTextIsNotPassedOn() throws Exception {
         HttpResponse<String> response = viaGatewayApi(new Reply(400, "text/plain", HUGE));
 
-        Gateways.assertError(response, 400, 40006);
+        Answers.assertError(response, 400, 40006);
         assertNothingLeaks(response);
     }
 

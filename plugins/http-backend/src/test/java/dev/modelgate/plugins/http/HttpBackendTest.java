@@ -1,12 +1,11 @@
 package dev.modelgate.plugins.http;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static dev.modelgate.plugins.http.Gateways.JSON;
 import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
 import static dev.modelgate.plugins.http.Gateways.PREDICT_BODY;
 import static dev.modelgate.plugins.http.Gateways.PREDICT_PATH;
-import static dev.modelgate.plugins.http.Gateways.assertError;
 import static dev.modelgate.plugins.http.Gateways.assertProblem;
-import static dev.modelgate.plugins.http.Gateways.await;
 import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -209,7 +209,7 @@ class HttpBackendTest {
                         "max-connections: 1", "pool-timeout: 100ms"));
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<HttpResponse<String>> holdingTheConnection = clients.submit(() -> predict(gateway));
-            await("the first call to reach the backend", () -> backend.calls() == 1);
+            Await.until("the first call to reach the backend", () -> backend.calls() == 1);
 
             assertError(predict(gateway), 503, 40003);
             assertEquals(200, holdingTheConnection.get().statusCode());
@@ -222,13 +222,9 @@ class HttpBackendTest {
                 RunningGateway gateway = RunningGateway.start(config(backend.url("/predict")))) {
             predict(gateway);
 
-            String metrics = gateway.adminGet("/metrics").body();
-            assertTrue(metrics.contains("modelgate_backend_connections{backend=\"remote\",state=\"available\"} 1"),
-                    metrics);
-            assertTrue(metrics.contains("modelgate_backend_connections{backend=\"remote\",state=\"leased\"} 0"),
-                    metrics);
-            assertTrue(metrics.contains("modelgate_backend_connections{backend=\"remote\",state=\"pending\"} 0"),
-                    metrics);
+            gateway.assertMetric("modelgate_backend_connections{backend=\"remote\",state=\"available\"} 1");
+            gateway.assertMetric("modelgate_backend_connections{backend=\"remote\",state=\"leased\"} 0");
+            gateway.assertMetric("modelgate_backend_connections{backend=\"remote\",state=\"pending\"} 0");
         }
     }
 

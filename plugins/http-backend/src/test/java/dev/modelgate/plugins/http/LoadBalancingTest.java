@@ -1,14 +1,13 @@
 package dev.modelgate.plugins.http;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
-import static dev.modelgate.plugins.http.Gateways.assertError;
-import static dev.modelgate.plugins.http.Gateways.await;
 import static dev.modelgate.plugins.http.Gateways.config;
-import static dev.modelgate.plugins.http.Gateways.metric;
 import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -133,7 +132,7 @@ class LoadBalancingTest {
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<HttpResponse<String>> held = clients.submit(() -> gateway.post(Gateways.PREDICT_PATH,
                     "application/json", "{\"instances\":[\"hold\"]}"));
-            await("the held request to reach an instance", () -> a.calls() + b.calls() == 1);
+            Await.until("the held request to reach an instance", () -> a.calls() + b.calls() == 1);
             TestBackend busy = a.calls() == 1 ? a : b;
             TestBackend idle = busy == a ? b : a;
 
@@ -183,10 +182,10 @@ class LoadBalancingTest {
             assertEquals(3, b.calls());
             assertEquals(13, a.calls());
             Map<String, String> instanceB = Map.of("backend", "remote", "instance", "b");
-            assertEquals(1, metric(gateway, "modelgate_backend_instance_ejections_total", instanceB));
-            assertEquals(3, metric(gateway, "modelgate_backend_instance_failures_total", instanceB));
-            assertEquals(0, metric(gateway, "modelgate_backend_instance_healthy", instanceB));
-            assertEquals(1, metric(gateway, "modelgate_backend_instance_healthy",
+            assertEquals(1, gateway.metrics().value("modelgate_backend_instance_ejections_total", instanceB));
+            assertEquals(3, gateway.metrics().value("modelgate_backend_instance_failures_total", instanceB));
+            assertEquals(0, gateway.metrics().value("modelgate_backend_instance_healthy", instanceB));
+            assertEquals(1, gateway.metrics().value("modelgate_backend_instance_healthy",
                     Map.of("backend", "remote", "instance", "a")));
         }
     }
@@ -201,7 +200,7 @@ class LoadBalancingTest {
             assertError(predict(gateway), 502, 40005);
 
             assertEquals(2, only.calls(), "the ejected instance is still tried: a guess beats a certain 503");
-            assertEquals(1, metric(gateway, "modelgate_backend_panic_total", Map.of("backend", "remote")));
+            assertEquals(1, gateway.metrics().value("modelgate_backend_panic_total", Map.of("backend", "remote")));
         }
     }
 
@@ -227,15 +226,15 @@ class LoadBalancingTest {
                         """, ""))) {
             Map<String, String> instanceA = Map.of("backend", "remote", "instance", "a");
             aIsHealthy.set(false);
-            await("a to be marked unhealthy",
-                    () -> metric(gateway, "modelgate_backend_instance_healthy", instanceA) == 0);
+            Await.until("a to be marked unhealthy",
+                    () -> gateway.metrics().value("modelgate_backend_instance_healthy", instanceA) == 0);
 
             predictTimes(gateway, 6);
             assertEquals(0, aPredicts.get(), "no predict reached the unhealthy instance");
 
             aIsHealthy.set(true);
-            await("a to be healthy again",
-                    () -> metric(gateway, "modelgate_backend_instance_healthy", instanceA) == 1);
+            Await.until("a to be healthy again",
+                    () -> gateway.metrics().value("modelgate_backend_instance_healthy", instanceA) == 1);
             predictTimes(gateway, 6);
             assertEquals(3, aPredicts.get());
         }
@@ -253,11 +252,11 @@ class LoadBalancingTest {
                           healthy-threshold: 1
                           unhealthy-threshold: 1
                         """, ""))) {
-            await("the gateway to report not ready", () -> gateway.adminGet("/readyz").statusCode() == 503);
+            Await.until("the gateway to report not ready", () -> gateway.adminGet("/readyz").statusCode() == 503);
             assertTrue(gateway.adminGet("/readyz").body().contains("\"unready_backends\":[\"remote\"]"));
 
             healthy.set(true);
-            await("the gateway to be ready again", () -> gateway.adminGet("/readyz").statusCode() == 200);
+            Await.until("the gateway to be ready again", () -> gateway.adminGet("/readyz").statusCode() == 200);
         }
     }
 
@@ -292,7 +291,8 @@ class LoadBalancingTest {
             release.countDown();
             // The client's own deadline ran out, not the backend's time: 40008, which no breaker counts.
             assertError(response, 504, 40008);
-            assertTrue(tookMillis < 3_000, "answered at the deadline, not the request timeout: " + tookMillis + "ms");
+            assertTrue(tookMillis >= 300, "answered before the deadline: " + tookMillis + "ms");
+            assertTrue(tookMillis < 5_000, "answered at the deadline, not the request timeout: " + tookMillis + "ms");
             String sent = slow.lastRequest().headers().first("X-Request-Timeout");
             long sentMillis = Long.parseLong(sent.substring(0, sent.length() - 2));
             assertTrue(sent.endsWith("ms") && sentMillis > 0 && sentMillis <= 300, sent);
@@ -319,7 +319,7 @@ class LoadBalancingTest {
 
             Set<Double> counts = new HashSet<>();
             for (String instance : new String[] {"a", "b"}) {
-                counts.add(metric(gateway, "modelgate_backend_instance_requests_total",
+                counts.add(gateway.metrics().value("modelgate_backend_instance_requests_total",
                         Map.of("backend", "remote", "instance", instance)));
             }
             assertEquals(Set.of(2.0), counts);

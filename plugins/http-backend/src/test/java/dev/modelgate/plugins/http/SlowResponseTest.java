@@ -1,91 +1,33 @@
 package dev.modelgate.plugins.http;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
-import static dev.modelgate.plugins.http.Gateways.assertError;
 import static dev.modelgate.plugins.http.Gateways.config;
-import static dev.modelgate.plugins.http.Gateways.metric;
 import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelgate.kernel.testing.RawBackend;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /** Backends that answer, but too slowly or too much: the call is bounded as a whole, not read by read. */
 class SlowResponseTest {
 
-    /**
-     * A raw model server on loopback that reads one request, sends {@code head}, then feeds the body with
-     * {@code feed} until the gateway hangs up. Closing it stops the feeding.
-     */
-    private static final class RawBackend implements AutoCloseable {
-        private final ServerSocket server;
-        private final Thread worker;
-
-        RawBackend(String head, Consumer<OutputStream> feed) throws IOException {
-            server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-            worker = Thread.ofVirtual().start(() -> {
-                try (Socket socket = server.accept()) {
-                    readRequest(socket.getInputStream());
-                    OutputStream out = socket.getOutputStream();
-                    out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-                    out.flush();
-                    feed.accept(out);
-                } catch (IOException e) {
-                    // the gateway hung up, as it should
-                }
-            });
-        }
-
-        private static void readRequest(InputStream in) throws IOException {
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int next = in.read();
-                if (next < 0) {
-                    return;
-                }
-                head.append((char) next);
-            }
-            String lengthLine = head.toString().lines()
-                    .filter(line -> line.toLowerCase().startsWith("content-length:")).findFirst().orElse("x: 0");
-            in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
-        }
-
-        String url() {
-            return "http://127.0.0.1:" + server.getLocalPort() + "/predict";
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            worker.interrupt();
-        }
-    }
-
     /** Writes one byte every {@code pause} until the peer hangs up or {@code over} is counted down. */
-    private static Consumer<OutputStream> drip(Duration pause, CountDownLatch over) {
+    private static RawBackend.Feed drip(Duration pause, CountDownLatch over) {
         return out -> {
-            try {
-                do {
-                    out.write(' ');
-                    out.flush();
-                } while (!over.await(pause.toNanos(), TimeUnit.NANOSECONDS));
-            } catch (IOException | InterruptedException e) {
-                // hung up, or the test is over
-            }
+            do {
+                out.write(' ');
+                out.flush();
+            } while (!over.await(pause.toNanos(), TimeUnit.NANOSECONDS));
         };
     }
 
@@ -110,7 +52,7 @@ class SlowResponseTest {
                         url: '%s'
                         connect-timeout: 200ms
                         request-timeout: 500ms
-                        """.formatted(dripping.url()), ""))) {
+                        """.formatted(dripping.url("/predict")), ""))) {
             assertAnsweredWithin(gateway, 504, 40004, 3_000, "bounded by the request timeout, not the backend's pace");
         } finally {
             over.countDown();
@@ -134,7 +76,7 @@ class SlowResponseTest {
                         url: '%s'
                         max-response-size: 64KB
                         request-timeout: 30s
-                        """.formatted(endless.url()), ""))) {
+                        """.formatted(endless.url("/predict")), ""))) {
             assertAnsweredWithin(gateway, 502, 40007, 5_000, "the endless body was not read to its end");
         }
     }
@@ -156,8 +98,8 @@ class SlowResponseTest {
             }
 
             assertEquals(200, predict(gateway).statusCode(), "the instance was not ejected");
-            assertTrue(metric(gateway, "modelgate_backend_ejections_total",
-                    Map.of("backend", "remote", "instance", "127.0.0.1:" + slow.port())) <= 0);
+            assertEquals(0, gateway.metrics().value("modelgate_backend_instance_ejections_total",
+                    Map.of("backend", "remote", "instance", "127.0.0.1:" + slow.port())));
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.modelgate.plugins.http;
 
-import static dev.modelgate.plugins.http.Gateways.await;
-import static dev.modelgate.plugins.http.Gateways.metric;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.RawBackend;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -62,29 +60,13 @@ class StreamingTest {
         return server;
     }
 
-    /** A model server on a bare socket, for what a well-behaved server never does: dying halfway. */
-    private static ServerSocket rawServer(String head, byte[] first, CountDownLatch firstRead) throws IOException {
-        ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
-            try (Socket socket = server.accept()) {
-                InputStream in = socket.getInputStream();
-                String request = "";
-                while (!request.endsWith("\r\n\r\n")) {
-                    request += (char) in.read();
-                }
-                String length = request.lines().filter(line -> line.toLowerCase().startsWith("content-length:"))
-                        .findFirst().orElseThrow();
-                in.readNBytes(Integer.parseInt(length.substring(length.indexOf(':') + 1).strip()));
-                OutputStream out = socket.getOutputStream();
-                out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-                out.write(first);
-                out.flush();
-                firstRead.await(10, TimeUnit.SECONDS);
-            } catch (IOException | InterruptedException e) {
-                // the test is over
-            }
+    /** A model server that sends {@code head} and {@code first}, then dies once the client has read them. */
+    private static RawBackend dyingHalfway(String head, byte[] first, CountDownLatch firstRead) throws IOException {
+        return new RawBackend(head, out -> {
+            out.write(first);
+            out.flush();
+            firstRead.await(10, TimeUnit.SECONDS);
         });
-        return server;
     }
 
     private static RunningGateway gateway(int port, String settings) throws Exception {
@@ -111,13 +93,13 @@ class StreamingTest {
     }
 
     private static double instance(RunningGateway gateway, String metric, int port) {
-        return metric(gateway, metric, Map.of("backend", "ks", "instance", INSTANCE + ":" + port));
+        return gateway.metrics().value(metric, Map.of("backend", "ks", "instance", INSTANCE + ":" + port));
     }
 
     /** The call is over on the gateway's side: off the instance's count, its connection back or dropped. */
     private static void assertCallEnded(RunningGateway gateway, int port) {
-        await("no call in flight", () -> instance(gateway, "modelgate_backend_instance_in_flight", port) == 0);
-        await("no leased connection", () -> metric(gateway, "modelgate_backend_connections",
+        Await.until("no call in flight", () -> instance(gateway, "modelgate_backend_instance_in_flight", port) == 0);
+        Await.until("no leased connection", () -> gateway.metrics().value("modelgate_backend_connections",
                 Map.of("backend", "ks", "state", "leased")) == 0);
     }
 
@@ -206,8 +188,8 @@ class StreamingTest {
         String head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
         byte[] chunk = (Integer.toHexString(FIRST.length) + "\r\n" + new String(FIRST, StandardCharsets.UTF_8)
                 + "\r\n").getBytes(StandardCharsets.UTF_8);
-        try (ServerSocket backend = rawServer(head, chunk, firstRead);
-                RunningGateway gateway = gateway(backend.getLocalPort(), "")) {
+        try (RawBackend backend = dyingHalfway(head, chunk, firstRead);
+                RunningGateway gateway = gateway(backend.port(), "")) {
             HttpResponse<InputStream> response = infer(gateway);
 
             try (InputStream body = response.body()) {
@@ -216,9 +198,9 @@ class StreamingTest {
                 assertThrows(IOException.class, body::readAllBytes,
                         "a cut connection, never the last chunk of a complete-looking answer");
             }
-            await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
-                    backend.getLocalPort()) == 1);
-            assertCallEnded(gateway, backend.getLocalPort());
+            Await.until("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
+                    backend.port()) == 1);
+            assertCallEnded(gateway, backend.port());
         }
     }
 
@@ -226,9 +208,9 @@ class StreamingTest {
     void aBackendBreakingItsDeclaredLengthLeavesTheClientACutConnection() throws Exception {
         CountDownLatch firstRead = new CountDownLatch(1);
         byte[] first = new byte[1000];
-        try (ServerSocket backend = rawServer("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        try (RawBackend backend = dyingHalfway("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                         + "Content-Length: 100000\r\n\r\n", first, firstRead);
-                RunningGateway gateway = gateway(backend.getLocalPort(), "")) {
+                RunningGateway gateway = gateway(backend.port(), "")) {
             HttpResponse<InputStream> response = infer(gateway);
 
             try (InputStream body = response.body()) {
@@ -237,9 +219,9 @@ class StreamingTest {
                 firstRead.countDown();
                 assertThrows(IOException.class, body::readAllBytes, "a short body the client can tell from a whole");
             }
-            await("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
-                    backend.getLocalPort()) == 1);
-            assertCallEnded(gateway, backend.getLocalPort());
+            Await.until("the failure counted", () -> instance(gateway, "modelgate_backend_instance_failures_total",
+                    backend.port()) == 1);
+            assertCallEnded(gateway, backend.port());
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.auth0.jwt.JWT;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.TestBackend;
 import java.io.IOException;
 import java.net.URI;
@@ -159,11 +160,8 @@ class JwksKeysTest {
 
     /** Returns once every one of {@code asks} is parked, which before a fetch can only be waiting for the lock. */
     private static void awaitParked(List<Ask> asks) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!asks.stream().allMatch(ask -> ask.thread().getState() == Thread.State.WAITING)) {
-            assertTrue(System.nanoTime() < deadline, "the requests never queued for the fetch");
-            Thread.onSpinWait();
-        }
+        Await.until("the requests queued for the fetch",
+                () -> asks.stream().allMatch(ask -> ask.thread().getState() == Thread.State.WAITING));
     }
 
     @Test

@@ -93,6 +93,11 @@ class JwksTest {
         assertEquals(200, predict(token("k1", FIRST)).statusCode());
     }
 
+    @Test
+    void aTokenNamingAPublishedKeyButSignedByAnotherIsRefused() {
+        assertRefused(token("k1", ATTACKER), 10103);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"k2", "../../../../etc/passwd", "k1/../k1", ""})
     void aKeyIdTheEndpointDoesNotPublishIsRefused(String kid) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.plugins.onnx.DemoModel.Message;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
@@ -332,13 +333,10 @@ class OnnxInferenceTest {
         });
     }
 
-    /** Waits, without sleeping, until every thread is parked: blocked on its run's result. */
+    /** Waits until every thread is parked: blocked on its run's result. */
     private static void awaitWaiting(List<Thread> threads) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!threads.stream().allMatch(thread -> thread.getState() == Thread.State.WAITING)) {
-            assertTrue(System.nanoTime() - deadline < 0, "the callers did not all wait on their runs");
-            Thread.onSpinWait();
-        }
+        Await.until("the callers all waiting on their runs",
+                () -> threads.stream().allMatch(thread -> thread.getState() == Thread.State.WAITING));
     }
 
     /** An exchange that answers {@link Exchange#deadlineNanos()}, all the backend reads of it. */

@@ -70,12 +70,15 @@ class RedisLimiterTest {
         return limiter;
     }
 
-    /** {@code decide} timed: the verdict, after checking it came within the Redis timeout plus slack. */
+    /**
+     * {@code decide} timed: the verdict, after checking it came within the Redis timeout plus slack: generous for a
+     * loaded machine, yet below the 2 s a Redis client waits by default, which is what a lost timeout would show.
+     */
     private static Verdict decidedPromptly(Limiter limiter, String key) {
         long start = System.nanoTime();
         Verdict verdict = limiter.decide(key).verdict();
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(tookMillis < TIMEOUT.toMillis() + 450, "took " + tookMillis + "ms");
+        assertTrue(tookMillis < TIMEOUT.toMillis() + 1_450, "took " + tookMillis + "ms");
         return verdict;
     }
 

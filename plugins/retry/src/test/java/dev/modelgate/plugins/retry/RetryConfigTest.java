@@ -1,10 +1,13 @@
 package dev.modelgate.plugins.retry;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.fixtures.EchoBackendProvider;
 import dev.modelgate.kernel.testing.RunningGateway;
+import java.net.http.HttpResponse;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,13 +49,54 @@ class RetryConfigTest {
         assertEquals(List.of(problem), problems);
     }
 
+    /**
+     * Every setting shows in what the filter does: {@code attempts} calls per request for a code in {@code retry-on},
+     * one for a code not in it, and retries stop once 10 (a second's worth, {@code min-retries-per-second}, over the
+     * 10s window) plus {@code budget-percent} of the requests are spent. The window is 10 s, far longer than the test.
+     */
     @Test
-    void startsWithEverySettingGiven() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(gatewayWith("attempts: 3, budget-percent: 10, "
-                + "min-retries-per-second: 1, base-backoff: 10ms, max-backoff: 1s, retry-on: [40003, 40005]"))) {
-            assertEquals(200, gateway.post("/v1/models/m:predict", "application/json", "{\"instances\":[1]}")
-                    .statusCode());
+    void everySettingGivenTakesEffect() throws Exception {
+        String retry = "    filters:\n      - {type: retry, attempts: 3, budget-percent: 10, min-retries-per-second: 1, "
+                + "base-backoff: 1ms, max-backoff: 2ms, retry-on: [40004]}\n";
+        try (RunningGateway gateway = RunningGateway.start("""
+                backends:
+                  timing-out:
+                    type: echo
+                    fail: timeout
+                %1$s
+                  unavailable:
+                    type: echo
+                    fail: unavailable
+                %1$s
+                routes:
+                  - model: timing-out
+                    backend: timing-out
+                    idempotent: true
+                  - model: unavailable
+                    backend: unavailable
+                    idempotent: true
+                """.formatted(retry).replace("\n\n", "\n"))) {
+            int before = EchoBackendProvider.calls();
+            assertError(predict(gateway, "unavailable"), 503, 40003);
+            assertEquals(1, EchoBackendProvider.calls() - before, "40003 is not in retry-on");
+
+            for (int request = 1; request <= 5; request++) {
+                before = EchoBackendProvider.calls();
+                assertError(predict(gateway, "timing-out"), 504, 40004);
+                assertEquals(3, EchoBackendProvider.calls() - before, "attempts of request " + request);
+            }
+            before = EchoBackendProvider.calls();
+            assertError(predict(gateway, "timing-out"), 504, 40004);
+            assertEquals(1, EchoBackendProvider.calls() - before, "the budget of 10 + 10% of 6 retries is spent");
+
+            gateway.assertMetric("modelgate_retries_total{backend=\"timing-out\"} 10");
+            gateway.assertMetric("modelgate_retry_budget_exhausted_total{backend=\"timing-out\"} 1");
+            gateway.assertMetric("modelgate_retries_total{backend=\"unavailable\"} 0");
         }
+    }
+
+    private static HttpResponse<String> predict(RunningGateway gateway, String model) {
+        return gateway.post("/v1/models/" + model + ":predict", "application/json", "{\"instances\":[1]}");
     }
 
     @Test

@@ -1,9 +1,9 @@
 package dev.modelgate.plugins.retry;
 
+import static dev.modelgate.kernel.testing.Answers.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
@@ -20,7 +20,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class RetryHttpBackendTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREDICTIONS = "{\"predictions\":[[0.25]]}";
     private static final String IDEMPOTENT = "idempotent: true";
     private static final String RETRIES = "modelgate_retries_total{backend=\"remote\"} ";
@@ -59,17 +58,6 @@ class RetryHttpBackendTest {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", "{\"instances\":[[1.0]]}");
     }
 
-    private static void assertError(HttpResponse<String> response, int status, int code) throws Exception {
-        assertEquals(status, response.statusCode(), response.body());
-        assertEquals(code, JSON.readTree(response.body()).get("code").asInt(), response.body());
-    }
-
-    /** The admin listener's {@code /metrics} holds {@code sample}, a whole line. */
-    private static void assertMetric(RunningGateway gateway, String sample) {
-        String metrics = gateway.adminGet("/metrics").body();
-        assertTrue(metrics.contains("\n" + sample + "\n"), "no line '" + sample + "' in:\n" + metrics);
-    }
-
     @Test
     void aFailedCallIsRetriedOnTheOtherInstanceAndTheClientGetsItsAnswer() throws Exception {
         try (TestBackend failing = answering(500); TestBackend working = answering(200);
@@ -82,7 +70,7 @@ class RetryHttpBackendTest {
 
             assertEquals(5, failing.calls(), "the balancer's favourite took every first call");
             assertEquals(5, working.calls(), "every retry went to the instance the request had not tried");
-            assertMetric(gateway, RETRIES + 5);
+            gateway.assertMetric(RETRIES + 5);
         }
     }
 
@@ -96,7 +84,7 @@ class RetryHttpBackendTest {
             }
 
             assertEquals(0, working.calls());
-            assertMetric(gateway, RETRIES + 0);
+            gateway.assertMetric(RETRIES + 0);
         }
     }
 
@@ -136,7 +124,7 @@ class RetryHttpBackendTest {
             assertError(response, 502, 40005);
             assertTrue(response.body().contains("failure 4"), response.body());
             assertEquals(4, failing.calls());
-            assertMetric(gateway, RETRIES + 3);
+            gateway.assertMetric(RETRIES + 3);
         }
     }
 
@@ -152,8 +140,8 @@ class RetryHttpBackendTest {
             // No share of the requests, and one retry a second over the budget's ten-second window, which this test
             // runs well within: ten of the fifteen requests got their retry.
             assertEquals(25, failing.calls());
-            assertMetric(gateway, RETRIES + 10);
-            assertMetric(gateway, EXHAUSTED + 5);
+            gateway.assertMetric(RETRIES + 10);
+            gateway.assertMetric(EXHAUSTED + 5);
         }
     }
 
@@ -169,8 +157,8 @@ class RetryHttpBackendTest {
 
             // Ten retries in the window in all, as in theBudgetCapsRetriesAcrossRequests, whichever route asked.
             assertEquals(26, failing.calls());
-            assertMetric(gateway, RETRIES + 10);
-            assertMetric(gateway, EXHAUSTED + 6);
+            gateway.assertMetric(RETRIES + 10);
+            gateway.assertMetric(EXHAUSTED + 6);
         }
     }
 
@@ -189,7 +177,7 @@ class RetryHttpBackendTest {
             assertEquals(retries == 0 ? 502 : 200, response.statusCode(), response.body());
             assertTrue(tookMillis < 5_000, "answered within the deadline: " + tookMillis + "ms");
             assertEquals(retries, working.calls());
-            assertMetric(gateway, RETRIES + retries);
+            gateway.assertMetric(RETRIES + retries);
         }
     }
 }
