@@ -3,7 +3,6 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.Metrics;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
@@ -43,11 +42,13 @@ public final class MetricsRegistry implements Metrics {
     private final io.prometheus.metrics.core.metrics.Counter requests = io.prometheus.metrics.core.metrics.Counter
             .builder()
             .name("modelgate_requests_total")
-            .help("Requests answered, by protocol (http, grpc), route, backend, HTTP status and the gateway's five-digit "
-                    + "code (0: success).")
+            .help("Requests answered, by protocol (http, grpc), route, backend, HTTP status and the gateway's "
+                    + "five-digit code (0: success).")
             .labelNames("protocol", "route", "backend", "status", "code")
             .register(registry);
-    private final Histogram requestDuration = Histogram.builder()
+    /** (The SPI's {@link Metrics.Histogram} takes the short name in here: Prometheus's is spelt out.) */
+    private final io.prometheus.metrics.core.metrics.Histogram requestDuration =
+            io.prometheus.metrics.core.metrics.Histogram.builder()
             .name("modelgate_request_duration_seconds")
             .help("Request latency in the gateway, from the request's arrival to its answer, by protocol, route and "
                     + "backend.")
@@ -56,7 +57,8 @@ public final class MetricsRegistry implements Metrics {
             .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
-    private final Histogram backendDuration = Histogram.builder()
+    private final io.prometheus.metrics.core.metrics.Histogram backendDuration =
+            io.prometheus.metrics.core.metrics.Histogram.builder()
             .name("modelgate_backend_request_duration_seconds")
             .help("Latency of the calls to a backend, each attempt on its own: the backend's part of a request's.")
             .unit(Unit.SECONDS)
@@ -68,6 +70,8 @@ public final class MetricsRegistry implements Metrics {
     private final ConcurrentMap<String, Family<io.prometheus.metrics.core.metrics.Counter>> counters =
             new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Family<GaugeValues>> gauges = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Family<io.prometheus.metrics.core.metrics.Histogram>> histograms =
+            new ConcurrentHashMap<>();
 
     /** A registered metric and the label names every member of its family has. */
     private record Family<T>(List<String> labelNames, T metric) {
@@ -104,6 +108,17 @@ public final class MetricsRegistry implements Metrics {
                 return (long) point.get();
             }
         };
+    }
+
+    @Override
+    public Metrics.Histogram histogram(String name, String help, Map<String, String> labels,
+            double... upperBounds) {
+        Map<String, String> sorted = new TreeMap<>(labels);
+        Family<io.prometheus.metrics.core.metrics.Histogram> family = family(histograms, name, sorted, labelNames ->
+                io.prometheus.metrics.core.metrics.Histogram.builder().name(name).help(help)
+                        .labelNames(labelNames.toArray(String[]::new)).classicOnly()
+                        .classicUpperBounds(upperBounds).register(registry));
+        return family.metric().labelValues(sorted.values().toArray(String[]::new))::observe;
     }
 
     @Override

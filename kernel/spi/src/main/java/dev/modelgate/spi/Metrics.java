@@ -25,4 +25,16 @@ public interface Metrics {
 
     /** A value read from {@code value} at each scrape. */
     void gauge(String name, String help, Map<String, String> labels, DoubleSupplier value);
+
+    /** Observations counted into fixed buckets, so that the series of every replica add up. */
+    interface Histogram {
+        void observe(double value);
+    }
+
+    /**
+     * The histogram {@code name} with {@code labels}, counting observations into buckets with these upper bounds
+     * (ascending; an infinite bucket is added). Every member of a name must have the same bounds; a name of seconds
+     * ends in {@code _seconds}.
+     */
+    Histogram histogram(String name, String help, Map<String, String> labels, double... upperBounds);
 }

@@ -49,6 +49,8 @@ final class Batcher implements BackendFilter {
     private final Metrics.Counter expired;
     private final Metrics.Counter batches;
     private final Metrics.Counter batchedRequests;
+    private final Metrics.Histogram batchSizes;
+    private final Metrics.Histogram queueDelays;
 
     Batcher(String backend, BatchingSettings settings, Metrics metrics) {
         this.settings = settings;
@@ -65,6 +67,11 @@ final class Batcher implements BackendFilter {
                 "Backend calls the batcher made; requests_total divided by this is the mean batch size.", labels);
         this.batchedRequests = metrics.counter("modelgate_batching_requests_total",
                 "Requests that rode in a batch (one counted per request, whatever its rows).", labels);
+        this.batchSizes = metrics.histogram("modelgate_batching_batch_size",
+                "Requests per backend call the batcher made.", labels, 1, 2, 4, 8, 16, 32, 64, 128, 256);
+        this.queueDelays = metrics.histogram("modelgate_batching_queue_delay_seconds",
+                "How long each request waited for its batch to leave.", labels,
+                0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1);
     }
 
     /** One request waiting for, or riding in, a batch. */
@@ -231,8 +238,11 @@ final class Batcher implements BackendFilter {
     }
 
     private void take(List<Pending> plan) {
+        long now = System.nanoTime();
+        batchSizes.observe(plan.size());
         for (Pending member : plan) {
             member.sent = true;
+            queueDelays.observe((now - member.arrivedNanos) / 1e9);
             // Under the lock, while the member's own thread waits for it: exchanges are not thread-safe.
             member.call.exchange().setAttribute(BackendCall.BATCH_SIZE, plan.size());
         }

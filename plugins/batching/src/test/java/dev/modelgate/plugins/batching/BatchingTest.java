@@ -107,6 +107,10 @@ class BatchingTest {
             assertEquals(List.of(1L, 8L), backend.batchRows, "the stand-in's calls, by rows");
             gateway.awaitMetric("modelgate_batching_batches_total{backend=\"remote\"} 2", WITHIN);
             gateway.awaitMetric("modelgate_batching_requests_total{backend=\"remote\"} 9", WITHIN);
+            gateway.assertMetric("modelgate_batching_batch_size_count{backend=\"remote\"} 2");
+            gateway.assertMetric("modelgate_batching_batch_size_bucket{backend=\"remote\",le=\"1.0\"} 1");
+            gateway.assertMetric("modelgate_batching_batch_size_bucket{backend=\"remote\",le=\"8.0\"} 2");
+            gateway.assertMetric("modelgate_batching_queue_delay_seconds_count{backend=\"remote\"} 9");
             List<String> lines = awaitLines(accessLog, 9);
             assertEquals(1, lines.stream().filter(line -> line.contains("\"batch_size\":1}")).count(), lines::toString);
             assertEquals(8, lines.stream().filter(line -> line.contains("\"batch_size\":8}")).count(), lines::toString);

@@ -223,17 +223,9 @@ class KServeGrpcTest {
     @Test
     void callsAreCountedUnderTheGrpcProtocol() {
         stub.modelInfer(inferRequest("demo", SETOSA));
-        gateway.gateway.awaitMetric(
-                "modelgate_requests_total{backend=\"demo\",protocol=\"grpc\",route=\"demo:v1\",status=\"200\"} "
-                        + countOf(), java.time.Duration.ofSeconds(10));
-    }
 
-    /** The route's gRPC count as the last scrape has it, which the call above is in. */
-    private static String countOf() {
-        String metrics = gateway.gateway.adminGet("/metrics").body();
-        return metrics.lines()
-                .filter(line -> line.startsWith(
-                        "modelgate_requests_total{backend=\"demo\",protocol=\"grpc\",route=\"demo:v1\",status=\"200\"}"))
-                .map(line -> line.substring(line.lastIndexOf(' ') + 1)).findFirst().orElse("none");
+        // Counted before the answer is sent; other tests share this gateway, so at least this call.
+        assertTrue(gateway.gateway.metric("modelgate_requests_total{backend=\"demo\",code=\"0\",protocol=\"grpc\","
+                + "route=\"demo:v1\",status=\"200\"}") >= 1);
     }
 }
