@@ -11,8 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.xnio.Options;
-import org.xnio.Sequence;
 
 /**
  * A running gateway: the API and admin listeners over one {@link Deployment}.
@@ -28,6 +26,8 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<Deployment> deployment;
     private final PluginRegistry plugins;
     private final Undertow undertow;
+    private final ApiHandler api;
+    private ApiListener apiListener;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -40,25 +40,16 @@ public final class Gateway implements AutoCloseable {
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
         ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        this.api = api;
+        // The builder serves the admin listener; ApiListener assembles the API listener on the same worker.
         this.undertow = Undertow.builder()
                 .setIoThreads(server.ioThreads())
                 // Request work runs on virtual threads; Undertow's workers only run TLS handshake tasks.
                 .setWorkerThreads(server.ioThreads())
-                // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would
-                // cut larger bodies off with a bare 400 first.
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
-                // Undertow's own cap, above ours: between the two the API answers 431 with a code; past this one
-                // Undertow answers 400 and closes, having buffered no more than this.
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 2 * server.maxHeaderBytes())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(server.headerTimeout()))
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(server.idleTimeout()))
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(server.idleTimeout()))
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, server.tls() != null)
-                .setServerOption(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
-                        server.http2MaxConcurrentStreams())
-                .setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(TlsContexts.PROTOCOLS))
-                .addListener(apiListener(server, api))
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, ApiListener.millis(server.headerTimeout()))
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, ApiListener.millis(server.idleTimeout()))
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, ApiListener.millis(server.idleTimeout()))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
                         .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
@@ -75,25 +66,6 @@ public final class Gateway implements AutoCloseable {
             }
         } catch (java.net.UnknownHostException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot resolve admin-address " + server.adminAddress());
-        }
-    }
-
-    private static int millis(Duration duration) {
-        return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
-    }
-
-    private static Undertow.ListenerBuilder apiListener(ServerSettings server, ApiHandler api) {
-        Undertow.ListenerBuilder listener = new Undertow.ListenerBuilder().setHost(server.address())
-                .setPort(server.port())
-                // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
-                .setRootHandler(new HttpContinueReadHandler(api));
-        if (server.tls() == null) {
-            return listener.setType(Undertow.ListenerType.HTTP);
-        }
-        try {
-            return listener.setType(Undertow.ListenerType.HTTPS).setSslContext(TlsContexts.create(server.tls()));
-        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
         }
     }
 
@@ -117,6 +89,15 @@ public final class Gateway implements AutoCloseable {
                 deployment.close();
                 throw e;
             }
+            try {
+                // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
+                gateway.apiListener = ApiListener.start(gateway.undertow.getWorker(), deployment.server(),
+                        new HttpContinueReadHandler(gateway.api), gateway.deployment::get);
+            } catch (java.io.IOException | RuntimeException e) {
+                gateway.undertow.stop();
+                deployment.close();
+                throw e;
+            }
             gateway.ready = true;
             warnOnExposedAdmin(deployment.server());
             LOG.log(System.Logger.Level.INFO, "serving " + source.origin() + " on port " + gateway.port()
@@ -129,15 +110,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     public int port() {
-        return listenerPort(0);
+        return apiListener.port();
     }
 
     public int adminPort() {
-        return listenerPort(1);
-    }
-
-    private int listenerPort(int index) {
-        return ((InetSocketAddress) undertow.getListenerInfo().get(index).getAddress()).getPort();
+        return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
     }
 
     /** Drains and stops with the configured shutdown timeout. */
@@ -146,10 +123,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Refuses new requests (503 with code 30001 and {@code Connection: close}, so clients and load balancers move on),
-     * marks the gateway not ready, waits up to {@code deadline} for in-flight requests, then closes the listeners and
-     * every plugin. Idempotent. Undertow cannot stop accepting without closing live connections, so the listener stays
-     * open while draining.
+     * Drains (see {@link Drain}: readiness down, new requests answered 503 with code 30001 and
+     * {@code Connection: close}, the listener closed after {@code server.drain-delay}, in-flight requests given up to
+     * {@code deadline}), then closes the listeners and every plugin. Idempotent.
      *
      * @return {@code true} when every in-flight request finished before the deadline
      */
@@ -158,16 +134,7 @@ public final class Gateway implements AutoCloseable {
             return true;
         }
         ready = false;
-        boolean drained;
-        try {
-            drained = inFlight.drain(deadline);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            drained = false;
-        }
-        if (!drained) {
-            LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
-        }
+        boolean drained = new Drain(inFlight, apiListener).run(deployment.get().server().drainDelay(), deadline);
         undertow.stop();
         requestExecutor.shutdownNow();
         try {

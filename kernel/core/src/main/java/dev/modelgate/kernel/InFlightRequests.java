@@ -40,9 +40,13 @@ final class InFlightRequests {
         }
     }
 
-    /** Stops admitting and waits up to {@code deadline} for admitted requests; {@code true} when none is left. */
-    boolean drain(Duration deadline) throws InterruptedException {
+    /** Stops admitting: from now on {@link #enter()} refuses. */
+    void stopAdmitting() {
         draining.set(true);
+    }
+
+    /** Waits up to {@code deadline} for the admitted requests to finish; {@code true} when none is left. */
+    boolean awaitIdle(Duration deadline) throws InterruptedException {
         long end = System.nanoTime() + deadline.toNanos();
         lock.lock();
         try {

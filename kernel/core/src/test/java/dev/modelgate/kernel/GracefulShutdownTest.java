@@ -10,6 +10,7 @@ import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,18 +47,26 @@ class GracefulShutdownTest {
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() ->
                 gateway.post("/v1/models/m:predict", "application/json", BODY));
         await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
+        try (Socket acceptedBefore = new Socket("127.0.0.1", port)) {
+            CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() ->
+                    gateway.gateway().shutdown(Duration.ofSeconds(10)));
+            await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
+            acceptedBefore.getOutputStream().write(("POST /v1/models/m:predict HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\n\r\n" + BODY)
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String late = new String(acceptedBefore.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertFalse(drained.isDone(), "shutdown waits while a request is in flight");
+            EchoBackendProvider.release();
 
-        CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() ->
-                gateway.gateway().shutdown(Duration.ofSeconds(10)));
-        await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
-        HttpResponse<String> late = gateway.post("/v1/models/m:predict", "application/json", BODY);
-        assertFalse(drained.isDone(), "shutdown waits while a request is in flight");
-        EchoBackendProvider.release();
-
-        assertEquals(503, late.statusCode());
-        assertTrue(late.body().contains("\"code\":30001"), late.body());
-        assertEquals(200, inFlight.get(10, TimeUnit.SECONDS).statusCode());
-        assertTrue(drained.get(10, TimeUnit.SECONDS), "every in-flight request finished before the deadline");
+            assertTrue(late.startsWith("HTTP/1.1 503"), late);
+            assertTrue(late.contains("\"code\":30001"), late);
+            assertTrue(late.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), late);
+            HttpResponse<String> answered = inFlight.get(10, TimeUnit.SECONDS);
+            assertEquals(200, answered.statusCode());
+            assertEquals("close", answered.headers().firstValue("Connection").orElse(""),
+                    "an answer given while draining closes its connection");
+            assertTrue(drained.get(10, TimeUnit.SECONDS), "every in-flight request finished before the deadline");
+        }
         assertThrows(IOException.class, () -> new Socket("127.0.0.1", port).close());
     }
 

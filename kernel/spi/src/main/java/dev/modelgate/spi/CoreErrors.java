@@ -50,6 +50,23 @@ public final class CoreErrors {
             new ErrorCode(20019, 400, "INVALID_ARGUMENT", "compressed request body is malformed");
     public static final ErrorCode UNSUPPORTED_CONTENT_ENCODING =
             new ErrorCode(20020, 415, "INVALID_ARGUMENT", "unsupported content encoding");
+    public static final ErrorCode INVALID_FRAMING = new ErrorCode(20021, 400, "INVALID_ARGUMENT",
+            "the request's message framing is invalid");
+    public static final ErrorCode UNSUPPORTED_TRANSFER_CODING =
+            new ErrorCode(20022, 501, "UNIMPLEMENTED", "unsupported transfer coding");
+    public static final ErrorCode INVALID_HEADER =
+            new ErrorCode(20023, 400, "INVALID_ARGUMENT", "invalid request header line");
+    public static final ErrorCode INVALID_HOST = new ErrorCode(20024, 400, "INVALID_ARGUMENT", "invalid Host header");
+    public static final ErrorCode INVALID_REQUEST_LINE =
+            new ErrorCode(20025, 400, "INVALID_ARGUMENT", "invalid request line");
+    public static final ErrorCode HTTP_VERSION_NOT_SUPPORTED =
+            new ErrorCode(20026, 505, "UNIMPLEMENTED", "HTTP version not supported");
+    public static final ErrorCode URI_TOO_LONG =
+            new ErrorCode(20027, 414, "RESOURCE_EXHAUSTED", "request target too long");
+    public static final ErrorCode TOO_MANY_HEADERS =
+            new ErrorCode(20028, 431, "RESOURCE_EXHAUSTED", "too many request header fields");
+    public static final ErrorCode INFLATED_BODY_TOO_LARGE =
+            new ErrorCode(20029, 413, "RESOURCE_EXHAUSTED", "request body too large once inflated");
     public static final ErrorCode SHUTTING_DOWN =
             new ErrorCode(30001, 503, "UNAVAILABLE", "gateway is shutting down");
     public static final ErrorCode UNKNOWN_MODEL = new ErrorCode(40001, 404, "NOT_FOUND", "unknown model");
@@ -81,6 +98,8 @@ public final class CoreErrors {
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
             HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT, TENSOR_SHAPE_MISMATCH, UNKNOWN_DATA_TYPE,
             INVALID_TENSOR_VALUE, MALFORMED_BODY, NOT_ACCEPTABLE, MALFORMED_GZIP, UNSUPPORTED_CONTENT_ENCODING,
+            INVALID_FRAMING, UNSUPPORTED_TRANSFER_CODING, INVALID_HEADER, INVALID_HOST, INVALID_REQUEST_LINE,
+            HTTP_VERSION_NOT_SUPPORTED, URI_TOO_LONG, TOO_MANY_HEADERS, INFLATED_BODY_TOO_LARGE,
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
             BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED, OPERATION_UNSUPPORTED, FRONT_NOT_ALLOWED,

@@ -28,13 +28,23 @@ public final class RawHttp {
         }
     }
 
-    /** Writes {@code request} (CRLFs included) to 127.0.0.1:{@code port} and reads until close or {@code timeout}. */
+    /**
+     * Writes {@code request} (CRLFs included) to 127.0.0.1:{@code port} and reads until close or {@code timeout}.
+     * Writing goes on beside reading, as a real client's does, so that an answer given before the whole request was
+     * sent (a refused head, a body over the limit) is read even when the server stops reading.
+     */
     public static Reply send(int port, String request, Duration timeout) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream().flush();
+                } catch (IOException e) {
+                    // the server closed its side: what it answered is read below
+                }
+            });
             ByteArrayOutputStream received = new ByteArrayOutputStream();
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[8192];
