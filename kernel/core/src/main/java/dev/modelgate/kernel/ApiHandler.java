@@ -42,14 +42,15 @@ final class ApiHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange http) {
         long start = System.nanoTime();
-        if (!inFlight.enter()) {
-            refuseWhileDraining(http);
-            return;
-        }
+        boolean admitted = inFlight.enter();
         http.addExchangeCompleteListener((exchange, next) -> {
             inFlight.exit();
             next.proceed();
         });
+        if (!admitted) {
+            refuseWhileDraining(http);
+            return;
+        }
         Deployment current = deployment.get();
         Refusal refusal = RequestChecks.refusal(http);
         if (refusal != null) {

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Counts the requests being served so that shutdown can wait for them. Once draining, no request is admitted.
+ * Counts the requests being answered so that shutdown can wait for them. Once draining, no request is admitted.
  * Thread-safe; a lock (not {@code synchronized}) so waiting never pins a virtual thread's carrier.
  */
 final class InFlightRequests {
@@ -18,17 +18,16 @@ final class InFlightRequests {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
 
-    /** Admits a request; {@code false} once draining, and the caller must then refuse it. */
+    /**
+     * Counts a request until its {@link #exit()}, whether admitted or not (a refusal's answer must be flushed before
+     * shutdown too); {@code false} once draining, and the caller must then refuse it.
+     */
     boolean enter() {
         count.incrementAndGet();
-        if (draining.get()) {
-            exit();
-            return false;
-        }
-        return true;
+        return !draining.get();
     }
 
-    /** Marks an admitted request as finished. */
+    /** Marks a request as answered. */
     void exit() {
         if (count.decrementAndGet() == 0 && draining.get()) {
             lock.lock();
