@@ -87,6 +87,10 @@ public final class CoreErrors {
             "the backend's protocol does not support this call");
     public static final ErrorCode FRONT_NOT_ALLOWED =
             new ErrorCode(40010, 404, "NOT_FOUND", "model is not served on this protocol");
+    public static final ErrorCode BACKEND_RESPONSE_TOO_LARGE = new ErrorCode(40011, 502, "RESOURCE_EXHAUSTED",
+            "backend answer larger than max-response-size");
+    public static final ErrorCode BACKEND_ANSWER_BROKEN = new ErrorCode(40012, 502, "INTERNAL",
+            "backend broke off its answer after the request reached it");
     public static final ErrorCode INTERNAL = new ErrorCode(90001, 500, "INTERNAL", "internal error");
     public static final ErrorCode MIDDLEWARE_CONTRACT =
             new ErrorCode(90002, 500, "INTERNAL", "a middleware broke the pipeline contract");
@@ -103,6 +107,7 @@ public final class CoreErrors {
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
             BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED, OPERATION_UNSUPPORTED, FRONT_NOT_ALLOWED,
+            BACKEND_RESPONSE_TOO_LARGE, BACKEND_ANSWER_BROKEN,
             INTERNAL, MIDDLEWARE_CONTRACT);
 
     private CoreErrors() {

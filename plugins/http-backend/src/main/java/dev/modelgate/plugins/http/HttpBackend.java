@@ -397,8 +397,8 @@ class HttpBackend implements ProxyBackend {
         }
     }
 
-    private BackendException tooLarge() {
-        return CallFailure.tooLarge(settings.maxResponseBytes()).exception();
+    private RejectionException tooLarge() {
+        return CallFailure.tooLarge(settings.maxResponseBytes()).asRejection();
     }
 
     private static void closeQuietly(ClassicHttpResponse response) {
