@@ -79,12 +79,28 @@ class StrictHttpTest {
         assertFalse(reply.text().contains("SMUGGLED-THROUGH"), "no smuggled request was served");
     }
 
+    /** Served when {@code status} is 200, else refused with {@code status} and {@code code}. */
+    private static void assertServedOrRefused(RawHttp.Reply reply, int status, int code) {
+        if (status == 200) {
+            assertEquals(200, reply.status(), reply.text());
+        } else {
+            assertRefused(reply, status, code);
+        }
+    }
+
     private static String head(String path, String headers) {
         return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + headers;
     }
 
     private static String chunked(String headers, String chunks) {
         return head("/v1/models/open:predict", "Transfer-Encoding: chunked\r\n" + headers) + "\r\n" + chunks;
+    }
+
+    @Test
+    void theModelOnlyASmuggledRequestWouldReachAnswersWithItsTagWhenAskedOpenly() {
+        // Else the assertion that no answer carries the tag could never fail.
+        assertTrue(raw(SMUGGLED.replace("Host: localhost\r\n", "Host: localhost\r\nConnection: close\r\n")).text()
+                .contains("SMUGGLED-THROUGH"));
     }
 
     @ParameterizedTest(name = "Transfer-Encoding: {0}")
@@ -214,11 +230,7 @@ class StrictHttpTest {
     void headerBytes(int bytes, int status) {
         RawHttp.Reply reply = raw(withHeadBytes(bytes));
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 431, 20011);
-        }
+        assertServedOrRefused(reply, status, 20011);
     }
 
     @ParameterizedTest(name = "{0} header lines")
@@ -231,11 +243,7 @@ class StrictHttpTest {
         // past the byte limit only at the far size, where the count is passed first
         RawHttp.Reply reply = raw(head("/v1/models/open:predict", headers.toString()) + "\r\n" + BODY);
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 431, 20028);
-        }
+        assertServedOrRefused(reply, status, 20028);
     }
 
     @ParameterizedTest(name = "target of {0} bytes")
@@ -245,11 +253,7 @@ class StrictHttpTest {
         RawHttp.Reply reply = raw(head(path + "x".repeat(length - path.length()), "Content-Length: " + BODY.length()
                 + "\r\nConnection: close\r\n") + "\r\n" + BODY);
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 414, 20027);
-        }
+        assertServedOrRefused(reply, status, 20027);
     }
 
     /** A valid predict body of exactly {@code bytes}, padded with JSON whitespace. */
@@ -263,11 +267,7 @@ class StrictHttpTest {
         RawHttp.Reply reply = raw(head("/v1/models/open:predict", "Content-Length: " + bytes
                 + "\r\nConnection: close\r\n") + "\r\n" + bodyOf(bytes));
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 413, 20003);
-        }
+        assertServedOrRefused(reply, status, 20003);
     }
 
     @Test
@@ -283,11 +283,7 @@ class StrictHttpTest {
         RawHttp.Reply reply = raw(chunked("Connection: close\r\n", Integer.toHexString(body.length()) + "\r\n" + body
                 + "\r\n0\r\n\r\n"));
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 413, 20003);
-        }
+        assertServedOrRefused(reply, status, 20003);
     }
 
     private static byte[] gzip(String text) {
@@ -308,10 +304,6 @@ class StrictHttpTest {
                 + compressed.length + "\r\nConnection: close\r\n") + "\r\n"
                 + new String(compressed, StandardCharsets.ISO_8859_1));
 
-        if (status == 200) {
-            assertEquals(200, reply.status(), reply.text());
-        } else {
-            assertRefused(reply, 413, 20029);
-        }
+        assertServedOrRefused(reply, status, 20029);
     }
 }

@@ -63,4 +63,20 @@ public final class RawHttp {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** Reads one request, its head and a body of its {@code Content-Length}, as a raw model server would. */
+    public static void readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0) {
+                return;
+            }
+            head.append((char) next);
+        }
+        String lengthLine = head.toString().lines()
+                .filter(line -> line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")).findFirst()
+                .orElse("x: 0");
+        in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
+    }
 }

@@ -8,6 +8,7 @@ import static dev.modelgate.plugins.http.Gateways.predict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import java.io.IOException;
@@ -39,7 +40,7 @@ class SlowResponseTest {
             server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
             worker = Thread.ofVirtual().start(() -> {
                 try (Socket socket = server.accept()) {
-                    readRequest(socket.getInputStream());
+                    RawHttp.readRequest(socket.getInputStream());
                     OutputStream out = socket.getOutputStream();
                     out.write(head.getBytes(StandardCharsets.ISO_8859_1));
                     out.flush();
@@ -48,20 +49,6 @@ class SlowResponseTest {
                     // the gateway hung up, as it should
                 }
             });
-        }
-
-        private static void readRequest(InputStream in) throws IOException {
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int next = in.read();
-                if (next < 0) {
-                    return;
-                }
-                head.append((char) next);
-            }
-            String lengthLine = head.toString().lines()
-                    .filter(line -> line.toLowerCase().startsWith("content-length:")).findFirst().orElse("x: 0");
-            in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
         }
 
         String url() {

@@ -3,15 +3,14 @@ package dev.modelgate.plugins.retry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +50,7 @@ class BrokenAnswerTest {
 
         private void breakOff(Socket socket, String start) {
             try (socket) {
-                readRequest(socket.getInputStream());
+                RawHttp.readRequest(socket.getInputStream());
                 requests.incrementAndGet();
                 OutputStream out = socket.getOutputStream();
                 out.write(start.getBytes(StandardCharsets.ISO_8859_1));
@@ -59,22 +58,6 @@ class BrokenAnswerTest {
                 socket.setSoLinger(true, 0); // close with a reset
             } catch (IOException e) {
                 // the gateway hung up
-            }
-        }
-
-        private static void readRequest(InputStream in) throws IOException {
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int next = in.read();
-                if (next < 0) {
-                    return;
-                }
-                head.append((char) next);
-            }
-            String lower = head.toString().toLowerCase(Locale.ROOT);
-            int at = lower.indexOf("content-length:");
-            if (at >= 0) {
-                in.readNBytes(Integer.parseInt(lower.substring(at + 15, lower.indexOf('\r', at)).strip()));
             }
         }
 
