@@ -86,11 +86,6 @@ final class Http1Framing {
         return state.ordinal() >= State.FIXED_BODY.ordinal();
     }
 
-    /** How many bytes from here on are body bytes that need no checking (0 when the next byte needs it). */
-    long bodyBytesAhead() {
-        return state == State.FIXED_BODY || state == State.CHUNK_DATA ? remaining : 0;
-    }
-
     /**
      * Checks bytes from {@code bytes}' position up to at most {@code max} of them, without moving the position.
      *

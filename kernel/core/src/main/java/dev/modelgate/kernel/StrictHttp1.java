@@ -187,9 +187,11 @@ final class StrictHttp1 implements DelegateOpenListener {
         private final StreamConnection connection;
         private final Http1Framing framing;
         private final ResponseStarts responses;
-        /** Bytes read from the socket and not yet handed over, in read mode; {@code null} until needed. */
+        /** Bytes read from the socket and not yet handed over, in read mode; {@code null} when there are none. */
         private ByteBuffer pending;
         private boolean refused;
+        /** Where what a refused client still sends goes. */
+        private ByteBuffer dropped;
 
         CheckedSource(StreamConnection connection, Http1Framing framing, ResponseStarts responses) {
             super(connection.getSourceChannel().getConduit());
@@ -199,14 +201,17 @@ final class StrictHttp1 implements DelegateOpenListener {
         }
 
         void pushBack(ByteBuffer bytes) {
-            pending = ByteBuffer.allocate(Math.max(READ_BUFFER, bytes.remaining()));
-            pending.put(bytes).flip();
+            pending = ByteBuffer.allocate(bytes.remaining()).put(bytes).flip();
         }
 
         private boolean hasPending() {
             return pending != null && pending.hasRemaining();
         }
 
+        /**
+         * Reads into Undertow's buffer and checks the new bytes there: only bytes past the end of a message (a
+         * pipelined next request) are copied aside, to be handed over when Undertow asks for the next one.
+         */
         @Override
         public int read(ByteBuffer dst) throws IOException {
             if (refused) {
@@ -215,51 +220,43 @@ final class StrictHttp1 implements DelegateOpenListener {
             if (!dst.hasRemaining()) {
                 return 0;
             }
-            long direct = framing.bodyBytesAhead();
-            if (direct > 0 && !hasPending()) {
-                return readBodyDirectly(dst, direct);
-            }
-            if (!hasPending()) {
-                if (pending == null) {
-                    pending = ByteBuffer.allocate(READ_BUFFER);
-                }
-                pending.clear();
-                int read = next.read(pending);
-                pending.flip();
+            int start = dst.position();
+            int read;
+            if (hasPending()) {
+                read = Math.min(pending.remaining(), dst.remaining());
+                dst.put(pending.slice(pending.position(), read));
+                pending.position(pending.position() + read);
+            } else {
+                read = next.read(dst);
                 if (read <= 0) {
                     return read;
                 }
             }
-            boolean headHandedOver = !framing.inBody();
-            int valid = framing.scan(pending, dst.remaining());
+            boolean inHead = !framing.inBody();
+            int valid = framing.scan(dst.duplicate().position(start).limit(start + read), read);
             if (framing.refusal() != null) {
+                dst.position(start);
                 refuse();
                 return 0;
             }
-            ByteBuffer slice = pending.slice(pending.position(), valid);
-            dst.put(slice);
-            pending.position(pending.position() + valid);
-            if (headHandedOver && (framing.inBody() || framing.betweenMessages())) {
-                responses.started = false;
+            if (valid < read) {
+                keepForLater(dst, start + valid, read - valid);
+            }
+            if (inHead && (framing.inBody() || framing.betweenMessages())) {
+                responses.started = false; // a head was handed over: its answer has not begun
             }
             return valid;
         }
 
-        /** Body bytes known to be valid go straight into Undertow's buffer, never past the message's end. */
-        private int readBodyDirectly(ByteBuffer dst, long bodyBytes) throws IOException {
-            int limit = dst.limit();
-            int start = dst.position();
-            dst.limit((int) Math.min(limit, start + bodyBytes));
-            int read;
-            try {
-                read = next.read(dst);
-            } finally {
-                dst.limit(limit);
+        /** Takes {@code length} bytes at {@code from} back out of {@code dst}, ahead of any kept already. */
+        private void keepForLater(ByteBuffer dst, int from, int length) {
+            ByteBuffer kept = ByteBuffer.allocate(length + (hasPending() ? pending.remaining() : 0));
+            kept.put(dst.duplicate().position(from).limit(from + length));
+            if (hasPending()) {
+                kept.put(pending);
             }
-            if (read > 0) {
-                framing.scan(dst.duplicate().position(start).limit(start + read), read);
-            }
-            return read;
+            pending = kept.flip();
+            dst.position(from);
         }
 
         @Override
@@ -366,12 +363,14 @@ final class StrictHttp1 implements DelegateOpenListener {
 
         /** Drops what the refused client still sends; closes when it closes its side. */
         private int discard() throws IOException {
-            ByteBuffer sink = pending != null ? pending : ByteBuffer.allocate(READ_BUFFER);
+            if (dropped == null) {
+                dropped = ByteBuffer.allocate(READ_BUFFER);
+            }
             pending = null;
             int read;
             do {
-                sink.clear();
-                read = next.read(sink);
+                dropped.clear();
+                read = next.read(dropped);
             } while (read > 0);
             if (read < 0) {
                 IoUtils.safeClose(connection);
