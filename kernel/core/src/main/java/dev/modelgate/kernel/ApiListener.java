@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
@@ -30,6 +32,7 @@ import org.xnio.channels.AcceptingChannel;
  */
 final class ApiListener {
 
+    private static final System.Logger LOG = System.getLogger(ApiListener.class.getName());
     /** Undertow's own buffer size for a large heap. */
     private static final int BUFFER_SIZE = 16 * 1024 - 20;
 
@@ -122,9 +125,35 @@ final class ApiListener {
         return ((InetSocketAddress) channel.getLocalAddress()).getPort();
     }
 
-    /** Stops accepting: new connections are refused by the operating system; accepted ones are not touched. */
+    /**
+     * Stops accepting: new connections are refused by the operating system; accepted ones are not touched. The
+     * connections the operating system completed but the listener had not taken yet are taken first (closing the
+     * socket would reset them), so that each is answered, with 503 while draining.
+     */
     void stopAccepting() {
-        IoUtils.safeClose(channel);
+        channel.suspendAccepts();
+        CountDownLatch closed = new CountDownLatch(1);
+        // XNIO accepts only on its IO threads; closing right there leaves the smallest window for a late connection.
+        channel.getIoThread().execute(() -> {
+            try {
+                for (StreamConnection waiting = channel.accept(); waiting != null; waiting = channel.accept()) {
+                    open.handleEvent(waiting);
+                }
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "taking the last connections failed: " + e);
+            } finally {
+                IoUtils.safeClose(channel);
+                closed.countDown();
+            }
+        });
+        try {
+            if (!closed.await(5, TimeUnit.SECONDS)) {
+                IoUtils.safeClose(channel);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            IoUtils.safeClose(channel);
+        }
     }
 
     /** Closes every connection still open. */

@@ -31,6 +31,22 @@ class GracefulShutdownTest {
         }
     }
 
+    /** Reads one answer's head and its Content-Length body; returns the head. */
+    private static String readHead(java.io.InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0) {
+                break;
+            }
+            head.append((char) next);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                .matcher(head);
+        in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
+        return head.toString();
+    }
+
     @Test
     void shutdownFinishesInFlightRequestsAndTurnsNewOnesAway() throws Exception {
         EchoBackendProvider.resetGate();
@@ -48,13 +64,18 @@ class GracefulShutdownTest {
                 gateway.post("/v1/models/m:predict", "application/json", BODY));
         await(() -> EchoBackendProvider.held() == 1, "the request reaches the backend");
         try (Socket acceptedBefore = new Socket("127.0.0.1", port)) {
+            // One answer on it first: the connection is then surely accepted, not waiting in the backlog.
+            acceptedBefore.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            java.io.InputStream answers = acceptedBefore.getInputStream();
+            assertTrue(readHead(answers).startsWith("HTTP/1.1 200"));
             CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() ->
                     gateway.gateway().shutdown(Duration.ofSeconds(10)));
             await(() -> gateway.adminGet("/readyz").statusCode() == 503, "readiness turns down");
             acceptedBefore.getOutputStream().write(("POST /v1/models/m:predict HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nContent-Length: " + BODY.length() + "\r\n\r\n" + BODY)
                     .getBytes(StandardCharsets.ISO_8859_1));
-            String late = new String(acceptedBefore.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            String late = new String(answers.readAllBytes(), StandardCharsets.ISO_8859_1);
             assertFalse(drained.isDone(), "shutdown waits while a request is in flight");
             EchoBackendProvider.release();
 
