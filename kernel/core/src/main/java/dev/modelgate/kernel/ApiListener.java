@@ -131,8 +131,9 @@ final class ApiListener {
      * socket would reset them), so that each is answered, with 503 while draining.
      */
     void stopAccepting() {
-        channel.suspendAccepts();
-        CountDownLatch closed = new CountDownLatch(1);
+        // Not suspended first: XNIO's accept() refuses to take a connection on a suspended channel.
+        XnioWorker worker = channel.getWorker();
+        CountDownLatch closed = new CountDownLatch(worker.getIoThreadCount());
         // XNIO accepts only on its IO threads; closing right there leaves the smallest window for a late connection.
         channel.getIoThread().execute(() -> {
             try {
@@ -143,16 +144,17 @@ final class ApiListener {
                 LOG.log(System.Logger.Level.DEBUG, () -> "taking the last connections failed: " + e);
             } finally {
                 IoUtils.safeClose(channel);
-                closed.countDown();
+                // The socket really closes once every IO thread's selector has let go of it: wake each one up, or
+                // an idle one would keep it listening, and the connections it queues would be reset at exit.
+                for (int i = 0; i < worker.getIoThreadCount(); i++) {
+                    worker.getIoThread(i).execute(closed::countDown);
+                }
             }
         });
         try {
-            if (!closed.await(5, TimeUnit.SECONDS)) {
-                IoUtils.safeClose(channel);
-            }
+            closed.await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            IoUtils.safeClose(channel);
         }
     }
 

@@ -102,7 +102,9 @@ class DrainUnderLoadIT {
                 gateway.close();
                 clients.forEach(Thread::interrupt);
             }
-            assertTrue(tally.failures.isEmpty(), tally.failures.size() + " failed requests: " + tally.failures);
+            assertTrue(tally.failures.isEmpty(), tally.failures.size() + " failed requests: " + tally.failures
+                    + "; answered " + tally.answered + " (" + tally.answeredAfterSigterm + " after SIGTERM), turned away "
+                    + tally.turnedAway + ", refused at connect " + tally.refusedAtConnect);
             assertTrue(tally.answeredAfterSigterm.get() > 0, "requests in flight at SIGTERM were answered");
             assertEquals(CLIENTS, tally.turnedAway.get() + tally.refusedAtConnect.get(),
                     "each client was told to go elsewhere");
