@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
@@ -32,7 +30,6 @@ import org.xnio.channels.AcceptingChannel;
  */
 final class ApiListener {
 
-    private static final System.Logger LOG = System.getLogger(ApiListener.class.getName());
     /** Undertow's own buffer size for a large heap. */
     private static final int BUFFER_SIZE = 16 * 1024 - 20;
 
@@ -126,36 +123,12 @@ final class ApiListener {
     }
 
     /**
-     * Stops accepting: new connections are refused by the operating system; accepted ones are not touched. The
-     * connections the operating system completed but the listener had not taken yet are taken first (closing the
-     * socket would reset them), so that each is answered, with 503 while draining.
+     * Stops accepting: new connections are refused by the operating system; accepted ones are not touched, and the
+     * ones the operating system completed but the listener had not taken yet are taken and answered (503 while
+     * draining), not reset.
      */
     void stopAccepting() {
-        // Not suspended first: XNIO's accept() refuses to take a connection on a suspended channel.
-        XnioWorker worker = channel.getWorker();
-        CountDownLatch closed = new CountDownLatch(worker.getIoThreadCount());
-        // XNIO accepts only on its IO threads; closing right there leaves the smallest window for a late connection.
-        channel.getIoThread().execute(() -> {
-            try {
-                for (StreamConnection waiting = channel.accept(); waiting != null; waiting = channel.accept()) {
-                    open.handleEvent(waiting);
-                }
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "taking the last connections failed: " + e);
-            } finally {
-                IoUtils.safeClose(channel);
-                // The socket really closes once every IO thread's selector has let go of it: wake each one up, or
-                // an idle one would keep it listening, and the connections it queues would be reset at exit.
-                for (int i = 0; i < worker.getIoThreadCount(); i++) {
-                    worker.getIoThread(i).execute(closed::countDown);
-                }
-            }
-        });
-        try {
-            closed.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ListenerClose.close(channel, open::handleEvent);
     }
 
     /** Closes every connection still open. */
