@@ -127,8 +127,13 @@ final class StrictHttp1 implements DelegateOpenListener {
         return all;
     }
 
-    /** Tells whether a response began since the last request head was handed to Undertow. */
+    /**
+     * Tells whether a response began since the last request head was handed to Undertow. An interim response
+     * ({@code 100 Continue}) does not count: the final answer is still to come.
+     */
     private static final class ResponseStarts extends AbstractStreamSinkConduit<StreamSinkConduit> {
+
+        private static final byte[] INTERIM = "HTTP/1.1 1".getBytes(StandardCharsets.ISO_8859_1);
 
         private boolean started;
 
@@ -140,27 +145,54 @@ final class StrictHttp1 implements DelegateOpenListener {
             return next;
         }
 
+        private void writing(ByteBuffer first) {
+            if (!started && !isInterim(first)) {
+                started = true;
+            }
+        }
+
+        private void writing(ByteBuffer[] srcs, int offs, int len) {
+            for (int i = offs; i < offs + len; i++) {
+                if (srcs[i].hasRemaining()) {
+                    writing(srcs[i]);
+                    return;
+                }
+            }
+        }
+
+        private static boolean isInterim(ByteBuffer bytes) {
+            if (bytes.remaining() < INTERIM.length) {
+                return false;
+            }
+            for (int i = 0; i < INTERIM.length; i++) {
+                if (bytes.get(bytes.position() + i) != INTERIM[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         @Override
         public int write(ByteBuffer src) throws IOException {
-            started = true;
+            writing(src);
             return next.write(src);
         }
 
         @Override
         public long write(ByteBuffer[] srcs, int offs, int len) throws IOException {
-            started = true;
+            writing(srcs, offs, len);
             return next.write(srcs, offs, len);
         }
 
         @Override
         public int writeFinal(ByteBuffer src) throws IOException {
-            started = true;
+            writing(src);
             return next.writeFinal(src);
         }
 
         @Override
         public long writeFinal(ByteBuffer[] srcs, int offs, int len) throws IOException {
-            started = true;
+            writing(srcs, offs, len);
             return next.writeFinal(srcs, offs, len);
         }
 

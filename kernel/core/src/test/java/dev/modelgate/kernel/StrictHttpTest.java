@@ -166,6 +166,24 @@ class StrictHttpTest {
         assertEquals(2, reply.text().split("HTTP/1.1 200", -1).length - 1, "both requests answered: " + reply.text());
     }
 
+    @Test
+    void aBadChunkAfterOneHundredContinueIsStillAnsweredWithItsCode() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout((int) TIMEOUT.toMillis());
+            var out = socket.getOutputStream();
+            out.write(chunked("Expect: 100-continue\r\n", "").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            byte[] interim = new byte[25];
+            int read = socket.getInputStream().read(interim);
+            assertTrue(new String(interim, 0, read, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100"));
+            out.write("zz\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String rest = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+
+            assertRefused(new RawHttp.Reply(rest.substring(rest.indexOf("HTTP/1.1 4")), true), 400, 20021);
+        }
+    }
+
     @ParameterizedTest(name = "header line {0}")
     @CsvSource(delimiter = '|', value = {
         "X-Nul: a\\u0000b", "X-Bare-Cr: a\\rb", "X-Bell: a\\u0007b", "X-Del: a\\u007fb", "Bad Name: x", "X-Space : x",
