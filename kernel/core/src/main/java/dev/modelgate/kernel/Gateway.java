@@ -27,6 +27,7 @@ public final class Gateway implements AutoCloseable {
     private final PluginRegistry plugins;
     private final Undertow undertow;
     private final ApiHandler api;
+    /** Started once Undertow's worker runs, since it shares its IO threads. */
     private ApiListener apiListener;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
@@ -39,8 +40,7 @@ public final class Gateway implements AutoCloseable {
         this.requestExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
-        ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
-        this.api = api;
+        this.api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
         // The builder serves the admin listener; ApiListener assembles the API listener on the same worker.
         this.undertow = Undertow.builder()
                 .setIoThreads(server.ioThreads())
