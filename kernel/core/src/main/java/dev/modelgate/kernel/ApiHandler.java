@@ -39,18 +39,17 @@ final class ApiHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange http) {
         long start = System.nanoTime();
-        if (!inFlight.enter()) {
-            http.setPersistent(false);
-            ResponseWriter.write(http, deployment.get().fronts().frontOf(http.getRequestPath())
-                    .error(CoreErrors.SHUTTING_DOWN, "retry on another instance"), Long.MAX_VALUE);
-            return;
-        }
+        boolean admitted = inFlight.enter();
         http.addExchangeCompleteListener((exchange, next) -> {
             inFlight.exit();
             next.proceed();
         });
+        if (!admitted) {
+            refuseWhileDraining(http);
+            return;
+        }
         Deployment current = deployment.get();
-        Refusal refusal = RequestChecks.refusal(http, current.server().maxHeaderBytes());
+        Refusal refusal = RequestChecks.refusal(http);
         if (refusal != null) {
             // Not worth reading the body of, but still logged and authenticated like any request.
             http.dispatch(requestExecutor, () -> serveSafely(http, current, UNREAD, refusal, start));
@@ -58,6 +57,18 @@ final class ApiHandler implements HttpHandler {
         }
         RequestBody.read(http, current.server().maxBodyBytes(), current.server().bodyTimeout(),
                 body -> http.dispatch(requestExecutor, () -> serveSafely(http, current, body, null, start)));
+    }
+
+    /**
+     * Answers 503 (30001) and closes, after reading the body: closing on unread bytes would reset the connection
+     * and could destroy the answer on its way.
+     */
+    private void refuseWhileDraining(HttpServerExchange http) {
+        http.setPersistent(false);
+        ServerSettings server = deployment.get().server();
+        RequestBody.read(http, server.maxBodyBytes(), server.bodyTimeout(), body -> ResponseWriter.write(http,
+                deployment.get().fronts().frontOf(http.getRequestPath())
+                        .error(CoreErrors.SHUTTING_DOWN, "retry on another instance"), Long.MAX_VALUE));
     }
 
     /** {@link #serve}, with the guarantee that the exchange ends: a kernel bug must not leave a client hanging. */
@@ -92,6 +103,16 @@ final class ApiHandler implements HttpHandler {
         Deadline deadline = Deadline.of(start, target.timeout(), http.getRequestHeaders().getFirst(Deadline.HEADER));
         Response response = Dispatcher.run(current, metrics, PROTOCOL, transport, transport.passableHeaders(), call,
                 front, target, deadline, body, start);
+        if (inFlight.isDraining() || closesConnection(response)) {
+            http.setPersistent(false);
+        }
         ResponseWriter.write(http, response, current.server().gzipMinBytes());
+    }
+
+    /** A refused limit ends the connection: the client may still be sending what was refused. */
+    private static boolean closesConnection(Response response) {
+        int code = response.code();
+        return code == CoreErrors.BODY_TOO_LARGE.code() || code == CoreErrors.INFLATED_BODY_TOO_LARGE.code()
+                || code == CoreErrors.BODY_TIMEOUT.code();
     }
 }

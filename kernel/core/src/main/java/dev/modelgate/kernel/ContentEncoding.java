@@ -29,7 +29,7 @@ final class ContentEncoding {
      * inflating stops as soon as it is passed, so a small bomb costs no more than {@code maxBytes} of memory.
      *
      * @throws RejectionException {@link CoreErrors#UNSUPPORTED_CONTENT_ENCODING} for an encoding other than these,
-     *     {@link CoreErrors#MALFORMED_GZIP} for a body that is not gzip, {@link CoreErrors#BODY_TOO_LARGE} past the
+     *     {@link CoreErrors#MALFORMED_GZIP} for a body that is not gzip, {@link CoreErrors#INFLATED_BODY_TOO_LARGE} past the
      *     limit
      */
     static byte[] decode(String contentEncoding, byte[] body, long maxBytes) {
@@ -51,7 +51,7 @@ final class ContentEncoding {
             for (int read; (read = in.read(chunk)) > 0; ) {
                 total += read;
                 if (total > maxBytes) {
-                    throw new RejectionException(CoreErrors.BODY_TOO_LARGE,
+                    throw new RejectionException(CoreErrors.INFLATED_BODY_TOO_LARGE,
                             "the limit is " + maxBytes + " bytes once inflated");
                 }
                 out.write(chunk, 0, read);

@@ -14,8 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.xnio.Options;
-import org.xnio.Sequence;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 
@@ -36,6 +34,9 @@ public final class Gateway implements AutoCloseable {
     private final PluginRegistry plugins;
     private final Undertow undertow;
     private final XnioWorker worker;
+    private final ApiHandler api;
+    /** Started once the worker runs, on its IO threads. */
+    private ApiListener apiListener;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -48,26 +49,16 @@ public final class Gateway implements AutoCloseable {
         this.requestExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
-        ApiHandler api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        this.api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
         this.worker = worker(server.ioThreads(), requestExecutor);
         metrics.inFlightGauge(inFlight::count);
+        // The builder serves the admin listener; ApiListener assembles the API listener on the same worker.
         this.undertow = Undertow.builder()
                 .setWorker(worker)
-                // Our own limit (max-body-size, answered 413 with a code) applies; Undertow's 2 MiB default would
-                // cut larger bodies off with a bare 400 first.
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, -1L)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, true)
-                // Undertow's own cap, above ours: between the two the API answers 431 with a code; past this one
-                // Undertow answers 400 and closes, having buffered no more than this.
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 2 * server.maxHeaderBytes())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(server.headerTimeout()))
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(server.idleTimeout()))
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(server.idleTimeout()))
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, server.tls() != null)
-                .setServerOption(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
-                        server.http2MaxConcurrentStreams())
-                .setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(TlsContexts.PROTOCOLS))
-                .addListener(apiListener(server, api))
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, ApiListener.millis(server.headerTimeout()))
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, ApiListener.millis(server.idleTimeout()))
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, ApiListener.millis(server.idleTimeout()))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
                         .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
@@ -100,25 +91,6 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private static int millis(Duration duration) {
-        return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
-    }
-
-    private static Undertow.ListenerBuilder apiListener(ServerSettings server, ApiHandler api) {
-        Undertow.ListenerBuilder listener = new Undertow.ListenerBuilder().setHost(server.address())
-                .setPort(server.port())
-                // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
-                .setRootHandler(new HttpContinueReadHandler(api));
-        if (server.tls() == null) {
-            return listener.setType(Undertow.ListenerType.HTTP);
-        }
-        try {
-            return listener.setType(Undertow.ListenerType.HTTPS).setSslContext(TlsContexts.create(server.tls()));
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
-        }
-    }
-
     /**
      * Discovers plugins, builds the configuration and starts listening.
      *
@@ -140,7 +112,10 @@ public final class Gateway implements AutoCloseable {
             }
             try {
                 gateway.undertow.start();
-            } catch (RuntimeException e) {
+                // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
+                gateway.apiListener = ApiListener.start(gateway.worker, deployment.server(),
+                        new HttpContinueReadHandler(gateway.api), gateway.deployment::get);
+            } catch (IOException | RuntimeException e) {
                 gateway.stopAfterFailedStart();
                 throw listenFailure(e, deployment.server());
             }
@@ -176,6 +151,10 @@ public final class Gateway implements AutoCloseable {
 
     /** Releases what a start that failed midway opened (a listener already bound among them), so its port is free. */
     private void stopAfterFailedStart() {
+        if (apiListener != null) {
+            apiListener.stopAccepting();
+            apiListener.closeConnections();
+        }
         undertow.stop();
         stopWorker();
         requestExecutor.shutdownNow();
@@ -196,7 +175,7 @@ public final class Gateway implements AutoCloseable {
      * A failed start as the operator needs to read it: for an address in use, which listener and which port (found by
      * trying each again, as the exception names neither).
      */
-    private static RuntimeException listenFailure(RuntimeException failure, ServerSettings server) {
+    private static Exception listenFailure(Exception failure, ServerSettings server) {
         Throwable cause = failure;
         while (cause != null && !(cause instanceof java.net.BindException)) {
             cause = cause.getCause();
@@ -228,15 +207,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     public int port() {
-        return listenerPort(0);
+        return apiListener.port();
     }
 
     public int adminPort() {
-        return listenerPort(1);
-    }
-
-    private int listenerPort(int index) {
-        return ((InetSocketAddress) undertow.getListenerInfo().get(index).getAddress()).getPort();
+        return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
     }
 
     /** Drains and stops with the configured shutdown timeout. */
@@ -245,11 +220,10 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Refuses new requests (503 with code 30001 and {@code Connection: close}, so clients and load balancers move on;
-     * a GOAWAY on the gRPC listener), marks the gateway not ready, waits up to {@code deadline} for in-flight requests,
-     * calls and streams, then closes the listeners (ending gRPC calls still open with UNAVAILABLE) and every plugin.
-     * Idempotent. Undertow cannot stop accepting without closing live connections, so the listener stays open while
-     * draining.
+     * Drains (see {@link Drain}: readiness down, new requests answered 503 with code 30001 and
+     * {@code Connection: close}, the API listener closed after {@code server.drain-delay}; a GOAWAY on the gRPC
+     * listener at once), gives in-flight requests, calls and streams up to {@code deadline}, then closes the listeners
+     * (ending gRPC calls still open with UNAVAILABLE) and every plugin. Idempotent.
      *
      * @return {@code true} when every in-flight request finished before the deadline
      */
@@ -261,9 +235,8 @@ public final class Gateway implements AutoCloseable {
         long end = System.nanoTime() + deadline.toNanos();
         List<ListenerFront> fronts = deployment.get().listenerFronts();
         fronts.forEach(ListenerFront::stopAccepting);
-        boolean drained;
+        boolean drained = new Drain(inFlight, apiListener).run(deployment.get().server().drainDelay(), deadline);
         try {
-            drained = inFlight.drain(deadline);
             for (ListenerFront front : fronts) {
                 drained &= front.awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
             }
@@ -272,9 +245,6 @@ public final class Gateway implements AutoCloseable {
             drained = false;
         }
         fronts.forEach(ListenerFront::close);
-        if (!drained) {
-            LOG.log(System.Logger.Level.WARNING, "shutdown deadline of " + deadline + " passed with requests in flight");
-        }
         undertow.stop();
         stopWorker();
         requestExecutor.shutdownNow();

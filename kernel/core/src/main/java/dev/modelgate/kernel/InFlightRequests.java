@@ -8,7 +8,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Counts the requests being served so that shutdown can wait for them. Once draining, no request is admitted.
+ * Counts the requests being answered so that shutdown can wait for them. Once draining, no request is admitted.
  * Thread-safe; a lock (not {@code synchronized}) so waiting never pins a virtual thread's carrier.
  */
 final class InFlightRequests {
@@ -18,22 +18,21 @@ final class InFlightRequests {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
 
-    /** Admits a request; {@code false} once draining, and the caller must then refuse it. */
+    /**
+     * Counts a request until its {@link #exit()}, whether admitted or not (a refusal's answer must be flushed before
+     * shutdown too); {@code false} once draining, and the caller must then refuse it.
+     */
     boolean enter() {
         count.incrementAndGet();
-        if (draining.get()) {
-            exit();
-            return false;
-        }
-        return true;
+        return !draining.get();
     }
 
-    /** The requests admitted and not yet finished. */
+    /** The requests admitted and not yet answered. */
     long count() {
         return count.get();
     }
 
-    /** Marks an admitted request as finished. */
+    /** Marks a request as answered. */
     void exit() {
         if (count.decrementAndGet() == 0 && draining.get()) {
             lock.lock();
@@ -45,9 +44,13 @@ final class InFlightRequests {
         }
     }
 
-    /** Stops admitting and waits up to {@code deadline} for admitted requests; {@code true} when none is left. */
-    boolean drain(Duration deadline) throws InterruptedException {
+    /** Stops admitting: from now on {@link #enter()} refuses. */
+    void stopAdmitting() {
         draining.set(true);
+    }
+
+    /** Waits up to {@code deadline} for the admitted requests to finish; {@code true} when none is left. */
+    boolean awaitIdle(Duration deadline) throws InterruptedException {
         long end = System.nanoTime() + deadline.toNanos();
         lock.lock();
         try {

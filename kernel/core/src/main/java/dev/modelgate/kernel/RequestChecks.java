@@ -2,11 +2,10 @@ package dev.modelgate.kernel;
 
 import dev.modelgate.spi.CoreErrors;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.HeaderValues;
 
 /**
- * Checks every request must pass before its route is even looked up: headers within the limit, and a path in normal
- * form. Routing and authentication then see exactly the path the client sent, so that {@code %2F}, {@code ..},
+ * Checks every request must pass before its route is even looked up: a path in normal form ({@link StrictHttp1} has
+ * already checked the message itself and its limits). Routing and authentication then see exactly the path the client sent, so that {@code %2F}, {@code ..},
  * {@code ;} or {@code //} cannot make one path mean two routes.
  */
 final class RequestChecks {
@@ -27,10 +26,7 @@ final class RequestChecks {
     }
 
     /** Why {@code http} is refused, or {@code null} when it may go on. */
-    static Refusal refusal(HttpServerExchange http, int maxHeaderBytes) {
-        if (headerBytes(http) > maxHeaderBytes) {
-            return new Refusal(CoreErrors.HEADERS_TOO_LARGE, "the limit is " + maxHeaderBytes + " bytes");
-        }
+    static Refusal refusal(HttpServerExchange http) {
         String path = rawPath(http);
         if (!isNormal(path)) {
             return new Refusal(CoreErrors.PATH_NOT_NORMAL,
@@ -72,19 +68,6 @@ final class RequestChecks {
             start = end + 1;
         }
         return true;
-    }
-
-    /** The request line and header block, as sent give or take the spaces. */
-    private static long headerBytes(HttpServerExchange http) {
-        long bytes = http.getRequestMethod().length() + http.getRequestURI().length()
-                + http.getQueryString().length() + http.getProtocol().length() + 4;
-        for (HeaderValues values : http.getRequestHeaders()) {
-            int name = values.getHeaderName().length() + 4;
-            for (String value : values) {
-                bytes += name + value.length();
-            }
-        }
-        return bytes;
     }
 
     /** The path as the client wrote it: not decoded, without scheme and host of an absolute-form request. */

@@ -16,11 +16,15 @@ import java.time.Duration;
  *     picks a free one
  * @param maxBodyBytes the largest request body accepted; larger ones are answered 413
  * @param maxHeaderBytes the largest request line and headers accepted; larger ones are answered 431
+ * @param maxHeaderCount the most header lines accepted; more are answered 431
+ * @param maxUriBytes the longest request target accepted; longer ones are answered 414
  * @param headerTimeout how long a client may take to send its request line and headers (slowloris)
  * @param bodyTimeout how long a client may take to send its whole body, however it trickles
  * @param idleTimeout how long a connection may sit without traffic before it is closed
  * @param http2MaxConcurrentStreams the most streams one HTTP/2 connection may have open at once
  * @param shutdownTimeout how long in-flight requests may run on after SIGTERM
+ * @param drainDelay how long the listener stays open after SIGTERM, answering 503, while load balancers notice that
+ *     readiness turned down
  * @param ioThreads Undertow IO threads; request work runs on virtual threads, not on these
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
@@ -28,9 +32,9 @@ import java.time.Duration;
  *     {@code X-Forwarded-For} is believed, for the access log, the rate limiter and balancing alike
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, int grpcPort,
-        long maxBodyBytes,
-        int maxHeaderBytes, Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams,
-        Duration shutdownTimeout, int ioThreads, Tls tls, long gzipMinBytes, ClientAddress clientAddress) {
+        long maxBodyBytes, int maxHeaderBytes, int maxHeaderCount, int maxUriBytes, Duration headerTimeout,
+        Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams, Duration shutdownTimeout,
+        Duration drainDelay, int ioThreads, Tls tls, long gzipMinBytes, ClientAddress clientAddress) {
 
     /**
      * An HTTPS listener's certificate chain and private key, both PEM files.
@@ -40,6 +44,9 @@ public record ServerSettings(String address, int port, String adminAddress, int 
      */
     public record Tls(Path certFile, Path keyFile) {
     }
+
+    /** The hard cap on a request's head, whatever is configured: 1 MiB. */
+    static final long MAX_HEAD_BYTES = 1L << 20;
 
     static ServerSettings from(ConfigNode server, CommandLine overrides) {
         int port = server.integer("port", 8080, 0, 65535);
@@ -52,12 +59,15 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 overrides.adminPort() != null ? overrides.adminPort() : adminPort,
                 overrides.grpcPort() != null ? overrides.grpcPort() : grpcPort,
                 server.size("max-body-size", 10L << 20),
-                (int) Math.min(server.size("max-header-size", 16L << 10), 1L << 20),
+                (int) Math.min(server.size("max-header-size", 16L << 10), MAX_HEAD_BYTES),
+                server.integer("max-header-count", 100, 1, 10_000),
+                (int) Math.min(server.size("max-uri-length", 8L << 10), MAX_HEAD_BYTES),
                 server.duration("header-timeout", Duration.ofSeconds(10)),
                 server.duration("body-timeout", Duration.ofSeconds(30)),
                 server.duration("idle-timeout", Duration.ofSeconds(60)),
                 server.integer("http2-max-concurrent-streams", 100, 1, 10_000),
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),
+                server.duration("drain-delay", Duration.ZERO),
                 server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
                 tls(server.child("tls")),
                 server.size("gzip-min-size", 1L << 10),

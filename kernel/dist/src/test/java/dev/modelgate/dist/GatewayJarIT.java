@@ -52,6 +52,7 @@ class GatewayJarIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** SIGTERM with requests in flight, and what each gets: {@link DrainUnderLoadIT}. */
     @Test
     void theJarAloneServesTheDemoModelFromAnyFolderAndExitsZeroOnSigterm() throws Exception {
         GatewayProcess gateway = GatewayProcess.serve(emptyFolder, Map.of());

@@ -118,7 +118,17 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Sends SIGTERM and returns the exit code. */
     int terminate() throws InterruptedException {
+        sigterm();
+        return awaitExit();
+    }
+
+    /** Sends SIGTERM and returns at once. */
+    void sigterm() {
         process.destroy();
+    }
+
+    /** Waits for the process to end and returns its exit code. */
+    int awaitExit() throws InterruptedException {
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("gateway did not stop within 30 s of SIGTERM");

@@ -50,6 +50,23 @@ public final class CoreErrors {
             new ErrorCode(20019, 400, "INVALID_ARGUMENT", "compressed request body is malformed");
     public static final ErrorCode UNSUPPORTED_CONTENT_ENCODING =
             new ErrorCode(20020, 415, "INVALID_ARGUMENT", "unsupported content encoding");
+    public static final ErrorCode INVALID_FRAMING = new ErrorCode(20021, 400, "INVALID_ARGUMENT",
+            "the request's message framing is invalid");
+    public static final ErrorCode UNSUPPORTED_TRANSFER_CODING =
+            new ErrorCode(20022, 501, "UNIMPLEMENTED", "unsupported transfer coding");
+    public static final ErrorCode INVALID_HEADER =
+            new ErrorCode(20023, 400, "INVALID_ARGUMENT", "invalid request header line");
+    public static final ErrorCode INVALID_HOST = new ErrorCode(20024, 400, "INVALID_ARGUMENT", "invalid Host header");
+    public static final ErrorCode INVALID_REQUEST_LINE =
+            new ErrorCode(20025, 400, "INVALID_ARGUMENT", "invalid request line");
+    public static final ErrorCode HTTP_VERSION_NOT_SUPPORTED =
+            new ErrorCode(20026, 505, "UNIMPLEMENTED", "HTTP version not supported");
+    public static final ErrorCode URI_TOO_LONG =
+            new ErrorCode(20027, 414, "RESOURCE_EXHAUSTED", "request target too long");
+    public static final ErrorCode TOO_MANY_HEADERS =
+            new ErrorCode(20028, 431, "RESOURCE_EXHAUSTED", "too many request header fields");
+    public static final ErrorCode INFLATED_BODY_TOO_LARGE =
+            new ErrorCode(20029, 413, "RESOURCE_EXHAUSTED", "request body too large once inflated");
     public static final ErrorCode NON_FINITE_INPUT =
             new ErrorCode(20040, 400, "INVALID_ARGUMENT", "tensor value is NaN or infinite");
     public static final ErrorCode SHUTTING_DOWN =
@@ -72,6 +89,10 @@ public final class CoreErrors {
             "the backend's protocol does not support this call");
     public static final ErrorCode FRONT_NOT_ALLOWED =
             new ErrorCode(40010, 404, "NOT_FOUND", "model is not served on this protocol");
+    public static final ErrorCode BACKEND_RESPONSE_TOO_LARGE = new ErrorCode(40011, 502, "RESOURCE_EXHAUSTED",
+            "backend answer larger than max-response-size");
+    public static final ErrorCode BACKEND_ANSWER_BROKEN = new ErrorCode(40012, 502, "INTERNAL",
+            "backend broke off its answer after the request reached it");
     public static final ErrorCode INTERNAL = new ErrorCode(90001, 500, "INTERNAL", "internal error");
     public static final ErrorCode MIDDLEWARE_CONTRACT =
             new ErrorCode(90002, 500, "INTERNAL", "a middleware broke the pipeline contract");
@@ -83,10 +104,13 @@ public final class CoreErrors {
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
             HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT, TENSOR_SHAPE_MISMATCH, UNKNOWN_DATA_TYPE,
             INVALID_TENSOR_VALUE, MALFORMED_BODY, NOT_ACCEPTABLE, MALFORMED_GZIP, UNSUPPORTED_CONTENT_ENCODING,
+            INVALID_FRAMING, UNSUPPORTED_TRANSFER_CODING, INVALID_HEADER, INVALID_HOST, INVALID_REQUEST_LINE,
+            HTTP_VERSION_NOT_SUPPORTED, URI_TOO_LONG, TOO_MANY_HEADERS, INFLATED_BODY_TOO_LARGE,
             NON_FINITE_INPUT,
             SHUTTING_DOWN,
             UNKNOWN_MODEL, UNKNOWN_MODEL_VERSION, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT, BACKEND_ERROR,
             BACKEND_REJECTED, BACKEND_BAD_RESPONSE, DEADLINE_EXCEEDED, OPERATION_UNSUPPORTED, FRONT_NOT_ALLOWED,
+            BACKEND_RESPONSE_TOO_LARGE, BACKEND_ANSWER_BROKEN,
             INTERNAL, MIDDLEWARE_CONTRACT);
 
     private CoreErrors() {

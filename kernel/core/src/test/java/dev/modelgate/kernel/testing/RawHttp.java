@@ -28,13 +28,23 @@ public final class RawHttp {
         }
     }
 
-    /** Writes {@code request} (CRLFs included) to 127.0.0.1:{@code port} and reads until close or {@code timeout}. */
+    /**
+     * Writes {@code request} (CRLFs included) to 127.0.0.1:{@code port} and reads until close or {@code timeout}.
+     * Writing goes on beside reading, as a real client's does, so that an answer given before the whole request was
+     * sent (a refused head, a body over the limit) is read even when the server stops reading.
+     */
     public static Reply send(int port, String request, Duration timeout) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                    socket.getOutputStream().flush();
+                } catch (IOException e) {
+                    // the server closed its side: what it answered is read below
+                }
+            });
             ByteArrayOutputStream received = new ByteArrayOutputStream();
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[8192];
@@ -52,5 +62,21 @@ public final class RawHttp {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Reads one request, its head and a body of its {@code Content-Length}, as a raw model server would. */
+    public static void readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0) {
+                return;
+            }
+            head.append((char) next);
+        }
+        String lengthLine = head.toString().lines()
+                .filter(line -> line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")).findFirst()
+                .orElse("x: 0");
+        in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
     }
 }

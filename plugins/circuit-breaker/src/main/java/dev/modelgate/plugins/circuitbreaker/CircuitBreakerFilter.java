@@ -90,7 +90,7 @@ final class CircuitBreakerFilter implements BackendFilter {
 
     /**
      * How a result's code counts. Failures are the backend's: unreachable (40003), too slow (40004), failing with a
-     * 5xx (40005) or answering garbage (40007). A backend that answers, even to refuse the request with a 4xx (40006),
+     * 5xx (40005), answering garbage (40007), too much (40011) or breaking its answer off (40012). A backend that answers, even to refuse the request with a 4xx (40006),
      * is healthy: success. Everything else did not test the backend and is ignored: rejections by the gateway itself
      * (1xxxx authentication, 2xxxx request validation, 3xxxx traffic control), the request's own deadline passing
      * before the call (40008) and internal errors (9xxxx).
@@ -100,7 +100,9 @@ final class CircuitBreakerFilter implements BackendFilter {
             return CircuitBreaker.Outcome.SUCCESS;
         }
         if (code == CoreErrors.BACKEND_UNAVAILABLE.code() || code == CoreErrors.BACKEND_TIMEOUT.code()
-                || code == CoreErrors.BACKEND_ERROR.code() || code == CoreErrors.BACKEND_BAD_RESPONSE.code()) {
+                || code == CoreErrors.BACKEND_ERROR.code() || code == CoreErrors.BACKEND_BAD_RESPONSE.code()
+                || code == CoreErrors.BACKEND_RESPONSE_TOO_LARGE.code()
+                || code == CoreErrors.BACKEND_ANSWER_BROKEN.code()) {
             return CircuitBreaker.Outcome.FAILURE;
         }
         return CircuitBreaker.Outcome.IGNORED;

@@ -309,7 +309,7 @@ class CircuitBreakerGatewayTest {
     @ParameterizedTest
     @CsvSource({
         "0, SUCCESS", "40006, SUCCESS",
-        "40003, FAILURE", "40004, FAILURE", "40005, FAILURE", "40007, FAILURE",
+        "40003, FAILURE", "40004, FAILURE", "40005, FAILURE", "40007, FAILURE", "40011, FAILURE", "40012, FAILURE",
         "10201, IGNORED", "20006, IGNORED", "30101, IGNORED", "30201, IGNORED", "30301, IGNORED",
         "40008, IGNORED", "90001, IGNORED"})
     void countsOnlyTheBackendsOwnFailuresAgainstIt(int code, CircuitBreaker.Outcome outcome) {

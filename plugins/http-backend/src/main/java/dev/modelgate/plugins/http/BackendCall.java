@@ -102,7 +102,7 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
      * The exception to throw for {@code e}, counted against the instance when it is at fault.
      *
      * @throws RejectionException {@link CoreErrors#DEADLINE_EXCEEDED} when the request's deadline, not the
-     *     instance, cut the call
+     *     instance, cut the call; a failure with a code of its own, such as a broken answer
      */
     BackendException failed(IOException e) {
         CallFailure failure = judge(e);
@@ -113,6 +113,9 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
         }
         if (failure.instanceAtFault()) {
             outcomes.failed(instance);
+        }
+        if (failure.ownCode() != null) {
+            throw failure.asRejection();
         }
         return failure.exception();
     }

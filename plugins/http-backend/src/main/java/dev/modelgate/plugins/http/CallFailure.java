@@ -2,6 +2,7 @@ package dev.modelgate.plugins.http;
 
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.RejectionException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -18,9 +19,19 @@ import org.apache.hc.core5.http.NoHttpResponseException;
  * A failed call, as the client is told of it, and as balancing sees it. The messages name no host; the cause keeps
  * the detail for the gateway's log.
  *
+ * <p>"Could not reach the backend" (503, 40003: nothing reached it, another instance may serve the request) is kept
+ * apart from "the backend broke its answer" (502, 40012: the request reached it, so only an idempotent request may be
+ * sent again).
+ *
+ * @param exception the failure as a backend's exception, mapped by the kernel to its code by kind
+ * @param ownCode the code to answer instead of the kind's, or {@code null}
  * @param instanceAtFault whether it counts against the instance for passive ejection
  */
-record CallFailure(BackendException exception, boolean instanceAtFault) {
+record CallFailure(BackendException exception, ErrorCode ownCode, boolean instanceAtFault) {
+
+    CallFailure(BackendException exception, boolean instanceAtFault) {
+        this(exception, null, instanceAtFault);
+    }
 
     /** The call outlived its time: the watchdog aborted it, or one read waited longer than the request timeout. */
     static CallFailure timedOut(IOException cause) {
@@ -28,10 +39,11 @@ record CallFailure(BackendException exception, boolean instanceAtFault) {
                 true);
     }
 
-    /** The answer is larger than {@code max-response-size}: garbled as far as the gateway can tell. */
+    /** The answer is larger than {@code max-response-size}. */
     static CallFailure tooLarge(int limit) {
         return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
-                "the response is larger than the limit of " + limit + " bytes", null), false);
+                "the response is larger than the limit of " + limit + " bytes", null),
+                CoreErrors.BACKEND_RESPONSE_TOO_LARGE, false);
     }
 
     /** Maps a failed call to what the client is told: could not reach, reached but no answer in time, or garbled. */
@@ -60,9 +72,9 @@ record CallFailure(BackendException exception, boolean instanceAtFault) {
             return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e),
                     true);
         }
-        // The connection broke: reset, or closed before the whole response came.
-        return new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
-                "connection to the backend failed", e), true);
+        // Connected, then the connection broke: reset, or closed before the whole response came.
+        return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
+                "the connection broke before the whole answer came", e), CoreErrors.BACKEND_ANSWER_BROKEN, true);
     }
 
     /**
@@ -70,7 +82,7 @@ record CallFailure(BackendException exception, boolean instanceAtFault) {
      * failures found after {@code forward} returned, while its body is read.
      */
     RejectionException asRejection() {
-        return new RejectionException(switch (exception.kind()) {
+        return new RejectionException(ownCode != null ? ownCode : switch (exception.kind()) {
             case UNAVAILABLE -> CoreErrors.BACKEND_UNAVAILABLE;
             case TIMEOUT -> CoreErrors.BACKEND_TIMEOUT;
             case PROTOCOL -> CoreErrors.BACKEND_BAD_RESPONSE;

@@ -11,6 +11,7 @@ import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.ProxyBackend;
+import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
@@ -326,8 +327,8 @@ class HttpBackend implements ProxyBackend {
         }
     }
 
-    private BackendException tooLarge() {
-        return CallFailure.tooLarge(settings.maxResponseBytes()).exception();
+    private RejectionException tooLarge() {
+        return CallFailure.tooLarge(settings.maxResponseBytes()).asRejection();
     }
 
     private static void closeQuietly(ClassicHttpResponse response) {

@@ -161,7 +161,7 @@ class HttpBackendTest {
             HttpResponse<String> tooLarge = gateway.post(PREDICT_PATH, "application/json",
                     "{\"instances\":[\"large\"]}");
 
-            assertError(tooLarge, 502, 40007);
+            assertError(tooLarge, 502, 40011);
             assertEquals(200, predict(gateway).statusCode(), "the next call gets a fresh connection");
         }
     }

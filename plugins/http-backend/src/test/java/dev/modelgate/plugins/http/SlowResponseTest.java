@@ -77,7 +77,7 @@ class SlowResponseTest {
                         max-response-size: 64KB
                         request-timeout: 30s
                         """.formatted(endless.url("/predict")), ""))) {
-            assertAnsweredWithin(gateway, 502, 40007, 5_000, "the endless body was not read to its end");
+            assertAnsweredWithin(gateway, 502, 40011, 5_000, "the endless body was not read to its end");
         }
     }
 

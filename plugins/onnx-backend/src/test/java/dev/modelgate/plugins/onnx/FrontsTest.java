@@ -265,7 +265,7 @@ class FrontsTest {
 
         assertTrue(bomb.length < 64 << 10);
         assertError(send("POST", "/v2/models/demo/infer", bomb, "Content-Type", "application/json",
-                "Content-Encoding", "gzip"), 413, 20003);
+                "Content-Encoding", "gzip"), 413, 20029);
     }
 
     @Test

@@ -16,7 +16,8 @@ import java.util.random.RandomGenerator;
  * <p>Config keys: {@code attempts} (2, the first call included; 1 to 10), {@code budget-percent} (20: retries may add
  * that share to the backend's calls of the last 10 seconds), {@code min-retries-per-second} (3, allowed on top),
  * {@code base-backoff} (25ms), {@code max-backoff} (ten times the base) and {@code retry-on} (the gateway codes worth
- * another attempt: 40003 unavailable, 40004 timed out, 40005 a 5xx answer, 40007 an unreadable answer).
+ * another attempt: 40003 unavailable, 40004 timed out, 40005 a 5xx answer, 40007 an unreadable answer, 40012 an
+ * answer broken off).
  *
  * <p>The filters listed after this one run once per attempt: list it before {@code circuit-breaker} and
  * {@code bulkhead}, so that they see every call to the backend. The route's middlewares run once.

@@ -26,10 +26,12 @@ record RetrySettings(int attempts, int budgetPercent, int minRetriesPerSecond, D
 
     /**
      * Failures another instance, or the same one a little later, may well not repeat: unreachable, too slow, a 5xx
-     * answer, an unreadable answer. A 4xx answer (40006) would only come again.
+     * answer, an unreadable or broken-off answer (retried, like all of these, only for idempotent routes). A 4xx
+     * answer (40006) would only come again, and so would an answer over max-response-size (40011).
      */
     static final List<Integer> DEFAULT_RETRY_ON = List.of(CoreErrors.BACKEND_UNAVAILABLE.code(),
-            CoreErrors.BACKEND_TIMEOUT.code(), CoreErrors.BACKEND_ERROR.code(), CoreErrors.BACKEND_BAD_RESPONSE.code());
+            CoreErrors.BACKEND_TIMEOUT.code(), CoreErrors.BACKEND_ERROR.code(), CoreErrors.BACKEND_BAD_RESPONSE.code(),
+            CoreErrors.BACKEND_ANSWER_BROKEN.code());
 
     private static final Pattern CODE = Pattern.compile("[1-9][0-9]{4}");
 
