@@ -36,8 +36,8 @@ final class GatewayProcess implements AutoCloseable {
         this.errReader = Thread.ofVirtual().start(() -> {
             try (BufferedReader reader = process.errorReader(StandardCharsets.UTF_8)) {
                 reader.lines().forEach(errLines::add);
-            } catch (IOException e) {
-                // the process ended
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // the process ended, and its stream was closed under the reader
             }
         });
     }
