@@ -66,6 +66,7 @@ final class ApiHandler implements HttpHandler {
     private void refuseWhileDraining(HttpServerExchange http) {
         http.setPersistent(false);
         ServerSettings server = deployment.get().server();
+        Http2GoAway.afterAnswer(http);
         RequestBody.read(http, server.maxBodyBytes(), server.bodyTimeout(), body -> ResponseWriter.write(http,
                 deployment.get().fronts().frontOf(http.getRequestPath())
                         .error(CoreErrors.SHUTTING_DOWN, "retry on another instance"), Long.MAX_VALUE));
@@ -105,6 +106,7 @@ final class ApiHandler implements HttpHandler {
                 front, target, deadline, body, start);
         if (inFlight.isDraining() || closesConnection(response)) {
             http.setPersistent(false);
+            Http2GoAway.afterAnswer(http);
         }
         ResponseWriter.write(http, response, current.server().gzipMinBytes());
     }
