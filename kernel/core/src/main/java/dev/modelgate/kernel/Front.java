@@ -47,6 +47,11 @@ interface Front {
     default void checkForwarded(Exchange exchange, String mediaType) {
     }
 
+    /** Whether a client that sends {@code accept} takes the backend's answer passed through unchanged. */
+    default boolean forwards(String accept) {
+        return Codecs.accepts(accept, "application/json");
+    }
+
     /** An error in this protocol's shape, with the code's HTTP status, the code as a field and in a header. */
     Response error(ErrorCode errorCode, String detail);
 

@@ -1,0 +1,85 @@
+package dev.modelgate.plugins.openai;
+
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.Json;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An upstream's server-sent events relayed one by one as they arrive: each event (up to its blank line) is written
+ * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
+ * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
+ * that goes away closes the upstream's stream, which cancels the upstream call.
+ */
+final class EventStreamBody implements Body {
+
+    private static final System.Logger LOG = System.getLogger(EventStreamBody.class.getName());
+
+    private final InputStream upstream;
+    private final String upstreamName;
+
+    EventStreamBody(InputStream upstream, String upstreamName) {
+        this.upstream = upstream;
+        this.upstreamName = upstreamName;
+    }
+
+    @Override
+    public long length() {
+        return -1;
+    }
+
+    @Override
+    public void writeTo(OutputStream out) throws IOException {
+        try (InputStream in = new BufferedInputStream(upstream)) {
+            ByteArrayOutputStream event = new ByteArrayOutputStream(512);
+            boolean lineEmpty = true;
+            while (true) {
+                int next;
+                try {
+                    next = in.read();
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, upstreamName + "'s stream broke midway: " + e);
+                    // An event cut short is dropped: its half would corrupt the error event's data.
+                    out.write(errorEvent());
+                    out.flush();
+                    return;
+                }
+                if (next < 0) {
+                    event.writeTo(out);
+                    out.flush();
+                    return;
+                }
+                event.write(next);
+                if (next == '\n') {
+                    if (lineEmpty) {
+                        event.writeTo(out);
+                        out.flush();
+                        event.reset();
+                    }
+                    lineEmpty = true;
+                } else if (next != '\r') {
+                    lineEmpty = false;
+                }
+            }
+        }
+    }
+
+    /** OpenAI's error event, which ends a broken stream. */
+    private static byte[] errorEvent() throws IOException {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", OpenAiErrors.STREAM_BROKEN.summary());
+        error.put("type", "api_error");
+        error.put("param", null);
+        error.put("code", Integer.toString(OpenAiErrors.STREAM_BROKEN.code()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write("data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write(Json.MAPPER.writeValueAsBytes(Map.of("error", error)));
+        out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+}

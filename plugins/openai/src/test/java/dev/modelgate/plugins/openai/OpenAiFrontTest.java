@@ -1,0 +1,279 @@
+package dev.modelgate.plugins.openai;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelgate.kernel.testing.RunningGateway;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The OpenAI front and the {@code openai} backend end to end: a real gateway on loopback in front of two stand-in
+ * OpenAI-compatible upstreams, a primary (with a key) and its fallback.
+ */
+class OpenAiFrontTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final String KEY = "sk-upstream-secret-0123456789";
+    private static final String CHAT = "/openai/v1/chat/completions";
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private final List<String> logged = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord logRecord) {
+            String parameters = logRecord.getParameters() == null ? "" : java.util.Arrays.toString(logRecord.getParameters());
+            logged.add(logRecord.getMessage() + parameters + (logRecord.getThrown() == null ? ""
+                    : logRecord.getThrown().toString()));
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private final Logger root = Logger.getLogger("");
+    private Level rootLevel;
+
+    private StandInUpstream primary;
+    private StandInUpstream fallback;
+    private RunningGateway gateway;
+
+    static String config(String primaryUrl, String fallbackUrl) {
+        return """
+                server:
+                  max-body-size: 64KiB
+                backends:
+                  llm:
+                    type: openai
+                    upstreams:
+                      - name: primary
+                        base-url: %s
+                        api-key: ${PRIMARY_KEY}
+                      - name: fallback
+                        base-url: %s
+                        models: [llama3:8b]
+                    aliases:
+                      fast: llama3:8b
+                routes:
+                  - model: openai
+                    backend: llm
+                """.formatted(primaryUrl, fallbackUrl);
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        rootLevel = root.getLevel();
+        root.setLevel(Level.ALL);
+        root.addHandler(capture);
+        primary = StandInUpstream.start("primary");
+        fallback = StandInUpstream.start("fallback");
+        gateway = RunningGateway.start(config(primary.baseUrl(), fallback.baseUrl()), null,
+                Map.of("PRIMARY_KEY", KEY));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        gateway.close();
+        primary.close();
+        fallback.close();
+        root.removeHandler(capture);
+        root.setLevel(rootLevel);
+    }
+
+    private HttpResponse<String> post(String path, String body) {
+        return gateway.post(path, "application/json", body, "Authorization", "Bearer client-token");
+    }
+
+    static String chat(String model, boolean stream) {
+        return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":"
+                + stream + "}";
+    }
+
+    /** An OpenAI-shaped error with the gateway's code inside and in the header. */
+    static void assertOpenAiError(HttpResponse<String> response, int status, int code) throws Exception {
+        assertEquals(status, response.statusCode(), response.body());
+        JsonNode error = JSON.readTree(response.body()).get("error");
+        assertEquals(Integer.toString(code), error.get("code").asText(), response.body());
+        assertTrue(error.get("message").isTextual() && error.get("type").isTextual(), response.body());
+        assertEquals(Integer.toString(code), response.headers().firstValue("X-Modelgate-Code").orElse(null));
+    }
+
+    @Test
+    void aChatCompletionReachesTheUpstreamWithItsKeyAndTheAliasResolved() throws Exception {
+        HttpResponse<String> response = post(CHAT, chat("fast", false));
+
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode answer = JSON.readTree(response.body());
+        assertEquals("Hello from primary", answer.at("/choices/0/message/content").asText());
+        assertEquals(8, answer.at("/usage/total_tokens").asInt());
+        assertEquals("llama3:8b", primary.bodies.getFirst().get("model").asText());
+        assertEquals("Hi", primary.bodies.getFirst().at("/messages/0/content").asText());
+        assertEquals(List.of("Bearer " + KEY), primary.authorizations, "the client's own token never goes upstream");
+        assertEquals(0, fallback.calls());
+    }
+
+    @Test
+    void embeddingsAndTheModelListPassThroughWithTheAliasesListed() throws Exception {
+        HttpResponse<String> embedding = post("/openai/v1/embeddings", "{\"model\":\"emb\",\"input\":\"x\"}");
+        assertEquals(200, embedding.statusCode(), embedding.body());
+        assertEquals(3, JSON.readTree(embedding.body()).at("/data/0/embedding").size());
+
+        HttpResponse<String> models = gateway.get("/openai/v1/models");
+        assertEquals(200, models.statusCode(), models.body());
+        List<String> ids = new ArrayList<>();
+        JSON.readTree(models.body()).get("data").forEach(model -> ids.add(model.get("id").asText()));
+        assertEquals(List.of("llama3:8b", "fast"), ids);
+
+        HttpResponse<String> model = gateway.get("/openai/v1/models/fast");
+        assertEquals(200, model.statusCode(), model.body());
+        assertEquals("models/llama3:8b", primary.lastPath.get());
+    }
+
+    @Test
+    void streamedEventsArriveAtTheUpstreamsPaceNotAllAtTheEnd() throws Exception {
+        primary.events = 5;
+        primary.pace = Duration.ofMillis(100);
+        HttpRequest request = HttpRequest.newBuilder(gateway.uri(CHAT)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(chat("fast", true))).build();
+
+        HttpResponse<InputStream> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        List<Long> arrivals = new ArrayList<>();
+        List<String> events = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(),
+                StandardCharsets.UTF_8))) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                if (line.startsWith("data: ")) {
+                    arrivals.add(System.nanoTime());
+                    events.add(line.substring(6));
+                }
+            }
+        }
+
+        assertEquals(200, response.statusCode());
+        assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElse(null));
+        assertEquals(7, events.size(), events.toString());
+        assertEquals("[DONE]", events.getLast());
+        // Five content events 100 ms apart: the first and the fifth arrive at least 400 ms apart (less a margin
+        // for the timer), which a gateway that buffered the answer could not do.
+        long spreadMillis = (arrivals.get(4) - arrivals.getFirst()) / 1_000_000;
+        assertTrue(spreadMillis >= 300, "the events arrived within " + spreadMillis + " ms");
+    }
+
+    @Test
+    void anUpstreamThatIsDownOrOverloadedOrRateLimitedFallsBackBeforeTheFirstByte() throws Exception {
+        primary.mode = StandInUpstream.Mode.UNAVAILABLE;
+        HttpResponse<String> overloaded = post(CHAT, chat("fast", false));
+        assertEquals(200, overloaded.statusCode(), overloaded.body());
+        assertTrue(overloaded.body().contains("Hello from fallback"), overloaded.body());
+
+        primary.mode = StandInUpstream.Mode.RATE_LIMITED;
+        HttpResponse<String> streamed = post(CHAT, chat("fast", true));
+        assertEquals(200, streamed.statusCode(), streamed.body());
+        assertTrue(streamed.body().endsWith("data: [DONE]\n\n"), streamed.body());
+        assertEquals(2, fallback.calls());
+
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (RunningGateway down = RunningGateway.start(config("http://127.0.0.1:" + closedPort + "/v1",
+                fallback.baseUrl()), null, Map.of("PRIMARY_KEY", KEY))) {
+            HttpResponse<String> unreachable = down.post(CHAT, "application/json", chat("llama3:8b", false));
+            assertEquals(200, unreachable.statusCode(), unreachable.body());
+            assertEquals(3, fallback.calls());
+        }
+    }
+
+    @Test
+    void aStreamCutMidwayEndsWithAnOpenAiErrorEventAndIsNeverRetriedElsewhere() throws Exception {
+        primary.mode = StandInUpstream.Mode.CUT_STREAM;
+
+        HttpResponse<String> response = post(CHAT, chat("fast", true));
+
+        assertEquals(200, response.statusCode());
+        List<String> events = response.body().lines().filter(line -> line.startsWith("data: ")).toList();
+        assertEquals(3, events.size(), response.body());
+        JsonNode error = JSON.readTree(events.getLast().substring(6)).get("error");
+        assertEquals("40042", error.get("code").asText(), response.body());
+        assertEquals(0, fallback.calls(), "a stream that has begun is never retried elsewhere");
+    }
+
+    @Test
+    void theUpstreamKeyNeverReachesTheClientOrTheLog() throws Exception {
+        primary.mode = StandInUpstream.Mode.REJECT;
+        List<HttpResponse<String>> responses = List.of(post(CHAT, chat("fast", false)),
+                post(CHAT, chat("fast", true)), gateway.get("/openai/v1/models"));
+        primary.mode = StandInUpstream.Mode.HTML;
+        HttpResponse<String> html = post(CHAT, chat("other", false));
+
+        for (HttpResponse<String> response : responses) {
+            assertFalse(response.body().contains(KEY), response.body());
+            assertFalse(response.headers().map().toString().contains(KEY), response.headers().toString());
+        }
+        assertFalse(html.body().contains(KEY));
+        assertEquals(4, primary.calls());
+        assertFalse(logged.isEmpty(), "the upstream's refusals are logged");
+        assertTrue(logged.stream().noneMatch(line -> line.contains(KEY)), logged.toString());
+    }
+
+    @Test
+    void upstreamRefusalsPassThroughCleanedInOpenAisShape() throws Exception {
+        primary.mode = StandInUpstream.Mode.REJECT;
+
+        HttpResponse<String> response = post(CHAT, chat("fast", false));
+
+        assertEquals(400, response.statusCode(), response.body());
+        JsonNode error = JSON.readTree(response.body()).get("error");
+        assertEquals("bad prompt", error.get("message").asText(), "the stack frame is taken out");
+        assertEquals("40006", response.headers().firstValue("X-Modelgate-Code").orElse(null));
+        assertEquals(0, fallback.calls(), "a 400 is the upstream's answer, not a failure to fall back from");
+    }
+
+    @Test
+    void badInputGetsAClearOpenAiErrorWithItsOwnCode() throws Exception {
+        assertOpenAiError(post(CHAT, "{\"messages\":[]}"), 400, 20050);
+        assertOpenAiError(post(CHAT, "{\"model\":42}"), 400, 20050);
+        assertOpenAiError(post(CHAT, "[1,2]"), 400, 20051);
+        assertOpenAiError(post(CHAT, "model=fast"), 400, 20001);
+        assertOpenAiError(post(CHAT, "{\"model\":\"fast\"} trailing"), 400, 20001);
+        assertOpenAiError(post(CHAT, "{\"model\":\"fast\",\"x\":\"" + "a".repeat(70_000) + "\"}"), 413, 20003);
+        assertOpenAiError(gateway.get(CHAT), 405, 20005);
+        assertOpenAiError(gateway.get("/openai/v1/files"), 404, 20004);
+
+        fallback.mode = StandInUpstream.Mode.HTML;
+        primary.mode = StandInUpstream.Mode.UNAVAILABLE;
+        assertOpenAiError(post(CHAT, chat("fast", false)), 502, 40041);
+
+        try (RunningGateway named = RunningGateway.start(config(primary.baseUrl(), fallback.baseUrl())
+                .replace("api-key: ${PRIMARY_KEY}", "models: [gpt-x]"))) {
+            assertOpenAiError(named.post(CHAT, "application/json", chat("unknown", false)), 404, 40040);
+        }
+        assertEquals(0, primary.bodies.stream().filter(body -> body.path("model").asText().equals("unknown"))
+                .count());
+    }
+}
