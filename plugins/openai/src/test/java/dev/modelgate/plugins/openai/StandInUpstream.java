@@ -108,7 +108,8 @@ final class StandInUpstream implements AutoCloseable {
                     + "\"owned_by\":\"" + name + "\"}");
         } else if (path.equals("embeddings")) {
             json(exchange, 200, "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,"
-                    + "\"embedding\":[0.25,-0.5,1.0]}],\"model\":\"" + model + "\","
+                    + "\"embedding\":" + embedding(body.path("encoding_format").asText()) + "}],"
+                    + "\"model\":\"" + model + "\","
                     + "\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}");
         } else if (body.path("stream").asBoolean()) {
             stream(exchange, model);
@@ -118,6 +119,20 @@ final class StandInUpstream implements AutoCloseable {
                     + "\"content\":\"Hello from " + name + "\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
                     + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}");
         }
+    }
+
+    /** The embedding {@code [0.25, -0.5, 1.0]}, as floats or as base64 of little-endian float32, as asked. */
+    private static String embedding(String encodingFormat) {
+        float[] values = {0.25f, -0.5f, 1.0f};
+        if (!encodingFormat.equals("base64")) {
+            return "[0.25,-0.5,1.0]";
+        }
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * values.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float value : values) {
+            bytes.putFloat(value);
+        }
+        return "\"" + java.util.Base64.getEncoder().encodeToString(bytes.array()) + "\"";
     }
 
     private void stream(HttpExchange exchange, String model) throws IOException {
