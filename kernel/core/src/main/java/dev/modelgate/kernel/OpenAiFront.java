@@ -126,7 +126,8 @@ final class OpenAiFront implements Front {
 
     /**
      * The upstream's answer; a refusal keeps its status and OpenAI's shape, but only its message, cleaned (see
-     * {@link BackendErrorText}), with the gateway's code (40006 for a 4xx, 40005 for a 5xx) in {@link #CODE_HEADER}.
+     * {@link BackendErrorText}) and its {@code Retry-After}, with the gateway's code (40006 for a 4xx, 40005 for a 5xx)
+     * in {@link #CODE_HEADER}.
      */
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
@@ -136,8 +137,14 @@ final class OpenAiFront implements Front {
         }
         ErrorCode errorCode = status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR;
         String message = BackendErrorText.clientMessage(status, backendAnswer.body().bytes(), exchange, LOG);
-        return new Response(status, new Headers().set("Content-Type", "application/json")
-                .set(CODE_HEADER, Integer.toString(errorCode.code())),
+        Headers headers = new Headers().set("Content-Type", "application/json")
+                .set(CODE_HEADER, Integer.toString(errorCode.code()));
+        // An SDK waits as long as a rate-limited upstream asks before it retries.
+        String retryAfter = backendAnswer.header("Retry-After");
+        if (retryAfter != null) {
+            headers.set("Retry-After", retryAfter);
+        }
+        return new Response(status, headers,
                 Body.of(errorBody(message == null ? "upstream answered HTTP " + status : message, typeOf(status),
                         Integer.toString(errorCode.code()))), errorCode.code());
     }

@@ -185,6 +185,24 @@ class OpenAiFrontTest {
     }
 
     @Test
+    void aClientThatHangsUpCancelsTheUpstreamCall() throws Exception {
+        primary.events = 1000;
+        primary.pace = Duration.ofMillis(20);
+        HttpRequest request = HttpRequest.newBuilder(gateway.uri(CHAT)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(chat("fast", true))).build();
+
+        HttpResponse<InputStream> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(),
+                StandardCharsets.UTF_8))) {
+            assertTrue(reader.readLine().startsWith("data: "));
+        }
+
+        // 1000 events take 20 s; the upstream sees the hang-up long before.
+        assertTrue(primary.streamAbandoned.await(10, java.util.concurrent.TimeUnit.SECONDS),
+                "the upstream's stream was not cancelled");
+    }
+
+    @Test
     void anUpstreamThatIsDownOrOverloadedOrRateLimitedFallsBackBeforeTheFirstByte() throws Exception {
         primary.mode = StandInUpstream.Mode.UNAVAILABLE;
         HttpResponse<String> overloaded = post(CHAT, chat("fast", false));
@@ -197,6 +215,13 @@ class OpenAiFrontTest {
         assertTrue(streamed.body().endsWith("data: [DONE]\n\n"), streamed.body());
         assertEquals(2, fallback.calls());
 
+        fallback.mode = StandInUpstream.Mode.RATE_LIMITED;
+        HttpResponse<String> limited = post(CHAT, chat("fast", false));
+        assertEquals(429, limited.statusCode(), limited.body());
+        assertEquals("1", limited.headers().firstValue("Retry-After").orElse(null), "the last upstream's advice");
+        assertEquals("rate_limit_error", JSON.readTree(limited.body()).at("/error/type").asText());
+        fallback.mode = StandInUpstream.Mode.SERVE;
+
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
@@ -205,7 +230,7 @@ class OpenAiFrontTest {
                 fallback.baseUrl()), null, Map.of("PRIMARY_KEY", KEY))) {
             HttpResponse<String> unreachable = down.post(CHAT, "application/json", chat("llama3:8b", false));
             assertEquals(200, unreachable.statusCode(), unreachable.body());
-            assertEquals(3, fallback.calls());
+            assertEquals(4, fallback.calls());
         }
     }
 

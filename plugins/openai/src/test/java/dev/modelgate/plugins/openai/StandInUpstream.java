@@ -47,6 +47,8 @@ final class StandInUpstream implements AutoCloseable {
     final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
     final List<String> authorizations = new CopyOnWriteArrayList<>();
     final AtomicReference<String> lastPath = new AtomicReference<>();
+    /** Counts down when writing a stream failed: the gateway hung up on it. */
+    final java.util.concurrent.CountDownLatch streamAbandoned = new java.util.concurrent.CountDownLatch(1);
 
     private StandInUpstream(String name) throws IOException {
         this.name = name;
@@ -85,7 +87,10 @@ final class StandInUpstream implements AutoCloseable {
         bodies.add(body);
         switch (mode) {
             case UNAVAILABLE -> json(exchange, 503, error("the server is overloaded", "server_error"));
-            case RATE_LIMITED -> json(exchange, 429, error("slow down", "rate_limit_exceeded"));
+            case RATE_LIMITED -> {
+                exchange.getResponseHeaders().set("Retry-After", "1");
+                json(exchange, 429, error("slow down", "rate_limit_exceeded"));
+            }
             case REJECT -> json(exchange, 400, error("bad prompt\n  at com.example.Model.run(Model.java:12)",
                     "invalid_prompt"));
             case HTML -> {
@@ -150,7 +155,7 @@ final class StandInUpstream implements AutoCloseable {
             if (i > 0) {
                 sleep(pace);
             }
-            event(out, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\""
+            eventOrAbandon(out, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\""
                     + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t" + i
                     + " \"},\"logprobs\":null,\"finish_reason\":null}]}");
         }
@@ -159,6 +164,15 @@ final class StandInUpstream implements AutoCloseable {
                 + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":" + events + ",\"total_tokens\":"
                 + (5 + events) + "}}");
         event(out, "[DONE]");
+    }
+
+    private void eventOrAbandon(OutputStream out, String data) throws IOException {
+        try {
+            event(out, data);
+        } catch (IOException e) {
+            streamAbandoned.countDown();
+            throw e;
+        }
     }
 
     private static void event(OutputStream out, String data) throws IOException {
