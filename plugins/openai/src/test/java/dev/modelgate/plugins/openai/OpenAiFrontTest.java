@@ -222,15 +222,23 @@ class OpenAiFrontTest {
         assertEquals("rate_limit_error", JSON.readTree(limited.body()).at("/error/type").asText());
         fallback.mode = StandInUpstream.Mode.SERVE;
 
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
-        try (RunningGateway down = RunningGateway.start(config("http://127.0.0.1:" + closedPort + "/v1",
-                fallback.baseUrl()), null, Map.of("PRIMARY_KEY", KEY))) {
+        String closed = closedUrl();
+        try (RunningGateway down = RunningGateway.start(config(closed, fallback.baseUrl()), null,
+                Map.of("PRIMARY_KEY", KEY))) {
             HttpResponse<String> unreachable = down.post(CHAT, "application/json", chat("llama3:8b", false));
             assertEquals(200, unreachable.statusCode(), unreachable.body());
             assertEquals(4, fallback.calls());
+        }
+        try (RunningGateway allDown = RunningGateway.start(config(closed, closed), null,
+                Map.of("PRIMARY_KEY", KEY))) {
+            assertOpenAiError(allDown.post(CHAT, "application/json", chat("llama3:8b", false)), 503, 40003);
+        }
+    }
+
+    /** A base URL where nothing listens. */
+    private static String closedUrl() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return "http://127.0.0.1:" + socket.getLocalPort() + "/v1";
         }
     }
 
