@@ -7,25 +7,35 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * An upstream's server-sent events relayed one by one as they arrive: each event (up to its blank line) is written
  * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
  * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
- * that goes away closes the upstream's stream, which cancels the upstream call.
+ * that goes away closes the upstream's stream, which cancels the upstream call. An event that reports token
+ * {@code usage} (the last chunk, when the client asked for {@code stream_options.include_usage}) is handed to the
+ * usage listener once it has been written.
  */
 final class EventStreamBody implements Body {
 
     private static final System.Logger LOG = System.getLogger(EventStreamBody.class.getName());
 
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+
     private final InputStream upstream;
     private final String upstreamName;
+    private final Consumer<TokenUsage> onUsage;
 
-    EventStreamBody(InputStream upstream, String upstreamName) {
+    EventStreamBody(InputStream upstream, String upstreamName, Consumer<TokenUsage> onUsage) {
         this.upstream = upstream;
         this.upstreamName = upstreamName;
+        this.onUsage = onUsage;
     }
 
     @Override
@@ -59,6 +69,7 @@ final class EventStreamBody implements Body {
                     if (lineEmpty) {
                         event.writeTo(out);
                         out.flush();
+                        reportUsage(event.toByteArray());
                         event.reset();
                     }
                     lineEmpty = true;
@@ -69,6 +80,30 @@ final class EventStreamBody implements Body {
         }
     }
 
+    /** Hands the usage an event reports to the listener; an event without one is passed over. */
+    private void reportUsage(byte[] event) {
+        if (indexOf(event, USAGE) < 0) {
+            return;
+        }
+        int data = indexOf(event, DATA);
+        if (data >= 0) {
+            TokenUsage usage = TokenUsage.of(event, data + DATA.length, event.length - data - DATA.length);
+            if (usage != null) {
+                onUsage.accept(usage);
+            }
+        }
+    }
+
+    /** Where {@code part} first occurs in {@code bytes}, or -1. */
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** OpenAI's error event, which ends a broken stream. */
     private static byte[] errorEvent() throws IOException {
         Map<String, Object> error = new LinkedHashMap<>();
@@ -77,9 +112,9 @@ final class EventStreamBody implements Body {
         error.put("param", null);
         error.put("code", Integer.toString(OpenAiErrors.STREAM_BROKEN.code()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write("data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write("data: ".getBytes(StandardCharsets.US_ASCII));
         out.write(Json.MAPPER.writeValueAsBytes(Map.of("error", error)));
-        out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write("\n\n".getBytes(StandardCharsets.US_ASCII));
         return out.toByteArray();
     }
 }

@@ -8,6 +8,7 @@ import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Json;
+import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
@@ -19,6 +20,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Forwards the OpenAI front's calls to OpenAI-compatible upstreams, chosen by the body's {@code model} after
@@ -42,9 +44,11 @@ final class OpenAiBackend implements ProxyBackend {
     private final Duration requestTimeout;
     private final long maxResponseBytes;
     private final HttpClient client;
+    private final Metrics metrics;
 
     OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, Duration connectTimeout,
-            Duration requestTimeout, long maxResponseBytes) {
+            Duration requestTimeout, long maxResponseBytes, Metrics metrics) {
+        this.metrics = metrics;
         this.upstreams = List.copyOf(upstreams);
         this.aliases = Map.copyOf(aliases);
         this.requestTimeout = requestTimeout;
@@ -67,11 +71,11 @@ final class OpenAiBackend implements ProxyBackend {
     public Response forward(Exchange exchange) throws BackendException {
         String verb = exchange.verb();
         if (verb.equals(MODELS)) {
-            return withAliases(call(upstreams, exchange, "GET", verb, null));
+            return withAliases(call(upstreams, exchange, "GET", verb, null, null));
         }
         if (verb.startsWith(MODELS + "/")) {
             String model = resolve(verb.substring(MODELS.length() + 1));
-            return call(chainOf(model), exchange, "GET", MODELS + "/" + model, null);
+            return call(chainOf(model), exchange, "GET", MODELS + "/" + model, null, null);
         }
         byte[] body = exchange.body();
         RequestModel requested = RequestModel.read(body);
@@ -79,7 +83,7 @@ final class OpenAiBackend implements ProxyBackend {
         if (!model.equals(requested.model())) {
             body = requested.replaceIn(body, model);
         }
-        return call(chainOf(model), exchange, "POST", verb, body);
+        return call(chainOf(model), exchange, "POST", verb, body, model);
     }
 
     private String resolve(String model) {
@@ -98,9 +102,11 @@ final class OpenAiBackend implements ProxyBackend {
     /**
      * The answer of the first upstream of {@code chain} that gives one: an upstream that cannot be reached or answers
      * 429 or 5xx passes the call on to the next, and the last one's answer stands.
+     *
+     * @param model the model whose tokens the answer's usage counts, or {@code null} for a call without usage
      */
-    private Response call(List<Upstream> chain, Exchange exchange, String method, String path, byte[] body)
-            throws BackendException {
+    private Response call(List<Upstream> chain, Exchange exchange, String method, String path, byte[] body,
+            String model) throws BackendException {
         IOException failure = null;
         for (int i = 0; i < chain.size(); i++) {
             Upstream upstream = chain.get(i);
@@ -123,7 +129,7 @@ final class OpenAiBackend implements ProxyBackend {
                 close(answer.body());
                 continue;
             }
-            return answer(upstream, answer);
+            return answer(upstream, answer, usage -> count(exchange, upstream, model, usage));
         }
         throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
                 : BackendException.Kind.UNAVAILABLE, "no upstream could be reached: " + chain, failure);
@@ -138,7 +144,26 @@ final class OpenAiBackend implements ProxyBackend {
         return Duration.ofNanos(Math.min(left, requestTimeout.toNanos()));
     }
 
-    private Response answer(Upstream upstream, HttpResponse<InputStream> answer) throws BackendException {
+    /** Adds a successful call's tokens to {@code modelgate_llm_tokens_total}. */
+    private void count(Exchange exchange, Upstream upstream, String model, TokenUsage usage) {
+        if (model == null) {
+            return;
+        }
+        Map<String, String> labels = Map.of("backend", String.valueOf(exchange.backendName()), "upstream",
+                upstream.name(), "model", model);
+        tokens(labels, "prompt").add(usage.promptTokens());
+        tokens(labels, "completion").add(usage.completionTokens());
+    }
+
+    private Metrics.Counter tokens(Map<String, String> labels, String type) {
+        Map<String, String> typed = new java.util.HashMap<>(labels);
+        typed.put("type", type);
+        return metrics.counter("modelgate_llm_tokens_total",
+                "Tokens the upstreams reported using (prompt, completion), by backend, upstream and model", typed);
+    }
+
+    private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage)
+            throws BackendException {
         int status = answer.statusCode();
         Headers headers = new Headers();
         answer.headers().map().forEach((name, values) -> {
@@ -151,7 +176,7 @@ final class OpenAiBackend implements ProxyBackend {
                 .split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
         if (status < 400 && mediaType.equals("text/event-stream")) {
             headers.set("Cache-Control", "no-cache");
-            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString()), 0);
+            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(), onUsage), 0);
         }
         byte[] bytes;
         try (InputStream in = answer.body()) {
@@ -167,6 +192,10 @@ final class OpenAiBackend implements ProxyBackend {
             LOG.log(System.Logger.Level.WARNING, upstream + " answered HTTP " + status + " with '" + mediaType + "'");
             throw new RejectionException(OpenAiErrors.UPSTREAM_NOT_JSON, upstream + " answered HTTP " + status
                     + (mediaType.isEmpty() ? " without a content type" : " with " + mediaType));
+        }
+        TokenUsage usage = status == 200 ? TokenUsage.of(bytes, 0, bytes.length) : null;
+        if (usage != null) {
+            onUsage.accept(usage);
         }
         return new Response(status, headers, Body.of(bytes), 0);
     }

@@ -27,6 +27,10 @@ import java.util.Map;
  * file holding it); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
  * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
  * that are not streamed).
+ *
+ * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
+ * upstreams' successful answers report in {@code usage} (streams: when the client asked for it with
+ * {@code stream_options.include_usage}).
  */
 public final class OpenAiBackendProvider implements BackendProvider {
 
@@ -56,7 +60,7 @@ public final class OpenAiBackendProvider implements BackendProvider {
         }
         return new OpenAiBackend(upstreams, aliases, config.duration("connect-timeout", Duration.ofSeconds(2)),
                 config.duration("request-timeout", Duration.ofSeconds(60)),
-                config.size("max-response-size", 16L << 20));
+                config.size("max-response-size", 16L << 20), context.metrics());
     }
 
     private static Upstream upstream(ConfigNode node, int index) {

@@ -137,6 +137,30 @@ class OpenAiFrontTest {
         assertEquals(0, fallback.calls());
     }
 
+    /** The value of {@code modelgate_llm_tokens_total} for {@code model} on the primary, or -1 when missing. */
+    private double tokens(String model, String type) {
+        String sample = "modelgate_llm_tokens_total{backend=\"llm\",model=\"" + model + "\",type=\"" + type
+                + "\",upstream=\"primary\"} ";
+        return gateway.adminGet("/metrics").body().lines().filter(line -> line.startsWith(sample))
+                .mapToDouble(line -> Double.parseDouble(line.substring(sample.length()).strip())).findFirst()
+                .orElse(-1);
+    }
+
+    @Test
+    void theTokensOfAnswersAndStreamsAreCountedPerUpstreamAndModel() throws Exception {
+        assertEquals(200, post(CHAT, chat("fast", false)).statusCode());
+        assertEquals(5, tokens("llama3:8b", "prompt"));
+        assertEquals(3, tokens("llama3:8b", "completion"));
+
+        primary.events = 4;
+        assertEquals(200, post(CHAT, chat("fast", true)).statusCode());
+        assertEquals(10, tokens("llama3:8b", "prompt"));
+        assertEquals(7, tokens("llama3:8b", "completion"), "the stream's last chunk reports 4 completion tokens");
+
+        assertEquals(200, post("/openai/v1/embeddings", "{\"model\":\"emb\",\"input\":\"x\"}").statusCode());
+        assertEquals(2, tokens("emb", "prompt"));
+    }
+
     @Test
     void embeddingsAndTheModelListPassThroughWithTheAliasesListed() throws Exception {
         HttpResponse<String> embedding = post("/openai/v1/embeddings", "{\"model\":\"emb\",\"input\":\"x\"}");

@@ -1,0 +1,52 @@
+package dev.modelgate.plugins.openai;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.modelgate.spi.Json;
+import java.io.IOException;
+
+/**
+ * The {@code usage} of an OpenAI answer or stream chunk: what the tokens of a call cost. Read with the streaming
+ * parser; an answer without it (or not JSON) has none.
+ *
+ * @param promptTokens {@code usage.prompt_tokens}
+ * @param completionTokens {@code usage.completion_tokens} (0 for embeddings)
+ */
+record TokenUsage(long promptTokens, long completionTokens) {
+
+    /** The top-level {@code usage} object of {@code json}, or {@code null} when it has none. */
+    static TokenUsage of(byte[] json, int offset, int length) {
+        try (JsonParser parser = Json.MODEL_SERVER_FACTORY.createParser(json, offset, length)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                if (parser.nextToken() == JsonToken.START_OBJECT && name.equals("usage")) {
+                    return read(parser);
+                }
+                parser.skipChildren();
+            }
+        } catch (IOException e) {
+            // not JSON: no usage
+        }
+        return null;
+    }
+
+    private static TokenUsage read(JsonParser parser) throws IOException {
+        long prompt = 0;
+        long completion = 0;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.VALUE_NUMBER_INT && name.equals("prompt_tokens")) {
+                prompt = parser.getLongValue();
+            } else if (value == JsonToken.VALUE_NUMBER_INT && name.equals("completion_tokens")) {
+                completion = parser.getLongValue();
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return new TokenUsage(prompt, completion);
+    }
+}
