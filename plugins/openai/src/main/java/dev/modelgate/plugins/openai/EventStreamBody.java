@@ -18,8 +18,8 @@ import java.util.function.Consumer;
  * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
  * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
  * that goes away closes the upstream's stream, which cancels the upstream call. An event that reports token
- * {@code usage} (the last chunk, when the client asked for {@code stream_options.include_usage}) is handed to the
- * usage listener once it has been written.
+ * {@code usage} (the last chunk, when {@code stream_options.include_usage} asked for it) is handed to the usage
+ * listener; when the gateway asked for it and not the client, the chunk that only reports usage is not relayed.
  */
 final class EventStreamBody implements Body {
 
@@ -31,11 +31,14 @@ final class EventStreamBody implements Body {
     private final InputStream upstream;
     private final String upstreamName;
     private final Consumer<TokenUsage> onUsage;
+    private final boolean dropUsageChunk;
 
-    EventStreamBody(InputStream upstream, String upstreamName, Consumer<TokenUsage> onUsage) {
+    /** @param dropUsageChunk whether the chunk that only reports usage stays from the client, who did not ask for it */
+    EventStreamBody(InputStream upstream, String upstreamName, Consumer<TokenUsage> onUsage, boolean dropUsageChunk) {
         this.upstream = upstream;
         this.upstreamName = upstreamName;
         this.onUsage = onUsage;
+        this.dropUsageChunk = dropUsageChunk;
     }
 
     @Override
@@ -67,9 +70,14 @@ final class EventStreamBody implements Body {
                 event.write(next);
                 if (next == '\n') {
                     if (lineEmpty) {
-                        event.writeTo(out);
-                        out.flush();
-                        reportUsage(event.toByteArray());
+                        TokenUsage usage = usageOf(event.toByteArray());
+                        if (usage != null) {
+                            onUsage.accept(usage);
+                        }
+                        if (usage == null || !(usage.usageOnly() && dropUsageChunk)) {
+                            event.writeTo(out);
+                            out.flush();
+                        }
                         event.reset();
                     }
                     lineEmpty = true;
@@ -80,18 +88,13 @@ final class EventStreamBody implements Body {
         }
     }
 
-    /** Hands the usage an event reports to the listener; an event without one is passed over. */
-    private void reportUsage(byte[] event) {
+    /** The usage an event reports, or {@code null} for the many that report none. */
+    private static TokenUsage usageOf(byte[] event) {
         if (indexOf(event, USAGE) < 0) {
-            return;
+            return null;
         }
         int data = indexOf(event, DATA);
-        if (data >= 0) {
-            TokenUsage usage = TokenUsage.of(event, data + DATA.length, event.length - data - DATA.length);
-            if (usage != null) {
-                onUsage.accept(usage);
-            }
-        }
+        return data < 0 ? null : TokenUsage.of(event, data + DATA.length, event.length - data - DATA.length);
     }
 
     /** Where {@code part} first occurs in {@code bytes}, or -1. */

@@ -45,10 +45,13 @@ final class OpenAiBackend implements ProxyBackend {
     private final long maxResponseBytes;
     private final HttpClient client;
     private final Metrics metrics;
+    private final boolean askForUsage;
 
+    /** @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage */
     OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, Duration connectTimeout,
-            Duration requestTimeout, long maxResponseBytes, Metrics metrics) {
+            Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage) {
         this.metrics = metrics;
+        this.askForUsage = askForUsage;
         this.upstreams = List.copyOf(upstreams);
         this.aliases = Map.copyOf(aliases);
         this.requestTimeout = requestTimeout;
@@ -71,19 +74,17 @@ final class OpenAiBackend implements ProxyBackend {
     public Response forward(Exchange exchange) throws BackendException {
         String verb = exchange.verb();
         if (verb.equals(MODELS)) {
-            return withAliases(call(upstreams, exchange, "GET", verb, null, null));
+            return withAliases(call(upstreams, exchange, "GET", verb, null, null, false));
         }
         if (verb.startsWith(MODELS + "/")) {
             String model = resolve(verb.substring(MODELS.length() + 1));
-            return call(chainOf(model), exchange, "GET", MODELS + "/" + model, null, null);
+            return call(chainOf(model), exchange, "GET", MODELS + "/" + model, null, null, false);
         }
-        byte[] body = exchange.body();
-        RequestModel requested = RequestModel.read(body);
-        String model = resolve(requested.model());
-        if (!model.equals(requested.model())) {
-            body = requested.replaceIn(body, model);
-        }
-        return call(chainOf(model), exchange, "POST", verb, body, model);
+        OpenAiRequest request = OpenAiRequest.read(exchange.body());
+        String model = resolve(request.model());
+        boolean addUsage = askForUsage && request.usageMayBeAdded();
+        return call(chainOf(model), exchange, "POST", verb, request.forwarded(exchange.body(), model, addUsage),
+                model, addUsage);
     }
 
     private String resolve(String model) {
@@ -104,9 +105,10 @@ final class OpenAiBackend implements ProxyBackend {
      * 429 or 5xx passes the call on to the next, and the last one's answer stands.
      *
      * @param model the model whose tokens the answer's usage counts, or {@code null} for a call without usage
+     * @param usageAdded whether the gateway asked for a stream's usage, which the client then does not get
      */
     private Response call(List<Upstream> chain, Exchange exchange, String method, String path, byte[] body,
-            String model) throws BackendException {
+            String model, boolean usageAdded) throws BackendException {
         IOException failure = null;
         for (int i = 0; i < chain.size(); i++) {
             Upstream upstream = chain.get(i);
@@ -129,7 +131,7 @@ final class OpenAiBackend implements ProxyBackend {
                 close(answer.body());
                 continue;
             }
-            return answer(upstream, answer, usage -> count(exchange, upstream, model, usage));
+            return answer(upstream, answer, usage -> count(exchange, upstream, model, usage), usageAdded);
         }
         throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
                 : BackendException.Kind.UNAVAILABLE, "no upstream could be reached: " + chain, failure);
@@ -162,8 +164,8 @@ final class OpenAiBackend implements ProxyBackend {
                 "Tokens the upstreams reported using (prompt, completion), by backend, upstream and model", typed);
     }
 
-    private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage)
-            throws BackendException {
+    private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage,
+            boolean usageAdded) throws BackendException {
         int status = answer.statusCode();
         Headers headers = new Headers();
         answer.headers().map().forEach((name, values) -> {
@@ -176,7 +178,8 @@ final class OpenAiBackend implements ProxyBackend {
                 .split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
         if (status < 400 && mediaType.equals("text/event-stream")) {
             headers.set("Cache-Control", "no-cache");
-            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(), onUsage), 0);
+            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(), onUsage,
+                    usageAdded), 0);
         }
         byte[] bytes;
         try (InputStream in = answer.body()) {

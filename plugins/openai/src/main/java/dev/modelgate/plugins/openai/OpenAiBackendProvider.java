@@ -26,11 +26,11 @@ import java.util.Map;
  * {@code ["*"]}: any), and its key as {@code api-key} (meant to be {@code ${ENV_VAR}}) or {@code api-key-file} (a
  * file holding it); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
  * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
- * that are not streamed).
+ * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
+ * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client).
  *
  * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
- * upstreams' successful answers report in {@code usage} (streams: when the client asked for it with
- * {@code stream_options.include_usage}).
+ * upstreams' successful answers report in {@code usage}.
  */
 public final class OpenAiBackendProvider implements BackendProvider {
 
@@ -60,7 +60,8 @@ public final class OpenAiBackendProvider implements BackendProvider {
         }
         return new OpenAiBackend(upstreams, aliases, config.duration("connect-timeout", Duration.ofSeconds(2)),
                 config.duration("request-timeout", Duration.ofSeconds(60)),
-                config.size("max-response-size", 16L << 20), context.metrics());
+                config.size("max-response-size", 16L << 20), context.metrics(),
+                config.bool("ask-for-usage", true));
     }
 
     private static Upstream upstream(ConfigNode node, int index) {

@@ -11,8 +11,9 @@ import java.io.IOException;
  *
  * @param promptTokens {@code usage.prompt_tokens}
  * @param completionTokens {@code usage.completion_tokens} (0 for embeddings)
+ * @param usageOnly whether the object's {@code choices} is empty: the chunk that only reports a stream's usage
  */
-record TokenUsage(long promptTokens, long completionTokens) {
+record TokenUsage(long promptTokens, long completionTokens, boolean usageOnly) {
 
     /** The top-level {@code usage} object of {@code json}, or {@code null} when it has none. */
     static TokenUsage of(byte[] json, int offset, int length) {
@@ -20,20 +21,33 @@ record TokenUsage(long promptTokens, long completionTokens) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
+            long[] tokens = null;
+            boolean noChoices = false;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
-                if (parser.nextToken() == JsonToken.START_OBJECT && name.equals("usage")) {
-                    return read(parser);
+                JsonToken value = parser.nextToken();
+                if (value == JsonToken.START_OBJECT && name.equals("usage")) {
+                    tokens = read(parser);
+                } else if (value == JsonToken.START_ARRAY && name.equals("choices")) {
+                    JsonToken first = parser.nextToken();
+                    noChoices = first == JsonToken.END_ARRAY;
+                    for (JsonToken item = first; item != null && item != JsonToken.END_ARRAY;
+                            item = parser.nextToken()) {
+                        parser.skipChildren();
+                    }
+                } else {
+                    parser.skipChildren();
                 }
-                parser.skipChildren();
             }
+            return tokens == null ? null : new TokenUsage(tokens[0], tokens[1], noChoices);
         } catch (IOException e) {
             // not JSON: no usage
         }
         return null;
     }
 
-    private static TokenUsage read(JsonParser parser) throws IOException {
+    /** The prompt and completion tokens of the {@code usage} object the parser has just entered. */
+    private static long[] read(JsonParser parser) throws IOException {
         long prompt = 0;
         long completion = 0;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -47,6 +61,6 @@ record TokenUsage(long promptTokens, long completionTokens) {
                 parser.skipChildren();
             }
         }
-        return new TokenUsage(prompt, completion);
+        return new long[] {prompt, completion};
     }
 }

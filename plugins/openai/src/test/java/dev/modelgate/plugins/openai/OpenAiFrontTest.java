@@ -153,9 +153,18 @@ class OpenAiFrontTest {
         assertEquals(3, tokens("llama3:8b", "completion"));
 
         primary.events = 4;
-        assertEquals(200, post(CHAT, chat("fast", true)).statusCode());
+        HttpResponse<String> stream = post(CHAT, chat("fast", true));
+        assertEquals(200, stream.statusCode());
+        assertTrue(primary.bodies.getLast().at("/stream_options/include_usage").asBoolean(), "the gateway asks");
+        assertFalse(stream.body().contains("prompt_tokens"), "the client did not ask: " + stream.body());
+        assertEquals(6, stream.body().lines().filter(line -> line.startsWith("data: ")).count(), stream.body());
         assertEquals(10, tokens("llama3:8b", "prompt"));
-        assertEquals(7, tokens("llama3:8b", "completion"), "the stream's last chunk reports 4 completion tokens");
+        assertEquals(7, tokens("llama3:8b", "completion"), "the stream's usage chunk reports 4 completion tokens");
+
+        HttpResponse<String> asked = post(CHAT, chat("fast", true).replace("\"stream\":true",
+                "\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
+        assertTrue(asked.body().contains("\"choices\":[],\"usage\":{\"prompt_tokens\":5"), asked.body());
+        assertEquals(11, tokens("llama3:8b", "completion"));
 
         assertEquals(200, post("/openai/v1/embeddings", "{\"model\":\"emb\",\"input\":\"x\"}").statusCode());
         assertEquals(2, tokens("emb", "prompt"));

@@ -117,7 +117,7 @@ final class StandInUpstream implements AutoCloseable {
                     + "\"model\":\"" + model + "\","
                     + "\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}");
         } else if (body.path("stream").asBoolean()) {
-            stream(exchange, model);
+            stream(exchange, model, body.at("/stream_options/include_usage").asBoolean());
         } else {
             json(exchange, 200, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1700000000,"
                     + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
@@ -140,7 +140,8 @@ final class StandInUpstream implements AutoCloseable {
         return "\"" + java.util.Base64.getEncoder().encodeToString(bytes.array()) + "\"";
     }
 
-    private void stream(HttpExchange exchange, String model) throws IOException {
+    /** Streams {@link #events} chunks, a last one with the finish reason, and with {@code usage} a usage chunk. */
+    private void stream(HttpExchange exchange, String model, boolean usage) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
         // A cut stream promises more than it sends, so that closing it drops the connection mid-answer.
         exchange.sendResponseHeaders(200, mode == Mode.CUT_STREAM ? 1 << 20 : 0);
@@ -160,9 +161,12 @@ final class StandInUpstream implements AutoCloseable {
                     + " \"},\"logprobs\":null,\"finish_reason\":null}]}");
         }
         event(out, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\""
-                + model + "\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
-                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":" + events + ",\"total_tokens\":"
-                + (5 + events) + "}}");
+                + model + "\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}");
+        if (usage) {
+            event(out, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
+                    + "\"model\":\"" + model + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":"
+                    + events + ",\"total_tokens\":" + (5 + events) + "}}");
+        }
         event(out, "[DONE]");
     }
 
