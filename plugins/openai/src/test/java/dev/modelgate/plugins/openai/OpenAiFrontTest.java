@@ -318,6 +318,12 @@ class OpenAiFrontTest {
         assertEquals("bad prompt", error.get("message").asText(), "the stack frame is taken out");
         assertEquals("40006", response.headers().firstValue("X-Modelgate-Code").orElse(null));
         assertEquals(0, fallback.calls(), "a 400 is the upstream's answer, not a failure to fall back from");
+
+        primary.mode = StandInUpstream.Mode.FLAT_ERROR;
+        HttpResponse<String> flat = post(CHAT, chat("fast", false));
+        assertEquals(400, flat.statusCode(), flat.body());
+        assertEquals("max_tokens is too large", JSON.readTree(flat.body()).at("/error/message").asText(),
+                "vLLM's older flat error, in OpenAI's shape");
     }
 
     @Test

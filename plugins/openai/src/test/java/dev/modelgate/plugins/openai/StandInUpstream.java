@@ -31,6 +31,8 @@ final class StandInUpstream implements AutoCloseable {
         RATE_LIMITED,
         /** 400 with an OpenAI error body whose message carries a stack trace. */
         REJECT,
+        /** 400 with the flat error body of older vLLM servers. */
+        FLAT_ERROR,
         /** 502 with an HTML page, as a proxy in front of a dead server answers. */
         HTML,
         /** Streams two events, then cuts the connection. */
@@ -93,6 +95,8 @@ final class StandInUpstream implements AutoCloseable {
             }
             case REJECT -> json(exchange, 400, error("bad prompt\n  at com.example.Model.run(Model.java:12)",
                     "invalid_prompt"));
+            case FLAT_ERROR -> json(exchange, 400, "{\"object\":\"error\",\"message\":\"max_tokens is too large\","
+                    + "\"type\":\"BadRequestError\",\"param\":null,\"code\":400}");
             case HTML -> {
                 exchange.getResponseHeaders().set("Content-Type", "text/html");
                 byte[] page = "<html><body>502 Bad Gateway</body></html>".getBytes(StandardCharsets.UTF_8);
