@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.openai;
 
 import dev.modelgate.spi.Body;
+import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Json;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,7 +19,8 @@ import java.util.function.Consumer;
  * An upstream's server-sent events relayed one by one as they arrive: each event (up to its blank line) is written
  * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
  * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
- * that goes away closes the upstream's stream, which cancels the upstream call. An event that reports token
+ * that goes away closes the upstream's stream, which cancels the upstream call; an upstream that sends nothing for
+ * {@code stream-idle-timeout} ends the stream the same way, with its own code ({@link StallGuard}). An event that reports token
  * {@code usage} (the last chunk, when {@code stream_options.include_usage} asked for it) is handed to the usage
  * listener; when the gateway asked for it and not the client, the chunk that only reports usage is not relayed.
  */
@@ -30,13 +33,19 @@ final class EventStreamBody implements Body {
 
     private final InputStream upstream;
     private final String upstreamName;
+    private final Duration idleTimeout;
     private final Consumer<TokenUsage> onUsage;
     private final boolean dropUsageChunk;
 
-    /** @param dropUsageChunk whether the chunk that only reports usage stays from the client, who did not ask for it */
-    EventStreamBody(InputStream upstream, String upstreamName, Consumer<TokenUsage> onUsage, boolean dropUsageChunk) {
+    /**
+     * @param idleTimeout the longest the upstream may send nothing before the stream is ended as stalled
+     * @param dropUsageChunk whether the chunk that only reports usage stays from the client, who did not ask for it
+     */
+    EventStreamBody(InputStream upstream, String upstreamName, Duration idleTimeout, Consumer<TokenUsage> onUsage,
+            boolean dropUsageChunk) {
         this.upstream = upstream;
         this.upstreamName = upstreamName;
+        this.idleTimeout = idleTimeout;
         this.onUsage = onUsage;
         this.dropUsageChunk = dropUsageChunk;
     }
@@ -48,17 +57,25 @@ final class EventStreamBody implements Body {
 
     @Override
     public void writeTo(OutputStream out) throws IOException {
-        try (InputStream in = new BufferedInputStream(upstream)) {
+        StallGuard guard = new StallGuard(upstream, idleTimeout);
+        try (InputStream in = new BufferedInputStream(guard)) {
             ByteArrayOutputStream event = new ByteArrayOutputStream(512);
             boolean lineEmpty = true;
             while (true) {
                 int next;
+                IOException broken = null;
                 try {
                     next = in.read();
                 } catch (IOException e) {
-                    LOG.log(System.Logger.Level.WARNING, upstreamName + "'s stream broke midway: " + e);
+                    broken = e;
+                    next = -1;
+                }
+                if (next < 0 && (broken != null || guard.stalled())) {
+                    ErrorCode why = guard.stalled() ? OpenAiErrors.STREAM_STALLED : OpenAiErrors.STREAM_BROKEN;
+                    LOG.log(System.Logger.Level.WARNING, upstreamName + ": " + why.summary()
+                            + (guard.stalled() ? " (nothing for " + idleTimeout + ")" : ": " + broken));
                     // An event cut short is dropped: its half would corrupt the error event's data.
-                    out.write(errorEvent());
+                    out.write(errorEvent(why));
                     out.flush();
                     return;
                 }
@@ -108,12 +125,12 @@ final class EventStreamBody implements Body {
     }
 
     /** OpenAI's error event, which ends a broken stream. */
-    private static byte[] errorEvent() throws IOException {
+    private static byte[] errorEvent(ErrorCode why) throws IOException {
         Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", OpenAiErrors.STREAM_BROKEN.summary());
+        error.put("message", why.summary());
         error.put("type", "api_error");
         error.put("param", null);
-        error.put("code", Integer.toString(OpenAiErrors.STREAM_BROKEN.code()));
+        error.put("code", Integer.toString(why.code()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write("data: ".getBytes(StandardCharsets.US_ASCII));
         out.write(Json.MAPPER.writeValueAsBytes(Map.of("error", error)));

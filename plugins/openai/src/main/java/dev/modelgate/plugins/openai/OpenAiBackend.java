@@ -46,10 +46,16 @@ final class OpenAiBackend implements ProxyBackend {
     private final HttpClient client;
     private final Metrics metrics;
     private final boolean askForUsage;
+    private final Duration streamIdleTimeout;
 
-    /** @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage */
+    /**
+     * @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage
+     * @param streamIdleTimeout the longest a stream may wait for its upstream's next byte
+     */
     OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, Duration connectTimeout,
-            Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage) {
+            Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage,
+            Duration streamIdleTimeout) {
+        this.streamIdleTimeout = streamIdleTimeout;
         this.metrics = metrics;
         this.askForUsage = askForUsage;
         this.upstreams = List.copyOf(upstreams);
@@ -178,8 +184,8 @@ final class OpenAiBackend implements ProxyBackend {
                 .split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
         if (status < 400 && mediaType.equals("text/event-stream")) {
             headers.set("Cache-Control", "no-cache");
-            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(), onUsage,
-                    usageAdded), 0);
+            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(),
+                    streamIdleTimeout, onUsage, usageAdded), 0);
         }
         byte[] bytes;
         try (InputStream in = answer.body()) {

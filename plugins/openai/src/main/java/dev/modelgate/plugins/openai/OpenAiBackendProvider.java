@@ -27,7 +27,8 @@ import java.util.Map;
  * file holding it); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
  * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
  * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
- * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client).
+ * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client);
+ * {@code stream-idle-timeout} (2m: a stream whose upstream sends nothing for that long ends with an error event).
  *
  * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
  * upstreams' successful answers report in {@code usage}.
@@ -61,7 +62,7 @@ public final class OpenAiBackendProvider implements BackendProvider {
         return new OpenAiBackend(upstreams, aliases, config.duration("connect-timeout", Duration.ofSeconds(2)),
                 config.duration("request-timeout", Duration.ofSeconds(60)),
                 config.size("max-response-size", 16L << 20), context.metrics(),
-                config.bool("ask-for-usage", true));
+                config.bool("ask-for-usage", true), config.duration("stream-idle-timeout", Duration.ofMinutes(2)));
     }
 
     private static Upstream upstream(ConfigNode node, int index) {

@@ -14,9 +14,11 @@ final class OpenAiErrors {
     static final ErrorCode UPSTREAM_NOT_JSON = new ErrorCode(40041, 502, "INTERNAL",
             "the upstream answered neither JSON nor server-sent events");
     static final ErrorCode STREAM_BROKEN = new ErrorCode(40042, 502, "INTERNAL", "the upstream's stream broke midway");
+    static final ErrorCode STREAM_STALLED = new ErrorCode(40043, 504, "DEADLINE_EXCEEDED",
+            "the upstream's stream stalled midway");
 
     static final List<ErrorCode> ALL = List.of(NO_MODEL, NOT_AN_OBJECT, UNKNOWN_MODEL, UPSTREAM_NOT_JSON,
-            STREAM_BROKEN);
+            STREAM_BROKEN, STREAM_STALLED);
 
     private OpenAiErrors() {
     }

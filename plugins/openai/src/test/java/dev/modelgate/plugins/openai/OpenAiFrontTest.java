@@ -79,6 +79,7 @@ class OpenAiFrontTest {
                         models: [llama3:8b]
                     aliases:
                       fast: llama3:8b
+                    stream-idle-timeout: 1s
                 routes:
                   - model: openai
                     backend: llm
@@ -287,6 +288,18 @@ class OpenAiFrontTest {
         JsonNode error = JSON.readTree(events.getLast().substring(6)).get("error");
         assertEquals("40042", error.get("code").asText(), response.body());
         assertEquals(0, fallback.calls(), "a stream that has begun is never retried elsewhere");
+    }
+
+    @Test
+    void aStreamThatStallsMidwayEndsWithItsOwnErrorEvent() throws Exception {
+        primary.mode = StandInUpstream.Mode.STALL;
+
+        HttpResponse<String> response = post(CHAT, chat("fast", true));
+
+        List<String> events = response.body().lines().filter(line -> line.startsWith("data: ")).toList();
+        assertEquals(3, events.size(), response.body());
+        assertEquals("40043", JSON.readTree(events.getLast().substring(6)).at("/error/code").asText());
+        assertEquals(0, fallback.calls());
     }
 
     @Test

@@ -36,7 +36,9 @@ final class StandInUpstream implements AutoCloseable {
         /** 502 with an HTML page, as a proxy in front of a dead server answers. */
         HTML,
         /** Streams two events, then cuts the connection. */
-        CUT_STREAM
+        CUT_STREAM,
+        /** Streams two events, then sends nothing until it is closed. */
+        STALL
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,6 +53,7 @@ final class StandInUpstream implements AutoCloseable {
     final AtomicReference<String> lastPath = new AtomicReference<>();
     /** Counts down when writing a stream failed: the gateway hung up on it. */
     final java.util.concurrent.CountDownLatch streamAbandoned = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
     private StandInUpstream(String name) throws IOException {
         this.name = name;
@@ -103,7 +106,7 @@ final class StandInUpstream implements AutoCloseable {
                 exchange.sendResponseHeaders(502, page.length);
                 exchange.getResponseBody().write(page);
             }
-            case SERVE, CUT_STREAM -> answer(exchange, path, body);
+            case SERVE, CUT_STREAM, STALL -> answer(exchange, path, body);
         }
     }
 
@@ -151,6 +154,10 @@ final class StandInUpstream implements AutoCloseable {
         exchange.sendResponseHeaders(200, mode == Mode.CUT_STREAM ? 1 << 20 : 0);
         OutputStream out = exchange.getResponseBody();
         for (int i = 0; i < events; i++) {
+            if (mode == Mode.STALL && i == 2) {
+                awaitClose();
+                return;
+            }
             if (mode == Mode.CUT_STREAM && i == 2) {
                 // Half an event, then the connection goes: what a crashing upstream leaves.
                 out.write("data: {\"id\":\"chatcmpl-1\",\"obj".getBytes(StandardCharsets.UTF_8));
@@ -188,6 +195,15 @@ final class StandInUpstream implements AutoCloseable {
         out.flush();
     }
 
+    private void awaitClose() throws IOException {
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
     private static void sleep(Duration pace) throws IOException {
         try {
             Thread.sleep(pace);
@@ -211,6 +227,7 @@ final class StandInUpstream implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
     }
 }
