@@ -8,6 +8,7 @@ import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Json;
+import dev.modelgate.spi.LlmCall;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.RejectionException;
@@ -137,6 +138,7 @@ final class OpenAiBackend implements ProxyBackend {
                 close(answer.body());
                 continue;
             }
+            exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model));
             return answer(upstream, answer, usage -> count(exchange, upstream, model, usage), usageAdded);
         }
         throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
@@ -152,11 +154,13 @@ final class OpenAiBackend implements ProxyBackend {
         return Duration.ofNanos(Math.min(left, requestTimeout.toNanos()));
     }
 
-    /** Adds a successful call's tokens to {@code modelgate_llm_tokens_total}. */
+    /** Adds a successful call's tokens to {@code modelgate_llm_tokens_total} and to the exchange's {@link LlmCall}. */
     private void count(Exchange exchange, Upstream upstream, String model, TokenUsage usage) {
         if (model == null) {
             return;
         }
+        exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model)
+                .withTokens(usage.promptTokens(), usage.completionTokens()));
         Map<String, String> labels = Map.of("backend", String.valueOf(exchange.backendName()), "upstream",
                 upstream.name(), "model", model);
         tokens(labels, "prompt").add(usage.promptTokens());

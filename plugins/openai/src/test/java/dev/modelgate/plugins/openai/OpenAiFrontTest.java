@@ -15,6 +15,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,6 +171,24 @@ class OpenAiFrontTest {
 
         assertEquals(200, post("/openai/v1/embeddings", "{\"model\":\"emb\",\"input\":\"x\"}").statusCode());
         assertEquals(2, tokens("emb", "prompt"));
+    }
+
+    @Test
+    void theAccessLogRecordsTheUpstreamAndTheTokensOfAStream(@org.junit.jupiter.api.io.TempDir Path folder)
+            throws Exception {
+        Path log = folder.resolve("access.log");
+        String config = "middlewares:\n  - type: access-log\n    output: " + log + "\n"
+                + config(primary.baseUrl(), fallback.baseUrl());
+        try (RunningGateway logged = RunningGateway.start(config, null, Map.of("PRIMARY_KEY", KEY))) {
+            assertEquals(200, logged.post(CHAT, "application/json", chat("fast", true)).statusCode());
+        }
+
+        // Closing the gateway flushed the log.
+        JsonNode line = JSON.readTree(Files.readAllLines(log).getFirst());
+        assertEquals("primary", line.get("upstream").asText(), line.toString());
+        assertEquals("llama3:8b", line.get("upstream_model").asText());
+        assertEquals(5, line.get("prompt_tokens").asInt());
+        assertEquals(3, line.get("completion_tokens").asInt());
     }
 
     @Test
