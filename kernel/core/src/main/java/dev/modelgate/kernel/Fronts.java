@@ -17,8 +17,11 @@ final class Fronts {
     private final GatewayFront gateway = GatewayFront.INSTANCE;
     private final List<Front> all;
     private final List<String> listenerFronts;
+    /** {@code fronts.openai.route} when the configuration gives it, else {@code null}. */
+    private final String givenOpenAiRoute;
 
-    private Fronts(List<Front> protocolFronts, java.util.Collection<String> listenerFronts) {
+    private Fronts(List<Front> protocolFronts, java.util.Collection<String> listenerFronts, String givenOpenAiRoute) {
+        this.givenOpenAiRoute = givenOpenAiRoute;
         List<Front> fronts = new java.util.ArrayList<>(protocolFronts);
         fronts.add(gateway);
         this.all = List.copyOf(fronts);
@@ -34,8 +37,20 @@ final class Fronts {
         if (under(openAiPrefix, tfServingPrefix) || under(tfServingPrefix, openAiPrefix)) {
             openAi.problem("prefix", "must not overlap fronts.tf-serving.prefix '" + tfServingPrefix + "'");
         }
+        String openAiRoute = openAi.string("route", OpenAiFront.DIALECT);
         return new Fronts(List.of(new TfServingFront(tfServingPrefix), new KServeFront(serverVersion),
-                new OpenAiFront(openAiPrefix, openAi.string("route", OpenAiFront.DIALECT))), listenerFronts);
+                new OpenAiFront(openAiPrefix, openAiRoute)), listenerFronts, openAi.has("route") ? openAiRoute : null);
+    }
+
+    /**
+     * Reports a {@code fronts.openai.route} that names no configured model; the default, {@code openai}, may be
+     * missing in a configuration that serves no OpenAI traffic.
+     */
+    void checkRoutes(ConfigNode fronts, java.util.Set<String> models) {
+        if (givenOpenAiRoute != null && !models.contains(givenOpenAiRoute)) {
+            fronts.problem(OpenAiFront.DIALECT + ".route", "no route serves model '" + givenOpenAiRoute
+                    + "'; routed models: " + String.join(", ", models));
+        }
     }
 
     /** A front's {@code prefix}: a path outside the gateway's own API. */
