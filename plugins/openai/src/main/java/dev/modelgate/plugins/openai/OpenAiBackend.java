@@ -3,6 +3,8 @@ package dev.modelgate.plugins.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.plugins.pool.Balancer;
+import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
@@ -19,13 +21,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * Forwards the OpenAI front's calls to OpenAI-compatible upstreams, chosen by the body's {@code model} after
- * {@code aliases}: the upstreams that serve the model, in their configured order, form its fallback chain. The next
+ * {@code aliases}: the upstreams that serve the model, in their configured order (the one drawn by weight among the
+ * weighted ones first), form its fallback chain. The next
  * one is tried when one cannot be reached or answers 429 or 5xx; all of that happens before the client has any byte
  * of the answer, so a stream that has begun is never retried elsewhere. A streamed answer is relayed event by event
  * ({@link EventStreamBody}); any other answer must be JSON, read whole within {@code max-response-size}.
@@ -48,6 +52,7 @@ final class OpenAiBackend implements ProxyBackend {
     private final Metrics metrics;
     private final boolean askForUsage;
     private final Duration streamIdleTimeout;
+    private final Balancer balancer;
 
     /**
      * @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage
@@ -57,6 +62,7 @@ final class OpenAiBackend implements ProxyBackend {
             Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage,
             Duration streamIdleTimeout) {
         this.streamIdleTimeout = streamIdleTimeout;
+        this.balancer = new Balancer.SmoothWeighted(upstreams.size());
         this.metrics = metrics;
         this.askForUsage = askForUsage;
         this.upstreams = List.copyOf(upstreams);
@@ -85,25 +91,36 @@ final class OpenAiBackend implements ProxyBackend {
         }
         if (verb.startsWith(MODELS + "/")) {
             String model = resolve(verb.substring(MODELS.length() + 1));
-            return call(chainOf(model), exchange, "GET", MODELS + "/" + model, null, null, false);
+            return call(chainOf(model, exchange), exchange, "GET", MODELS + "/" + model, null, null, false);
         }
         OpenAiRequest request = OpenAiRequest.read(exchange.body());
         String model = resolve(request.model());
         boolean addUsage = askForUsage && request.usageMayBeAdded();
-        return call(chainOf(model), exchange, "POST", verb, request.forwarded(exchange.body(), model, addUsage),
-                model, addUsage);
+        return call(chainOf(model, exchange), exchange, "POST", verb,
+                request.forwarded(exchange.body(), model, addUsage), model, addUsage);
     }
 
     private String resolve(String model) {
         return aliases.getOrDefault(model, model);
     }
 
-    /** The upstreams that serve {@code model}, in the order they are tried. */
-    private List<Upstream> chainOf(String model) {
-        List<Upstream> chain = upstreams.stream().filter(upstream -> upstream.serves(model)).toList();
-        if (chain.isEmpty()) {
+    /**
+     * The upstreams that serve {@code model}, in the order they are tried: the configured order, except that the one
+     * drawn by weight among the weighted ones goes first.
+     */
+    private List<Upstream> chainOf(String model, Exchange exchange) {
+        List<Upstream> serving = upstreams.stream().filter(upstream -> upstream.serves(model)).toList();
+        if (serving.isEmpty()) {
             throw new RejectionException(OpenAiErrors.UNKNOWN_MODEL, "'" + model + "'");
         }
+        List<Instance> weighted = serving.stream().filter(Upstream::weighted).map(Upstream::instance).toList();
+        if (weighted.isEmpty()) {
+            return serving;
+        }
+        Upstream first = upstreams.get(balancer.pick(weighted, exchange).index());
+        List<Upstream> chain = new ArrayList<>(serving.size());
+        chain.add(first);
+        serving.stream().filter(upstream -> upstream != first).forEach(chain::add);
         return chain;
     }
 

@@ -24,7 +24,8 @@ import java.util.Map;
  * <p>Config keys: {@code upstreams}, a list tried in order, each with {@code name}, {@code base-url} (the URL the
  * OpenAI paths go under, such as {@code http://ollama:11434/v1}), {@code models} (the model names it serves, default
  * {@code ["*"]}: any), and its key as {@code api-key} (meant to be {@code ${ENV_VAR}}) or {@code api-key-file} (a
- * file holding it); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
+ * file holding it), {@code weight} (absent or 0: tried in order only; upstreams with a weight share the first try of
+ * the models they serve by weight, smooth weighted round robin); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
  * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
  * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
  * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client);
@@ -79,7 +80,8 @@ public final class OpenAiBackendProvider implements BackendProvider {
             node.problem("base-url", "is not a URL: '" + baseUrl + "'");
         }
         List<String> models = node.has("models") ? node.strings("models") : List.of(Upstream.ANY_MODEL);
-        return new Upstream(name, baseUri, apiKey(node), new LinkedHashSet<>(models));
+        return new Upstream(index, name, baseUri, apiKey(node), new LinkedHashSet<>(models),
+                node.integer("weight", 0, 0, 1000));
     }
 
     /** The key from {@code api-key} or {@code api-key-file}, or empty for an upstream that takes none. */

@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.openai;
 
+import dev.modelgate.plugins.pool.Instance;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -7,7 +8,8 @@ import java.util.Set;
 
 /**
  * One OpenAI-compatible server: its base URL (such as {@code http://ollama:11434/v1}), the key it is called with
- * and the models it serves ({@code *} for any). The key is sent as {@code Authorization: Bearer}; it is never logged
+ * the models it serves ({@code *} for any) and its weight, when it shares first tries with other weighted upstreams
+ * (0 when it is only tried in order). The key is sent as {@code Authorization: Bearer}; it is never logged
  * ({@link #toString} leaves it out).
  */
 final class Upstream {
@@ -18,8 +20,11 @@ final class Upstream {
     private final URI baseUri;
     private final String apiKey;
     private final Set<String> models;
+    private final Instance instance;
 
-    Upstream(String name, URI baseUri, String apiKey, Set<String> models) {
+    /** @param index its place among the backend's upstreams */
+    Upstream(int index, String name, URI baseUri, String apiKey, Set<String> models, int weight) {
+        this.instance = new Instance(index, name, baseUri, weight);
         this.name = name;
         this.baseUri = baseUri;
         this.apiKey = apiKey;
@@ -32,6 +37,15 @@ final class Upstream {
 
     Set<String> models() {
         return models;
+    }
+
+    /** The upstream as the weighted balancer sees it. */
+    Instance instance() {
+        return instance;
+    }
+
+    boolean weighted() {
+        return instance.weight() > 0;
     }
 
     boolean serves(String model) {

@@ -297,6 +297,35 @@ class OpenAiFrontTest {
     }
 
     @Test
+    void weightedUpstreamsShareTheFirstTriesByWeightAndTheOthersStayFallbacks() throws Exception {
+        try (StandInUpstream third = StandInUpstream.start("third");
+                RunningGateway weighted = RunningGateway.start("""
+                        backends:
+                          llm:
+                            type: openai
+                            upstreams:
+                              - {name: a, base-url: "%s", weight: 3}
+                              - {name: fallback, base-url: "%s"}
+                              - {name: b, base-url: "%s", weight: 1}
+                        routes:
+                          - model: openai
+                            backend: llm
+                        """.formatted(primary.baseUrl(), fallback.baseUrl(), third.baseUrl()))) {
+            for (int i = 0; i < 8; i++) {
+                assertEquals(200, weighted.post(CHAT, "application/json", chat("m", false)).statusCode());
+            }
+            assertEquals(6, primary.calls());
+            assertEquals(2, third.calls());
+            assertEquals(0, fallback.calls());
+
+            primary.mode = StandInUpstream.Mode.UNAVAILABLE;
+            third.mode = StandInUpstream.Mode.UNAVAILABLE;
+            assertEquals(200, weighted.post(CHAT, "application/json", chat("m", false)).statusCode());
+            assertEquals(1, fallback.calls(), "the unweighted upstream is tried in its configured place");
+        }
+    }
+
+    @Test
     void aStreamCutMidwayEndsWithAnOpenAiErrorEventAndIsNeverRetriedElsewhere() throws Exception {
         primary.mode = StandInUpstream.Mode.CUT_STREAM;
 
