@@ -29,12 +29,12 @@ import java.util.function.Consumer;
 /**
  * Forwards the OpenAI front's calls to OpenAI-compatible upstreams, chosen by the body's {@code model} after
  * {@code aliases}: the upstreams that serve the model, in their configured order (the one drawn by weight among the
- * weighted ones first), form its fallback chain. The next
- * one is tried when one cannot be reached or answers 429 or 5xx; all of that happens before the client has any byte
- * of the answer, so a stream that has begun is never retried elsewhere. A streamed answer is relayed event by event
- * ({@link EventStreamBody}); any other answer must be JSON, read whole within {@code max-response-size}.
+ * weighted ones first), form its fallback chain. The next one is tried when one cannot be reached or answers 429 or
+ * 5xx; all of that happens before the client has any byte of the answer, so a stream that has begun is never retried
+ * elsewhere. A streamed answer is relayed event by event ({@link EventStreamBody}); any other answer must be JSON,
+ * read whole within {@code max-response-size}.
  *
- * <p>Thread-safe: one shared HTTP client, no per-call state.
+ * <p>Thread-safe: one shared HTTP client and the balancer's locked weights, no other state across calls.
  */
 final class OpenAiBackend implements ProxyBackend {
 
