@@ -106,6 +106,7 @@ public final class Deployment implements AutoCloseable {
             List<Step> globalSteps = builder.middlewares(root, "middlewares");
             Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends,
                     fronts);
+            fronts.checkRoutes(frontsSection, routes.keySet());
             AdminSettings admin = builder.admin(root.child("admin"));
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,

@@ -82,7 +82,7 @@ final class Dispatcher {
         return exchange -> call.operation() == Operation.PREDICT
                 ? Predictor.predict(route.backendName(), route.backend(), route.filters(), (RealExchange) exchange,
                         codecs, metrics)
-                : call.front().describe(call, route, exchange, codecs);
+                : call.front().describe(call, route, exchange, codecs, metrics);
     }
 
     /**

@@ -47,6 +47,11 @@ interface Front {
     default void checkForwarded(Exchange exchange, String mediaType) {
     }
 
+    /** Whether a client that sends {@code accept} takes the backend's answer passed through unchanged. */
+    default boolean forwards(String accept) {
+        return Codecs.accepts(accept, "application/json");
+    }
+
     /** An error in this protocol's shape, with the code's HTTP status, the code as a field and in a header. */
     Response error(ErrorCode errorCode, String detail);
 
@@ -60,7 +65,8 @@ interface Front {
      * Answers a call about a model that needs no inference ({@link dev.modelgate.spi.Operation#GET_MODEL}: status,
      * metadata, readiness) at the end of {@code route}'s pipeline.
      */
-    Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs);
+    Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs,
+            MetricsRegistry metrics);
 
     /**
      * Answers a call about the server, which no route serves ({@link dev.modelgate.spi.Operation#SERVER} and

@@ -87,7 +87,8 @@ final class GatewayFront implements Front {
     }
 
     @Override
-    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs,
+            MetricsRegistry metrics) {
         return ModelApi.withMetadata(call, route, exchange, metadata -> ModelApi.describe(route, metadata));
     }
 

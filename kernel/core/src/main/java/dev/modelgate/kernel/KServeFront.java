@@ -72,7 +72,8 @@ final class KServeFront extends ProtocolFront {
     }
 
     @Override
-    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs,
+            MetricsRegistry metrics) {
         return ModelApi.withMetadata(call, route, exchange, metadata -> {
             if (call.verb().equals("ready")) {
                 boolean ready = route.backend().ready();

@@ -239,7 +239,8 @@ final class ListenerFronts {
 
         /** Readiness is the status alone (200 or 503); metadata is the body dialect's metadata message. */
         @Override
-        public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+        public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs,
+                MetricsRegistry metrics) {
             if (call.verb().equals("ready")) {
                 return new Response(route.backend().ready() ? 200 : 503, new Headers(), Body.EMPTY, 0);
             }

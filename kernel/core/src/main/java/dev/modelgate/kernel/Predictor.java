@@ -51,7 +51,7 @@ final class Predictor {
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
         String accept = exchange.requestHeaders().first("Accept");
         if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                && NATIVE_MEDIA_TYPES.contains(mediaType) && Codecs.accepts(accept, JSON)
+                && NATIVE_MEDIA_TYPES.contains(mediaType) && front.forwards(accept)
                 && !(backend instanceof InferenceBackend && needTensors(filters))) {
             front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),

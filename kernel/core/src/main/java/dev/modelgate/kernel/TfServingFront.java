@@ -54,7 +54,8 @@ final class TfServingFront extends ProtocolFront {
     }
 
     @Override
-    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs) {
+    public Response describe(FrontCall call, Route route, Exchange exchange, Codecs codecs,
+            MetricsRegistry metrics) {
         return ModelApi.withMetadata(call, route, exchange, metadata -> describe(call, route, exchange, codecs,
                 metadata));
     }

@@ -61,6 +61,15 @@ class ConfigValidationTest {
     }
 
     @Test
+    void theOpenAiFrontsRouteMustBeRoutedWhenGivenAndItsPrefixMustNotMeetTheTfServingOne() {
+        assertEquals(List.of("fronts.openai.route: no route serves model 'llm'; routed models: m"),
+                problems("fronts:\n  openai:\n    route: llm\n" + VALID));
+        assertEquals(List.of("fronts.openai.prefix: must not overlap fronts.tf-serving.prefix '/llm'"),
+                problems("fronts:\n  tf-serving:\n    prefix: /llm\n  openai:\n    prefix: /llm/v1\n" + VALID));
+        assertEquals(List.of(), problems("fronts:\n  openai:\n    route: m\n" + VALID));
+    }
+
+    @Test
     void anUnknownPluginTypeListsTheKnownOnes() {
         List<String> problems = problems("""
                 middlewares:

@@ -196,7 +196,9 @@ class GatewayJarIT {
                 Map.entry("MODELGATE_REDIS_URL", "redis://127.0.0.1:6390"),
                 Map.entry("MODELGATE_JWT_SECRET", JWT_SECRET),
                 Map.entry("MODELGATE_JWT_PUBLIC_KEY", publicKey.toString()),
-                Map.entry("MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json"));
+                Map.entry("MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json"),
+                Map.entry("MODELGATE_OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+                Map.entry("MODELGATE_OPENAI_FALLBACK_URL", "http://127.0.0.1:8000/v1"));
     }
 
     @Test

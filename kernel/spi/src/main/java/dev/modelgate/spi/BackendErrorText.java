@@ -78,12 +78,18 @@ public final class BackendErrorText {
         return cleaned.substring(0, end) + "...";
     }
 
-    /** {@code error} as a string, or {@code error.message}; anything else, or a body that is not JSON, has none. */
+    /**
+     * {@code error} as a string, or {@code error.message}, or the top-level {@code message} of an object whose
+     * {@code object} is {@code "error"} (older vLLM servers' flat OpenAI error); anything else, or a body that is not
+     * JSON, has none.
+     */
     private static String messageField(byte[] body) {
         try (JsonParser parser = Json.MODEL_SERVER_FACTORY.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
+            String flatMessage = null;
+            boolean errorObject = false;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -93,8 +99,15 @@ public final class BackendErrorText {
                 if (name.equals("error") && value == JsonToken.START_OBJECT) {
                     return stringField(parser, "message");
                 }
-                parser.skipChildren();
+                if (value == JsonToken.VALUE_STRING && name.equals("message")) {
+                    flatMessage = parser.getText();
+                } else if (value == JsonToken.VALUE_STRING && name.equals("object")) {
+                    errorObject = parser.getText().equals("error");
+                } else {
+                    parser.skipChildren();
+                }
             }
+            return errorObject ? flatMessage : null;
         } catch (IOException e) {
             // not JSON: no message field
         }

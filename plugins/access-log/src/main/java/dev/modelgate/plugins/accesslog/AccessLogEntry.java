@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.accesslog;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modelgate.spi.LlmCall;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -17,6 +18,8 @@ import java.time.format.DateTimeFormatter;
  * @param subject who the request authenticated as ({@link dev.modelgate.spi.Principal#subject()}), or {@code null}
  * @param batchSize the requests in the batch this one rode in ({@link dev.modelgate.spi.BackendCall#BATCH_SIZE}), or
  *     {@code null} when it was not batched (the field is then left out)
+ * @param llmCall what an LLM backend did ({@link dev.modelgate.spi.LlmCall#ATTRIBUTE}): its upstream, the model it
+ *     asked for and the tokens reported, or {@code null} for other requests (the fields are then left out)
  */
 record AccessLogEntry(
         long epochMillis,
@@ -32,7 +35,8 @@ record AccessLogEntry(
         String backend,
         String model,
         String subject,
-        Integer batchSize) {
+        Integer batchSize,
+        LlmCall llmCall) {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
@@ -55,6 +59,14 @@ record AccessLogEntry(
         json.writeStringField("subject", subject);
         if (batchSize != null) {
             json.writeNumberField("batch_size", batchSize);
+        }
+        if (llmCall != null) {
+            json.writeStringField("upstream", llmCall.upstream());
+            json.writeStringField("upstream_model", llmCall.model());
+            if (llmCall.promptTokens() >= 0) {
+                json.writeNumberField("prompt_tokens", llmCall.promptTokens());
+                json.writeNumberField("completion_tokens", llmCall.completionTokens());
+            }
         }
         json.writeEndObject();
     }

@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.accesslog;
 
 import dev.modelgate.spi.BackendCall;
+import dev.modelgate.spi.LlmCall;
 import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Middleware;
@@ -54,7 +55,8 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 exchange.backendName(),
                 exchange.model(),
                 subject(exchange),
-                exchange.attribute(BackendCall.BATCH_SIZE));
+                exchange.attribute(BackendCall.BATCH_SIZE),
+                exchange.attribute(LlmCall.ATTRIBUTE));
     }
 
     /** Read after the rest of the pipeline ran, so authentication may come before or after this middleware. */

@@ -79,7 +79,8 @@ public interface Balancer {
         /** By instance index; guarded by {@link #lock}. */
         private final long[] current;
 
-        SmoothWeighted(int instances) {
+        /** @param instances how many instances there are: the candidates' indexes are below it */
+        public SmoothWeighted(int instances) {
             current = new long[instances];
         }
 

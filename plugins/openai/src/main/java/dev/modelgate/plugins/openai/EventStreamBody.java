@@ -1,0 +1,140 @@
+package dev.modelgate.plugins.openai;
+
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.Json;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * An upstream's server-sent events relayed one by one as they arrive: each event (up to its blank line) is written
+ * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
+ * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
+ * that goes away closes the upstream's stream, which cancels the upstream call; an upstream that sends nothing for
+ * {@code stream-idle-timeout} ends the stream the same way, with its own code ({@link StallGuard}). An event that reports token
+ * {@code usage} (the last chunk, when {@code stream_options.include_usage} asked for it) is handed to the usage
+ * listener; when the gateway asked for it and not the client, the chunk that only reports usage is not relayed.
+ */
+final class EventStreamBody implements Body {
+
+    private static final System.Logger LOG = System.getLogger(EventStreamBody.class.getName());
+
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+
+    private final InputStream upstream;
+    private final String upstreamName;
+    private final Duration idleTimeout;
+    private final Consumer<TokenUsage> onUsage;
+    private final boolean dropUsageChunk;
+
+    /**
+     * @param idleTimeout the longest the upstream may send nothing before the stream is ended as stalled
+     * @param dropUsageChunk whether the chunk that only reports usage stays from the client, who did not ask for it
+     */
+    EventStreamBody(InputStream upstream, String upstreamName, Duration idleTimeout, Consumer<TokenUsage> onUsage,
+            boolean dropUsageChunk) {
+        this.upstream = upstream;
+        this.upstreamName = upstreamName;
+        this.idleTimeout = idleTimeout;
+        this.onUsage = onUsage;
+        this.dropUsageChunk = dropUsageChunk;
+    }
+
+    @Override
+    public long length() {
+        return -1;
+    }
+
+    @Override
+    public void writeTo(OutputStream out) throws IOException {
+        StallGuard guard = new StallGuard(upstream, idleTimeout);
+        try (InputStream in = new BufferedInputStream(guard)) {
+            ByteArrayOutputStream event = new ByteArrayOutputStream(512);
+            boolean lineEmpty = true;
+            while (true) {
+                int next;
+                IOException broken = null;
+                try {
+                    next = in.read();
+                } catch (IOException e) {
+                    broken = e;
+                    next = -1;
+                }
+                if (next < 0 && (broken != null || guard.stalled())) {
+                    ErrorCode why = guard.stalled() ? OpenAiErrors.STREAM_STALLED : OpenAiErrors.STREAM_BROKEN;
+                    LOG.log(System.Logger.Level.WARNING, upstreamName + ": " + why.summary()
+                            + (guard.stalled() ? " (nothing for " + idleTimeout + ")" : ": " + broken));
+                    // An event cut short is dropped: its half would corrupt the error event's data.
+                    out.write(errorEvent(why));
+                    out.flush();
+                    return;
+                }
+                if (next < 0) {
+                    event.writeTo(out);
+                    out.flush();
+                    return;
+                }
+                event.write(next);
+                if (next == '\n') {
+                    if (lineEmpty) {
+                        TokenUsage usage = usageOf(event.toByteArray());
+                        if (usage != null) {
+                            onUsage.accept(usage);
+                        }
+                        if (usage == null || !(usage.usageOnly() && dropUsageChunk)) {
+                            event.writeTo(out);
+                            out.flush();
+                        }
+                        event.reset();
+                    }
+                    lineEmpty = true;
+                } else if (next != '\r') {
+                    lineEmpty = false;
+                }
+            }
+        }
+    }
+
+    /** The usage an event reports, or {@code null} for the many that report none. */
+    private static TokenUsage usageOf(byte[] event) {
+        if (indexOf(event, USAGE) < 0) {
+            return null;
+        }
+        int data = indexOf(event, DATA);
+        return data < 0 ? null : TokenUsage.of(event, data + DATA.length, event.length - data - DATA.length);
+    }
+
+    /** Where {@code part} first occurs in {@code bytes}, or -1. */
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** OpenAI's error event, which ends a broken stream. */
+    private static byte[] errorEvent(ErrorCode why) throws IOException {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", why.summary());
+        error.put("type", "api_error");
+        error.put("param", null);
+        error.put("code", Integer.toString(why.code()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write("data: ".getBytes(StandardCharsets.US_ASCII));
+        out.write(Json.MAPPER.writeValueAsBytes(Map.of("error", error)));
+        out.write("\n\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,260 @@
+package dev.modelgate.plugins.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelgate.plugins.pool.Balancer;
+import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.spi.BackendException;
+import dev.modelgate.spi.Body;
+import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.Json;
+import dev.modelgate.spi.LlmCall;
+import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.ProxyBackend;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Forwards the OpenAI front's calls to OpenAI-compatible upstreams, chosen by the body's {@code model} after
+ * {@code aliases}: the upstreams that serve the model, in their configured order (the one drawn by weight among the
+ * weighted ones first), form its fallback chain. The next one is tried when one cannot be reached or answers 429 or
+ * 5xx; all of that happens before the client has any byte of the answer, so a stream that has begun is never retried
+ * elsewhere. A streamed answer is relayed event by event ({@link EventStreamBody}); any other answer must be JSON,
+ * read whole within {@code max-response-size}.
+ *
+ * <p>Thread-safe: one shared HTTP client and the balancer's locked weights, no other state across calls.
+ */
+final class OpenAiBackend implements ProxyBackend {
+
+    private static final System.Logger LOG = System.getLogger(OpenAiBackend.class.getName());
+    private static final String MODELS = "models";
+    /** Upstream headers a client may see: the body's type and the upstream's rate-limit advice. */
+    private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Retry-After");
+    private static final String RATE_LIMIT_HEADERS = "x-ratelimit-";
+
+    private final List<Upstream> upstreams;
+    private final Map<String, String> aliases;
+    private final Duration requestTimeout;
+    private final long maxResponseBytes;
+    private final HttpClient client;
+    private final Metrics metrics;
+    private final boolean askForUsage;
+    private final Duration streamIdleTimeout;
+    private final Balancer balancer;
+
+    /**
+     * @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage
+     * @param streamIdleTimeout the longest a stream may wait for its upstream's next byte
+     */
+    OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, Duration connectTimeout,
+            Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage,
+            Duration streamIdleTimeout) {
+        this.streamIdleTimeout = streamIdleTimeout;
+        this.balancer = new Balancer.SmoothWeighted(upstreams.size());
+        this.metrics = metrics;
+        this.askForUsage = askForUsage;
+        this.upstreams = List.copyOf(upstreams);
+        this.aliases = Map.copyOf(aliases);
+        this.requestTimeout = requestTimeout;
+        this.maxResponseBytes = maxResponseBytes;
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
+                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()).build();
+    }
+
+    @Override
+    public String dialect() {
+        return "openai";
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    @Override
+    public Response forward(Exchange exchange) throws BackendException {
+        String verb = exchange.verb();
+        if (verb.equals(MODELS)) {
+            return withAliases(call(upstreams, exchange, "GET", verb, null, null, false));
+        }
+        if (verb.startsWith(MODELS + "/")) {
+            String model = resolve(verb.substring(MODELS.length() + 1));
+            return call(chainOf(model, exchange), exchange, "GET", MODELS + "/" + model, null, null, false);
+        }
+        OpenAiRequest request = OpenAiRequest.read(exchange.body());
+        String model = resolve(request.model());
+        boolean addUsage = askForUsage && request.usageMayBeAdded();
+        return call(chainOf(model, exchange), exchange, "POST", verb,
+                request.forwarded(exchange.body(), model, addUsage), model, addUsage);
+    }
+
+    private String resolve(String model) {
+        return aliases.getOrDefault(model, model);
+    }
+
+    /**
+     * The upstreams that serve {@code model}, in the order they are tried: the configured order, except that the one
+     * drawn by weight among the weighted ones goes first.
+     */
+    private List<Upstream> chainOf(String model, Exchange exchange) {
+        List<Upstream> serving = upstreams.stream().filter(upstream -> upstream.serves(model)).toList();
+        if (serving.isEmpty()) {
+            throw new RejectionException(OpenAiErrors.UNKNOWN_MODEL, "'" + model + "'");
+        }
+        List<Instance> weighted = serving.stream().filter(Upstream::weighted).map(Upstream::instance).toList();
+        if (weighted.isEmpty()) {
+            return serving;
+        }
+        Upstream first = upstreams.get(balancer.pick(weighted, exchange).index());
+        List<Upstream> chain = new ArrayList<>(serving.size());
+        chain.add(first);
+        serving.stream().filter(upstream -> upstream != first).forEach(chain::add);
+        return chain;
+    }
+
+    /**
+     * The answer of the first upstream of {@code chain} that gives one: an upstream that cannot be reached or answers
+     * 429 or 5xx passes the call on to the next, and the last one's answer stands.
+     *
+     * @param model the model whose tokens the answer's usage counts, or {@code null} for a call without usage
+     * @param usageAdded whether the gateway asked for a stream's usage, which the client then does not get
+     */
+    private Response call(List<Upstream> chain, Exchange exchange, String method, String path, byte[] body,
+            String model, boolean usageAdded) throws BackendException {
+        IOException failure = null;
+        for (int i = 0; i < chain.size(); i++) {
+            Upstream upstream = chain.get(i);
+            HttpResponse<InputStream> answer;
+            try {
+                answer = client.send(upstream.request(method, path, body, timeout(exchange),
+                        exchange.requestHeaders().first("Accept")), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, upstream + " could not be reached: " + e);
+                failure = e;
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendException(BackendException.Kind.UNAVAILABLE, "interrupted", e);
+            }
+            int status = answer.statusCode();
+            if ((status == 429 || status >= 500) && i < chain.size() - 1) {
+                LOG.log(System.Logger.Level.INFO, upstream + " answered HTTP " + status + "; trying "
+                        + chain.get(i + 1));
+                close(answer.body());
+                continue;
+            }
+            exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model));
+            return answer(upstream, answer, usage -> count(exchange, upstream, model, usage), usageAdded);
+        }
+        throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
+                : BackendException.Kind.UNAVAILABLE, "no upstream could be reached: " + chain, failure);
+    }
+
+    /** The request-timeout, or less when the request's deadline comes sooner. */
+    private Duration timeout(Exchange exchange) throws BackendException {
+        long left = exchange.deadlineNanos() - System.nanoTime();
+        if (left <= 0) {
+            throw new BackendException(BackendException.Kind.TIMEOUT, "the request's deadline passed", null);
+        }
+        return Duration.ofNanos(Math.min(left, requestTimeout.toNanos()));
+    }
+
+    /** Adds a successful call's tokens to {@code modelgate_llm_tokens_total} and to the exchange's {@link LlmCall}. */
+    private void count(Exchange exchange, Upstream upstream, String model, TokenUsage usage) {
+        if (model == null) {
+            return;
+        }
+        exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model)
+                .withTokens(usage.promptTokens(), usage.completionTokens()));
+        Map<String, String> labels = Map.of("backend", String.valueOf(exchange.backendName()), "upstream",
+                upstream.name(), "model", model);
+        tokens(labels, "prompt").add(usage.promptTokens());
+        tokens(labels, "completion").add(usage.completionTokens());
+    }
+
+    private Metrics.Counter tokens(Map<String, String> labels, String type) {
+        Map<String, String> typed = new java.util.HashMap<>(labels);
+        typed.put("type", type);
+        return metrics.counter("modelgate_llm_tokens_total",
+                "Tokens the upstreams reported using (prompt, completion), by backend, upstream and model", typed);
+    }
+
+    private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage,
+            boolean usageAdded) throws BackendException {
+        int status = answer.statusCode();
+        Headers headers = new Headers();
+        answer.headers().map().forEach((name, values) -> {
+            if (PASSED_HEADERS.stream().anyMatch(name::equalsIgnoreCase)
+                    || name.toLowerCase(java.util.Locale.ROOT).startsWith(RATE_LIMIT_HEADERS)) {
+                headers.set(name, values.getFirst());
+            }
+        });
+        String mediaType = answer.headers().firstValue("Content-Type").orElse("")
+                .split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (status < 400 && mediaType.equals("text/event-stream")) {
+            headers.set("Cache-Control", "no-cache");
+            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(),
+                    streamIdleTimeout, onUsage, usageAdded), 0);
+        }
+        byte[] bytes;
+        try (InputStream in = answer.body()) {
+            bytes = in.readNBytes((int) Math.min(maxResponseBytes + 1, Integer.MAX_VALUE - 8));
+        } catch (IOException e) {
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, upstream + "'s answer broke off", e);
+        }
+        if (bytes.length > maxResponseBytes) {
+            throw new BackendException(BackendException.Kind.PROTOCOL, upstream + "'s answer is larger than "
+                    + maxResponseBytes + " bytes", null);
+        }
+        if (!mediaType.equals("application/json")) {
+            LOG.log(System.Logger.Level.WARNING, upstream + " answered HTTP " + status + " with '" + mediaType + "'");
+            throw new RejectionException(OpenAiErrors.UPSTREAM_NOT_JSON, upstream + " answered HTTP " + status
+                    + (mediaType.isEmpty() ? " without a content type" : " with " + mediaType));
+        }
+        TokenUsage usage = status == 200 ? TokenUsage.of(bytes, 0, bytes.length) : null;
+        if (usage != null) {
+            onUsage.accept(usage);
+        }
+        return new Response(status, headers, Body.of(bytes), 0);
+    }
+
+    /** The upstream's model list, with the aliases listed as models of their own. */
+    private Response withAliases(Response list) {
+        if (list.status() != 200 || aliases.isEmpty()) {
+            return list;
+        }
+        try {
+            JsonNode root = Json.MAPPER.readTree(list.body().bytes());
+            if (!(root.get("data") instanceof ArrayNode data)) {
+                return list;
+            }
+            aliases.keySet().stream().sorted().forEach(alias -> {
+                ObjectNode model = data.addObject();
+                model.put("id", alias).put("object", "model").put("created", 0).put("owned_by", "modelgate");
+            });
+            return new Response(200, list.headers(), Body.of(Json.MAPPER.writeValueAsBytes(root)), 0);
+        } catch (IOException e) {
+            throw new RejectionException(OpenAiErrors.UPSTREAM_NOT_JSON, "the model list is not JSON");
+        }
+    }
+
+    private static void close(InputStream body) {
+        try {
+            body.close();
+        } catch (IOException e) {
+            // dropped: the next upstream is tried
+        }
+    }
+}

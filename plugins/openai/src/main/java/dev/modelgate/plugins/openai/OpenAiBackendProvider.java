@@ -1,0 +1,109 @@
+package dev.modelgate.plugins.openai;
+
+import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.BackendProvider;
+import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.ErrorCode;
+import dev.modelgate.spi.PluginContext;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code openai} backend: the OpenAI front's calls forwarded to OpenAI-compatible upstreams (vLLM, Ollama,
+ * llama.cpp, TGI, a hosted provider). See {@link OpenAiBackend} for what one call does.
+ *
+ * <p>Config keys: {@code upstreams}, a list tried in order, each with {@code name}, {@code base-url} (the URL the
+ * OpenAI paths go under, such as {@code http://ollama:11434/v1}), {@code models} (the model names it serves, default
+ * {@code ["*"]}: any), and its key as {@code api-key} (meant to be {@code ${ENV_VAR}}) or {@code api-key-file} (a
+ * file holding it), {@code weight} (absent or 0: tried in order only; upstreams with a weight share the first try of
+ * the models they serve by weight, smooth weighted round robin); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
+ * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
+ * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
+ * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client);
+ * {@code stream-idle-timeout} (2m: a stream whose upstream sends nothing for that long ends with an error event).
+ *
+ * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
+ * upstreams' successful answers report in {@code usage}.
+ */
+public final class OpenAiBackendProvider implements BackendProvider {
+
+    @Override
+    public String type() {
+        return "openai";
+    }
+
+    @Override
+    public List<ErrorCode> errorCodes() {
+        return OpenAiErrors.ALL;
+    }
+
+    @Override
+    public Backend create(ConfigNode config, PluginContext context) {
+        List<Upstream> upstreams = new ArrayList<>();
+        for (ConfigNode node : config.list("upstreams")) {
+            upstreams.add(upstream(node, upstreams.size()));
+        }
+        if (upstreams.isEmpty()) {
+            config.problem("upstreams", "list at least one upstream with a base-url");
+        }
+        Map<String, String> aliases = new LinkedHashMap<>();
+        ConfigNode aliasNode = config.child("aliases");
+        // Read as a whole: its keys are the clients' model names, not settings of the reference.
+        aliasNode.raw().fields().forEachRemaining(alias -> {
+            if (alias.getValue().isTextual() && !alias.getValue().asText().isBlank()) {
+                aliases.put(alias.getKey(), alias.getValue().asText());
+            } else {
+                aliasNode.problem(alias.getKey(), "must name the upstream's model, but was " + alias.getValue());
+            }
+        });
+        return new OpenAiBackend(upstreams, aliases, config.duration("connect-timeout", Duration.ofSeconds(2)),
+                config.duration("request-timeout", Duration.ofSeconds(60)),
+                config.size("max-response-size", 16L << 20), context.metrics(),
+                config.bool("ask-for-usage", true), config.duration("stream-idle-timeout", Duration.ofMinutes(2)));
+    }
+
+    private static Upstream upstream(ConfigNode node, int index) {
+        String name = node.string("name", "upstream-" + index);
+        String baseUrl = node.string("base-url").replaceAll("/+$", "");
+        URI baseUri = URI.create("http://invalid");
+        try {
+            baseUri = URI.create(baseUrl);
+            if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())
+                    || baseUri.getHost() == null || baseUri.getQuery() != null) {
+                node.problem("base-url", "must be an http or https URL without a query, but was '" + baseUrl + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            node.problem("base-url", "is not a URL: '" + baseUrl + "'");
+        }
+        List<String> models = node.has("models") ? node.strings("models") : List.of(Upstream.ANY_MODEL);
+        return new Upstream(index, name, baseUri, apiKey(node), new LinkedHashSet<>(models),
+                node.integer("weight", 0, 0, 1000));
+    }
+
+    /** The key from {@code api-key} or {@code api-key-file}, or empty for an upstream that takes none. */
+    private static String apiKey(ConfigNode node) {
+        if (node.has("api-key") && node.has("api-key-file")) {
+            node.problem("api-key-file", "give api-key or api-key-file, not both");
+        }
+        if (node.has("api-key-file")) {
+            String file = node.string("api-key-file");
+            try {
+                return Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+            } catch (IOException | java.nio.file.InvalidPathException e) {
+                node.problem("api-key-file", e instanceof java.nio.file.NoSuchFileException
+                        ? "no such file: " + file : "cannot be read: " + e.getMessage());
+                return "";
+            }
+        }
+        return node.string("api-key", "").strip();
+    }
+}
