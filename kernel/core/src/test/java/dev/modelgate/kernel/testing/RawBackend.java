@@ -1,7 +1,6 @@
 package dev.modelgate.kernel.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -28,7 +27,7 @@ public final class RawBackend implements AutoCloseable {
         server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         worker = Thread.ofVirtual().start(() -> {
             try (Socket socket = server.accept()) {
-                readRequest(socket.getInputStream());
+                RawHttp.readRequest(socket.getInputStream());
                 OutputStream out = socket.getOutputStream();
                 out.write(head.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
@@ -37,20 +36,6 @@ public final class RawBackend implements AutoCloseable {
                 // the gateway hung up, or the test is over
             }
         });
-    }
-
-    private static void readRequest(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int next = in.read();
-            if (next < 0) {
-                return;
-            }
-            head.append((char) next);
-        }
-        String lengthLine = head.toString().lines()
-                .filter(line -> line.toLowerCase().startsWith("content-length:")).findFirst().orElse("x: 0");
-        in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
     }
 
     public int port() {
