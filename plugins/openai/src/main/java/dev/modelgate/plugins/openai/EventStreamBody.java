@@ -36,18 +36,21 @@ final class EventStreamBody implements Body {
     private final Duration idleTimeout;
     private final Consumer<TokenUsage> onUsage;
     private final boolean dropUsageChunk;
+    private final Runnable onFirstEvent;
 
     /**
      * @param idleTimeout the longest the upstream may send nothing before the stream is ended as stalled
      * @param dropUsageChunk whether the chunk that only reports usage stays from the client, who did not ask for it
+     * @param onFirstEvent run once, when the first event has been read (time to first token)
      */
     EventStreamBody(InputStream upstream, String upstreamName, Duration idleTimeout, Consumer<TokenUsage> onUsage,
-            boolean dropUsageChunk) {
+            boolean dropUsageChunk, Runnable onFirstEvent) {
         this.upstream = upstream;
         this.upstreamName = upstreamName;
         this.idleTimeout = idleTimeout;
         this.onUsage = onUsage;
         this.dropUsageChunk = dropUsageChunk;
+        this.onFirstEvent = onFirstEvent;
     }
 
     @Override
@@ -61,6 +64,7 @@ final class EventStreamBody implements Body {
         try (InputStream in = new BufferedInputStream(guard)) {
             ByteArrayOutputStream event = new ByteArrayOutputStream(512);
             boolean lineEmpty = true;
+            boolean first = true;
             while (true) {
                 int next;
                 IOException broken = null;
@@ -87,6 +91,10 @@ final class EventStreamBody implements Body {
                 event.write(next);
                 if (next == '\n') {
                     if (lineEmpty) {
+                        if (first) {
+                            first = false;
+                            onFirstEvent.run();
+                        }
                         TokenUsage usage = usageOf(event.toByteArray());
                         if (usage != null) {
                             onUsage.accept(usage);

@@ -38,6 +38,10 @@ import java.util.function.Consumer;
  */
 final class OpenAiBackend implements ProxyBackend {
 
+    /** Seconds, from a fast local model's token to a slow first token of a large one. */
+    private static final double[] TOKEN_TIME_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5, 10, 30};
+
     private static final System.Logger LOG = System.getLogger(OpenAiBackend.class.getName());
     private static final String MODELS = "models";
     /** Upstream headers a client may see: the body's type and the upstream's rate-limit advice. */
@@ -156,7 +160,11 @@ final class OpenAiBackend implements ProxyBackend {
                 continue;
             }
             exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model));
-            return answer(upstream, answer, usage -> count(exchange, upstream, model, usage), usageAdded);
+            StreamTimes times = new StreamTimes(exchange, upstream);
+            return answer(upstream, answer, usage -> {
+                count(exchange, upstream, model, usage);
+                times.tokens(usage.completionTokens());
+            }, usageAdded, times::firstEvent);
         }
         throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
                 : BackendException.Kind.UNAVAILABLE, "no upstream could be reached: " + chain, failure);
@@ -191,8 +199,39 @@ final class OpenAiBackend implements ProxyBackend {
                 "Tokens the upstreams reported using (prompt, completion), by backend, upstream and model", typed);
     }
 
+    /**
+     * A stream's pace: the time from the request's arrival to its first event, and from there to the usage chunk per
+     * completion token, as histograms by backend and upstream. Used by the stream's writing thread only.
+     */
+    private final class StreamTimes {
+        private final Exchange exchange;
+        private final Map<String, String> labels;
+        private long firstEventNanos;
+
+        StreamTimes(Exchange exchange, Upstream upstream) {
+            this.exchange = exchange;
+            this.labels = Map.of("backend", String.valueOf(exchange.backendName()), "upstream", upstream.name());
+        }
+
+        void firstEvent() {
+            firstEventNanos = System.nanoTime();
+            metrics.histogram("modelgate_llm_time_to_first_token_seconds",
+                    "From a streamed request's arrival to its first event, by backend and upstream.", labels,
+                    TOKEN_TIME_BUCKETS).observe((firstEventNanos - exchange.startNanos()) / 1e9);
+        }
+
+        void tokens(long completionTokens) {
+            if (firstEventNanos != 0 && completionTokens > 0) {
+                metrics.histogram("modelgate_llm_time_per_output_token_seconds",
+                        "A stream's time from its first event to its usage, per completion token, by backend and "
+                                + "upstream.", labels, TOKEN_TIME_BUCKETS)
+                        .observe((System.nanoTime() - firstEventNanos) / 1e9 / completionTokens);
+            }
+        }
+    }
+
     private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage,
-            boolean usageAdded) throws BackendException {
+            boolean usageAdded, Runnable onFirstEvent) throws BackendException {
         int status = answer.statusCode();
         Headers headers = new Headers();
         answer.headers().map().forEach((name, values) -> {
@@ -206,7 +245,7 @@ final class OpenAiBackend implements ProxyBackend {
         if (status < 400 && mediaType.equals("text/event-stream")) {
             headers.set("Cache-Control", "no-cache");
             return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(),
-                    streamIdleTimeout, onUsage, usageAdded), 0);
+                    streamIdleTimeout, onUsage, usageAdded, onFirstEvent), 0);
         }
         byte[] bytes;
         try (InputStream in = answer.body()) {

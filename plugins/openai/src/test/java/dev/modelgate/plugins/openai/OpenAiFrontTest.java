@@ -163,6 +163,11 @@ class OpenAiFrontTest {
         assertEquals(6, stream.body().lines().filter(line -> line.startsWith("data: ")).count(), stream.body());
         assertEquals(10, tokens("llama3:8b", "prompt"));
         assertEquals(7, tokens("llama3:8b", "completion"), "the stream's usage chunk reports 4 completion tokens");
+        // Other tests stream too, through the same gateway: at least this stream is timed, each way.
+        assertTrue(gateway.metric("modelgate_llm_time_to_first_token_seconds_count{backend=\"llm\","
+                + "upstream=\"primary\"}") >= 1);
+        assertTrue(gateway.metric("modelgate_llm_time_per_output_token_seconds_count{backend=\"llm\","
+                + "upstream=\"primary\"}") >= 1);
 
         HttpResponse<String> asked = post(CHAT, chat("fast", true).replace("\"stream\":true",
                 "\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
