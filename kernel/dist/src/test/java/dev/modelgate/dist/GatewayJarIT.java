@@ -166,7 +166,8 @@ class GatewayJarIT {
         assertEquals(0, result.exitCode(), result.err());
         for (String expected : new String[] {"middleware +access-log +built in", "middleware +request-id +built in",
                 "backend +http +built in", "backend +onnx +built in", "codec +tf-serving +built in",
-                "codec +kserve-v2 +built in", "codec +kserve-v2-protobuf +built in", "front +grpc +built in"}) {
+                "codec +kserve-v2 +built in", "codec +kserve-v2-protobuf +built in", "front +grpc +built in",
+                "middleware +trace-context +built in", "filter +batching +built in"}) {
             assertTrue(result.out().lines().anyMatch(line -> line.matches(expected)), result.out());
         }
     }

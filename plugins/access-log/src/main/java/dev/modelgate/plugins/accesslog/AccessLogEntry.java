@@ -20,6 +20,7 @@ import java.time.format.DateTimeFormatter;
  *     {@code null} when it was not batched (the field is then left out)
  * @param llmCall what an LLM backend did ({@link dev.modelgate.spi.LlmCall#ATTRIBUTE}): its upstream, the model it
  *     asked for and the tokens reported, or {@code null} for other requests (the fields are then left out)
+ * @param traceId the W3C trace id of the request's {@code traceparent}, or {@code null} when it has none
  */
 record AccessLogEntry(
         long epochMillis,
@@ -36,7 +37,8 @@ record AccessLogEntry(
         String model,
         String subject,
         Integer batchSize,
-        LlmCall llmCall) {
+        LlmCall llmCall,
+        String traceId) {
 
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
@@ -57,6 +59,9 @@ record AccessLogEntry(
         json.writeStringField("backend", backend);
         json.writeStringField("model", model);
         json.writeStringField("subject", subject);
+        if (traceId != null) {
+            json.writeStringField("trace_id", traceId);
+        }
         if (batchSize != null) {
             json.writeNumberField("batch_size", batchSize);
         }

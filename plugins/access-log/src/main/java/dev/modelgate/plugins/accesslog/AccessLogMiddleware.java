@@ -16,6 +16,10 @@ import java.time.Clock;
  */
 final class AccessLogMiddleware implements Middleware, AutoCloseable {
 
+    /** A version 00 W3C {@code traceparent}; group 1 is the trace id. */
+    private static final java.util.regex.Pattern TRACEPARENT =
+            java.util.regex.Pattern.compile("00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}");
+
     private final AccessLogWriter writer;
     private final String requestIdHeader;
     private final Clock clock;
@@ -56,7 +60,21 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 exchange.model(),
                 subject(exchange),
                 exchange.attribute(BackendCall.BATCH_SIZE),
-                exchange.attribute(LlmCall.ATTRIBUTE));
+                exchange.attribute(LlmCall.ATTRIBUTE),
+                traceId(exchange));
+    }
+
+    /**
+     * The trace id of the request's W3C {@code traceparent} as it went to the backend (the trace-context middleware
+     * sets it, before or after this one), or {@code null}.
+     */
+    private static String traceId(Exchange exchange) {
+        String traceparent = exchange.requestHeaders().first("traceparent");
+        if (traceparent == null) {
+            return null;
+        }
+        java.util.regex.Matcher matcher = TRACEPARENT.matcher(traceparent.strip());
+        return matcher.matches() ? matcher.group(1) : null;
     }
 
     /** Read after the rest of the pipeline ran, so authentication may come before or after this middleware. */

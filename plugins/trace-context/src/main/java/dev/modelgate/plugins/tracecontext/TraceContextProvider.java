@@ -1,0 +1,37 @@
+package dev.modelgate.plugins.tracecontext;
+
+import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PluginContext;
+
+/**
+ * The {@code trace-context} middleware: W3C Trace Context for every request. A client's valid {@code traceparent}
+ * is continued (with {@code trust-incoming}, the default), anything else starts a new trace; either way the gateway
+ * takes a span of its own and sends the backend {@code traceparent} with the same trace id and that span as the parent,
+ * {@code tracestate} passed on as it came. The http backend forwards both by default, a grpc backend when its
+ * {@code forward-headers} name them; the access log records the trace id as {@code trace_id}.
+ */
+public final class TraceContextProvider implements MiddlewareProvider {
+
+    @Override
+    public String type() {
+        return "trace-context";
+    }
+
+    @Override
+    public Middleware create(ConfigNode config, PluginContext context) {
+        boolean trustIncoming = config.bool("trust-incoming", true);
+        return (exchange, chain) -> {
+            TraceParent incoming = trustIncoming
+                    ? TraceParent.parse(exchange.requestHeaders().first("traceparent")) : null;
+            TraceParent outgoing = incoming != null ? incoming.child() : TraceParent.start();
+            exchange.requestHeaders().set("traceparent", outgoing.toString());
+            if (incoming == null) {
+                // A tracestate belongs to the trace it came with.
+                exchange.requestHeaders().remove("tracestate");
+            }
+            return chain.proceed();
+        };
+    }
+}
