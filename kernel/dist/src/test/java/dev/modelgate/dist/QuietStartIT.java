@@ -2,6 +2,7 @@ package dev.modelgate.dist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.modelgate.kernel.testing.Await;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -75,18 +76,14 @@ class QuietStartIT {
     }
 
     /** Waits for redis-server (scripts/test installs it) to accept connections, for at most 10 seconds. */
-    private static void awaitListening(int port) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
+    private static void awaitListening(int port) {
+        Await.until("redis-server listening on " + port, () -> {
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-                return;
+                return true;
             } catch (java.io.IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("redis-server did not listen on " + port + " within 10 s", e);
-                }
-                Thread.sleep(50);
+                return false;
             }
-        }
+        });
     }
 }

@@ -1,8 +1,14 @@
 package dev.modelgate.kernel.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -50,6 +56,25 @@ public final class Await {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted while waiting for " + what);
             }
+        }
+    }
+
+    /**
+     * The lines of {@code file} (an access log, written in the background) once {@code enough} holds for them; fails
+     * after {@link #DEADLINE} with what the file held last.
+     */
+    public static List<String> lines(Path file, Predicate<List<String>> enough) {
+        return until("the lines wanted in " + file, DEADLINE, () -> {
+            List<String> lines = readLines(file);
+            return enough.test(lines) ? lines : null;
+        }, () -> String.join("\n", readLines(file)));
+    }
+
+    private static List<String> readLines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.RunningGateway;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,24 +111,10 @@ class BatchingTest {
             gateway.assertMetric("modelgate_batching_batch_size_bucket{backend=\"remote\",le=\"1.0\"} 1");
             gateway.assertMetric("modelgate_batching_batch_size_bucket{backend=\"remote\",le=\"8.0\"} 2");
             gateway.assertMetric("modelgate_batching_queue_delay_seconds_count{backend=\"remote\"} 9");
-            List<String> lines = awaitLines(accessLog, 9);
+            List<String> lines = Await.lines(accessLog, written -> written.size() >= 9);
             assertEquals(1, lines.stream().filter(line -> line.contains("\"batch_size\":1}")).count(), lines::toString);
             assertEquals(8, lines.stream().filter(line -> line.contains("\"batch_size\":8}")).count(), lines::toString);
         }
-    }
-
-    /** The file's lines once it has {@code count} of them: the access log writes in the background. */
-    private static List<String> awaitLines(Path file, int count) throws Exception {
-        long deadline = System.nanoTime() + WITHIN.toNanos();
-        List<String> lines = List.of();
-        while (System.nanoTime() - deadline < 0) {
-            lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
-            if (lines.size() >= count) {
-                return lines;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("not " + count + " lines in " + file + " within " + WITHIN + ": " + lines);
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
+import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.plugins.kservev2.protobuf.inference.GRPCInferenceServiceGrpc;
 import dev.modelgate.plugins.modelservice.api.ModelServiceGrpc;
 import dev.modelgate.plugins.modelservice.api.PredictRequest;
@@ -204,12 +205,8 @@ class PipelineOverGrpcTest {
     @Test
     void everyCallHasAnAccessLogLineNamingItsMethod() throws Exception {
         stub("x-request-id", "logged-1").modelInfer(KServeGrpcTest.inferRequest("open", KServeGrpcTest.SETOSA));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (Files.readAllLines(accessLog).stream().noneMatch(line -> line.contains("\"logged-1\"")
-                && line.contains("\"path\":\"/inference.GRPCInferenceService/ModelInfer\""))) {
-            assertTrue(System.nanoTime() - deadline < 0, "no access log line in " + Files.readString(accessLog));
-            Thread.sleep(20);
-        }
+        Await.lines(accessLog, lines -> lines.stream().anyMatch(line -> line.contains("\"logged-1\"")
+                && line.contains("\"path\":\"/inference.GRPCInferenceService/ModelInfer\"")));
     }
 
     @Test
