@@ -82,8 +82,7 @@ final class GatewayFront implements Front {
             }
         }
         String detail = BackendErrorText.detail(status, backendAnswer.body().bytes(), exchange, LOG);
-        return exchange.error(status >= 400 && status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
-                detail);
+        return exchange.error(CoreErrors.ofBackendStatus(status), detail);
     }
 
     @Override

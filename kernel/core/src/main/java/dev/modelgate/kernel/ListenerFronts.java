@@ -233,7 +233,7 @@ final class ListenerFronts {
             if (status < 400) {
                 return backendAnswer;
             }
-            return error(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
+            return error(CoreErrors.ofBackendStatus(status),
                     BackendErrorText.detail(status, backendAnswer.body().bytes(), exchange, LOG));
         }
 

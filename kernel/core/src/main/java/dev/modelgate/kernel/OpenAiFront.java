@@ -135,7 +135,7 @@ final class OpenAiFront implements Front {
         if (status < 400) {
             return backendAnswer;
         }
-        ErrorCode errorCode = status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR;
+        ErrorCode errorCode = CoreErrors.ofBackendStatus(status);
         String message = BackendErrorText.clientMessage(status, backendAnswer.body().bytes(), exchange, LOG);
         Headers headers = new Headers().set("Content-Type", "application/json")
                 .set(CODE_HEADER, Integer.toString(errorCode.code()));

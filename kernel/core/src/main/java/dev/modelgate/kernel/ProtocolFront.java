@@ -61,7 +61,7 @@ abstract class ProtocolFront implements Front {
         if (status < 400) {
             return backendAnswer;
         }
-        ErrorCode errorCode = status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR;
+        ErrorCode errorCode = CoreErrors.ofBackendStatus(status);
         String message = BackendErrorText.clientMessage(status, backendAnswer.body().bytes(), exchange, LOG);
         return new Response(status, new Headers().set("Content-Type", "application/json"),
                 Body.of(Envelope.protocolMessage(message == null ? "backend answered HTTP " + status : message)),

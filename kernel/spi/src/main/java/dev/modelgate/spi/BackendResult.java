@@ -79,11 +79,8 @@ public final class BackendResult {
         if (answered != null) {
             return answered.code();
         }
-        if (forwarded != null && forwarded.status() >= 500) {
-            return CoreErrors.BACKEND_ERROR.code();
-        }
         if (forwarded != null && forwarded.status() >= 400) {
-            return CoreErrors.BACKEND_REJECTED.code();
+            return CoreErrors.ofBackendStatus(forwarded.status()).code();
         }
         return 0;
     }

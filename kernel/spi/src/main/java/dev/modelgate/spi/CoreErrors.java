@@ -113,6 +113,14 @@ public final class CoreErrors {
             BACKEND_RESPONSE_TOO_LARGE, BACKEND_ANSWER_BROKEN,
             INTERNAL, MIDDLEWARE_CONTRACT);
 
+    /**
+     * The code of a backend's refusal, by its HTTP status: a 4xx is the request's fault ({@link #BACKEND_REJECTED}),
+     * anything else the backend's ({@link #BACKEND_ERROR}).
+     */
+    public static ErrorCode ofBackendStatus(int status) {
+        return status >= 400 && status < 500 ? BACKEND_REJECTED : BACKEND_ERROR;
+    }
+
     private CoreErrors() {
     }
 }

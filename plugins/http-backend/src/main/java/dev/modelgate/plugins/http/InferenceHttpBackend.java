@@ -89,8 +89,7 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
         byte[] body = answer.body().bytes();
         if (status < 200 || status >= 300) {
             String detail = BackendErrorText.detail(status, body, exchange, log);
-            throw new RejectionException(status < 500 ? CoreErrors.BACKEND_REJECTED : CoreErrors.BACKEND_ERROR,
-                    detail);
+            throw new RejectionException(CoreErrors.ofBackendStatus(status), detail);
         }
         Headers headers = new Headers();
         answer.forEachHeader(headers::add);
