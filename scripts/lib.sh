@@ -86,3 +86,22 @@ build_gateway_jar() {
   rm -f "$log"
   echo "modelgate: built target/gateway.jar" >&2
 }
+
+# pick_free_port VAR: sets VAR to a port on 127.0.0.1 nothing listens on, below the ephemeral range (32768 and up on
+# Linux), where the kernel's own picks for outgoing connections cannot take it meanwhile; never one picked before by
+# this script.
+picked_ports=" "
+pick_free_port() {
+  local port i
+  for ((i = 0; i < 200; i++)); do
+    port=$(shuf -i 10000-30000 -n 1)
+    case "$picked_ports" in *" $port "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      picked_ports+="$port "
+      printf -v "$1" '%s' "$port"
+      return 0
+    fi
+  done
+  echo "modelgate: found no free port in 10000-30000" >&2
+  exit 1
+}
