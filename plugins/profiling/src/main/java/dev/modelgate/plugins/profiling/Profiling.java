@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Objects;
 import java.util.regex.Pattern;
 import javax.management.JMException;
 import javax.management.ObjectName;
@@ -58,7 +59,7 @@ final class Profiling {
 
     /** A JFR recording of {@code seconds} (30) with the JDK's {@code default} or {@code profile} settings. */
     Response recording(AdminRequest request) throws Exception {
-        String settings = request.parameter("settings") == null ? "default" : request.parameter("settings");
+        String settings = Objects.requireNonNullElse(request.parameter("settings"), "default");
         if (!settings.equals("default") && !settings.equals("profile")) {
             throw new RejectionException(ProfilingProvider.BAD_PARAMETER,
                     "settings is default (the JDK's, for always-on use) or profile (more detail, more cost)");
