@@ -6,11 +6,17 @@ import dev.modelgate.spi.ClientAddress;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.Operation;
+import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.admin.AdminEndpoint;
+import dev.modelgate.spi.admin.AdminRequest;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.nio.charset.StandardCharsets;
+import java.util.Deque;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -18,10 +24,15 @@ import java.util.function.Supplier;
 /**
  * The admin listener, on loopback unless configured otherwise. {@code /healthz} (alive), {@code /readyz}
  * (configuration loaded and not draining) and {@code /metrics} (Prometheus text) stay open for probes and scrapers
- * and are answered on the IO thread. Every other endpoint ({@code /plugins} today; configuration, reload and
- * profiling as they come) needs the admin token or passes the admin pipeline, on a virtual thread.
+ * and are answered on the IO thread. Every other endpoint ({@code /plugins}, and those of admin endpoint plugins:
+ * profiling) needs the admin token or passes the admin pipeline, on a virtual thread.
  */
 final class AdminHandler implements HttpHandler {
+
+    private static final System.Logger LOG = System.getLogger(AdminHandler.class.getName());
+
+    /** The paths the kernel answers itself; no plugin may serve them. */
+    static final Set<String> KERNEL_PATHS = Set.of("/healthz", "/readyz", "/metrics", "/plugins");
 
     private static final FrontCall ADMIN =
             new FrontCall(GatewayFront.INSTANCE, Operation.ADMIN, null, null, "admin", "GET", "v1");
@@ -58,8 +69,48 @@ final class AdminHandler implements HttpHandler {
                 ResponseWriter.write(http, Response.of(200, scrape.contentType(), scrape.body()));
             }
             case "/plugins" -> guarded(http, this::pluginList);
-            default -> ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.NO_SUCH_ENDPOINT,
-                    "'" + http.getRequestPath() + "'"));
+            default -> {
+                AdminEndpoint endpoint = deployment.get().adminEndpoints().get(http.getRequestPath());
+                if (endpoint == null) {
+                    ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.NO_SUCH_ENDPOINT,
+                            "'" + http.getRequestPath() + "'"));
+                } else {
+                    guarded(http, () -> serve(endpoint, http));
+                }
+            }
+        }
+    }
+
+    /** A plugin's endpoint, which always answers: what it throws is a 500 naming the path, the trace logged. */
+    private static Response serve(AdminEndpoint endpoint, HttpServerExchange http) {
+        String path = http.getRequestPath();
+        try {
+            Response response = endpoint.handle(new AdminRequest() {
+                @Override
+                public String path() {
+                    return path;
+                }
+
+                @Override
+                public String parameter(String name) {
+                    Deque<String> values = http.getQueryParameters().get(name);
+                    return values == null ? null : values.peekFirst();
+                }
+
+                @Override
+                public Response error(ErrorCode errorCode, String detail) {
+                    return GatewayFront.INSTANCE.error(errorCode, detail);
+                }
+            });
+            if (response == null) {
+                throw new IllegalStateException("the endpoint returned no response");
+            }
+            return response;
+        } catch (RejectionException e) {
+            return GatewayFront.INSTANCE.error(e.errorCode(), e.getMessage());
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "admin endpoint " + path + " failed", e);
+            return GatewayFront.INSTANCE.error(CoreErrors.INTERNAL, "admin endpoint " + path + " failed");
         }
     }
 
@@ -115,6 +166,7 @@ final class AdminHandler implements HttpHandler {
         addAll(list, "filter", plugins.filters().values());
         addAll(list, "command", plugins.commands().values());
         addAll(list, "codec", plugins.codecProviders().values());
+        addAll(list, "admin", plugins.adminEndpoints().values());
         return Response.of(200, "application/json", Envelope.success(data));
     }
 

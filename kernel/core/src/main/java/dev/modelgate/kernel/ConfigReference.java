@@ -89,6 +89,7 @@ final class ConfigReference {
                 """);
         owners.forEach((owner, keys) -> {
             page.append('\n').append(owner.equals(KERNEL) ? "## The kernel\n\n"
+                    : owner.startsWith("admin.") ? "## `" + owner + "`\n\nThe section `" + owner + "`.\n\n"
                     : "## `" + owner + "`\n\nUnder an entry with `type: " + owner + "`.\n\n");
             page.append("| key | type | default | meaning |\n|---|---|---|---|\n");
             keys.forEach((key, described) -> {
@@ -146,6 +147,11 @@ final class ConfigReference {
             // A front plugin's keys live under fronts.TYPE, with no type key of their own.
             return new String[] {front.group(1) + "-front", generalise(front.group(2))};
         }
+        java.util.regex.Matcher adminEndpoints = ADMIN_ENDPOINTS_KEY.matcher(path);
+        if (adminEndpoints.matches()) {
+            // An admin endpoint plugin's keys live under admin.TYPE, with no type key of their own either.
+            return new String[] {"admin." + adminEndpoints.group(1), generalise(adminEndpoints.group(2))};
+        }
         for (int end = path.length() - 1; end > 0; end--) {
             if (path.charAt(end) != '.' && path.charAt(end) != '[') {
                 continue;
@@ -165,6 +171,9 @@ final class ConfigReference {
 
     /** A key of a front plugin's section: {@code fronts.grpc.default-model}. */
     private static final java.util.regex.Pattern FRONT_KEY = java.util.regex.Pattern.compile("fronts\\.([^.]+)\\.(.+)");
+
+    /** A key of an admin endpoint plugin's section: {@code admin.profiling.max-seconds}. */
+    private static final Pattern ADMIN_ENDPOINTS_KEY = Pattern.compile("admin\\.([^.\\[]+)\\.(.+)");
 
     private static String generalise(String path) {
         return INDEX.matcher(path).replaceAll("[]");

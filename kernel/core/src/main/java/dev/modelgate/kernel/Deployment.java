@@ -8,6 +8,8 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.admin.AdminEndpoint;
+import dev.modelgate.spi.admin.AdminEndpointProvider;
 import dev.modelgate.spi.front.FrontProvider;
 import dev.modelgate.spi.front.ListenerFront;
 import dev.modelgate.spi.inference.InferenceBackend;
@@ -39,6 +41,7 @@ public final class Deployment implements AutoCloseable {
     private final Map<String, Map<String, Route>> routesByModel;
     private final List<AutoCloseable> resources;
     private final AdminSettings admin;
+    private final Map<String, AdminEndpoint> adminEndpoints;
     private final java.util.SortedSet<String> apiVersions;
     private final Fronts fronts;
     private final Codecs codecs;
@@ -46,8 +49,10 @@ public final class Deployment implements AutoCloseable {
 
     private Deployment(ServerSettings server, Fronts fronts, Codecs codecs, List<Step> globalSteps,
             Map<String, Backend> backends, Map<String, Map<String, Route>> routesByModel, AdminSettings admin,
-            List<ListenerFront> listenerFronts, List<AutoCloseable> resources) {
+            Map<String, AdminEndpoint> adminEndpoints, List<ListenerFront> listenerFronts,
+            List<AutoCloseable> resources) {
         this.server = server;
+        this.adminEndpoints = Map.copyOf(adminEndpoints);
         this.listenerFronts = List.copyOf(listenerFronts);
         this.fronts = fronts;
         this.codecs = codecs;
@@ -107,10 +112,12 @@ public final class Deployment implements AutoCloseable {
             Map<String, Map<String, Route>> routes = builder.routes(root, globalSteps, backendsSection, backends,
                     fronts);
             fronts.checkRoutes(frontsSection, routes.keySet());
-            AdminSettings admin = builder.admin(root.child("admin"));
+            ConfigNode adminSection = root.child("admin");
+            AdminSettings admin = builder.admin(adminSection);
+            Map<String, AdminEndpoint> adminEndpoints = builder.adminEndpoints(adminSection);
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
-                    admin, listenerFronts, builder.built);
+                    admin, adminEndpoints, listenerFronts, builder.built);
             problems.removeIf(source::followsFromUnsetVariable);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
@@ -304,6 +311,36 @@ public final class Deployment implements AutoCloseable {
             return new AdminSettings(token.isEmpty() ? null : token, middlewares(section, "middlewares"));
         }
 
+        /**
+         * Every discovered plugin's admin endpoints, each plugin's from {@code admin.<type>}, by path; a path that
+         * the kernel or another plugin already serves is a problem on the later plugin's node.
+         */
+        Map<String, AdminEndpoint> adminEndpoints(ConfigNode section) {
+            Map<String, AdminEndpoint> endpoints = new java.util.TreeMap<>();
+            Map<String, String> servedBy = new java.util.HashMap<>();
+            AdminHandler.KERNEL_PATHS.forEach(path -> servedBy.put(path, "the kernel"));
+            for (var discovered : plugins.adminEndpoints().values()) {
+                AdminEndpointProvider provider = discovered.provider();
+                ConfigNode node = section.child(provider.type());
+                Map<String, AdminEndpoint> built = create(node,
+                        () -> provider.create(node, context(node.path(), provider.type())));
+                if (built == null) {
+                    continue;
+                }
+                built.forEach((path, endpoint) -> {
+                    String earlier = servedBy.putIfAbsent(path, "plugin '" + provider.type() + "'");
+                    if (earlier != null) {
+                        node.problem("the admin path " + path + " is already served by " + earlier);
+                    } else if (!path.startsWith("/")) {
+                        node.problem("admin paths start with '/', but '" + path + "' does not");
+                    } else {
+                        endpoints.put(path, endpoint);
+                    }
+                });
+            }
+            return endpoints;
+        }
+
         /** The fronts a route lists in {@code fronts:}; empty (every front) when it lists none. */
         private static java.util.Set<String> fronts(ConfigNode route, Fronts fronts) {
             if (!route.has("fronts")) {
@@ -398,6 +435,11 @@ public final class Deployment implements AutoCloseable {
 
     AdminSettings admin() {
         return admin;
+    }
+
+    /** The admin endpoints that plugins serve, by path. */
+    Map<String, AdminEndpoint> adminEndpoints() {
+        return adminEndpoints;
     }
 
     /** The middlewares that run for every request, including those that match no route. */

@@ -79,6 +79,7 @@ public final class Main {
             plugins.commands().forEach((type, found) -> out.println(line("command", found)));
             plugins.codecProviders().forEach((type, found) -> out.println(line("codec", found)));
             plugins.fronts().forEach((type, found) -> out.println(line("front", found)));
+            plugins.adminEndpoints().forEach((type, found) -> out.println(line("admin", found)));
         }
         return 0;
     }

@@ -45,6 +45,25 @@ class AdminEndpointsTest {
     }
 
     @Test
+    void theAdminTokenIsAcceptedAsABasicPasswordForToolsThatTakeOnlyAUrl() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start("admin:\n  token: " + TOKEN + "\n" + RunningGateway.ECHO_ROUTE)) {
+            HttpResponse<String> basic = admin(gateway, "/plugins", "Authorization", "Basic " + base64("go:" + TOKEN));
+            HttpResponse<String> wrong = admin(gateway, "/plugins", "Authorization", "Basic " + base64("go:x" + TOKEN));
+            HttpResponse<String> noPassword = admin(gateway, "/plugins", "Authorization", "Basic " + base64(TOKEN));
+            HttpResponse<String> notBase64 = admin(gateway, "/plugins", "Authorization", "Basic !" + TOKEN);
+
+            assertEquals(200, basic.statusCode(), basic.body());
+            assertEquals(401, wrong.statusCode());
+            assertEquals(401, noPassword.statusCode());
+            assertEquals(401, notBase64.statusCode());
+        }
+    }
+
+    private static String base64(String text) {
+        return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void guardedEndpointsCanBeOpenedByTheAdminPipelineInstead() throws Exception {
         try (RunningGateway gateway = RunningGateway.start("""
                 admin:

@@ -25,10 +25,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,33 @@ class GatewayJarIT {
             assertTrue(metrics.body().contains("route=\"demo:v1\""), metrics.body());
         } finally {
             assertEquals(0, gateway.terminate(), "SIGTERM drains and exits 0");
+        }
+    }
+
+    /**
+     * The profiling plugin as shipped (the jar leaves most of async-profiler's converter out): {@code go tool pprof}
+     * reads what the example serves. The plugin's own tests check the profiles' contents.
+     */
+    @Test
+    void theProfilingExampleServesProfilesThatGoToolPprofReads() throws Exception {
+        String token = "a-profiling-admin-token-for-the-jar-test";
+        GatewayProcess gateway = GatewayProcess.serve(REPOSITORY, Map.of("MODELGATE_ADMIN_TOKEN", token),
+                "--config", "conf/examples/profiling.yaml");
+        try {
+            for (String profile : List.of("profile?seconds=1", "heap?seconds=1", "goroutine")) {
+                ProcessBuilder command = new ProcessBuilder("go", "tool", "pprof", "-top", "http://admin:" + token
+                        + "@127.0.0.1:" + gateway.adminPort() + "/debug/pprof/" + profile)
+                        .directory(emptyFolder.toFile()).redirectErrorStream(true);
+                command.environment().put("PPROF_TMPDIR", emptyFolder.toString());
+                Process go = command.start();
+                go.getOutputStream().close();
+                String output = new String(go.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(go.waitFor(60, TimeUnit.SECONDS));
+                assertEquals(0, go.exitValue(), output);
+                assertTrue(output.contains("Showing nodes"), output);
+            }
+        } finally {
+            assertEquals(0, gateway.terminate());
         }
     }
 
@@ -199,7 +228,8 @@ class GatewayJarIT {
                 Map.entry("MODELGATE_JWT_PUBLIC_KEY", publicKey.toString()),
                 Map.entry("MODELGATE_JWKS_URL", "http://127.0.0.1:8502/.well-known/jwks.json"),
                 Map.entry("MODELGATE_OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
-                Map.entry("MODELGATE_OPENAI_FALLBACK_URL", "http://127.0.0.1:8000/v1"));
+                Map.entry("MODELGATE_OPENAI_FALLBACK_URL", "http://127.0.0.1:8000/v1"),
+                Map.entry("MODELGATE_ADMIN_TOKEN", "an-admin-token-of-32-characters-or-more"));
     }
 
     @Test
