@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,6 +68,14 @@ class OpenTelemetryTest {
                 headers);
     }
 
+    /** A model server stand-in that answers every predict and keeps each {@code traceparent} it was sent. */
+    private static TestBackend recordingTraceparents(List<String> traceparents) throws java.io.IOException {
+        return TestBackend.start(request -> {
+            traceparents.add(request.headers().first("traceparent"));
+            return Reply.json(200, PREDICTION);
+        });
+    }
+
     private static List<Received> awaitSpans(OtlpReceiver receiver, int count) {
         return Await.until(count + " spans at the receiver", Await.DEADLINE,
                 () -> receiver.spans().size() >= count ? receiver.spans() : null,
@@ -80,12 +89,9 @@ class OpenTelemetryTest {
 
     @Test
     void eachRequestIsOneSpanUnderTheIdsTheBackendWasSent() throws Exception {
-        List<String> traceparents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> traceparents = new CopyOnWriteArrayList<>();
         try (OtlpReceiver receiver = OtlpReceiver.start();
-                TestBackend backend = TestBackend.start(request -> {
-                    traceparents.add(request.headers().first("traceparent"));
-                    return Reply.json(200, PREDICTION);
-                });
+                TestBackend backend = recordingTraceparents(traceparents);
                 RunningGateway gateway = RunningGateway.start(config(exportingTo(receiver.endpoint(), ""),
                         backend.url("/predict")))) {
             assertEquals(200, predict(gateway, "remote",
@@ -136,12 +142,9 @@ class OpenTelemetryTest {
 
     @Test
     void aClientsSamplingDecisionIsKeptAndTheRatioDecidesForTracesTheGatewayStarts() throws Exception {
-        List<String> traceparents = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> traceparents = new CopyOnWriteArrayList<>();
         try (OtlpReceiver receiver = OtlpReceiver.start();
-                TestBackend backend = TestBackend.start(request -> {
-                    traceparents.add(request.headers().first("traceparent"));
-                    return Reply.json(200, PREDICTION);
-                });
+                TestBackend backend = recordingTraceparents(traceparents);
                 RunningGateway gateway = RunningGateway.start(config(
                         exportingTo(receiver.endpoint(), "sampling-ratio: 0"), backend.url("/predict")))) {
             predict(gateway, "remote", "traceparent", "00-" + "2".repeat(32) + "-" + CLIENT_SPAN + "-00");
@@ -160,7 +163,7 @@ class OpenTelemetryTest {
 
     @Test
     void aRequestThatRodeInABatchCarriesTheBatchSize() throws Exception {
-        List<Integer> rowsPerCall = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> rowsPerCall = new CopyOnWriteArrayList<>();
         try (OtlpReceiver receiver = OtlpReceiver.start();
                 TestBackend tfServing = TestBackend.start(request -> {
                     JsonNode rows = JSON.readTree(request.body()).get("inputs");
