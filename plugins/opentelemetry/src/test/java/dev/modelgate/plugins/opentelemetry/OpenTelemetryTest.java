@@ -232,16 +232,16 @@ class OpenTelemetryTest {
                           max-export-batch-size: 2
                           schedule-delay: 10ms
                         """.formatted(endpoint), backend.url("/predict")))) {
-                    long slowest = 0;
+                    long start = System.nanoTime();
                     for (int i = 0; i < 200; i++) {
-                        long start = System.nanoTime();
                         HttpResponse<String> response = predict(gateway, "remote");
-                        slowest = Math.max(slowest, System.nanoTime() - start);
                         assertEquals(200, response.statusCode(), endpoint + ": " + response.body());
                     }
-                    // Generous: an export waits up to its 5 s timeout, a request must never wait for one.
-                    assertTrue(slowest < TimeUnit.SECONDS.toNanos(3),
-                            endpoint + ": slowest request took " + slowest / 1_000_000 + " ms");
+                    long took = System.nanoTime() - start;
+                    // The queue holds 4 spans and an export of 2 waits up to 5 s: requests that waited for room
+                    // would take about (200 - 4) / 2 * 5 s = 490 s. Generous for a loaded machine, yet far below.
+                    assertTrue(took < TimeUnit.SECONDS.toNanos(60),
+                            endpoint + ": 200 requests took " + took / 1_000_000 + " ms");
                 }
             }
             assertTrue(hanging.await(10, TimeUnit.SECONDS), "the hung collector was asked");
