@@ -24,21 +24,9 @@ class OpenTelemetryGrpcTest {
     void aGrpcCallIsASpanOfTheClientsTraceWithItsCode() throws Exception {
         String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
         try (OtlpReceiver receiver = OtlpReceiver.start();
-                RunningGateway gateway = RunningGateway.startWithGrpc("""
-                        middlewares:
-                          - type: trace-context
-                          - type: opentelemetry
-                            endpoint: %s
-                            batch:
-                              schedule-delay: 50ms
-                        backends:
-                          remote:
-                            type: http
-                            url: http://127.0.0.1:1/predict
-                        routes:
-                          - model: remote
-                            backend: remote
-                        """.formatted(receiver.endpoint()))) {
+                // A route whose backend is never reached: the call names another model.
+                RunningGateway gateway = RunningGateway.startWithGrpc(OpenTelemetryTest.config(
+                        OpenTelemetryTest.exportingTo(receiver.endpoint(), ""), "http://127.0.0.1:1/predict"))) {
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort()).usePlaintext()
                     .build();
             try {

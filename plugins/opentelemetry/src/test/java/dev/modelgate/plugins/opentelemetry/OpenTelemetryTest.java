@@ -38,7 +38,7 @@ class OpenTelemetryTest {
     private static final String CLIENT_SPAN = "00f067aa0ba902b7";
     private static final String PREDICTION = "{\"predictions\":[[1.0]]}";
 
-    private static String config(String exporterSettings, String backendUrl) {
+    static String config(String exporterSettings, String backendUrl) {
         return """
                 middlewares:
                   - type: trace-context
@@ -54,7 +54,7 @@ class OpenTelemetryTest {
                 """.formatted(exporterSettings.indent(4).stripTrailing(), backendUrl);
     }
 
-    private static String exportingTo(String endpoint, String more) {
+    static String exportingTo(String endpoint, String more) {
         return """
                 endpoint: %s
                 service-name: gateway-under-test
