@@ -4,13 +4,15 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
+import dev.modelgate.spi.TraceSpan;
 
 /**
  * The {@code trace-context} middleware: W3C Trace Context for every request. A client's valid {@code traceparent}
  * is continued (with {@code trust-incoming}, the default), anything else starts a new trace; either way the gateway
  * takes a span of its own and sends the backend {@code traceparent} with the same trace id and that span as the parent,
  * {@code tracestate} passed on as it came. The http backend forwards both by default, a grpc backend when its
- * {@code forward-headers} name them; the access log records the trace id as {@code trace_id}.
+ * {@code forward-headers} name them; the access log records the trace id as {@code trace_id}. The span is also
+ * set as the exchange's {@link TraceSpan#ATTRIBUTE}, for an exporter to report it under the same ids.
  */
 public final class TraceContextProvider implements MiddlewareProvider {
 
@@ -26,11 +28,15 @@ public final class TraceContextProvider implements MiddlewareProvider {
             TraceParent incoming = trustIncoming
                     ? TraceParent.parse(exchange.requestHeaders().first("traceparent")) : null;
             TraceParent outgoing = incoming != null ? incoming.child() : TraceParent.start();
-            exchange.requestHeaders().set("traceparent", outgoing.toString());
             if (incoming == null) {
                 // A tracestate belongs to the trace it came with.
                 exchange.requestHeaders().remove("tracestate");
             }
+            TraceSpan span = new TraceSpan(outgoing.traceId(), outgoing.parentId(),
+                    incoming == null ? null : incoming.parentId(), outgoing.flags(),
+                    exchange.requestHeaders().first("tracestate"));
+            exchange.requestHeaders().set("traceparent", span.traceparent());
+            exchange.setAttribute(TraceSpan.ATTRIBUTE, span);
             return chain.proceed();
         };
     }

@@ -36,7 +36,7 @@ record TraceParent(String traceId, String parentId, String flags) {
         return new TraceParent(traceId, parentId, flags);
     }
 
-    /** A new trace, not sampled: the gateway exports no spans of its own. */
+    /** A new trace, not sampled unless a span exporter (opentelemetry) samples it. */
     static TraceParent start() {
         return new TraceParent(randomHex(2, ZERO_TRACE), randomHex(1, ZERO_SPAN), "00");
     }
@@ -44,11 +44,6 @@ record TraceParent(String traceId, String parentId, String flags) {
     /** The same trace with a new span of the gateway's as the parent, for the call to the backend. */
     TraceParent child() {
         return new TraceParent(traceId, randomHex(1, ZERO_SPAN), flags);
-    }
-
-    @Override
-    public String toString() {
-        return "00-" + traceId + "-" + parentId + "-" + flags;
     }
 
     private static boolean lowerHex(String text) {
