@@ -79,6 +79,7 @@ public final class Main {
             plugins.commands().forEach((type, found) -> out.println(line("command", found)));
             plugins.codecProviders().forEach((type, found) -> out.println(line("codec", found)));
             plugins.fronts().forEach((type, found) -> out.println(line("front", found)));
+            plugins.balancers().forEach((type, found) -> out.println(line("balancer", found)));
         }
         return 0;
     }

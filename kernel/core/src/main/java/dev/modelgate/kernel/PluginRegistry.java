@@ -5,6 +5,7 @@ import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
+import dev.modelgate.spi.balancer.BalancerProvider;
 import dev.modelgate.spi.front.FrontProvider;
 import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;
@@ -43,6 +44,7 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<CodecProvider>> codecProviders;
     private final Map<String, Discovered<BackendFilterProvider>> filters;
     private final Map<String, Discovered<FrontProvider>> fronts;
+    private final Map<String, Discovered<BalancerProvider>> balancers;
     private final Codecs codecs;
     private final List<URLClassLoader> jarLoaders;
 
@@ -50,8 +52,9 @@ public final class PluginRegistry implements AutoCloseable {
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
             Map<String, Discovered<CodecProvider>> codecProviders,
             Map<String, Discovered<BackendFilterProvider>> filters, Map<String, Discovered<FrontProvider>> fronts,
-            List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<BalancerProvider>> balancers, List<URLClassLoader> jarLoaders) {
         this.fronts = Collections.unmodifiableMap(fronts);
+        this.balancers = Collections.unmodifiableMap(balancers);
         this.codecProviders = Collections.unmodifiableMap(codecProviders);
         this.filters = Collections.unmodifiableMap(filters);
         this.codecs = Codecs.of(codecProviders.values());
@@ -85,6 +88,7 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<CodecProvider>> codecProviders = new TreeMap<>();
         Map<String, Discovered<BackendFilterProvider>> filters = new TreeMap<>();
         Map<String, Discovered<FrontProvider>> fronts = new TreeMap<>();
+        Map<String, Discovered<BalancerProvider>> balancers = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares, "middleware");
         collect(BackendProvider.class, kernelLoader, null, "built in", backends, "backend");
@@ -92,6 +96,7 @@ public final class PluginRegistry implements AutoCloseable {
         collect(CodecProvider.class, kernelLoader, null, "built in", codecProviders, "codec");
         collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters, "filter");
         collect(FrontProvider.class, kernelLoader, null, "built in", fronts, "front");
+        collect(BalancerProvider.class, kernelLoader, null, "built in", balancers, "balancer");
         try {
             for (Path jar : jars(pluginsDir, required)) {
                 checkReadable(jar);
@@ -106,6 +111,7 @@ public final class PluginRegistry implements AutoCloseable {
                 types.addAll(collect(CodecProvider.class, loader, loader, origin, codecProviders, "codec"));
                 types.addAll(collect(BackendFilterProvider.class, loader, loader, origin, filters, "filter"));
                 types.addAll(collect(FrontProvider.class, loader, loader, origin, fronts, "front"));
+                types.addAll(collect(BalancerProvider.class, loader, loader, origin, balancers, "balancer"));
                 if (types.isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "plugin jar " + jar + " provides nothing: it has no"
                             + " META-INF/services entry naming a Modelgate provider interface");
@@ -119,7 +125,8 @@ public final class PluginRegistry implements AutoCloseable {
             throw e;
         }
         try {
-            return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, fronts, jarLoaders);
+            return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, fronts, balancers,
+                    jarLoaders);
         } catch (PluginException e) {
             jarLoaders.forEach(PluginRegistry::closeQuietly);
             throw e;
@@ -230,6 +237,11 @@ public final class PluginRegistry implements AutoCloseable {
         return fronts;
     }
 
+    /** Load-balancing policies of remote backends, by type. */
+    public Map<String, Discovered<BalancerProvider>> balancers() {
+        return balancers;
+    }
+
     public Map<String, Discovered<CodecProvider>> codecProviders() {
         return codecProviders;
     }
@@ -239,7 +251,10 @@ public final class PluginRegistry implements AutoCloseable {
         return codecs;
     }
 
-    /** Every provider: middlewares, backends, filters, commands, codecs, then fronts, each kind sorted by type. */
+    /**
+     * Every provider: middlewares, backends, filters, commands, codecs, fronts, then balancers, each kind sorted by
+     * type.
+     */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
         all.addAll(backends.values());
@@ -247,6 +262,7 @@ public final class PluginRegistry implements AutoCloseable {
         all.addAll(commands.values());
         all.addAll(codecProviders.values());
         all.addAll(fronts.values());
+        all.addAll(balancers.values());
         return all;
     }
 
