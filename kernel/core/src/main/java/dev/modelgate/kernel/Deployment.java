@@ -99,9 +99,10 @@ public final class Deployment implements AutoCloseable {
         }
         ConfigNode root = recorder == null ? ConfigNode.root(source.tree(), problems)
                 : ConfigNode.recording(source.tree(), problems, recorder);
-        Builder builder = new Builder(plugins, metrics, clock, problems);
+        // First: plugins are built with the gateway's locality (PluginContext.locality).
+        ServerSettings server = ServerSettings.from(root.child("server"), overrides);
+        Builder builder = new Builder(plugins, metrics, clock, problems, server.locality());
         try {
-            ServerSettings server = ServerSettings.from(root.child("server"), overrides);
             ConfigNode frontsSection = root.child("fronts");
             Fronts fronts = Fronts.from(frontsSection, Main.version(), plugins.fronts().keySet());
             List<ListenerFront> listenerFronts = builder.listenerFronts(frontsSection, server);
@@ -135,13 +136,16 @@ public final class Deployment implements AutoCloseable {
         private final List<String> problems;
         private final MetricsRegistry metrics;
         private final Clock clock;
+        private final Optional<String> locality;
         private final Set<Integer> declaredCodes;
         private final List<AutoCloseable> built = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
         private final Map<String, List<FilterStep>> builtFilters = new LinkedHashMap<>();
 
-        Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems) {
+        Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems,
+                Optional<String> locality) {
             this.problems = problems;
+            this.locality = locality;
             this.plugins = plugins;
             this.declaredCodes = ErrorCatalog.of(plugins).codes();
             this.metrics = metrics;
@@ -155,7 +159,7 @@ public final class Deployment implements AutoCloseable {
                                     guarded -> Predictor.predict(name, backend,
                                             builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
                                             plugins.codecs(), metrics))),
-                    plugins.codecs());
+                    plugins.codecs(), plugins.balancers(), locality);
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {

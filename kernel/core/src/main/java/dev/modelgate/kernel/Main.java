@@ -80,6 +80,7 @@ public final class Main {
             plugins.codecProviders().forEach((type, found) -> out.println(line("codec", found)));
             plugins.fronts().forEach((type, found) -> out.println(line("front", found)));
             plugins.adminEndpoints().forEach((type, found) -> out.println(line("admin", found)));
+            plugins.balancers().forEach((type, found) -> out.println(line("balancer", found)));
         }
         return 0;
     }

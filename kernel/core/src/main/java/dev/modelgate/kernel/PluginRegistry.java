@@ -6,6 +6,7 @@ import dev.modelgate.spi.CommandProvider;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginProvider;
 import dev.modelgate.spi.admin.AdminEndpointProvider;
+import dev.modelgate.spi.balancer.BalancerProvider;
 import dev.modelgate.spi.front.FrontProvider;
 import dev.modelgate.spi.inference.CodecProvider;
 import java.io.IOException;
@@ -45,6 +46,7 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<BackendFilterProvider>> filters;
     private final Map<String, Discovered<FrontProvider>> fronts;
     private final Map<String, Discovered<AdminEndpointProvider>> adminEndpoints;
+    private final Map<String, Discovered<BalancerProvider>> balancers;
     private final Codecs codecs;
     private final List<URLClassLoader> jarLoaders;
 
@@ -52,9 +54,11 @@ public final class PluginRegistry implements AutoCloseable {
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
             Map<String, Discovered<CodecProvider>> codecProviders,
             Map<String, Discovered<BackendFilterProvider>> filters, Map<String, Discovered<FrontProvider>> fronts,
-            Map<String, Discovered<AdminEndpointProvider>> adminEndpoints, List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<AdminEndpointProvider>> adminEndpoints,
+            Map<String, Discovered<BalancerProvider>> balancers, List<URLClassLoader> jarLoaders) {
         this.fronts = Collections.unmodifiableMap(fronts);
         this.adminEndpoints = Collections.unmodifiableMap(adminEndpoints);
+        this.balancers = Collections.unmodifiableMap(balancers);
         this.codecProviders = Collections.unmodifiableMap(codecProviders);
         this.filters = Collections.unmodifiableMap(filters);
         this.codecs = Codecs.of(codecProviders.values());
@@ -89,6 +93,7 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<BackendFilterProvider>> filters = new TreeMap<>();
         Map<String, Discovered<FrontProvider>> fronts = new TreeMap<>();
         Map<String, Discovered<AdminEndpointProvider>> adminEndpoints = new TreeMap<>();
+        Map<String, Discovered<BalancerProvider>> balancers = new TreeMap<>();
         List<URLClassLoader> jarLoaders = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares, "middleware");
         collect(BackendProvider.class, kernelLoader, null, "built in", backends, "backend");
@@ -97,6 +102,7 @@ public final class PluginRegistry implements AutoCloseable {
         collect(BackendFilterProvider.class, kernelLoader, null, "built in", filters, "filter");
         collect(FrontProvider.class, kernelLoader, null, "built in", fronts, "front");
         collect(AdminEndpointProvider.class, kernelLoader, null, "built in", adminEndpoints, "admin endpoints");
+        collect(BalancerProvider.class, kernelLoader, null, "built in", balancers, "balancer");
         try {
             for (Path jar : jars(pluginsDir, required)) {
                 checkReadable(jar);
@@ -113,6 +119,7 @@ public final class PluginRegistry implements AutoCloseable {
                 types.addAll(collect(FrontProvider.class, loader, loader, origin, fronts, "front"));
                 types.addAll(collect(AdminEndpointProvider.class, loader, loader, origin, adminEndpoints,
                         "admin endpoints"));
+                types.addAll(collect(BalancerProvider.class, loader, loader, origin, balancers, "balancer"));
                 if (types.isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "plugin jar " + jar + " provides nothing: it has no"
                             + " META-INF/services entry naming a Modelgate provider interface");
@@ -127,7 +134,7 @@ public final class PluginRegistry implements AutoCloseable {
         }
         try {
             return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, fronts,
-                    adminEndpoints, jarLoaders);
+                    adminEndpoints, balancers, jarLoaders);
         } catch (PluginException e) {
             jarLoaders.forEach(PluginRegistry::closeQuietly);
             throw e;
@@ -243,6 +250,11 @@ public final class PluginRegistry implements AutoCloseable {
         return adminEndpoints;
     }
 
+    /** Load-balancing policies of remote backends, by type. */
+    public Map<String, Discovered<BalancerProvider>> balancers() {
+        return balancers;
+    }
+
     public Map<String, Discovered<CodecProvider>> codecProviders() {
         return codecProviders;
     }
@@ -253,8 +265,8 @@ public final class PluginRegistry implements AutoCloseable {
     }
 
     /**
-     * Every provider: middlewares, backends, filters, commands, codecs, fronts, then admin endpoints, each kind
-     * sorted by type.
+     * Every provider: middlewares, backends, filters, commands, codecs, fronts, admin endpoints, then balancers, each
+     * kind sorted by type.
      */
     public List<Discovered<? extends PluginProvider>> all() {
         List<Discovered<? extends PluginProvider>> all = new ArrayList<>(middlewares.values());
@@ -264,6 +276,7 @@ public final class PluginRegistry implements AutoCloseable {
         all.addAll(codecProviders.values());
         all.addAll(fronts.values());
         all.addAll(adminEndpoints.values());
+        all.addAll(balancers.values());
         return all;
     }
 

@@ -4,6 +4,7 @@ import dev.modelgate.spi.ConfigNode;
 import java.nio.file.Path;
 import dev.modelgate.spi.ClientAddress;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The listeners and request limits, from the {@code server} section. Every limit has a safe default.
@@ -30,11 +31,14 @@ import java.time.Duration;
  * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
  * @param clientAddress how a request's client address is found: {@code trusted-proxies}, the peers whose
  *     {@code X-Forwarded-For} is believed, for the access log, the rate limiter and balancing alike
+ * @param locality the gateway's own region, zone or cluster, whose backend instances take traffic first; empty when
+ *     not configured
  */
 public record ServerSettings(String address, int port, String adminAddress, int adminPort, int grpcPort,
         long maxBodyBytes, int maxHeaderBytes, int maxHeaderCount, int maxUriBytes, Duration headerTimeout,
         Duration bodyTimeout, Duration idleTimeout, int http2MaxConcurrentStreams, Duration shutdownTimeout,
-        Duration drainDelay, int ioThreads, Tls tls, long gzipMinBytes, ClientAddress clientAddress) {
+        Duration drainDelay, int ioThreads, Tls tls, long gzipMinBytes, ClientAddress clientAddress,
+        Optional<String> locality) {
 
     /**
      * An HTTPS listener's certificate chain and private key, both PEM files.
@@ -71,7 +75,17 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
                 tls(server.child("tls")),
                 server.size("gzip-min-size", 1L << 10),
-                ClientAddress.fromConfig(server, "trusted-proxies"));
+                ClientAddress.fromConfig(server, "trusted-proxies"),
+                locality(server));
+    }
+
+    private static Optional<String> locality(ConfigNode server) {
+        String locality = server.string("locality", null);
+        if (locality == null || locality.isBlank()) {
+            // Blank too: `locality: ${MODELGATE_LOCALITY:-}` leaves it unset where the variable is.
+            return Optional.empty();
+        }
+        return Optional.of(locality.strip());
     }
 
     private static Tls tls(ConfigNode tls) {

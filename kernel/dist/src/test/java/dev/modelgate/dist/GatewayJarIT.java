@@ -219,6 +219,10 @@ class GatewayJarIT {
         return Map.ofEntries(
                 Map.entry("MODELGATE_BACKEND_URL", "http://127.0.0.1:8501/v1/models/m:predict"),
                 Map.entry("MODELGATE_CANARY_URL", "http://127.0.0.1:8503/v1/models/m:predict"),
+                Map.entry("MODELGATE_EU_1_URL", "http://127.0.0.1:8511/v1/models/remote:predict"),
+                Map.entry("MODELGATE_EU_2_URL", "http://127.0.0.1:8512/v1/models/remote:predict"),
+                Map.entry("MODELGATE_US_1_URL", "http://127.0.0.1:8521/v1/models/remote:predict"),
+                Map.entry("MODELGATE_US_2_URL", "http://127.0.0.1:8522/v1/models/remote:predict"),
                 Map.entry("MODELGATE_TFSERVING_URL", "http://127.0.0.1:8501"),
                 Map.entry("MODELGATE_KSERVE_URL", "http://127.0.0.1:8000"),
                 Map.entry("MODELGATE_GRPC_KSERVE_URL", "grpc://127.0.0.1:8001"),

@@ -3,8 +3,6 @@ package dev.modelgate.dist;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,35 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PluginGreetingExampleIT {
 
-    private static final Path EXAMPLE = Path.of("../../examples/plugin-greeting").toAbsolutePath();
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
-
-    /** Copies the example's sources (not a {@code target/} left by hand) to {@code to}, a new folder. */
-    private static void copySources(Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(EXAMPLE)) {
-            files.filter(file -> !EXAMPLE.relativize(file).startsWith("target")).forEach(file -> {
-                try {
-                    Files.copy(file, to.resolve(EXAMPLE.relativize(file).toString()));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
-    }
-
-    /** {@code mvn package} in {@code project}, offline, on the local repository this build uses. */
-    private static void build(Path project) throws Exception {
-        Path log = project.resolve("build.log");
-        ProcessBuilder builder = new ProcessBuilder("mvn", "-o", "-B", "-q",
-                "-Dmaven.repo.local=" + System.getProperty("maven.repo.local"), "package")
-                .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        // The JDK running this test (21 or newer), whatever java the PATH finds first.
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process maven = builder.start();
-        assertTrue(maven.waitFor(5, TimeUnit.MINUTES), "the example's build did not finish");
-        assertEquals(0, maven.exitValue(), "the example did not build (scripts/test runs `mvn install`, which puts "
-                + "modelgate-spi in the local repository):\n" + Files.readString(log));
-    }
 
     private static HttpResponse<String> get(int port, String name) throws Exception {
         return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models/demo"))
@@ -64,11 +32,9 @@ class PluginGreetingExampleIT {
 
     @Test
     void theExamplePluginBuildsOnItsOwnAndServesFromThePluginsFolder(@TempDir Path dir) throws Exception {
-        Path project = dir.resolve("plugin-greeting");
-        copySources(project);
-        build(project);
+        Path jar = ExamplePlugins.build("plugin-greeting", dir);
         Path gatewayDir = Files.createDirectory(dir.resolve("gateway"));
-        Files.copy(project.resolve("target/plugin-greeting-1.0.jar"),
+        Files.copy(jar,
                 Files.createDirectory(gatewayDir.resolve("plugins")).resolve("plugin-greeting-1.0.jar"));
         // The shipped default configuration, the plugin added to its middlewares.
         Files.writeString(gatewayDir.resolve("gateway.yaml"), Files.readString(Path.of("../../conf/gateway.yaml"))

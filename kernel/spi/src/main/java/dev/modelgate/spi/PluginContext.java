@@ -34,6 +34,20 @@ public interface PluginContext {
      */
     Optional<dev.modelgate.spi.inference.InferenceCodec> codec(String dialect, String mediaType);
 
+    /**
+     * The load-balancing policy named {@code type}, built in or from a plugin jar, for a backend that balances over
+     * instances.
+     *
+     * @return empty when no loaded plugin provides one; report it on the plugin's config node
+     */
+    Optional<dev.modelgate.spi.balancer.BalancerProvider> balancer(String type);
+
+    /**
+     * The gateway's own locality ({@code server.locality}: a region, zone or cluster), which backends prefer
+     * instances of; empty when not configured.
+     */
+    Optional<String> locality();
+
     /** A predict call to one backend; never throws, never returns {@code null}. */
     @FunctionalInterface
     interface BackendCall {

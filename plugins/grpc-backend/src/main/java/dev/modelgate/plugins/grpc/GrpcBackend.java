@@ -43,7 +43,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.random.RandomGenerator;
 
 /**
  * The {@code grpc} backend: runs inferences on model servers reached over gRPC, one of the instances the
@@ -105,12 +104,12 @@ final class GrpcBackend implements InferenceBackend {
      * @param name the backend's configured name, for metric labels and logs
      */
     GrpcBackend(GrpcBackendSettings settings, Channels channels, InferenceCodec codec, String name, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime, RandomGenerator random) {
+            System.Logger log, LongSupplier nanoTime) {
         this.settings = settings;
         this.channels = channels;
         this.codec = codec;
         this.infer = bytesMethod(settings.protocol().inferMethod());
-        this.instances = new InstancePool(settings.pool(), name, this::probe, metrics, log, nanoTime, random);
+        this.instances = new InstancePool(settings.pool(), name, this::probe, metrics, log, nanoTime);
         this.outcomes = instances.outcomes();
         this.metadata = new MetadataCache(nanoTime);
     }

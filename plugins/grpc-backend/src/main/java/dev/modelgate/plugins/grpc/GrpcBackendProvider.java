@@ -8,8 +8,6 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.inference.InferenceCodec;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.random.RandomGenerator;
 
 /**
  * The {@code grpc} backend: model servers reached over gRPC, speaking {@code protocol: kserve-v2} (the Open Inference
@@ -45,7 +43,7 @@ public final class GrpcBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(ConfigNode config, PluginContext context) {
-        GrpcBackendSettings settings = GrpcBackendSettings.from(config);
+        GrpcBackendSettings settings = GrpcBackendSettings.from(config, context);
         if (settings.protocol() == null) {
             return null;
         }
@@ -59,10 +57,8 @@ public final class GrpcBackendProvider implements BackendProvider {
         if (channels == null) {
             return null;
         }
-        // ThreadLocalRandom per calling thread: thread-safe without contention.
-        RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
         // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
         return new GrpcBackend(settings, channels, codec, InstancePool.backendName(context), context.metrics(),
-                context.logger(), System::nanoTime, random);
+                context.logger(), System::nanoTime);
     }
 }

@@ -2,6 +2,7 @@ package dev.modelgate.plugins.grpc;
 
 import dev.modelgate.plugins.pool.PoolSettings;
 import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.PluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -55,9 +56,13 @@ record GrpcBackendSettings(
     record Tls(Path caFile, Path certFile, Path keyFile) {
     }
 
-    /** Reads and validates {@code config}, reporting each bad value by key and using its default instead. */
-    static GrpcBackendSettings from(ConfigNode config) {
-        PoolSettings pool = PoolSettings.from(config, SCHEMES, false);
+    /**
+     * Reads and validates {@code config}, reporting each bad value by key and using its default instead.
+     *
+     * @param context the backend's: the balancers and the gateway's locality its instances are read with
+     */
+    static GrpcBackendSettings from(ConfigNode config, PluginContext context) {
+        PoolSettings pool = PoolSettings.from(config, context, SCHEMES, false);
         String protocolName = config.string("protocol");
         GrpcProtocol protocol = GrpcProtocol.named(protocolName);
         if (protocol == null && !protocolName.isEmpty()) {

@@ -97,6 +97,52 @@ class InstancesTest {
     }
 
     @Test
+    void callsSpillToTheOtherLocalityAsTheOwnStopsServingAndComeBack() throws Exception {
+        try (ModelServer home1 = ModelServer.start(); ModelServer home2 = ModelServer.start();
+                ModelServer away1 = ModelServer.start(); ModelServer away2 = ModelServer.start();
+                RunningGateway gateway = RunningGateway.start("""
+                        server:
+                          locality: eu-west-1
+                        backends:
+                          pool:
+                            type: grpc
+                            protocol: model-service
+                            instances:
+                              - {name: home-1, url: '%s', locality: eu-west-1}
+                              - {name: home-2, url: '%s', locality: eu-west-1}
+                              - {name: away-1, url: '%s', locality: us-east-1}
+                              - {name: away-2, url: '%s', locality: us-east-1}
+                            health-check: {interval: 10ms, timeout: 1s, healthy-threshold: 1, unhealthy-threshold: 1}
+                        routes:
+                          - {model: half, backend: pool}
+                        """.formatted(home1.url(), home2.url(), away1.url(), away2.url()))) {
+            predict(gateway, 20);
+            assertEquals(20, home1.inferences.get() + home2.inferences.get());
+
+            home1.serving(false);
+            gateway.awaitMetric("modelgate_backend_priority_load{backend=\"pool\",priority=\"0\"} 70", DEADLINE);
+            int home2Before = home2.inferences.get();
+            predict(gateway, 100);
+            assertEquals(home2Before + 70, home2.inferences.get(), 2,
+                    "half the home instances: 50% × 1.4 = 70% stays");
+            assertEquals(30, away1.inferences.get() + away2.inferences.get(), 2);
+
+            home2.serving(false);
+            gateway.awaitMetric("modelgate_backend_priority_load{backend=\"pool\",priority=\"1\"} 100", DEADLINE);
+            int awayBefore = away1.inferences.get() + away2.inferences.get();
+            assertEquals(java.util.Collections.nCopies(20, 200), predict(gateway, 20));
+            assertEquals(awayBefore + 20, away1.inferences.get() + away2.inferences.get());
+
+            home1.serving(true);
+            home2.serving(true);
+            gateway.awaitMetric("modelgate_backend_priority_load{backend=\"pool\",priority=\"0\"} 100", DEADLINE);
+            int homeBefore = home1.inferences.get() + home2.inferences.get();
+            predict(gateway, 20);
+            assertEquals(homeBefore + 20, home1.inferences.get() + home2.inferences.get(), "traffic is back home");
+        }
+    }
+
+    @Test
     void theGatewayIsNotReadyWhileTheKServeServerIsNot() throws Exception {
         try (ModelServer only = ModelServer.start();
                 RunningGateway gateway = gateway("kserve-v2", instances(only), """

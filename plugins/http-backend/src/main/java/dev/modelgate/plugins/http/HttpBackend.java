@@ -23,7 +23,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -95,14 +94,13 @@ class HttpBackend implements ProxyBackend {
      * @param name the backend's configured name, for metric labels and logs
      * @param nanoTime the monotonic time ejections are measured by, in nanoseconds; {@link System#nanoTime} outside
      *     tests
-     * @param random the randomness of balancing; thread-safe
      */
     HttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime, RandomGenerator random) {
+            System.Logger log, LongSupplier nanoTime) {
         this.settings = settings;
         this.client = client;
         HealthProbe probe = new HealthProbe(settings.pool().healthCheck(), client);
-        this.instances = new InstancePool(settings.pool(), name, probe::probe, metrics, log, nanoTime, random);
+        this.instances = new InstancePool(settings.pool(), name, probe::probe, metrics, log, nanoTime);
         this.serverBases = new String[settings.pool().instances().size()];
         for (Instance instance : settings.pool().instances()) {
             serverBases[instance.index()] = serverBase(settings.protocol(), instance.url());

@@ -8,9 +8,7 @@ import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.inference.InferenceCodec;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
-import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -29,9 +27,10 @@ import org.apache.hc.core5.util.Timeout;
  * it, as they came. See {@link HttpBackend} for what one call does.
  *
  * <p>Config keys: {@code url}, or {@code instances} (a list of {@code url}, optional {@code name} (default
- * {@code host:port}) and {@code weight} (1)); {@code balancer} ({@code round-robin}, {@code weighted},
- * {@code least-outstanding} or {@code consistent-hash} with {@code hash-key}: {@code header:NAME}, {@code claim:NAME},
- * {@code subject} or {@code client-ip}); {@code rules} (each {@code header} or {@code claim}, {@code equals} a value
+ * {@code host:port}), {@code weight} (1), {@code locality}, {@code priority} and {@code labels}); {@code balancer}
+ * ({@code round-robin}, {@code weighted}, {@code least-outstanding}, {@code consistent-hash} with {@code hash-key}:
+ * {@code header:NAME}, {@code claim:NAME}, {@code subject} or {@code client-ip}, or a balancer plugin's type);
+ * {@code rules} (each {@code header} or {@code claim}, {@code equals} a value
  * or list of values, and the {@code instances} matching requests go to); {@code default-instances} (all);
  * {@code health-check} ({@code path}, {@code interval} 10s, {@code timeout} 1s, {@code healthy-threshold} 2,
  * {@code unhealthy-threshold} 3); {@code outlier-detection} ({@code consecutive-failures} 5,
@@ -67,7 +66,7 @@ public final class HttpBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(ConfigNode config, PluginContext context) {
-        HttpBackendSettings settings = HttpBackendSettings.from(config);
+        HttpBackendSettings settings = HttpBackendSettings.from(config, context);
         // One pool for every instance: Apache bounds connections per route, that is per instance's host and port.
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnPerRoute(settings.maxConnections())
@@ -104,13 +103,10 @@ public final class HttpBackendProvider implements BackendProvider {
                 .evictExpiredConnections()
                 .build();
         exportPoolGauges(context, pool);
-        // ThreadLocalRandom per calling thread: thread-safe without contention.
-        RandomGenerator random = () -> ThreadLocalRandom.current().nextLong();
         String name = InstancePool.backendName(context);
         // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
         if (settings.protocol() == null) {
-            return new HttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime,
-                    random);
+            return new HttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime);
         }
         InferenceCodec codec = context.codec(settings.protocol(), "application/json").orElse(null);
         if (codec == null) {
@@ -119,7 +115,7 @@ public final class HttpBackendProvider implements BackendProvider {
             return null;
         }
         return new InferenceHttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime,
-                random, codec);
+                codec);
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {

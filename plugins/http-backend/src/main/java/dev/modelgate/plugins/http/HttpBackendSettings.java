@@ -2,6 +2,7 @@ package dev.modelgate.plugins.http;
 
 import dev.modelgate.plugins.pool.PoolSettings;
 import dev.modelgate.spi.ConfigNode;
+import dev.modelgate.spi.PluginContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -54,9 +55,13 @@ record HttpBackendSettings(
             "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "expect",
             "proxy-authorization");
 
-    /** Reads and validates {@code config}, reporting each bad value by key and using its default instead. */
-    static HttpBackendSettings from(ConfigNode config) {
-        PoolSettings pool = PoolSettings.from(config, HTTP_SCHEMES, true);
+    /**
+     * Reads and validates {@code config}, reporting each bad value by key and using its default instead.
+     *
+     * @param context the backend's: the balancers and the gateway's locality its instances are read with
+     */
+    static HttpBackendSettings from(ConfigNode config, PluginContext context) {
+        PoolSettings pool = PoolSettings.from(config, context, HTTP_SCHEMES, true);
         int maxConnections = config.integer("max-connections", 64, 1, 10_000);
         Duration connectTimeout = config.duration("connect-timeout", Duration.ofSeconds(1));
         Duration requestTimeout = config.duration("request-timeout", Duration.ofSeconds(30));

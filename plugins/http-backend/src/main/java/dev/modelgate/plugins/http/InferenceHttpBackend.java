@@ -18,7 +18,6 @@ import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import java.util.List;
 import java.util.function.LongSupplier;
-import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
@@ -34,8 +33,8 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
     private final System.Logger log;
 
     InferenceHttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime, RandomGenerator random, InferenceCodec codec) {
-        super(settings, client, name, metrics, log, nanoTime, random);
+            System.Logger log, LongSupplier nanoTime, InferenceCodec codec) {
+        super(settings, client, name, metrics, log, nanoTime);
         this.codec = codec;
         this.metadata = new MetadataCache(nanoTime);
         this.log = log;

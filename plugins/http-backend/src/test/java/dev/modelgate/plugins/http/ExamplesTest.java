@@ -12,6 +12,7 @@ import dev.modelgate.kernel.testing.TestBackend.Reply;
 import dev.modelgate.kernel.testing.TestBackend;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +60,50 @@ class ExamplesTest {
                 assertEquals(200, predict(gateway, "X-Canary", "always").statusCode());
             }
             assertEquals(15, toCanary.get());
+        }
+    }
+
+    @Test
+    void theFailoverExampleMovesTrafficToTheOtherRegionAndBack() throws Exception {
+        AtomicInteger toEu = new AtomicInteger();
+        AtomicInteger toUs = new AtomicInteger();
+        AtomicBoolean euDown = new AtomicBoolean();
+        TestBackend.Handler eu = request -> {
+            if (euDown.get()) {
+                return Reply.json(503, "{\"error\":\"region down\"}");
+            }
+            if (request.method().equals("GET")) {
+                return Reply.json(200, "{\"model_version_status\":[{\"state\":\"AVAILABLE\"}]}");
+            }
+            toEu.incrementAndGet();
+            return Reply.json(200, PREDICTIONS);
+        };
+        try (TestBackend eu1 = TestBackend.start(eu); TestBackend eu2 = TestBackend.start(eu);
+                TestBackend us1 = modelServer(toUs); TestBackend us2 = modelServer(toUs);
+                RunningGateway gateway = RunningGateway.start(runnable("failover.yaml"), null, Map.of(
+                        "MODELGATE_LOCALITY", "eu-west-1",
+                        "MODELGATE_EU_1_URL", eu1.url("/v1/models/remote:predict"),
+                        "MODELGATE_EU_2_URL", eu2.url("/v1/models/remote:predict"),
+                        "MODELGATE_US_1_URL", us1.url("/v1/models/remote:predict"),
+                        "MODELGATE_US_2_URL", us2.url("/v1/models/remote:predict")))) {
+            predictTimes(gateway, 10);
+            assertEquals(10, toEu.get(), "the gateway's own region takes everything while healthy");
+
+            euDown.set(true);
+            gateway.awaitMetric("modelgate_backend_priority_load{backend=\"remote\",priority=\"1\"} 100");
+            predictTimes(gateway, 10);
+            assertEquals(10, toUs.get(), "a regional outage moves every request to the other region");
+
+            euDown.set(false);
+            gateway.awaitMetric("modelgate_backend_priority_load{backend=\"remote\",priority=\"0\"} 100");
+            predictTimes(gateway, 10);
+            assertEquals(20, toEu.get(), "and they come back with its health");
+        }
+    }
+
+    private static void predictTimes(RunningGateway gateway, int times) {
+        for (int i = 0; i < times; i++) {
+            assertEquals(200, predict(gateway).statusCode());
         }
     }
 

@@ -16,6 +16,15 @@ final class Gateways {
     static final String PREDICT_PATH = "/v1/models/remote:predict";
     static final String PREDICT_BODY = "{\"instances\":[[1.0,2.0]]}";
     static final String PREDICTIONS = "{\"predictions\":[[0.25]]}";
+    /** Health checks of {@code /healthz} every 10 ms, one result enough either way: tests see changes at once. */
+    static final String FAST_HEALTH_CHECK = """
+            health-check:
+              path: /healthz
+              interval: 10ms
+              timeout: 1s
+              healthy-threshold: 1
+              unhealthy-threshold: 1
+            """;
 
     private Gateways() {
     }

@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.http;
 
 import static dev.modelgate.kernel.testing.Answers.assertError;
+import static dev.modelgate.plugins.http.Gateways.FAST_HEALTH_CHECK;
 import static dev.modelgate.plugins.http.Gateways.PREDICTIONS;
 import static dev.modelgate.plugins.http.Gateways.config;
 import static dev.modelgate.plugins.http.Gateways.predict;
@@ -244,14 +245,7 @@ class LoadBalancingTest {
     void theGatewayIsNotReadyWhileNoInstancePassesItsHealthChecks() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(false);
         try (TestBackend only = TestBackend.start(request -> Reply.json(healthy.get() ? 200 : 503, "{}"));
-                RunningGateway gateway = RunningGateway.start(config(instances(only) + """
-                        health-check:
-                          path: /healthz
-                          interval: 10ms
-                          timeout: 1s
-                          healthy-threshold: 1
-                          unhealthy-threshold: 1
-                        """, ""))) {
+                RunningGateway gateway = RunningGateway.start(config(instances(only) + FAST_HEALTH_CHECK, ""))) {
             Await.until("the gateway to report not ready", () -> gateway.adminGet("/readyz").statusCode() == 503);
             assertTrue(gateway.adminGet("/readyz").body().contains("\"unready_backends\":[\"remote\"]"));
 

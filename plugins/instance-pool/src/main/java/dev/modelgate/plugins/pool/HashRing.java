@@ -1,7 +1,10 @@
 package dev.modelgate.plugins.pool;
 
+import dev.modelgate.spi.balancer.Endpoint;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -22,11 +25,11 @@ final class HashRing {
     private final int[] owners;
     private final int instances;
 
-    HashRing(List<Instance> instances) {
-        this.instances = instances.stream().mapToInt(Instance::index).max().orElse(-1) + 1;
+    HashRing(List<? extends Endpoint> instances) {
+        this.instances = instances.stream().mapToInt(Endpoint::index).max().orElse(-1) + 1;
         long[][] entries = new long[instances.size() * POINTS_PER_INSTANCE][];
         int next = 0;
-        for (Instance instance : instances) {
+        for (Endpoint instance : instances) {
             for (int point = 0; point < POINTS_PER_INSTANCE; point++) {
                 entries[next++] = new long[] {hash(instance.name() + "#" + point), instance.index()};
             }
@@ -42,15 +45,15 @@ final class HashRing {
     }
 
     /** The candidate owning {@code key}: the first candidate's point clockwise from the key's hash. */
-    Instance owner(String key, List<Instance> candidates) {
-        Instance[] byIndex = new Instance[instances];
-        candidates.forEach(candidate -> byIndex[candidate.index()] = candidate);
+    <E extends Endpoint> E owner(String key, List<E> candidates) {
+        List<E> byIndex = new ArrayList<>(Collections.nCopies(instances, null));
+        candidates.forEach(candidate -> byIndex.set(candidate.index(), candidate));
         int start = Arrays.binarySearch(points, hash(key));
         if (start < 0) {
             start = -start - 1;
         }
         for (int step = 0; step < points.length; step++) {
-            Instance owner = byIndex[owners[(start + step) % points.length]];
+            E owner = byIndex.get(owners[(start + step) % points.length]);
             if (owner != null) {
                 return owner;
             }

@@ -28,16 +28,17 @@ public final class InstanceOutcomes {
 
     /**
      * @param backend the backend's configured name, for metric labels and logs
+     * @param inFlight by instance index, the calls under way: counted here, read by the balancer too
      * @param nanoTime the monotonic time ejections are measured by, in nanoseconds
      */
-    InstanceOutcomes(String backend, List<Instance> instances, OutlierDetectionSettings ejection, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime) {
+    InstanceOutcomes(String backend, List<Instance> instances, AtomicIntegerArray inFlight,
+            OutlierDetectionSettings ejection, Metrics metrics, System.Logger log, LongSupplier nanoTime) {
         this.backend = backend;
         this.ejection = ejection;
         this.log = log;
         int count = instances.size();
         this.outlierDetector = new OutlierDetector(ejection, count, nanoTime);
-        this.inFlight = new AtomicIntegerArray(count);
+        this.inFlight = inFlight;
         this.requests = new Metrics.Counter[count];
         this.failures = new Metrics.Counter[count];
         this.ejections = new Metrics.Counter[count];
@@ -55,11 +56,6 @@ public final class InstanceOutcomes {
                     "Calls to a backend instance under way, a streamed answer's until its stream ends.", labels,
                     () -> inFlight.get(index));
         }
-    }
-
-    /** Calls of instance {@code index} started and not yet ended. */
-    public int inFlight(int index) {
-        return inFlight.get(index);
     }
 
     public boolean ejected(int index) {

@@ -2,6 +2,7 @@ package dev.modelgate.plugins.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.modelgate.spi.balancer.Balancer;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,14 +30,14 @@ class BalancerTest {
 
         // nginx's documented sequence for weights 5, 1, 1.
         assertEquals(List.of("a", "a", "b", "a", "c", "a", "a"),
-                picks(new Balancer.SmoothWeighted(3), instances, 7));
+                picks(new BuiltInBalancers.SmoothWeighted(3), instances, 7));
     }
 
     @Test
     void smoothWeightedRoundRobinGivesEachItsExactShareOfEveryCycle() {
         List<Instance> instances = List.of(instance(0, "main", 90), instance(1, "canary", 10));
 
-        List<String> picks = picks(new Balancer.SmoothWeighted(2), instances, 1000);
+        List<String> picks = picks(new BuiltInBalancers.SmoothWeighted(2), instances, 1000);
 
         assertEquals(100, picks.stream().filter("canary"::equals).count());
     }
@@ -46,7 +47,7 @@ class BalancerTest {
         Instance a = instance(0, "a", 3);
         Instance b = instance(1, "b", 1);
         Instance c = instance(2, "c", 1);
-        Balancer.SmoothWeighted balancer = new Balancer.SmoothWeighted(3);
+        BuiltInBalancers.SmoothWeighted balancer = new BuiltInBalancers.SmoothWeighted(3);
 
         List<String> withoutA = picks(balancer, List.of(b, c), 10);
 
@@ -58,14 +59,14 @@ class BalancerTest {
     void roundRobinTakesEachCandidateInTurn() {
         List<Instance> instances = List.of(instance(0, "a", 1), instance(1, "b", 1), instance(2, "c", 1));
 
-        assertEquals(List.of("a", "b", "c", "a", "b", "c"), picks(new Balancer.RoundRobin(), instances, 6));
+        assertEquals(List.of("a", "b", "c", "a", "b", "c"), picks(new BuiltInBalancers.RoundRobin(), instances, 6));
     }
 
     @Test
     void leastOutstandingPicksTheLessBusyOfTwoDistinctChoices() {
         List<Instance> instances = IntStream.range(0, 4).mapToObj(i -> instance(i, "i" + i, 1)).toList();
         int[] outstanding = {5, 0, 5, 5};
-        Balancer balancer = new Balancer.LeastOutstanding(index -> outstanding[index], new SplittableRandom(7));
+        Balancer balancer = new BuiltInBalancers.LeastOutstanding(endpoint -> outstanding[endpoint.index()], new SplittableRandom(7));
 
         long idle = picks(balancer, instances, 1000).stream().filter("i1"::equals).count();
 
@@ -77,7 +78,7 @@ class BalancerTest {
     void leastOutstandingWithTwoInstancesAlwaysPicksTheIdleOne() {
         List<Instance> instances = List.of(instance(0, "a", 1), instance(1, "b", 1));
         int[] outstanding = {0, 3};
-        Balancer balancer = new Balancer.LeastOutstanding(index -> outstanding[index], new SplittableRandom(1));
+        Balancer balancer = new BuiltInBalancers.LeastOutstanding(endpoint -> outstanding[endpoint.index()], new SplittableRandom(1));
 
         assertEquals(List.of("a", "a", "a", "a", "a"), picks(balancer, instances, 5));
     }

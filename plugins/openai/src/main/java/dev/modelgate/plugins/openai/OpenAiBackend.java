@@ -3,7 +3,7 @@ package dev.modelgate.plugins.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.modelgate.plugins.pool.Balancer;
+import dev.modelgate.plugins.pool.BuiltInBalancers;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
@@ -56,7 +56,7 @@ final class OpenAiBackend implements ProxyBackend {
     private final Metrics metrics;
     private final boolean askForUsage;
     private final Duration streamIdleTimeout;
-    private final Balancer balancer;
+    private final BuiltInBalancers.SmoothWeighted balancer;
 
     /**
      * @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage
@@ -66,7 +66,7 @@ final class OpenAiBackend implements ProxyBackend {
             Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage,
             Duration streamIdleTimeout) {
         this.streamIdleTimeout = streamIdleTimeout;
-        this.balancer = new Balancer.SmoothWeighted(upstreams.size());
+        this.balancer = new BuiltInBalancers.SmoothWeighted(upstreams.size());
         this.metrics = metrics;
         this.askForUsage = askForUsage;
         this.upstreams = List.copyOf(upstreams);

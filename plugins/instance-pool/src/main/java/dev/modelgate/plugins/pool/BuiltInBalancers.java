@@ -1,69 +1,32 @@
 package dev.modelgate.plugins.pool;
 
 import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.balancer.Balancer;
+import dev.modelgate.spi.balancer.Endpoint;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.IntUnaryOperator;
+import java.util.function.ToIntFunction;
 import java.util.random.RandomGenerator;
 
 /**
- * Chooses the instance for one call among the candidates: those of the request's pool that are healthy, not ejected
- * and not yet tried by this request.
+ * The balancers built into the gateway, each registered by its own provider ({@link RoundRobinProvider},
+ * {@link WeightedProvider}, {@link LeastOutstandingProvider}, {@link ConsistentHashProvider}).
  *
- * <p>Thread-safety: called concurrently from many virtual threads; implementations never block.
+ * <p>Thread-safety: each is called concurrently from many virtual threads and never blocks.
  */
-public interface Balancer {
+public final class BuiltInBalancers {
 
-    /** The {@code balancer} policies, by configuration name. */
-    enum Policy {
-        ROUND_ROBIN("round-robin"),
-        WEIGHTED("weighted"),
-        LEAST_OUTSTANDING("least-outstanding"),
-        CONSISTENT_HASH("consistent-hash");
-
-        private final String configName;
-
-        Policy(String configName) {
-            this.configName = configName;
-        }
-
-        public String configName() {
-            return configName;
-        }
-    }
-
-    /**
-     * One of {@code candidates}, never empty, for {@code exchange}.
-     *
-     * @param candidates the instances that may take the call, in configuration order
-     */
-    Instance pick(List<Instance> candidates, Exchange exchange);
-
-    /**
-     * The balancer of {@code settings}.
-     *
-     * @param outstanding the calls in flight to the instance of a given index, for {@code least-outstanding}
-     * @param random the randomness {@code least-outstanding} breaks ties with; thread-safe
-     */
-    static Balancer of(PoolSettings settings, IntUnaryOperator outstanding, RandomGenerator random) {
-        return switch (settings.balancer()) {
-            case ROUND_ROBIN -> new RoundRobin();
-            case WEIGHTED -> new SmoothWeighted(settings.instances().size());
-            case LEAST_OUTSTANDING -> new LeastOutstanding(outstanding, random);
-            // Without a key (a request lacking the header, say) there is nothing to be sticky to: spread them.
-            case CONSISTENT_HASH -> new ConsistentHash(new HashRing(settings.instances()), settings.hashKey(),
-                    new RoundRobin());
-        };
+    private BuiltInBalancers() {
     }
 
     /** Each candidate in turn. */
-    final class RoundRobin implements Balancer {
+    static final class RoundRobin implements Balancer {
 
         private final AtomicInteger next = new AtomicInteger();
 
         @Override
-        public Instance pick(List<Instance> candidates, Exchange exchange) {
+        public <E extends Endpoint> E pick(List<E> candidates, Exchange exchange) {
             return candidates.get(Math.floorMod(next.getAndIncrement(), candidates.size()));
         }
     }
@@ -73,7 +36,7 @@ public interface Balancer {
      * share of the total weight, interleaved ({@code a a b a a} rather than {@code a a a a b}). Canary and gray
      * release by percentage are this with weights such as 90 and 10.
      */
-    final class SmoothWeighted implements Balancer {
+    public static final class SmoothWeighted implements Balancer {
 
         private final ReentrantLock lock = new ReentrantLock();
         /** By instance index; guarded by {@link #lock}. */
@@ -85,12 +48,12 @@ public interface Balancer {
         }
 
         @Override
-        public Instance pick(List<Instance> candidates, Exchange exchange) {
+        public <E extends Endpoint> E pick(List<E> candidates, Exchange exchange) {
             lock.lock();
             try {
                 long total = 0;
-                Instance best = null;
-                for (Instance candidate : candidates) {
+                E best = null;
+                for (E candidate : candidates) {
                     current[candidate.index()] += candidate.weight();
                     total += candidate.weight();
                     if (best == null || current[candidate.index()] > current[best.index()]) {
@@ -109,18 +72,18 @@ public interface Balancer {
      * The power of two choices: of two candidates drawn at random, the one with fewer calls in flight. Nearly as good
      * as scanning every instance, and it never herds every caller onto the one instance that just went idle.
      */
-    final class LeastOutstanding implements Balancer {
+    static final class LeastOutstanding implements Balancer {
 
-        private final IntUnaryOperator outstanding;
+        private final ToIntFunction<Endpoint> outstanding;
         private final RandomGenerator random;
 
-        LeastOutstanding(IntUnaryOperator outstanding, RandomGenerator random) {
+        LeastOutstanding(ToIntFunction<Endpoint> outstanding, RandomGenerator random) {
             this.outstanding = outstanding;
             this.random = random;
         }
 
         @Override
-        public Instance pick(List<Instance> candidates, Exchange exchange) {
+        public <E extends Endpoint> E pick(List<E> candidates, Exchange exchange) {
             int size = candidates.size();
             if (size == 1) {
                 return candidates.getFirst();
@@ -128,14 +91,14 @@ public interface Balancer {
             int first = random.nextInt(size);
             // A second draw among the others, so the two choices are distinct.
             int second = (first + 1 + random.nextInt(size - 1)) % size;
-            Instance a = candidates.get(first);
-            Instance b = candidates.get(second);
-            return outstanding.applyAsInt(b.index()) < outstanding.applyAsInt(a.index()) ? b : a;
+            E a = candidates.get(first);
+            E b = candidates.get(second);
+            return outstanding.applyAsInt(b) < outstanding.applyAsInt(a) ? b : a;
         }
     }
 
     /** The instance that owns the request's key on the hash ring; {@code fallback} for a request without a key. */
-    final class ConsistentHash implements Balancer {
+    static final class ConsistentHash implements Balancer {
 
         private final HashRing ring;
         private final HashKey key;
@@ -148,7 +111,7 @@ public interface Balancer {
         }
 
         @Override
-        public Instance pick(List<Instance> candidates, Exchange exchange) {
+        public <E extends Endpoint> E pick(List<E> candidates, Exchange exchange) {
             String value = key == null ? null : key.of(exchange);
             return value == null ? fallback.pick(candidates, exchange) : ring.owner(value, candidates);
         }
