@@ -3,6 +3,7 @@ package dev.modelgate.plugins.batching;
 import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
 import java.nio.ByteBuffer;
@@ -99,7 +100,8 @@ final class Batches {
 
     /**
      * The answer of each request from the answer to their merge: every output's first dimension is cut at the
-     * requests' row counts, without copying fixed-size data.
+     * requests' row counts, without copying fixed-size data, and each failed item goes to the request whose row it
+     * is, renumbered from that request's first row.
      *
      * @param requests the merged requests, in merge order
      * @param rows their row counts
@@ -123,10 +125,21 @@ final class Batches {
                 outputs.add(slice(output, firstRow, rows[r], total));
             }
             answers.add(new InferenceResponse(response.model(), response.version(), requests.get(r).id(), outputs,
-                    response.parameters()));
+                    response.parameters(), itemErrorsOf(response, firstRow, rows[r])));
             firstRow += rows[r];
         }
         return answers;
+    }
+
+    /** The failed items among rows {@code firstRow} to {@code firstRow + rowCount}, numbered from 0. */
+    private static List<ItemError> itemErrorsOf(InferenceResponse response, int firstRow, int rowCount) {
+        List<ItemError> mine = new ArrayList<>();
+        for (ItemError item : response.itemErrors()) {
+            if (item.index() >= firstRow && item.index() < firstRow + rowCount) {
+                mine.add(item.at(item.index() - firstRow));
+            }
+        }
+        return mine;
     }
 
     private static Tensor slice(Tensor output, int firstRow, int rowCount, int totalRows) {
