@@ -72,6 +72,48 @@ class StreamBatchingTest {
         }
     }
 
+    @Test
+    void aCallTheClientCancelsWhileItQueuesLeavesTheQueueUnsent() throws Exception {
+        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("cancelled-batches");
+        try (GrpcGateway gateway = GrpcGateway.start("""
+                server:
+                  address: 127.0.0.1
+                backends:
+                  demo:
+                    type: onnx
+                    model: classpath:models/demo.onnx
+                    filters:
+                      - type: batching
+                        max-batch-size: 8
+                      - type: probe
+                        name: cancelled-batches
+                        act: hold
+                fronts:
+                  grpc:
+                    default-model: demo
+                routes:
+                  - model: demo
+                    backend: demo
+                """)) {
+            ModelServiceGrpc.ModelServiceFutureStub unary = ModelServiceGrpc.newFutureStub(gateway.channel)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS);
+            var first = unary.predict(ModelServiceGrpcTest.request("demo", "first", KServeGrpcTest.SETOSA));
+            assertTrue(hold.arrived().await(WITHIN.toSeconds(), TimeUnit.SECONDS));
+            var cancelled = unary.predict(ModelServiceGrpcTest.request("demo", "cancelled", KServeGrpcTest.SETOSA));
+            Stream streamed = new Stream(gateway, "streamed", KServeGrpcTest.SETOSA);
+            gateway.gateway.awaitMetric("modelgate_batching_queue_depth{backend=\"demo\"} 2", WITHIN);
+
+            cancelled.cancel(true);
+            streamed.requests.onError(new IllegalStateException("the client gives up"));
+
+            gateway.gateway.awaitMetric("modelgate_batching_abandoned_total{backend=\"demo\"} 2", WITHIN);
+            gateway.gateway.assertMetric("modelgate_batching_queue_depth{backend=\"demo\"} 0");
+            hold.release().countDown();
+            assertEquals("first", first.get(WITHIN.toSeconds(), TimeUnit.SECONDS).getId());
+            assertEquals(1, ProbeFilterProvider.calls("cancelled-batches"), "only the held call reached the backend");
+        }
+    }
+
     /** One open StreamPredict call that has sent one message. */
     private static final class Stream implements StreamObserver<PredictResponse> {
         private final List<PredictResponse> answers = new CopyOnWriteArrayList<>();
