@@ -8,7 +8,8 @@ import dev.modelgate.spi.ErrorCode;
  * keep every item's row, so that their shapes stay whole; a failed item's row holds nothing meaningful.
  *
  * <p>How a backend says an item failed is its adapter's business: a KServe v2 answer's {@code item_errors} (see the
- * README's batching section), for example. TensorFlow Serving's answer has no way to say it.
+ * README's batching section), or the ONNX backend's run of each item alone after a failed run of several. TensorFlow
+ * Serving's answer has no way to say it.
  *
  * @param index the item's position along the first dimension, from 0
  * @param error the gateway's code for the item's failure

@@ -95,7 +95,7 @@ final class Batcher implements BackendFilter {
             this.call = call;
             this.chain = chain;
             this.arrivedNanos = arrivedNanos;
-            int requestRows = Batches.rows(call.request());
+            int requestRows = call.request().rows();
             this.rows = Math.max(requestRows, 0);
             this.key = requestRows < 0 || requestRows > settings.maxBatchSize() ? null
                     : Batches.keyOf(call.request());
