@@ -27,21 +27,10 @@ import org.junit.jupiter.api.Test;
 class ClientGoneTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(20);
-    private static final String CONFIG = """
-            backends:
-              remote:
-                type: http
-                protocol: kserve-v2
-                url: %s
-                model-name: m
-                request-timeout: 30s
-                filters:
-                  - type: batching
-                    max-batch-size: 16
-            routes:
-              - model: remote
-                backend: remote
-            """;
+    /** A gateway whose backend {@code remote} is the stand-in, behind the batching filter. */
+    private static String config(KServeStandIn backend) {
+        return BatchingTest.config(backend.url(), "max-batch-size: 16");
+    }
 
     private static String row(float value) {
         return "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,2],\"data\":[" + value + "," + value
@@ -60,6 +49,15 @@ class ClientGoneTest {
         return socket;
     }
 
+    /** Sends a request with the row {@code [100, 100]} and waits until the stand-in holds it. */
+    private static CompletableFuture<HttpResponse<String>> occupyTheBatchSlot(KServeStandIn backend,
+            RunningGateway gateway, ExecutorService clients) throws InterruptedException {
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gateway.post(
+                "/v2/models/remote/infer", "application/json", row(100)), clients);
+        assertTrue(backend.firstCallArrived.await(WITHIN.toSeconds(), TimeUnit.SECONDS));
+        return first;
+    }
+
     private static void awaitQueued(RunningGateway gateway, int depth) {
         gateway.awaitMetric("modelgate_batching_queue_depth{backend=\"remote\"} " + depth, WITHIN);
     }
@@ -67,11 +65,9 @@ class ClientGoneTest {
     @Test
     void requestsOfClientsThatCloseOrResetWhileQueuedAreNeverSent() throws Exception {
         try (KServeStandIn backend = new KServeStandIn(true, call -> 0);
-                RunningGateway gateway = RunningGateway.start(CONFIG.formatted(backend.url()));
+                RunningGateway gateway = RunningGateway.start(config(backend));
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gateway.post(
-                    "/v2/models/remote/infer", "application/json", row(100)), clients);
-            assertTrue(backend.firstCallArrived.await(WITHIN.toSeconds(), TimeUnit.SECONDS));
+            CompletableFuture<HttpResponse<String>> first = occupyTheBatchSlot(backend, gateway, clients);
             Socket closes = sendAndWait(gateway, 1);
             awaitQueued(gateway, 1);
             CompletableFuture<HttpResponse<String>> stays = CompletableFuture.supplyAsync(() -> gateway.post(
@@ -102,11 +98,9 @@ class ClientGoneTest {
     @Test
     void aClientThatPipelinesItsNextRequestIsNotTakenForGone() throws Exception {
         try (KServeStandIn backend = new KServeStandIn(true, call -> 0);
-                RunningGateway gateway = RunningGateway.start(CONFIG.formatted(backend.url()));
+                RunningGateway gateway = RunningGateway.start(config(backend));
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gateway.post(
-                    "/v2/models/remote/infer", "application/json", row(100)), clients);
-            assertTrue(backend.firstCallArrived.await(WITHIN.toSeconds(), TimeUnit.SECONDS));
+            CompletableFuture<HttpResponse<String>> first = occupyTheBatchSlot(backend, gateway, clients);
             try (Socket pipelining = sendAndWait(gateway, 5)) {
                 awaitQueued(gateway, 1);
                 byte[] body = row(6).getBytes(StandardCharsets.UTF_8);

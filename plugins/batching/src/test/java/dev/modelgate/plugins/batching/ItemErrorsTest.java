@@ -28,21 +28,10 @@ class ItemErrorsTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(20);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String CONFIG = """
-            backends:
-              remote:
-                type: http
-                protocol: kserve-v2
-                url: %s
-                model-name: m
-                request-timeout: 30s
-                filters:
-                  - type: batching
-                    max-batch-size: 16
-            routes:
-              - model: remote
-                backend: remote
-            """;
+    /** A gateway whose backend {@code remote} is the stand-in, behind the batching filter. */
+    private static String config(KServeStandIn backend) {
+        return BatchingTest.config(backend.url(), "max-batch-size: 16");
+    }
 
     /** The gateway's predict body of rows of two values each, every row {@code [v, v]}. */
     private static String instances(float... rows) {
@@ -73,7 +62,7 @@ class ItemErrorsTest {
     @Test
     void theItemsOfMergedRequestsKeepTheirOwnStatusesAndOutputs() throws Exception {
         try (KServeStandIn backend = new KServeStandIn(true, call -> 0, true);
-                RunningGateway gateway = RunningGateway.start(CONFIG.formatted(backend.url()));
+                RunningGateway gateway = RunningGateway.start(config(backend));
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             CompletableFuture<HttpResponse<String>> first = predict(gateway, clients, 100);
             assertTrue(backend.firstCallArrived.await(WITHIN.toSeconds(), TimeUnit.SECONDS));
@@ -113,7 +102,7 @@ class ItemErrorsTest {
     @Test
     void protocolFrontsWithoutAStatusPerItemFailTheRequestInTheirOwnShape() throws Exception {
         try (KServeStandIn backend = new KServeStandIn(false, call -> 0, true);
-                RunningGateway gateway = RunningGateway.start(CONFIG.formatted(backend.url()))) {
+                RunningGateway gateway = RunningGateway.start(config(backend))) {
             HttpResponse<String> kserve = gateway.post("/v2/models/remote/infer", "application/json",
                     "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,2],\"data\":[1,1,-2,-2]}]}");
             HttpResponse<String> tfServing = gateway.post("/tfserving/v1/models/remote:predict",
@@ -136,7 +125,7 @@ class ItemErrorsTest {
     @Test
     void theGatewaysMessagePackEnvelopeCarriesTheItemsToo() throws Exception {
         try (KServeStandIn backend = new KServeStandIn(false, call -> 0, true);
-                RunningGateway gateway = RunningGateway.start(CONFIG.formatted(backend.url()))) {
+                RunningGateway gateway = RunningGateway.start(config(backend))) {
             HttpResponse<byte[]> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     gateway.uri("/v1/models/remote:predict")).header("Content-Type", "application/json")
                     .header("Accept", "application/msgpack").timeout(WITHIN)

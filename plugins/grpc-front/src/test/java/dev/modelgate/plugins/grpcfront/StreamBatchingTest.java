@@ -25,10 +25,9 @@ class StreamBatchingTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(20);
 
-    @Test
-    void messagesOfTwoStreamsLeaveInOneBatchAndEachStreamGetsItsOwnAnswer() throws Exception {
-        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("stream-batches");
-        try (GrpcGateway gateway = GrpcGateway.start("""
+    /** The demo model behind the batching filter and a probe named {@code probe} that holds the first call. */
+    private static String config(String probe) {
+        return """
                 server:
                   address: 127.0.0.1
                 backends:
@@ -39,7 +38,7 @@ class StreamBatchingTest {
                       - type: batching
                         max-batch-size: 8
                       - type: probe
-                        name: stream-batches
+                        name: %s
                         act: hold
                 fronts:
                   grpc:
@@ -47,7 +46,13 @@ class StreamBatchingTest {
                 routes:
                   - model: demo
                     backend: demo
-                """)) {
+                """.formatted(probe);
+    }
+
+    @Test
+    void messagesOfTwoStreamsLeaveInOneBatchAndEachStreamGetsItsOwnAnswer() throws Exception {
+        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("stream-batches");
+        try (GrpcGateway gateway = GrpcGateway.start(config("stream-batches"))) {
             ModelServiceGrpc.ModelServiceFutureStub unary = ModelServiceGrpc.newFutureStub(gateway.channel)
                     .withDeadlineAfter(30, TimeUnit.SECONDS);
             var first = unary.predict(ModelServiceGrpcTest.request("demo", "first", KServeGrpcTest.SETOSA));
@@ -75,26 +80,7 @@ class StreamBatchingTest {
     @Test
     void aCallTheClientCancelsWhileItQueuesLeavesTheQueueUnsent() throws Exception {
         ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("cancelled-batches");
-        try (GrpcGateway gateway = GrpcGateway.start("""
-                server:
-                  address: 127.0.0.1
-                backends:
-                  demo:
-                    type: onnx
-                    model: classpath:models/demo.onnx
-                    filters:
-                      - type: batching
-                        max-batch-size: 8
-                      - type: probe
-                        name: cancelled-batches
-                        act: hold
-                fronts:
-                  grpc:
-                    default-model: demo
-                routes:
-                  - model: demo
-                    backend: demo
-                """)) {
+        try (GrpcGateway gateway = GrpcGateway.start(config("cancelled-batches"))) {
             ModelServiceGrpc.ModelServiceFutureStub unary = ModelServiceGrpc.newFutureStub(gateway.channel)
                     .withDeadlineAfter(30, TimeUnit.SECONDS);
             var first = unary.predict(ModelServiceGrpcTest.request("demo", "first", KServeGrpcTest.SETOSA));
