@@ -89,6 +89,8 @@ final class Batcher implements BackendFilter {
         final long arrivedNanos;
         final Condition turn = lock.newCondition();
         boolean sent;
+        /** Whether it listens for its client going away: once it has to wait, never when it leads at once. */
+        boolean watched;
         BackendResult result;
 
         Pending(BackendCall call, BackendChain chain, long arrivedNanos) {
@@ -117,14 +119,9 @@ final class Batcher implements BackendFilter {
             return chain.proceed(call);
         }
         Pending pending = new Pending(call, chain, System.nanoTime());
-        // Told on an IO thread, which must not wait for the lock.
-        call.exchange().onClientGone(() -> Thread.startVirtualThread(() -> abandon(pending)));
         List<Pending> batch;
         lock.lock();
         try {
-            if (pending.result != null) {
-                return pending.result;
-            }
             if (queue.size() >= settings.maxQueueSize()) {
                 refused.increment();
                 return BackendResult.failed(BatchingProvider.QUEUE_FULL, settings.maxQueueSize()
@@ -196,6 +193,12 @@ final class Batcher implements BackendFilter {
                     return plan;
                 }
                 wakeAt = readyAt - wakeAt < 0 ? readyAt : wakeAt;
+            }
+            if (!pending.watched) {
+                pending.watched = true;
+                // On the request's own thread, as exchanges require; told on an IO thread, which must not wait for
+                // the lock.
+                pending.call.exchange().onClientGone(() -> Thread.startVirtualThread(() -> abandon(pending)));
             }
             try {
                 pending.turn.awaitNanos(wakeAt - now);
