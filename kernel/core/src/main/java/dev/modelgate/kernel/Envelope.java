@@ -11,10 +11,12 @@ import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.inference.ItemError;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The gateway's response envelope: {@code {"code":0,"message":"success","data":{...}}} on success,
@@ -43,10 +45,16 @@ final class Envelope {
         return out.toByteArray();
     }
 
-    /** A MessagePack fixstr: these keys are ASCII and shorter than 32 bytes. */
+    /** A MessagePack string: a fixstr when shorter than 32 bytes, else a str 32. */
     private static void msgpackString(ByteArrayOutputStream out, String text) {
-        out.write(0xa0 | text.length());
-        out.writeBytes(text.getBytes(StandardCharsets.US_ASCII));
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length < 32) {
+            out.write(0xa0 | utf8.length);
+        } else {
+            out.write(0xdb);
+            writeInt(out, utf8.length);
+        }
+        out.writeBytes(utf8);
     }
 
     static byte[] success(JsonNode data) {
@@ -98,6 +106,141 @@ final class Envelope {
             wrapped[wrapped.length - 1] = '}';
         }
         return wrapped;
+    }
+
+    /**
+     * A codec's encoded answer whose items partly failed, as the envelope of the per-item form:
+     * {@code {"code":0,"message":"1 of 3 items failed","data":{...,"items":[{"code":0,"message":"success"},
+     * {"code":40006,"message":"..."},...]}}}, one entry of {@code data.items} per item, in order, alongside the
+     * outputs. In JSON or MessagePack, as {@code data} is.
+     *
+     * @param items how many items the answer has
+     */
+    static byte[] withItems(String mediaType, byte[] data, List<ItemError> itemErrors, int items) {
+        boolean msgpack = mediaType.equals("application/msgpack");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(data.length + 64 + 32 * items);
+        String summary = itemErrors.size() + " of " + items + (items == 1 ? " item" : " items") + " failed";
+        if (msgpack) {
+            out.write(0x83);
+            msgpackString(out, "code");
+            out.write(0x00);
+            msgpackString(out, "message");
+            msgpackString(out, summary);
+            msgpackString(out, "data");
+            out.writeBytes(msgpackMapWithOneMore(data));
+            msgpackString(out, "items");
+            msgpackItems(out, itemErrors, items);
+            return out.toByteArray();
+        }
+        out.writeBytes(("{\"code\":0,\"message\":\"" + summary + "\",\"data\":").getBytes(StandardCharsets.US_ASCII));
+        int end = lastByte(data, (byte) '}');
+        out.write(data, 0, end);
+        if (lastByte(data, end, (byte) '{') < 0) {
+            out.write(',');
+        }
+        out.writeBytes("\"items\":".getBytes(StandardCharsets.US_ASCII));
+        try (JsonGenerator json = FACTORY.createGenerator(out)) {
+            json.writeStartArray();
+            for (ItemStatus status : statuses(itemErrors, items)) {
+                json.writeStartObject();
+                json.writeNumberField("code", status.code());
+                json.writeStringField("message", status.message());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.write('}');
+        out.write('}');
+        return out.toByteArray();
+    }
+
+    /** The index of the last {@code wanted} byte, or -1. */
+    private static int lastByte(byte[] data, byte wanted) {
+        for (int i = data.length - 1; i >= 0; i--) {
+            if (data[i] == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The index of {@code wanted} when it is the last byte before {@code end} but whitespace, else -1. */
+    private static int lastByte(byte[] data, int end, byte wanted) {
+        for (int i = end - 1; i >= 0; i--) {
+            if (!Character.isWhitespace(data[i])) {
+                return data[i] == wanted ? i : -1;
+            }
+        }
+        return -1;
+    }
+
+    /** A MessagePack map, its header counting one entry more: the caller appends it. */
+    private static byte[] msgpackMapWithOneMore(byte[] map) {
+        int head = map[0] & 0xff;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(map.length + 4);
+        if (head >= 0x80 && head < 0x8f) {
+            out.write(head + 1);
+            out.write(map, 1, map.length - 1);
+        } else if (head == 0x8f) {
+            out.write(0xde);
+            out.write(0);
+            out.write(16);
+            out.write(map, 1, map.length - 1);
+        } else if (head == 0xde) {
+            int count = ((map[1] & 0xff) << 8 | map[2] & 0xff) + 1;
+            out.write(0xde);
+            out.write(count >>> 8);
+            out.write(count & 0xff);
+            out.write(map, 3, map.length - 3);
+        } else {
+            throw new IllegalArgumentException("not a MessagePack map of fewer than 65535 entries");
+        }
+        return out.toByteArray();
+    }
+
+    private static void msgpackItems(ByteArrayOutputStream out, List<ItemError> itemErrors, int items) {
+        if (items < 16) {
+            out.write(0x90 | items);
+        } else {
+            out.write(0xdd);
+            writeInt(out, items);
+        }
+        for (ItemStatus status : statuses(itemErrors, items)) {
+            out.write(0x82);
+            msgpackString(out, "code");
+            out.write(0xce); // uint 32: codes reach 99999
+            writeInt(out, status.code());
+            msgpackString(out, "message");
+            msgpackString(out, status.message());
+        }
+    }
+
+    /** One entry of {@code data.items}. */
+    private record ItemStatus(int code, String message) {
+    }
+
+    /** Every item's status, in order: success, or its error's code and message. */
+    private static List<ItemStatus> statuses(List<ItemError> itemErrors, int items) {
+        List<ItemStatus> statuses = new java.util.ArrayList<>(items);
+        int next = 0;
+        for (int i = 0; i < items; i++) {
+            if (next < itemErrors.size() && itemErrors.get(next).index() == i) {
+                ItemError failed = itemErrors.get(next++);
+                statuses.add(new ItemStatus(failed.error().code(), message(failed.error(), failed.message())));
+            } else {
+                statuses.add(new ItemStatus(0, "success"));
+            }
+        }
+        return statuses;
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int value) {
+        out.write(value >>> 24);
+        out.write(value >>> 16 & 0xff);
+        out.write(value >>> 8 & 0xff);
+        out.write(value & 0xff);
     }
 
     /** A protocol front's error: {@code {"error":"<summary>: <detail>","code":40001}}. */

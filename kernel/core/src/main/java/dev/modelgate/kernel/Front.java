@@ -3,7 +3,9 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.Payload;
+import java.util.List;
 
 /**
  * One protocol the API listener speaks to clients: the URL grammar of a dialect, the shape of its errors, and its
@@ -57,6 +59,23 @@ interface Front {
 
     /** The client's answer to a successful inference, from the codec's encoding of it. */
     Response answer(Payload payload);
+
+    /**
+     * The client's answer to an inference some of whose items failed ({@code itemErrors}, see
+     * {@link dev.modelgate.spi.inference.ItemError}), from the codec's encoding of the whole answer. A protocol with no
+     * status per item (TensorFlow Serving, KServe v2, the gRPC services) keeps its shape: the call fails with the code
+     * of its first failed item, the detail saying which items failed, so that no client takes a failed item's row for
+     * an answer.
+     */
+    default Response answerItems(Payload payload, List<ItemError> itemErrors, int items) {
+        ItemError first = itemErrors.getFirst();
+        StringBuilder detail = new StringBuilder().append(itemErrors.size()).append(" of ").append(items)
+                .append(items == 1 ? " item" : " items").append(" failed; item ").append(first.index());
+        if (first.message() != null) {
+            detail.append(": ").append(first.message());
+        }
+        return error(first.error(), detail.toString());
+    }
 
     /** The client's answer when the backend's own answer in this dialect passes through (the proxy path). */
     Response passThrough(Response backendAnswer, Exchange exchange);

@@ -7,8 +7,10 @@ import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.Payload;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * The gateway's own API: {@code /v1/models}, {@code /v1/models/{m}}, {@code /v1/models/{m}:predict} (and {@code v2},
@@ -64,6 +66,13 @@ final class GatewayFront implements Front {
     public Response answer(Payload payload) {
         byte[] wrapped = Envelope.wrapEncoded(payload.mediaType(), payload.body());
         return Response.of(200, payload.contentType(), wrapped);
+    }
+
+    /** The envelope's per-item form: the outputs, and in {@code data.items} each item's code and message. */
+    @Override
+    public Response answerItems(Payload payload, List<ItemError> itemErrors, int items) {
+        return Response.of(200, payload.contentType(),
+                Envelope.withItems(payload.mediaType(), payload.body(), itemErrors, items));
     }
 
     /**

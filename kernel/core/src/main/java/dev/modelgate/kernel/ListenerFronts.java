@@ -9,6 +9,7 @@ import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Operation;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.front.ClientGone;
 import dev.modelgate.spi.front.FrontContext;
 import dev.modelgate.spi.front.FrontRequest;
 import dev.modelgate.spi.front.ListenerFront;
@@ -111,7 +112,8 @@ final class ListenerFronts {
                     request.modelVersion(), request.verb(), method, null);
             Dispatcher.Target target = Dispatcher.target(current, metrics, call, front, method,
                     request.path(), refusal);
-            CallTransport transport = new CallTransport(method, request.path(), request.clientAddress());
+            CallTransport transport = new CallTransport(method, request.path(), request.clientAddress(),
+                    request.clientGone());
             Headers headers = new Headers();
             request.headers().forEach((name, value) -> {
                 if (!RealExchange.isGatewayHeader(name)) {
@@ -142,12 +144,16 @@ final class ListenerFronts {
         private final String method;
         private final String path;
         private final String clientAddress;
+        private final ClientGone clientGone;
+        /** What unregisters each client-gone listener once the call is answered. */
+        private final List<Runnable> unregister = new ArrayList<>(1);
         private Consumer<Throwable> done;
 
-        CallTransport(String method, String path, String clientAddress) {
+        CallTransport(String method, String path, String clientAddress, ClientGone clientGone) {
             this.method = method;
             this.path = path;
             this.clientAddress = clientAddress == null ? "" : clientAddress;
+            this.clientGone = clientGone;
         }
 
         @Override
@@ -175,6 +181,11 @@ final class ListenerFronts {
             this.done = done;
         }
 
+        @Override
+        public void whenClientGone(Runnable gone) {
+            unregister.add(clientGone.whenGone(gone));
+        }
+
         /**
          * {@code response} with its body in memory, as a front sends it in one message; the exchange is complete
          * once it is, which is when a streamed answer's listeners (access log, bulkhead place) run.
@@ -192,6 +203,7 @@ final class ListenerFronts {
                     answer = front.error(CoreErrors.INTERNAL, null);
                 }
             }
+            unregister.forEach(Runnable::run);
             if (done != null) {
                 done.accept(failure);
             }

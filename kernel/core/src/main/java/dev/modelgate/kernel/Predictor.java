@@ -11,6 +11,7 @@ import dev.modelgate.spi.Response;
 import dev.modelgate.spi.inference.InferenceBackend;
 import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
+import dev.modelgate.spi.inference.InferenceResponse;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
@@ -170,7 +171,23 @@ final class Predictor {
         if (result.forwardedResponse() != null) {
             return exchange.front().passThrough(result.forwardedResponse(), exchange);
         }
-        return exchange.front().answer(writer.encodeResponse(result.inferenceResponse(), exchange));
+        InferenceResponse answer = result.inferenceResponse();
+        Payload encoded = writer.encodeResponse(answer, exchange);
+        if (answer.hasItemErrors()) {
+            return exchange.front().answerItems(encoded, answer.itemErrors(), items(answer));
+        }
+        return exchange.front().answer(encoded);
+    }
+
+    /** How many items an answer has: its outputs' first dimension (which every failed item's index is below). */
+    private static int items(InferenceResponse answer) {
+        int items = answer.itemErrors().getLast().index() + 1;
+        for (Tensor output : answer.outputs()) {
+            if (output.rank() > 0) {
+                items = (int) Math.max(items, output.dimension(0));
+            }
+        }
+        return items;
     }
 
     /** Why a backend that only forwards cannot serve this request. */

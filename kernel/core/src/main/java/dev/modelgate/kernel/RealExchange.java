@@ -240,6 +240,11 @@ final class RealExchange implements Exchange {
     }
 
     @Override
+    public void onClientGone(Runnable listener) {
+        transport.whenClientGone(listener);
+    }
+
+    @Override
     @SuppressWarnings("unchecked")
     public <T> T attribute(Attribute<T> key) {
         return (T) attributes.get(key);

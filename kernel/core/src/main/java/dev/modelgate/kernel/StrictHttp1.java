@@ -3,15 +3,22 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.Response;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
+import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.StatusCodes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
@@ -43,9 +50,20 @@ final class StrictHttp1 implements DelegateOpenListener {
     private static final long LINGER_MILLIS = 2000;
     private static final int READ_BUFFER = 8192;
 
+    /** Bytes a client may pipeline behind a request in service before its connection is no longer watched. */
+    private static final int MAX_WATCHED_BYTES = 64 * 1024;
+    /** The connection's checked source, attached to Undertow's connection at its first request. */
+    private static final AttachmentKey<CheckedSource> SOURCE = AttachmentKey.create(CheckedSource.class);
+
     private final HttpOpenListener undertow;
     private final Supplier<Http1Framing.Limits> limits;
     private final BiFunction<Refusal, String, Response> answers;
+    /**
+     * The checked sources of connections that have not had a request yet: Undertow makes its connection object only
+     * inside its open listener, so the source is handed over at the first request. Kept by connection, dropped then,
+     * or when the connection ends before any request (closed ones are swept each time the map doubles).
+     */
+    private final Map<StreamConnection, CheckedSource> awaitingFirstRequest = new ConcurrentHashMap<>();
 
     /**
      * @param answers the answer to a refusal, given the request target read so far (which picks the front)
@@ -55,6 +73,20 @@ final class StrictHttp1 implements DelegateOpenListener {
         this.undertow = undertow;
         this.limits = limits;
         this.answers = answers;
+        setRootHandler(undertow.getRootHandler());
+    }
+
+    /**
+     * Runs {@code gone} once, on an IO thread, if the client of {@code http} closes or resets its connection before
+     * the exchange completes: while the request is served, the connection is read for its end (what a client
+     * pipelines meanwhile is kept for Undertow, up to {@value #MAX_WATCHED_BYTES} bytes, beyond which it is no longer
+     * watched). A half-close counts as gone, as it does for nginx. Never runs for a request on another protocol.
+     */
+    static void whenClientGone(HttpServerExchange http, Runnable gone) {
+        CheckedSource source = http.getConnection().getAttachment(SOURCE);
+        if (source != null) {
+            source.connection.getIoThread().execute(() -> source.watch(http, gone));
+        }
     }
 
     @Override
@@ -75,6 +107,11 @@ final class StrictHttp1 implements DelegateOpenListener {
             }
         }
         connection.getSourceChannel().setConduit(source);
+        awaitingFirstRequest.put(connection, source);
+        int waiting = awaitingFirstRequest.size();
+        if (waiting >= 64 && Integer.bitCount(waiting) == 1) {
+            awaitingFirstRequest.keySet().removeIf(open -> !open.isOpen());
+        }
         undertow.handleEvent(connection, null);
     }
 
@@ -83,9 +120,17 @@ final class StrictHttp1 implements DelegateOpenListener {
         return undertow.getRootHandler();
     }
 
+    /** Sets {@code rootHandler} behind the hand-over of each connection's checked source at its first request. */
     @Override
     public void setRootHandler(HttpHandler rootHandler) {
-        undertow.setRootHandler(rootHandler);
+        undertow.setRootHandler(http -> {
+            CheckedSource source = http.getConnection() instanceof AbstractServerConnection http1
+                    ? awaitingFirstRequest.remove(http1.getChannel()) : null;
+            if (source != null) {
+                http.getConnection().putAttachment(SOURCE, source);
+            }
+            rootHandler.handleRequest(http);
+        });
     }
 
     @Override
@@ -224,6 +269,11 @@ final class StrictHttp1 implements DelegateOpenListener {
         private boolean refused;
         /** Where what a refused client still sends goes. */
         private ByteBuffer dropped;
+        /** The exchange whose client is watched for going away, or {@code null}; IO thread only. */
+        private HttpServerExchange watched;
+        private final List<Runnable> goneListeners = new ArrayList<>(1);
+        /** Whether the client's end of the connection was read (or it broke) while a request was served. */
+        private boolean ended;
 
         CheckedSource(StreamConnection connection, Http1Framing framing, ResponseStarts responses) {
             super(connection.getSourceChannel().getConduit());
@@ -249,6 +299,9 @@ final class StrictHttp1 implements DelegateOpenListener {
             if (refused) {
                 return discard();
             }
+            if (ended && !hasPending()) {
+                return -1;
+            }
             if (!dst.hasRemaining()) {
                 return 0;
             }
@@ -260,6 +313,9 @@ final class StrictHttp1 implements DelegateOpenListener {
                 pending.position(pending.position() + read);
             } else {
                 read = next.read(dst);
+                if (read < 0) {
+                    awaitingFirstRequest.remove(connection);
+                }
                 if (read <= 0) {
                     return read;
                 }
@@ -278,6 +334,72 @@ final class StrictHttp1 implements DelegateOpenListener {
                 responses.started = false; // a head was handed over: its answer has not begun
             }
             return valid;
+        }
+
+        /**
+         * Starts watching for the client's end while {@code http} is served, on the IO thread: reads are resumed
+         * beneath Undertow's request conduits (which, their body read, have nothing to say), and whatever arrives is
+         * kept for Undertow to read as the next request.
+         */
+        void watch(HttpServerExchange http, Runnable gone) {
+            if (http.isComplete() || ended) {
+                return;
+            }
+            goneListeners.add(gone);
+            if (watched == http) {
+                return;
+            }
+            watched = http;
+            http.addExchangeCompleteListener((exchange, next) -> {
+                stopWatching();
+                next.proceed();
+            });
+            connection.getSourceChannel().getReadSetter().set(channel -> readWhileWatched());
+            this.next.resumeReads();
+        }
+
+        private void stopWatching() {
+            watched = null;
+            goneListeners.clear();
+        }
+
+        private void readWhileWatched() {
+            if (watched == null) {
+                return;
+            }
+            ByteBuffer into = ByteBuffer.allocate(READ_BUFFER);
+            int read;
+            try {
+                read = next.read(into);
+            } catch (IOException e) {
+                read = -1;
+            }
+            if (read > 0) {
+                into.flip();
+                ByteBuffer kept = ByteBuffer.allocate(into.remaining() + (hasPending() ? pending.remaining() : 0));
+                if (hasPending()) {
+                    kept.put(pending);
+                }
+                pending = kept.put(into).flip();
+                if (pending.remaining() > MAX_WATCHED_BYTES) {
+                    next.suspendReads();
+                    stopWatching();
+                }
+                return;
+            }
+            if (read < 0) {
+                ended = true;
+                next.suspendReads();
+                List<Runnable> listeners = List.copyOf(goneListeners);
+                stopWatching();
+                for (Runnable listener : listeners) {
+                    try {
+                        listener.run();
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "a listener for a client going away failed", e);
+                    }
+                }
+            }
         }
 
         /** Takes {@code length} bytes at {@code from} back out of {@code dst}, ahead of any kept already. */
@@ -342,6 +464,7 @@ final class StrictHttp1 implements DelegateOpenListener {
          */
         private void refuse() {
             refused = true;
+            awaitingFirstRequest.remove(connection);
             Refusal refusal = framing.refusal();
             LOG.log(System.Logger.Level.DEBUG, () -> "refused a request from " + connection.getPeerAddress() + ": "
                     + refusal.errorCode().code() + " " + refusal.detail());

@@ -25,4 +25,8 @@ interface Transport {
      * Called at most once per exchange.
      */
     void whenComplete(Consumer<Throwable> done);
+
+    /** Runs {@code gone} once if the client goes away before the answer is complete; never when it cannot tell. */
+    default void whenClientGone(Runnable gone) {
+    }
 }

@@ -51,6 +51,12 @@ record UndertowTransport(HttpServerExchange http) implements Transport {
         });
     }
 
+    /** Told by {@link StrictHttp1}, which reads an HTTP/1.1 connection for its end while a request is served. */
+    @Override
+    public void whenClientGone(Runnable gone) {
+        StrictHttp1.whenClientGone(http, gone);
+    }
+
     /**
      * The request headers a pipeline may see and pass on: without hop-by-hop headers, those the {@code Connection}
      * header names, and the gateway's own {@code X-Modelgate-*} headers, which a client must never set.

@@ -92,6 +92,15 @@ public interface Exchange {
      */
     void onComplete(java.util.function.Consumer<Throwable> listener);
 
+    /**
+     * Registers {@code listener} to run once if the client goes away before its answer is complete: it closes or
+     * resets its HTTP/1.1 connection (a half-close counts), or cancels its gRPC call. A filter or backend that holds the
+     * request (a queue, a wait) can then drop it instead of doing work nobody will read. Runs on whatever thread
+     * noticed, typically an IO thread: it must not block. Transports that cannot tell (HTTP/2 streams) never run it.
+     */
+    default void onClientGone(Runnable listener) {
+    }
+
     <T> T attribute(Attribute<T> key);
 
     <T> void setAttribute(Attribute<T> key, T value);

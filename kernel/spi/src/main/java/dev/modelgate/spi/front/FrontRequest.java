@@ -22,8 +22,9 @@ import dev.modelgate.spi.Operation;
  * @param clientAddress the peer's IP address
  * @param refusal when not {@code null}, the call is not routed: it passes the global middlewares and ends in this error
  * @param refusalDetail the refusal's client-safe detail
+ * @param clientGone tells when the call's client goes away; {@link ClientGone#NEVER} when the front cannot tell
  */
 public record FrontRequest(String front, String bodyDialect, Operation operation, String model, String modelVersion,
         String verb, String path, Headers headers, byte[] body, long deadlineNanos, String clientAddress,
-        ErrorCode refusal, String refusalDetail) {
+        ErrorCode refusal, String refusalDetail, ClientGone clientGone) {
 }

@@ -33,6 +33,21 @@ public record InferenceRequest(String model, String version, String id, List<Ten
         return null;
     }
 
+    /**
+     * The rows (instances) the call carries: the first dimension its inputs share, or {@code -1} when it has no
+     * input, an input of rank 0, or inputs that disagree on it.
+     */
+    public int rows() {
+        long rows = -1;
+        for (Tensor input : inputs) {
+            if (input.rank() == 0 || rows >= 0 && input.dimension(0) != rows) {
+                return -1;
+            }
+            rows = input.dimension(0);
+        }
+        return rows > Integer.MAX_VALUE ? -1 : (int) rows;
+    }
+
     /** The same call with other inputs (renamed to the model's names, say). */
     public InferenceRequest withInputs(List<Tensor> newInputs) {
         return new InferenceRequest(model, version, id, newInputs, outputs, parameters);

@@ -4,6 +4,7 @@ import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.RejectionException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -252,6 +253,69 @@ public final class Tensor {
             throw mismatch(name, newShape, elementCount + " elements");
         }
         return new Tensor(name, type, newShape.clone(), count, data, elements);
+    }
+
+    /**
+     * Rows {@code first} to {@code first + count} of the first dimension, under the same name; fixed-size data is not
+     * copied.
+     *
+     * @throws IllegalArgumentException for a tensor of rank 0 or rows beyond its first dimension
+     */
+    public Tensor rows(int first, int count) {
+        if (shape.length == 0 || first < 0 || count < 0 || first + count > shape[0]) {
+            throw new IllegalArgumentException("tensor '" + name + "' " + Arrays.toString(shape) + " has no rows "
+                    + first + " to " + (first + count));
+        }
+        long[] rowsShape = shape.clone();
+        rowsShape[0] = count;
+        int perRow = shape[0] == 0 ? 0 : (int) (elementCount / shape[0]);
+        if (elements != null) {
+            return new Tensor(name, type, rowsShape, count * perRow,
+                    null, List.copyOf(elements.subList(first * perRow, (first + count) * perRow)));
+        }
+        int rowBytes = perRow * type.byteSize();
+        return new Tensor(name, type, rowsShape, count * perRow,
+                data.slice(first * rowBytes, count * rowBytes).order(ByteOrder.LITTLE_ENDIAN), null);
+    }
+
+    /**
+     * {@code parts} one after another along the first dimension, under the first part's name: they must share the
+     * type, the rank and every dimension after the first.
+     *
+     * @throws IllegalArgumentException when they do not
+     */
+    public static Tensor concatenate(List<Tensor> parts) {
+        Tensor first = parts.getFirst();
+        long[] shape = first.shape();
+        if (shape.length == 0) {
+            throw new IllegalArgumentException("tensor '" + first.name + "' has no first dimension");
+        }
+        long rows = 0;
+        for (Tensor part : parts) {
+            if (part.type != first.type || part.shape.length != shape.length || !Arrays.equals(part.shape, 1,
+                    shape.length, shape, 1, shape.length)) {
+                throw new IllegalArgumentException("tensor '" + first.name + "': " + part.type
+                        + Arrays.toString(part.shape) + " does not follow " + first.type + Arrays.toString(shape));
+            }
+            rows += part.shape[0];
+        }
+        shape[0] = rows;
+        if (first.type == DataType.BYTES) {
+            List<byte[]> elements = new ArrayList<>();
+            for (Tensor part : parts) {
+                elements.addAll(part.elements);
+            }
+            return ofBytes(first.name, shape, elements);
+        }
+        long bytes = 0;
+        for (Tensor part : parts) {
+            bytes += part.byteSize();
+        }
+        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (Tensor part : parts) {
+            data.put(part.data());
+        }
+        return of(first.name, first.type, shape, data.flip());
     }
 
     @Override

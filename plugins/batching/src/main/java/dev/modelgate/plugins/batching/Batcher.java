@@ -29,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * alone.
  *
  * <p>A request whose deadline passes while it queues leaves the queue with 40008 and is never sent; one whose batch is
- * still running at its deadline stops waiting with the same code. A failed backend call fails every member; an answer
+ * still running at its deadline stops waiting with the same code. A request whose client goes away while it queues
+ * ({@link dev.modelgate.spi.Exchange#onClientGone}) leaves the queue with 30402 and is never sent. A failed backend call fails every member; an answer
  * that cannot be split fails every member with 40007. The batch is called with its leader's exchange (deadline,
  * headers), the oldest member's. Each request waits on its own condition, so a finished batch wakes its members and
  * the new head, never the whole queue.
@@ -47,6 +48,7 @@ final class Batcher implements BackendFilter {
     private volatile int inFlightGauge;
     private final Metrics.Counter refused;
     private final Metrics.Counter expired;
+    private final Metrics.Counter abandoned;
     private final Metrics.Counter batches;
     private final Metrics.Counter batchedRequests;
     private final Metrics.Histogram batchSizes;
@@ -63,6 +65,9 @@ final class Batcher implements BackendFilter {
                 "Requests refused because the backend's batching queue was full.", labels);
         this.expired = metrics.counter("modelgate_batching_expired_total",
                 "Requests whose deadline passed while they waited for their batch.", labels);
+        this.abandoned = metrics.counter("modelgate_batching_abandoned_total",
+                "Requests whose client went away while they waited for their batch; none reached the backend.",
+                labels);
         this.batches = metrics.counter("modelgate_batching_batches_total",
                 "Backend calls the batcher made; requests_total divided by this is the mean batch size.", labels);
         this.batchedRequests = metrics.counter("modelgate_batching_requests_total",
@@ -84,13 +89,15 @@ final class Batcher implements BackendFilter {
         final long arrivedNanos;
         final Condition turn = lock.newCondition();
         boolean sent;
+        /** Whether it listens for its client going away: once it has to wait, never when it leads at once. */
+        boolean watched;
         BackendResult result;
 
         Pending(BackendCall call, BackendChain chain, long arrivedNanos) {
             this.call = call;
             this.chain = chain;
             this.arrivedNanos = arrivedNanos;
-            int requestRows = Batches.rows(call.request());
+            int requestRows = call.request().rows();
             this.rows = Math.max(requestRows, 0);
             this.key = requestRows < 0 || requestRows > settings.maxBatchSize() ? null
                     : Batches.keyOf(call.request());
@@ -187,6 +194,12 @@ final class Batcher implements BackendFilter {
                 }
                 wakeAt = readyAt - wakeAt < 0 ? readyAt : wakeAt;
             }
+            if (!pending.watched) {
+                pending.watched = true;
+                // On the request's own thread, as exchanges require; told on an IO thread, which must not wait for
+                // the lock.
+                pending.call.exchange().onClientGone(() -> Thread.startVirtualThread(() -> abandon(pending)));
+            }
             try {
                 pending.turn.awaitNanos(wakeAt - now);
             } catch (InterruptedException e) {
@@ -248,6 +261,22 @@ final class Batcher implements BackendFilter {
         }
         queue.removeAll(plan);
         queueDepth = queue.size();
+    }
+
+    /** The client of {@code pending} went away: unless its batch has left, it leaves the queue, never sent. */
+    private void abandon(Pending pending) {
+        lock.lock();
+        try {
+            if (pending.sent || pending.result != null) {
+                return;
+            }
+            abandoned.increment();
+            leave(pending);
+            pending.result = BackendResult.failed(BatchingProvider.CLIENT_GONE, "before its batch was sent");
+            pending.turn.signal();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void expire(Pending pending) {

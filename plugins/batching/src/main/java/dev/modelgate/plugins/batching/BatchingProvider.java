@@ -17,6 +17,9 @@ import java.util.List;
 public final class BatchingProvider implements BackendFilterProvider {
 
     public static final ErrorCode QUEUE_FULL = new ErrorCode(30401, 503, "UNAVAILABLE", "batching queue full");
+    /** What the access log records for a request whose client left the queue; the client reads nothing. */
+    public static final ErrorCode CLIENT_GONE = new ErrorCode(30402, 499, "CANCELLED",
+            "the client went away while its request waited for a batch");
 
     @Override
     public String type() {
@@ -25,7 +28,7 @@ public final class BatchingProvider implements BackendFilterProvider {
 
     @Override
     public List<ErrorCode> errorCodes() {
-        return List.of(QUEUE_FULL);
+        return List.of(QUEUE_FULL, CLIENT_GONE);
     }
 
     @Override

@@ -27,7 +27,7 @@ class BatchingTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(20);
 
-    private static String config(String url, String filterSettings) {
+    static String config(String url, String filterSettings) {
         return config(url, filterSettings, "");
     }
 

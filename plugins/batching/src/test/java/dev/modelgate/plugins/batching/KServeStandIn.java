@@ -15,20 +15,29 @@ import java.util.function.IntFunction;
 
 /**
  * A KServe v2 model server over a real {@link TestBackend}: model {@code m}, one FP32 input {@code x} of any shape,
- * output {@code y = 10 x} of the same shape. Records the first dimension of every inference call it gets, and can
- * hold its first call until the test releases it, so that what arrives meanwhile queues in the batcher.
+ * output {@code y = 10 x} of the same shape. Records the first dimension of every inference call it gets and the first
+ * value of every row, and can hold its first call until the test releases it, so that what arrives meanwhile queues
+ * in the batcher. Optionally it answers per item: a row whose first value is negative fails alone, named in the
+ * answer's {@code item_errors} with status 400, while the other rows are answered.
  */
 final class KServeStandIn implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final List<Long> batchRows = new CopyOnWriteArrayList<>();
+    final List<Float> rowsSeen = new CopyOnWriteArrayList<>();
     final CountDownLatch firstCallArrived = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     private final TestBackend server;
 
     /** @param failure the status to answer the call with this index (0-based), or 0 to answer it */
     KServeStandIn(boolean holdFirstCall, IntFunction<Integer> failure) throws IOException {
+        this(holdFirstCall, failure, false);
+    }
+
+    /** @param failsNegativeRows whether a row whose first value is negative fails alone, in {@code item_errors} */
+    KServeStandIn(boolean holdFirstCall, IntFunction<Integer> failure, boolean failsNegativeRows)
+            throws IOException {
         server = TestBackend.start(request -> {
             if (request.method().equals("GET")) {
                 return Reply.json(200, """
@@ -37,7 +46,12 @@ final class KServeStandIn implements AutoCloseable {
             }
             JsonNode input = JSON.readTree(request.body()).get("inputs").get(0);
             int call = batchRows.size();
-            batchRows.add(input.get("shape").get(0).asLong());
+            long rows = input.get("shape").get(0).asLong();
+            batchRows.add(rows);
+            int width = input.get("data").size() / (int) rows;
+            for (int row = 0; row < rows; row++) {
+                rowsSeen.add(input.get("data").get(row * width).floatValue());
+            }
             if (call == 0 && holdFirstCall) {
                 firstCallArrived.countDown();
                 release.await(30, TimeUnit.SECONDS);
@@ -46,7 +60,20 @@ final class KServeStandIn implements AutoCloseable {
             if (status != 0) {
                 return Reply.json(status, "{\"error\":\"the model failed on this batch\"}");
             }
-            return Reply.json(200, JSON.writeValueAsString(answer(input)));
+            ObjectNode answer = answer(input);
+            if (failsNegativeRows) {
+                ArrayNode itemErrors = JSON.createArrayNode();
+                for (int row = 0; row < rows; row++) {
+                    if (input.get("data").get(row * width).floatValue() < 0) {
+                        itemErrors.addObject().put("index", row).put("status", 400)
+                                .put("message", "negative input");
+                    }
+                }
+                if (!itemErrors.isEmpty()) {
+                    answer.set("item_errors", itemErrors);
+                }
+            }
+            return Reply.json(200, JSON.writeValueAsString(answer));
         });
     }
 

@@ -4,6 +4,7 @@ import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Operation;
+import dev.modelgate.spi.front.ClientGone;
 import dev.modelgate.spi.front.FrontRequest;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -23,9 +24,10 @@ import java.util.concurrent.TimeUnit;
  * @param deadlineNanos the {@code grpc-timeout} as a {@link System#nanoTime()} deadline, {@link Long#MAX_VALUE} for none
  * @param metadataBytes the size of the call's metadata as HTTP/2 counts it (32 bytes per entry beyond its text)
  * @param maxBodyBytes the largest request message the pipeline takes, {@code server.max-body-size}
+ * @param cancellation the call's context, which gRPC cancels when the client goes away
  */
 record CallContext(String path, Headers headers, String clientAddress, long deadlineNanos, long metadataBytes,
-        long maxBodyBytes) {
+        long maxBodyBytes, Context cancellation) {
 
     /** The front's name, as routes list it in {@code fronts:} and metrics label its calls. */
     static final String FRONT = "grpc";
@@ -43,7 +45,24 @@ record CallContext(String path, Headers headers, String clientAddress, long dead
         String address = peer instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress() : "";
         return new CallContext("/" + call.getMethodDescriptor().getFullMethodName(), headersOf(metadata), address,
-                deadlineNanos, sizeOf(metadata), maxBodyBytes);
+                deadlineNanos, sizeOf(metadata), maxBodyBytes, Context.current());
+    }
+
+    /**
+     * The call's client went away: gRPC cancels the call's context with a cause when the client cancels or the
+     * connection breaks, at once and apart from the call's serialised callbacks (a completed call's context is
+     * cancelled too, without a cause, which is not the client leaving).
+     */
+    private ClientGone clientGone() {
+        return listener -> {
+            Context.CancellationListener cancelled = context -> {
+                if (context.cancellationCause() != null) {
+                    listener.run();
+                }
+            };
+            cancellation.addListener(cancelled, Runnable::run);
+            return () -> cancellation.removeListener(cancelled);
+        };
     }
 
     private static long sizeOf(Metadata metadata) {
@@ -92,12 +111,12 @@ record CallContext(String path, Headers headers, String clientAddress, long dead
             return refused(bodyDialect, CoreErrors.BODY_TOO_LARGE, "the limit is " + maxBodyBytes + " bytes");
         }
         return new FrontRequest(FRONT, bodyDialect, operation, model, modelVersion, verb, path, new Headers(headers),
-                body, deadlineNanos, clientAddress, null, null);
+                body, deadlineNanos, clientAddress, null, null, clientGone());
     }
 
     /** A call refused before routing: it passes the global middlewares and ends in {@code refusal}. */
     FrontRequest refused(String bodyDialect, ErrorCode refusal, String detail) {
         return new FrontRequest(FRONT, bodyDialect, Operation.OTHER, null, null, null, path, new Headers(headers),
-                new byte[0], deadlineNanos, clientAddress, refusal, detail);
+                new byte[0], deadlineNanos, clientAddress, refusal, detail, ClientGone.NEVER);
     }
 }

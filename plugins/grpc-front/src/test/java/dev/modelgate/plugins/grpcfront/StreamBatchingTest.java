@@ -25,10 +25,9 @@ class StreamBatchingTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(20);
 
-    @Test
-    void messagesOfTwoStreamsLeaveInOneBatchAndEachStreamGetsItsOwnAnswer() throws Exception {
-        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("stream-batches");
-        try (GrpcGateway gateway = GrpcGateway.start("""
+    /** The demo model behind the batching filter and a probe named {@code probe} that holds the first call. */
+    private static String config(String probe) {
+        return """
                 server:
                   address: 127.0.0.1
                 backends:
@@ -39,7 +38,7 @@ class StreamBatchingTest {
                       - type: batching
                         max-batch-size: 8
                       - type: probe
-                        name: stream-batches
+                        name: %s
                         act: hold
                 fronts:
                   grpc:
@@ -47,7 +46,13 @@ class StreamBatchingTest {
                 routes:
                   - model: demo
                     backend: demo
-                """)) {
+                """.formatted(probe);
+    }
+
+    @Test
+    void messagesOfTwoStreamsLeaveInOneBatchAndEachStreamGetsItsOwnAnswer() throws Exception {
+        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("stream-batches");
+        try (GrpcGateway gateway = GrpcGateway.start(config("stream-batches"))) {
             ModelServiceGrpc.ModelServiceFutureStub unary = ModelServiceGrpc.newFutureStub(gateway.channel)
                     .withDeadlineAfter(30, TimeUnit.SECONDS);
             var first = unary.predict(ModelServiceGrpcTest.request("demo", "first", KServeGrpcTest.SETOSA));
@@ -69,6 +74,29 @@ class StreamBatchingTest {
             gateway.gateway.assertMetric("modelgate_batching_batch_size_bucket{backend=\"demo\",le=\"2.0\"} 2");
             setosa.end();
             virginica.end();
+        }
+    }
+
+    @Test
+    void aCallTheClientCancelsWhileItQueuesLeavesTheQueueUnsent() throws Exception {
+        ProbeFilterProvider.Hold hold = ProbeFilterProvider.holdFirst("cancelled-batches");
+        try (GrpcGateway gateway = GrpcGateway.start(config("cancelled-batches"))) {
+            ModelServiceGrpc.ModelServiceFutureStub unary = ModelServiceGrpc.newFutureStub(gateway.channel)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS);
+            var first = unary.predict(ModelServiceGrpcTest.request("demo", "first", KServeGrpcTest.SETOSA));
+            assertTrue(hold.arrived().await(WITHIN.toSeconds(), TimeUnit.SECONDS));
+            var cancelled = unary.predict(ModelServiceGrpcTest.request("demo", "cancelled", KServeGrpcTest.SETOSA));
+            Stream streamed = new Stream(gateway, "streamed", KServeGrpcTest.SETOSA);
+            gateway.gateway.awaitMetric("modelgate_batching_queue_depth{backend=\"demo\"} 2", WITHIN);
+
+            cancelled.cancel(true);
+            streamed.requests.onError(new IllegalStateException("the client gives up"));
+
+            gateway.gateway.awaitMetric("modelgate_batching_abandoned_total{backend=\"demo\"} 2", WITHIN);
+            gateway.gateway.assertMetric("modelgate_batching_queue_depth{backend=\"demo\"} 0");
+            hold.release().countDown();
+            assertEquals("first", first.get(WITHIN.toSeconds(), TimeUnit.SECONDS).getId());
+            assertEquals(1, ProbeFilterProvider.calls("cancelled-batches"), "only the held call reached the backend");
         }
     }
 

@@ -19,6 +19,7 @@ import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceCodec;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
@@ -27,6 +28,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -183,11 +186,28 @@ final class KServeV2Codec implements InferenceCodec {
             if (message.tensors() == null) {
                 throw invalid("the response: missing 'outputs'");
             }
+            List<Tensor> outputs = BinarySection.resolve(message.tensors(), body, end);
+            checkItems(message.itemErrors(), outputs);
             return new InferenceResponse(message.model() != null ? message.model() : request.model(),
-                    message.version(), message.id(), BinarySection.resolve(message.tensors(), body, end),
-                    message.parameters());
+                    message.version(), message.id(), outputs, message.parameters(), message.itemErrors());
         } catch (RejectionException e) {
             throw protocolError("inference answer", e);
+        }
+    }
+
+    /** Each failed item must be one the outputs have a row for, and named once. */
+    private static void checkItems(List<ItemError> itemErrors, List<Tensor> outputs) {
+        Set<Integer> seen = new HashSet<>();
+        for (ItemError item : itemErrors) {
+            for (Tensor output : outputs) {
+                if (output.rank() == 0 || item.index() >= output.dimension(0)) {
+                    throw invalid("item_errors names item " + item.index() + ", but output '" + output.name()
+                            + "' has shape " + Arrays.toString(output.shape()));
+                }
+            }
+            if (!seen.add(item.index())) {
+                throw invalid("item_errors names item " + item.index() + " twice");
+            }
         }
     }
 

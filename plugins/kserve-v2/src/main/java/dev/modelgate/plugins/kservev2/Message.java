@@ -4,6 +4,8 @@ import static dev.modelgate.plugins.kservev2.WireReader.invalid;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.RequestedOutput;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,9 +22,10 @@ import java.util.Map;
  * @param id the message id, or {@code null}
  * @param tensors a request's inputs or a response's outputs; {@code null} when absent
  * @param outputs the outputs a request asks for; empty for a response
+ * @param itemErrors a response's {@code item_errors}: the items the backend failed while it answered the others
  */
 record Message(String model, String version, String id, Map<String, Object> parameters, List<WireTensor> tensors,
-        List<RequestedOutput> outputs) {
+        List<RequestedOutput> outputs, List<ItemError> itemErrors) {
 
     /** Reads a request ({@code request}) or a response from the parser positioned on its first token. */
     static Message read(JsonParser parser, boolean request) throws IOException {
@@ -34,6 +37,7 @@ record Message(String model, String version, String id, Map<String, Object> para
         Map<String, Object> parameters = Map.of();
         List<WireTensor> tensors = null;
         List<RequestedOutput> outputs = List.of();
+        List<ItemError> itemErrors = List.of();
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String field = parser.currentName();
             parser.nextToken();
@@ -56,10 +60,58 @@ record Message(String model, String version, String id, Map<String, Object> para
                         tensors = WireReader.tensors(parser, "outputs");
                     }
                 }
+                case "item_errors" -> {
+                    if (request) {
+                        parser.skipChildren();
+                    } else {
+                        itemErrors = itemErrors(parser);
+                    }
+                }
                 default -> parser.skipChildren();
             }
         }
-        return new Message(model, version, id, parameters, tensors, outputs);
+        return new Message(model, version, id, parameters, tensors, outputs, itemErrors);
+    }
+
+    /**
+     * A response's {@code item_errors}, the gateway's extension of the protocol for a backend that answers a batch
+     * per item: {@code [{"index": 2, "status": 400, "message": "..."}]}, where {@code index} is the failed item's
+     * position along the first dimension and {@code status} the HTTP status the item alone would have had (a 4xx is
+     * the item's fault, 40006; anything else, or none, the backend's, 40005).
+     */
+    private static List<ItemError> itemErrors(JsonParser parser) throws IOException {
+        WireReader.expect(parser, JsonToken.START_ARRAY, "item_errors", "an array");
+        List<ItemError> errors = new ArrayList<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            String where = "item_errors[" + errors.size() + "]";
+            WireReader.expect(parser, JsonToken.START_OBJECT, where, "an object");
+            long index = -1;
+            int status = 500;
+            String message = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                parser.nextToken();
+                switch (field) {
+                    case "index" -> index = integer(parser, where + ".index", Integer.MAX_VALUE);
+                    case "status" -> status = (int) integer(parser, where + ".status", 599);
+                    case "message" -> message = WireReader.text(parser, where + ".message");
+                    default -> parser.skipChildren();
+                }
+            }
+            if (index < 0) {
+                throw invalid(where + ": missing 'index'");
+            }
+            errors.add(new ItemError((int) index, CoreErrors.ofBackendStatus(status), message));
+        }
+        return errors;
+    }
+
+    private static long integer(JsonParser parser, String where, long max) throws IOException {
+        if (parser.currentToken() != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() != JsonParser.NumberType.INT
+                || parser.getIntValue() < 0 || parser.getIntValue() > max) {
+            throw invalid(where + " must be an integer from 0 to " + max);
+        }
+        return parser.getIntValue();
     }
 
     private static List<RequestedOutput> requestedOutputs(JsonParser parser) throws IOException {

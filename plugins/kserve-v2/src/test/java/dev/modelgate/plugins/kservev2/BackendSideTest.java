@@ -86,6 +86,30 @@ class BackendSideTest {
         assertEquals("r1", response.id());
     }
 
+    @Test
+    void anAnswersItemErrorsNameTheFailedItemsWithTheirCodes() throws BackendException {
+        InferenceResponse response = codec.decodeResponse(json("{\"outputs\":[{\"name\":\"y\",\"datatype\":"
+                + "\"FP32\",\"shape\":[3,1],\"data\":[1,0,3]}],\"item_errors\":[{\"index\":1,\"status\":422,"
+                + "\"message\":\"not an image\"},{\"index\":2}]}"), request);
+
+        assertEquals(2, response.itemErrors().size());
+        assertEquals(1, response.itemErrors().get(0).index());
+        assertEquals(40006, response.itemErrors().get(0).error().code());
+        assertEquals("not an image", response.itemErrors().get(0).message());
+        assertEquals(40005, response.itemErrors().get(1).error().code(), "no status: the backend's fault");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[{\"index\":3}]", "[{\"index\":1},{\"index\":1}]", "[{\"status\":400}]",
+        "[{\"index\":-1}]", "{\"index\":1}", "[{\"index\":1,\"status\":\"bad\"}]"})
+    void itemErrorsThatDoNotNameAnItemOfTheAnswerOnceAreAProtocolError(String itemErrors) {
+        BackendException failure = assertThrows(BackendException.class, () -> codec.decodeResponse(json(
+                "{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[3,1],\"data\":[1,2,3]}],"
+                + "\"item_errors\":" + itemErrors + "}"), request));
+
+        assertEquals(BackendException.Kind.PROTOCOL, failure.kind());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"{\"outputs\":[", "{\"model_name\":\"m\"}", "{\"outputs\":[{\"name\":\"y\"}]}",
         "{\"outputs\":[{\"name\":\"y\",\"datatype\":\"BF16\",\"shape\":[1],\"data\":[1]}]}",

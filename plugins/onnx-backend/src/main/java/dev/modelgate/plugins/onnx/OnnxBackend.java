@@ -7,14 +7,18 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.inference.DataType;
 import dev.modelgate.spi.inference.InferenceBackend;
 import dev.modelgate.spi.inference.InferenceRequest;
 import dev.modelgate.spi.inference.InferenceResponse;
+import dev.modelgate.spi.inference.ItemError;
 import dev.modelgate.spi.inference.ModelMetadata;
 import dev.modelgate.spi.inference.RequestedOutput;
 import dev.modelgate.spi.inference.Tensor;
 import dev.modelgate.spi.inference.TensorMetadata;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadFactory;
@@ -64,15 +68,77 @@ final class OnnxBackend implements InferenceBackend {
      * @throws RejectionException with {@link CoreErrors#INPUT_MISMATCH} when the inputs or requested outputs do not
      *     match the model's, {@link CoreErrors#INVALID_PREDICT_REQUEST} past {@code max-batch},
      *     {@link CoreErrors#INVALID_TENSOR_VALUE} for a value the input's type cannot hold,
-     *     {@link CoreErrors#BACKEND_ERROR} when the model fails to run
+     *     {@link CoreErrors#BACKEND_ERROR} when the model fails to run (for a run of several items, only when every
+     *     item fails alone: else the answer names the items that did, see {@link #itemByItem})
      * @throws BackendException of kind {@link BackendException.Kind#TIMEOUT} at the deadline (the run is abandoned)
      */
     @Override
     public InferenceResponse infer(InferenceRequest request, Exchange exchange) throws BackendException {
         List<TensorSpec> selected = selectOutputs(request.outputs());
         List<TensorValue> inputs = binder.bind(request.inputs());
-        List<Tensor> results = runner.run(inputs, selected, exchange.deadlineNanos());
-        return new InferenceResponse(request.model(), request.version(), request.id(), results, Map.of());
+        try {
+            List<Tensor> results = runner.run(inputs, selected, exchange.deadlineNanos());
+            return new InferenceResponse(request.model(), request.version(), request.id(), results, Map.of());
+        } catch (RejectionException whole) {
+            if (request.rows() < 2) {
+                throw whole;
+            }
+            return itemByItem(request, selected, exchange.deadlineNanos(), whole);
+        }
+    }
+
+    /**
+     * A run of several items that failed, run again one item at a time, so that the items that fail alone are told
+     * apart from the others ({@link ItemError}s) instead of failing them all: ONNX Runtime fails a whole run for one
+     * bad row (an index out of a table's range, say). A failed item's output rows are zeros. When every item fails
+     * alone, or the items' outputs cannot be put together again (their shapes differ), the run fails as {@code whole}
+     * did.
+     */
+    private InferenceResponse itemByItem(InferenceRequest request, List<TensorSpec> selected, long deadlineNanos,
+            RejectionException whole) throws BackendException {
+        int rows = request.rows();
+        List<List<Tensor>> answered = new ArrayList<>(rows);
+        List<ItemError> failed = new ArrayList<>();
+        List<Tensor> template = null;
+        for (int row = 0; row < rows; row++) {
+            List<Tensor> item = new ArrayList<>(request.inputs().size());
+            for (Tensor input : request.inputs()) {
+                item.add(input.rows(row, 1));
+            }
+            try {
+                List<Tensor> results = runner.run(binder.bind(item), selected, deadlineNanos);
+                answered.add(results);
+                template = template == null ? results : template;
+            } catch (RejectionException e) {
+                answered.add(null);
+                failed.add(new ItemError(row, e.errorCode(), e.getMessage()));
+            }
+        }
+        if (template == null) {
+            throw whole;
+        }
+        List<Tensor> outputs = new ArrayList<>(selected.size());
+        for (int output = 0; output < selected.size(); output++) {
+            List<Tensor> parts = new ArrayList<>(rows);
+            for (List<Tensor> item : answered) {
+                parts.add(item != null ? item.get(output) : zerosLike(template.get(output)));
+            }
+            try {
+                outputs.add(Tensor.concatenate(parts));
+            } catch (IllegalArgumentException e) {
+                throw whole;
+            }
+        }
+        return new InferenceResponse(request.model(), request.version(), request.id(), outputs, Map.of(), failed);
+    }
+
+    private static Tensor zerosLike(Tensor tensor) {
+        if (tensor.type() == DataType.BYTES) {
+            return Tensor.ofBytes(tensor.name(), tensor.shape(), Collections.nCopies(tensor.elementCount(),
+                    new byte[0]));
+        }
+        return Tensor.of(tensor.name(), tensor.type(), tensor.shape(),
+                ByteBuffer.allocate(Math.toIntExact(tensor.byteSize())));
     }
 
     /** The outputs asked for, in the order asked; every output, in the model's order, when none is named. */

@@ -119,7 +119,7 @@ public final class DemoModel {
         return new Message().string(1, name).int64(3, value).int64(20, ATTRIBUTE_INT);
     }
 
-    private static Message floatTensor(String name, long[] dims, float[] values) {
+    static Message floatTensor(String name, long[] dims, float[] values) {
         Message tensor = new Message();
         for (long dim : dims) {
             tensor.int64(1, dim);

@@ -65,11 +65,16 @@ final class OnnxGateway implements AutoCloseable {
 
     /** The {@code data} of a successful predict of {@code body}, failing the test on any other answer. */
     JsonNode predict(String body) {
-        HttpResponse<String> response = gateway.post("/v1/models/" + NAME + ":predict", "application/json", body);
+        HttpResponse<String> response = post(body);
 
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(null));
         return success(response);
+    }
+
+    /** The gateway's answer to a predict of {@code body}, whatever it is. */
+    HttpResponse<String> post(String body) {
+        return gateway.post("/v1/models/" + NAME + ":predict", "application/json", body);
     }
 
     /** Asserts that the gateway answers a predict of {@code body} with an input mismatch saying {@code detail}. */
@@ -79,7 +84,7 @@ final class OnnxGateway implements AutoCloseable {
 
     /** Asserts that the gateway answers a predict of {@code body} with {@code expected} and {@code detail}. */
     void assertRejected(ErrorCode expected, String body, String detail) {
-        HttpResponse<String> response = gateway.post("/v1/models/" + NAME + ":predict", "application/json", body);
+        HttpResponse<String> response = post(body);
         JsonNode json = read(response);
 
         assertEquals(expected.httpStatus(), response.statusCode(), response.body());
