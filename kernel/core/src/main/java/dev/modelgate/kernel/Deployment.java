@@ -280,25 +280,25 @@ public final class Deployment implements AutoCloseable {
 
         /**
          * The listener fronts of the previous deployment, which keep running: they hold their ports. A change of
-         * their configuration is reported as needing a restart.
+         * their configuration, or a front plugin that was not there at start, is reported as needing a restart.
          */
         private List<ListenerFront> carriedListenerFronts(ConfigNode section) {
-            Set<String> running = new java.util.HashSet<>();
-            for (ListenerFront front : previous.listenerFronts) {
-                Part part = previous.parts.stream().filter(candidate -> candidate.instance == front).findFirst()
-                        .orElseThrow();
-                ConfigNode node = section.child(part.provider.type());
-                node.raw();
-                running.add(part.provider.type());
-                parts.add(part);
-                if (!part.config.equals(node.snapshot())) {
-                    restartNeeded.add(node.path());
+            Set<String> known = new java.util.HashSet<>();
+            for (Part part : previous.parts) {
+                if (part.provider instanceof FrontProvider provider) {
+                    ConfigNode node = section.child(provider.type());
+                    node.raw();
+                    known.add(provider.type());
+                    parts.add(part);
+                    if (!part.config.equals(node.snapshot())) {
+                        restartNeeded.add(node.path());
+                    }
                 }
             }
             for (String type : plugins.fronts().keySet()) {
-                if (!running.contains(type) && !section.child(type).snapshot().isEmpty()) {
+                if (!known.contains(type)) {
                     section.child(type).raw();
-                    restartNeeded.add(section.pathOf(type));
+                    restartNeeded.add(section.pathOf(type) + " (a front plugin added since the start)");
                 }
             }
             return List.copyOf(previous.listenerFronts);

@@ -154,7 +154,9 @@ public final class Gateway implements AutoCloseable {
      * changes nothing and says why; {@code trigger} names who asked (SIGHUP, POST /reload, --watch).
      */
     public Reloader.Outcome reload(String trigger) {
-        return reloader.reload(trigger);
+        Reloader started = reloader;
+        return started != null ? started.reload(trigger)
+                : new Reloader.Outcome(false, List.of("the gateway is still starting"), List.of(), 0, 0);
     }
 
     /** The gRPC front's port, 0 when it is off. */
