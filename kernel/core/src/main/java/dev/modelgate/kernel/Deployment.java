@@ -162,12 +162,6 @@ public final class Deployment implements AutoCloseable {
             this.metrics = metrics;
         }
 
-        /** Whether {@code node} is what this part was built from, by the same plugin class (the same jar). */
-        private boolean builtFrom(ConfigNode node, PluginProvider newProvider) {
-            return config.equals(node.snapshot()) && newProvider != null
-                    && newProvider.getClass() == provider.getClass();
-        }
-
         @SuppressWarnings("unchecked")
         private <T> T instance() {
             return (T) instance;
@@ -228,15 +222,28 @@ public final class Deployment implements AutoCloseable {
                     plugins.codecs());
         }
 
-        /** The part of the previous deployment at {@code node}'s path, when it can serve on unchanged. */
-        private Part carried(ConfigNode node, PluginProvider provider) {
+        /**
+         * Whether the previous deployment's part at {@code node}'s path can serve on: built from the same
+         * configuration by the same plugin class (of {@code known}, from the same jar), and every backend it asked
+         * for carried over too.
+         */
+        private boolean unchanged(ConfigNode node, Map<String, ? extends PluginRegistry.Discovered<?>> known) {
             Part part = previous == null ? null : previous.partAt(node.path());
-            if (part == null || !part.builtFrom(node, provider) || !carriedBackends.containsAll(part.backendsUsed)) {
-                return null;
-            }
+            return part != null && part.config.equals(node.snapshot()) && sameProvider(part, known)
+                    && carriedBackends.containsAll(part.backendsUsed);
+        }
+
+        private static boolean sameProvider(Part part, Map<String, ? extends PluginRegistry.Discovered<?>> known) {
+            PluginRegistry.Discovered<?> found = known.get(part.provider.type());
+            return found != null && found.provider().getClass() == part.provider.getClass();
+        }
+
+        /** Takes the previous deployment's part at {@code node}'s path into this one, as it is. */
+        private <T> T carryOver(ConfigNode node) {
+            Part part = previous.partAt(node.path());
             node.raw();
             parts.add(part);
-            return part;
+            return part.instance();
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {
@@ -244,8 +251,8 @@ public final class Deployment implements AutoCloseable {
             for (ConfigNode node : parent.list(key)) {
                 String type = node.string("type");
                 MiddlewareProvider provider = provider(node, type, plugins.middlewares(), "middleware");
-                Part carried = carried(node, provider);
-                Middleware middleware = carried != null ? carried.instance() : provider == null ? null
+                Middleware middleware = unchanged(node, plugins.middlewares()) ? carryOver(node)
+                        : provider == null ? null
                         : create(node, provider, part -> provider.create(node, context(part, type)));
                 if (middleware != null) {
                     steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed(), declaredCodes));
@@ -315,8 +322,7 @@ public final class Deployment implements AutoCloseable {
                     section.problem(name, "backend names are letters, digits, '.', '_' and '-'");
                 }
                 if (carriedBackends.contains(name)) {
-                    backends.put(name, carried(node, plugins.backends().get(node.snapshot().path("type").asText())
-                            .provider()).instance());
+                    backends.put(name, carryOver(node));
                     continue;
                 }
                 String type = node.string("type");
@@ -342,15 +348,13 @@ public final class Deployment implements AutoCloseable {
             if (previous == null) {
                 return carried;
             }
+            // Read from the snapshot: a child node asked for here and not read would report its keys as unknown.
             com.fasterxml.jackson.databind.JsonNode nodes = section.snapshot();
             for (String name : section.keys()) {
                 Part part = previous.partAt(section.pathOf(name));
-                var provider = plugins.backends().get(nodes.path(name).path("type").asText());
-                if (part != null && provider != null && part.config.equals(nodes.get(name))
-                        && part.provider.getClass() == provider.provider().getClass()
-                        && previous.filterParts(part).stream().allMatch(filter -> filter.provider.getClass()
-                                == java.util.Optional.ofNullable(plugins.filters().get(filter.provider.type()))
-                                        .map(found -> (Object) found.provider().getClass()).orElse(null))) {
+                if (part != null && part.config.equals(nodes.get(name)) && sameProvider(part, plugins.backends())
+                        && previous.filterParts(part).stream()
+                                .allMatch(filter -> sameProvider(filter, plugins.filters()))) {
                     carried.add(name);
                 }
             }
@@ -368,16 +372,8 @@ public final class Deployment implements AutoCloseable {
             for (ConfigNode node : backendNode.list("filters")) {
                 String type = node.string("type");
                 BackendFilterProvider provider = provider(node, type, plugins.filters(), "filter");
-                BackendFilter filter;
-                if (carriedBackend) {
-                    Part part = previous.partAt(node.path());
-                    node.raw();
-                    parts.add(part);
-                    filter = part.instance();
-                } else {
-                    filter = provider == null ? null
-                            : create(node, provider, part -> provider.create(node, context(part, type)));
-                }
+                BackendFilter filter = carriedBackend ? carryOver(node) : provider == null ? null
+                        : create(node, provider, part -> provider.create(node, context(part, type)));
                 if (filter != null && provider.needsTensors() && backend != null
                         && !(backend instanceof InferenceBackend)) {
                     node.problem("type", "the " + type + " filter works on tensors, but this backend forwards bytes "

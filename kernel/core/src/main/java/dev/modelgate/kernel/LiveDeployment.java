@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -30,8 +31,10 @@ final class LiveDeployment {
 
     private final AtomicReference<Deployment> current;
     private final MetricsRegistry metrics;
-    /** Per part and jar loader, how many deployments not yet retired hold it. Guarded by itself. */
+    /** Per part and jar loader, how many deployments not yet retired hold it. Guarded by {@link #lock}. */
     private final Map<Object, Integer> holders = new IdentityHashMap<>();
+    /** A lock, not a monitor: retiring runs on a virtual thread and may block while it closes a part. */
+    private final ReentrantLock lock = new ReentrantLock();
     /** Every deployment not yet retired, the current one included: what shutdown closes. */
     private final Set<Deployment> unretired = ConcurrentHashMap.newKeySet();
 
@@ -59,10 +62,13 @@ final class LiveDeployment {
         }
     }
 
-    /** Gives back a lease {@link #acquire()} took; the last one of a replaced deployment retires it. */
+    /**
+     * Gives back a lease {@link #acquire()} took; the last one of a replaced deployment retires it, on a thread of
+     * its own: the last lease is often given back on an IO thread, which closing a backend's pool must not block.
+     */
     void release(Deployment deployment) {
         if (deployment.release()) {
-            retire(deployment);
+            Thread.ofVirtual().name("modelgate-retire").start(() -> retire(deployment));
         }
     }
 
@@ -77,8 +83,11 @@ final class LiveDeployment {
      * deployment holds.
      */
     void discard(Deployment rejected) {
-        synchronized (holders) {
+        lock.lock();
+        try {
             closeUnheld(rejected);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -95,9 +104,12 @@ final class LiveDeployment {
 
     private void hold(Deployment deployment) {
         unretired.add(deployment);
-        synchronized (holders) {
+        lock.lock();
+        try {
             deployment.parts().forEach(part -> holders.merge(part, 1, Integer::sum));
             deployment.plugins().jarLoaders().forEach(loader -> holders.merge(loader, 1, Integer::sum));
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -105,10 +117,13 @@ final class LiveDeployment {
         if (!unretired.remove(deployment)) {
             return;
         }
-        synchronized (holders) {
+        lock.lock();
+        try {
             deployment.parts().forEach(part -> holders.merge(part, -1, Integer::sum));
             deployment.plugins().jarLoaders().forEach(loader -> holders.merge(loader, -1, Integer::sum));
             closeUnheld(deployment);
+        } finally {
+            lock.unlock();
         }
         Deployment served = current.get();
         metrics.retainRequestSeries(
