@@ -13,7 +13,6 @@ import dev.modelgate.spi.front.FrontContext;
 import dev.modelgate.spi.front.FrontRequest;
 import dev.modelgate.spi.front.ListenerFront;
 import dev.modelgate.spi.front.Pipeline;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,14 +47,17 @@ final class ListenerFronts {
             return server.grpcPort();
         }
 
+        /** Read from the files when asked: they were checked when the configuration was built. */
         @Override
-        public Path tlsCertFile() {
-            return server.tls() == null ? null : server.tls().certFile();
-        }
-
-        @Override
-        public Path tlsKeyFile() {
-            return server.tls() == null ? null : server.tls().keyFile();
+        public javax.net.ssl.X509ExtendedKeyManager tlsKeyManager() {
+            if (server.tls() == null) {
+                return null;
+            }
+            try {
+                return TlsContexts.keyManager(server.tls());
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("cannot read server.tls: " + e.getMessage(), e);
+            }
         }
 
         @Override

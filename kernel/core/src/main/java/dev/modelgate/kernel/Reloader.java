@@ -169,26 +169,41 @@ public final class Reloader {
             return refused(List.of(describe(e)));
         }
         List<String> restartNeeded = restartNeeded(served, next);
+        javax.net.ssl.X509ExtendedKeyManager tlsKeys = null;
         javax.net.ssl.SSLContext tls = null;
-        byte[] tlsFiles = tlsFiles(next.server());
         if (next.server().tls() != null && served.server().tls() != null) {
             try {
-                tls = TlsContexts.create(next.server().tls());
+                tlsKeys = TlsContexts.keyManager(next.server().tls());
+                tls = TlsContexts.create(tlsKeys);
             } catch (java.io.IOException | java.security.GeneralSecurityException e) {
                 live.discard(next);
                 return refused(List.of("server.tls: " + e.getMessage()));
-            }
-            if (!java.util.Arrays.equals(tlsFiles, servedTlsFiles) && !next.listenerFronts().isEmpty()) {
-                restartNeeded.add("server.tls (the gRPC listener keeps the certificate it started with)");
             }
         }
         int carried = (int) next.parts().stream().filter(served.parts()::contains).count();
         live.swap(next);
         if (tls != null) {
-            apiListener.updateTls(tls);
-            servedTlsFiles = tlsFiles;
+            rotateTls(next, tlsKeys, tls, restartNeeded);
         }
         return new Outcome(true, List.of(), restartNeeded, next.parts().size() - carried, carried);
+    }
+
+    /**
+     * New handshakes on the API listener and on the listener fronts present the certificate just read; a front that
+     * cannot take it has {@code server.tls} reported as needing a restart, when the files changed.
+     */
+    private void rotateTls(Deployment next, javax.net.ssl.X509ExtendedKeyManager keys, javax.net.ssl.SSLContext tls,
+            List<String> restartNeeded) {
+        apiListener.updateTls(tls);
+        byte[] files = tlsFiles(next.server());
+        boolean changed = !java.util.Arrays.equals(files, servedTlsFiles);
+        servedTlsFiles = files;
+        for (dev.modelgate.spi.front.ListenerFront front : next.listenerFronts()) {
+            if (!front.rotateTls(keys) && changed) {
+                restartNeeded.add("server.tls (a listener front that cannot rotate its certificate: "
+                        + front.getClass().getSimpleName() + ")");
+            }
+        }
     }
 
     private static Outcome refused(List<String> problems) {
