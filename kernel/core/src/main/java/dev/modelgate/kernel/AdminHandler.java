@@ -24,30 +24,30 @@ import java.util.function.Supplier;
 /**
  * The admin listener, on loopback unless configured otherwise. {@code /healthz} (alive), {@code /readyz}
  * (configuration loaded and not draining) and {@code /metrics} (Prometheus text) stay open for probes and scrapers
- * and are answered on the IO thread. Every other endpoint ({@code /plugins}, and those of admin endpoint plugins:
- * profiling) needs the admin token or passes the admin pipeline, on a virtual thread.
+ * and are answered on the IO thread. Every other endpoint ({@code /plugins}, {@code POST /reload}, and those of admin
+ * endpoint plugins: profiling) needs the admin token or passes the admin pipeline, on a virtual thread.
  */
 final class AdminHandler implements HttpHandler {
 
     private static final System.Logger LOG = System.getLogger(AdminHandler.class.getName());
 
     /** The paths the kernel answers itself; no plugin may serve them. */
-    static final Set<String> KERNEL_PATHS = Set.of("/healthz", "/readyz", "/metrics", "/plugins");
+    static final Set<String> KERNEL_PATHS = Set.of("/healthz", "/readyz", "/metrics", "/plugins", "/reload");
 
     private static final FrontCall ADMIN =
             new FrontCall(GatewayFront.INSTANCE, Operation.ADMIN, null, null, "admin", "GET", "v1");
     private static final RequestBody NO_BODY = new RequestBody(new byte[0], null);
 
     private final Supplier<Deployment> deployment;
-    private final PluginRegistry plugins;
+    private final Supplier<Reloader.Outcome> reload;
     private final MetricsRegistry metrics;
     private final BooleanSupplier ready;
     private final Executor executor;
 
-    AdminHandler(Supplier<Deployment> deployment, PluginRegistry plugins, MetricsRegistry metrics,
+    AdminHandler(Supplier<Deployment> deployment, Supplier<Reloader.Outcome> reload, MetricsRegistry metrics,
             BooleanSupplier ready, Executor executor) {
         this.deployment = deployment;
-        this.plugins = plugins;
+        this.reload = reload;
         this.metrics = metrics;
         this.ready = ready;
         this.executor = executor;
@@ -56,6 +56,15 @@ final class AdminHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange http) {
         String method = http.getRequestMethod().toString();
+        if (http.getRequestPath().equals("/reload")) {
+            if (method.equals("POST")) {
+                guarded(http, this::reload);
+            } else {
+                ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.METHOD_NOT_ALLOWED, "use POST")
+                        .withHeader("Allow", "POST"));
+            }
+            return;
+        }
         if (!method.equals("GET") && !method.equals("HEAD")) {
             ResponseWriter.write(http, GatewayFront.INSTANCE.error(CoreErrors.METHOD_NOT_ALLOWED, "use GET")
                     .withHeader("Allow", "GET"));
@@ -158,7 +167,15 @@ final class AdminHandler implements HttpHandler {
         return GatewayFront.INSTANCE.error(CoreErrors.ADMIN_DISABLED, null);
     }
 
+    /** Reloads the configuration and the plugins folder: 200 with what changed, or 422 (90101) with why not. */
+    private Response reload() {
+        Reloader.Outcome outcome = reload.get();
+        return Response.of(outcome.applied() ? 200 : CoreErrors.RELOAD_REFUSED.httpStatus(), "application/json",
+                outcome.json());
+    }
+
     private Response pluginList() {
+        PluginRegistry plugins = deployment.get().plugins();
         ObjectNode data = Json.MAPPER.createObjectNode();
         ArrayNode list = data.putArray("plugins");
         addAll(list, "middleware", plugins.middlewares().values());

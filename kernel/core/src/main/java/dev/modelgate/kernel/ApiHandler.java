@@ -6,7 +6,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
 
 /**
  * The API listener's root handler. Undertow I/O stays on the IO threads: the body is read there without blocking,
@@ -22,12 +21,12 @@ final class ApiHandler implements HttpHandler {
     static final String PROTOCOL = "http";
     private static final RequestBody UNREAD = new RequestBody(new byte[0], null);
 
-    private final Supplier<Deployment> deployment;
+    private final LiveDeployment deployment;
     private final MetricsRegistry metrics;
     private final Executor requestExecutor;
     private final InFlightRequests inFlight;
 
-    ApiHandler(Supplier<Deployment> deployment, MetricsRegistry metrics, Executor requestExecutor,
+    ApiHandler(LiveDeployment deployment, MetricsRegistry metrics, Executor requestExecutor,
             InFlightRequests inFlight) {
         this.deployment = deployment;
         this.metrics = metrics;
@@ -35,12 +34,19 @@ final class ApiHandler implements HttpHandler {
         this.inFlight = inFlight;
     }
 
-    /** Runs on an IO thread: admits the request, reads its body, hands it to a virtual thread. */
+    /**
+     * Runs on an IO thread: admits the request, reads its body, hands it to a virtual thread. The request holds a
+     * lease on the deployment it started on until its answer is complete, a streamed one's last byte included.
+     */
     @Override
     public void handleRequest(HttpServerExchange http) {
         long start = System.nanoTime();
         boolean admitted = inFlight.enter();
+        Deployment current = admitted ? deployment.acquire() : null;
         http.addExchangeCompleteListener((exchange, next) -> {
+            if (current != null) {
+                deployment.release(current);
+            }
             inFlight.exit();
             next.proceed();
         });
@@ -48,7 +54,6 @@ final class ApiHandler implements HttpHandler {
             refuseWhileDraining(http);
             return;
         }
-        Deployment current = deployment.get();
         Refusal refusal = RequestChecks.refusal(http);
         if (refusal != null) {
             // Not worth reading the body of, but still logged and authenticated like any request.
@@ -65,10 +70,10 @@ final class ApiHandler implements HttpHandler {
      */
     private void refuseWhileDraining(HttpServerExchange http) {
         http.setPersistent(false);
-        ServerSettings server = deployment.get().server();
+        ServerSettings server = deployment.current().server();
         Http2GoAway.afterAnswer(http);
         RequestBody.read(http, server.maxBodyBytes(), server.bodyTimeout(), body -> ResponseWriter.write(http,
-                deployment.get().fronts().frontOf(http.getRequestPath())
+                deployment.current().fronts().frontOf(http.getRequestPath())
                         .error(CoreErrors.SHUTTING_DOWN, "retry on another instance"), Long.MAX_VALUE));
     }
 

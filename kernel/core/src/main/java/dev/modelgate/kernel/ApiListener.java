@@ -35,10 +35,14 @@ final class ApiListener {
 
     private final AcceptingChannel<? extends StreamConnection> channel;
     private final OpenListener open;
+    /** The TLS layer whose context new handshakes use, {@code null} for plain HTTP. */
+    private final UndertowXnioSsl ssl;
 
-    private ApiListener(AcceptingChannel<? extends StreamConnection> channel, OpenListener open) {
+    private ApiListener(AcceptingChannel<? extends StreamConnection> channel, OpenListener open,
+            UndertowXnioSsl ssl) {
         this.channel = channel;
         this.open = open;
+        this.ssl = ssl;
     }
 
     /** Binds and starts accepting on {@code worker}'s IO threads. */
@@ -62,7 +66,7 @@ final class ApiListener {
             var channel = worker.createStreamConnectionServer(address, ChannelListeners.openListenerAdapter(strict),
                     socketOptions);
             channel.resumeAccepts();
-            return new ApiListener(channel, strict);
+            return new ApiListener(channel, strict, null);
         }
         Http2OpenListener http2 = new Http2OpenListener(buffers, options);
         http2.setRootHandler(root);
@@ -78,7 +82,7 @@ final class ApiListener {
         var channel = ssl.createSslConnectionServer(worker, address, ChannelListeners.openListenerAdapter(alpn),
                 socketOptions);
         channel.resumeAccepts();
-        return new ApiListener(channel, alpn);
+        return new ApiListener(channel, alpn, ssl);
     }
 
     private static OptionMap undertowOptions(ServerSettings server) {
@@ -116,6 +120,16 @@ final class ApiListener {
         }
         int end = target.indexOf('?', start);
         return end < 0 ? target.substring(start) : target.substring(start, end);
+    }
+
+    /**
+     * New handshakes use {@code context} (a certificate rotated by a reload); connections already open keep theirs.
+     * Nothing to do on a plain HTTP listener.
+     */
+    void updateTls(javax.net.ssl.SSLContext context) {
+        if (ssl != null) {
+            ssl.updateSSLContext(context);
+        }
     }
 
     int port() {

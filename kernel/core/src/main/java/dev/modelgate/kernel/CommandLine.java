@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * The parsed command line: {@code [serve|validate [FILE]|plugins|version|error-codes|config-reference|help
- * |PLUGIN-COMMAND ...] [--config FILE] [--port N] [--admin-port N] [--grpc-port N] [--plugins DIR]}.
+ * |PLUGIN-COMMAND ...] [--config FILE] [--port N] [--admin-port N] [--grpc-port N] [--plugins DIR] [--watch]}.
  *
  * @param command the sub-command, {@code serve} by default
  * @param configFile the configuration file, or {@code null} for {@code ./conf/gateway.yaml} or else the embedded one
@@ -17,11 +17,12 @@ import java.util.Set;
  * @param grpcPort the gRPC port overriding the configuration's ({@code 0} turns the gRPC front off), or {@code null}
  * @param pluginsDir the folder of plugin jars
  * @param pluginsDirGiven whether the folder was asked for ({@code --plugins}): then it must exist
+ * @param watch whether {@code serve} reloads when the configuration file or the plugins folder changes
  * @param commandArgs for a command a plugin adds, its arguments (the kernel's {@code --config} and {@code --plugins}
  *     taken out); empty otherwise
  */
 public record CommandLine(String command, Path configFile, Integer port, Integer adminPort, Integer grpcPort,
-        Path pluginsDir, boolean pluginsDirGiven, List<String> commandArgs) {
+        Path pluginsDir, boolean pluginsDirGiven, boolean watch, List<String> commandArgs) {
 
     static final Set<String> COMMANDS = Set.of("serve", "validate", "plugins", "version", "error-codes",
             "config-reference", "help");
@@ -46,7 +47,13 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
     public static CommandLine serving(Path configFile, Integer port, Integer adminPort, Integer grpcPort,
             Path pluginsDir) {
         return new CommandLine("serve", configFile, port, adminPort, grpcPort, pluginsDir, pluginsDir != null,
-                List.of());
+                false, List.of());
+    }
+
+    /** This command line, reloading on changes of the configuration file and the plugins folder. */
+    public CommandLine watching() {
+        return new CommandLine(command, configFile, port, adminPort, grpcPort, pluginsDir, pluginsDirGiven, true,
+                commandArgs);
     }
 
     /** The built-in plugins and those of the plugins folder. */
@@ -73,6 +80,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         Integer grpcPort = null;
         Path plugins = Path.of("plugins");
         boolean pluginsGiven = false;
+        boolean watch = false;
         List<String> positional = new ArrayList<>();
         List<String> passed = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -84,6 +92,13 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                 case "--plugins" -> {
                     plugins = Path.of(value(args, ++i, arg));
                     pluginsGiven = true;
+                }
+                case "--watch" -> {
+                    if (pluginCommand) {
+                        passed.add(arg);
+                    } else {
+                        watch = true;
+                    }
                 }
                 case "--port" -> {
                     if (pluginCommand) {
@@ -122,7 +137,8 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         command = command == null ? "serve" : command;
         if (command.equals("help")) {
             // Asking for help is never a mistake: whatever else the line holds, it gets the usage.
-            return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, List.of());
+            return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, watch,
+                    List.of());
         }
         if (command.equals("validate") && !positional.isEmpty()) {
             if (config != null) {
@@ -133,7 +149,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
         if (!positional.isEmpty()) {
             throw new IllegalArgumentException("unexpected argument '" + positional.getFirst() + "'");
         }
-        return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, passed);
+        return new CommandLine(command, config, port, adminPort, grpcPort, plugins, pluginsGiven, watch, passed);
     }
 
     private static String value(String[] args, int index, String option) {
@@ -182,6 +198,7 @@ public record CommandLine(String command, Path configFile, Integer port, Integer
                   --admin-port N     admin port on 127.0.0.1 (default 9090)
                   --grpc-port N      gRPC port (default 8081; 0 turns gRPC off)
                   --plugins DIR      folder of plugin jars (default ./plugins)
+                  --watch            reload when the configuration file or the plugins folder changes
                 """;
     }
 }

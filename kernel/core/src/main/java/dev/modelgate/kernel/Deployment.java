@@ -27,7 +27,17 @@ import java.util.regex.Pattern;
 
 /**
  * A configuration turned into running parts: server settings, backends, and one pipeline per (model, version).
- * Immutable; built whole or not at all. {@link #close()} closes every middleware and backend it built.
+ * Immutable; built whole or not at all. {@link #close()} closes every middleware and backend it holds.
+ *
+ * <p>A reload builds a new deployment with the one being served as {@code previous}: a backend (with its filters)
+ * or a middleware whose configuration node and plugin class did not change, and whose backends it asked for
+ * ({@link dev.modelgate.spi.PluginContext#backend}) are carried over too, is not built again: the new deployment
+ * holds the same {@link Part}, so its pools, health, circuit state and rate-limit buckets live on. The listener
+ * fronts (the gRPC listener) are always carried over: they hold ports. Who closes a part shared that way is
+ * {@link LiveDeployment}'s business; {@link #close()} is for a deployment nobody shares (validate, a failed start).
+ *
+ * <p>Requests hold a deployment with a lease ({@link #tryAcquire()}, {@link #release()}); the gateway holds one
+ * more while the deployment is the one being served.
  */
 public final class Deployment implements AutoCloseable {
 
@@ -39,7 +49,11 @@ public final class Deployment implements AutoCloseable {
     private final List<Step> globalSteps;
     private final Map<String, Backend> backends;
     private final Map<String, Map<String, Route>> routesByModel;
-    private final List<AutoCloseable> resources;
+    private final List<Part> parts;
+    private final PluginRegistry plugins;
+    private final List<String> restartNeeded;
+    /** The gateway's lease while this is the deployment being served, plus one per request running on it. */
+    private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger(1);
     private final AdminSettings admin;
     private final Map<String, AdminEndpoint> adminEndpoints;
     private final java.util.SortedSet<String> apiVersions;
@@ -49,15 +63,17 @@ public final class Deployment implements AutoCloseable {
 
     private Deployment(ServerSettings server, Fronts fronts, Codecs codecs, List<Step> globalSteps,
             Map<String, Backend> backends, Map<String, Map<String, Route>> routesByModel, AdminSettings admin,
-            Map<String, AdminEndpoint> adminEndpoints, List<ListenerFront> listenerFronts,
-            List<AutoCloseable> resources) {
+            Map<String, AdminEndpoint> adminEndpoints, List<ListenerFront> listenerFronts, List<Part> parts,
+            PluginRegistry plugins, List<String> restartNeeded) {
         this.server = server;
         this.adminEndpoints = Map.copyOf(adminEndpoints);
+        this.plugins = plugins;
+        this.restartNeeded = List.copyOf(restartNeeded);
         this.listenerFronts = List.copyOf(listenerFronts);
         this.fronts = fronts;
         this.codecs = codecs;
         this.admin = admin;
-        this.resources = List.copyOf(resources);
+        this.parts = List.copyOf(parts);
         this.globalSteps = List.copyOf(globalSteps);
         this.backends = Collections.unmodifiableMap(backends);
         this.routesByModel = Collections.unmodifiableMap(routesByModel);
@@ -87,12 +103,16 @@ public final class Deployment implements AutoCloseable {
      */
     public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
             CommandLine overrides, Clock clock) throws InvalidConfigException {
-        return build(source, plugins, metrics, overrides, clock, null);
+        return build(source, plugins, metrics, overrides, clock, null, null);
     }
 
-    /** {@link #build}, telling {@code recorder} (when not {@code null}) of every key the kernel and plugins read. */
+    /**
+     * {@link #build}, telling {@code recorder} (when not {@code null}) of every key the kernel and plugins read, and
+     * carrying over from {@code previous} (when not {@code null}) the parts whose configuration did not change.
+     */
     static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
-            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder) throws InvalidConfigException {
+            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder, Deployment previous)
+            throws InvalidConfigException {
         List<String> problems = new ArrayList<>(source.problems());
         if (source.unreadable()) {
             throw new InvalidConfigException(source.origin(), problems);
@@ -101,7 +121,7 @@ public final class Deployment implements AutoCloseable {
                 : ConfigNode.recording(source.tree(), problems, recorder);
         // First: plugins are built with the gateway's locality (PluginContext.locality).
         ServerSettings server = ServerSettings.from(root.child("server"), overrides);
-        Builder builder = new Builder(plugins, metrics, clock, problems, server.locality());
+        Builder builder = new Builder(plugins, metrics, clock, problems, server.locality(), previous);
         try {
             ConfigNode frontsSection = root.child("fronts");
             Fronts fronts = Fronts.from(frontsSection, Main.version(), plugins.fronts().keySet());
@@ -118,7 +138,7 @@ public final class Deployment implements AutoCloseable {
             Map<String, AdminEndpoint> adminEndpoints = builder.adminEndpoints(adminSection);
             root.reportUnknownKeys();
             Deployment deployment = new Deployment(server, fronts, plugins.codecs(), globalSteps, backends, routes,
-                    admin, adminEndpoints, listenerFronts, builder.built);
+                    admin, adminEndpoints, listenerFronts, builder.parts, plugins, builder.restartNeeded);
             problems.removeIf(source::followsFromUnsetVariable);
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source.origin(), problems);
@@ -130,6 +150,45 @@ public final class Deployment implements AutoCloseable {
         }
     }
 
+    /**
+     * One plugin instance a deployment runs: the configuration node it was built from, the provider that built it,
+     * the backends it asked the kernel for (filled in as it asks), and the metrics it registered, which leave the
+     * scrape when it is closed.
+     */
+    static final class Part {
+        private final String path;
+        private final com.fasterxml.jackson.databind.JsonNode config;
+        private final PluginProvider provider;
+        private final MetricsRegistry.Owner metrics;
+        private final Set<String> backendsUsed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private Object instance;
+
+        private Part(ConfigNode node, PluginProvider provider, MetricsRegistry.Owner metrics) {
+            this.path = node.path();
+            this.config = node.snapshot();
+            this.provider = provider;
+            this.metrics = metrics;
+        }
+
+        @SuppressWarnings("unchecked")
+        private <T> T instance() {
+            return (T) instance;
+        }
+
+        /** Closes the instance and takes its metrics off the scrape. */
+        void close() {
+            if (instance instanceof AutoCloseable closeable) {
+                closeQuietly(closeable);
+            }
+            metrics.release();
+        }
+
+        @Override
+        public String toString() {
+            return path;
+        }
+    }
+
     /** Builds plugin instances and remembers each, so that a failed build closes what it made. */
     private static final class Builder {
         private final PluginRegistry plugins;
@@ -138,28 +197,63 @@ public final class Deployment implements AutoCloseable {
         private final Clock clock;
         private final Optional<String> locality;
         private final Set<Integer> declaredCodes;
-        private final List<AutoCloseable> built = new ArrayList<>();
+        private final Deployment previous;
+        /** Every part of the deployment, built or carried over, in build order. */
+        private final List<Part> parts = new ArrayList<>();
+        /** The parts built here, which a failed build closes. */
+        private final List<Part> built = new ArrayList<>();
+        private final List<String> restartNeeded = new ArrayList<>();
         private final Map<String, Backend> builtBackends = new LinkedHashMap<>();
         private final Map<String, List<FilterStep>> builtFilters = new LinkedHashMap<>();
+        private Set<String> carriedBackends = Set.of();
 
         Builder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems,
-                Optional<String> locality) {
+                Optional<String> locality, Deployment previous) {
             this.problems = problems;
             this.locality = locality;
             this.plugins = plugins;
             this.declaredCodes = ErrorCatalog.of(plugins).codes();
             this.metrics = metrics;
             this.clock = clock;
+            this.previous = previous;
         }
 
-        private RealPluginContext context(String path, String type) {
-            return new RealPluginContext(path, metrics, clock, System.getLogger("dev.modelgate.plugin." + type),
-                    name -> java.util.Optional.ofNullable(builtBackends.get(name))
-                            .map(backend -> exchange -> RealChain.guard(exchange,
-                                    guarded -> Predictor.predict(name, backend,
-                                            builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
-                                            plugins.codecs(), metrics))),
+        private RealPluginContext context(Part part, String type) {
+            return new RealPluginContext(part.path, part.metrics, clock,
+                    System.getLogger("dev.modelgate.plugin." + type),
+                    name -> {
+                        part.backendsUsed.add(name);
+                        return java.util.Optional.ofNullable(builtBackends.get(name))
+                                .map(backend -> exchange -> RealChain.guard(exchange,
+                                        guarded -> Predictor.predict(name, backend,
+                                                builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
+                                                plugins.codecs(), metrics)));
+                    },
                     plugins.codecs(), plugins.balancers(), locality);
+        }
+
+        /**
+         * Whether the previous deployment's part at {@code node}'s path can serve on: built from the same
+         * configuration by the same plugin class (of {@code known}, from the same jar), and every backend it asked
+         * for carried over too.
+         */
+        private boolean unchanged(ConfigNode node, Map<String, ? extends PluginRegistry.Discovered<?>> known) {
+            Part part = previous == null ? null : previous.partAt(node.path());
+            return part != null && part.config.equals(node.snapshot()) && sameProvider(part, known)
+                    && carriedBackends.containsAll(part.backendsUsed);
+        }
+
+        private static boolean sameProvider(Part part, Map<String, ? extends PluginRegistry.Discovered<?>> known) {
+            PluginRegistry.Discovered<?> found = known.get(part.provider.type());
+            return found != null && found.provider().getClass() == part.provider.getClass();
+        }
+
+        /** Takes the previous deployment's part at {@code node}'s path into this one, as it is. */
+        private <T> T carryOver(ConfigNode node) {
+            Part part = previous.partAt(node.path());
+            node.raw();
+            parts.add(part);
+            return part.instance();
         }
 
         List<Step> middlewares(ConfigNode parent, String key) {
@@ -167,8 +261,9 @@ public final class Deployment implements AutoCloseable {
             for (ConfigNode node : parent.list(key)) {
                 String type = node.string("type");
                 MiddlewareProvider provider = provider(node, type, plugins.middlewares(), "middleware");
-                Middleware middleware = provider == null ? null
-                        : create(node, () -> provider.create(node, context(node.path(), type)));
+                Middleware middleware = unchanged(node, plugins.middlewares()) ? carryOver(node)
+                        : provider == null ? null
+                        : create(node, provider, part -> provider.create(node, context(part, type)));
                 if (middleware != null) {
                     steps.add(new Step(type, node.path(), middleware, provider.repeatsProceed(), declaredCodes));
                 }
@@ -181,34 +276,69 @@ public final class Deployment implements AutoCloseable {
          * configuration turns off is left out.
          */
         List<ListenerFront> listenerFronts(ConfigNode section, ServerSettings server) {
+            if (previous != null) {
+                return carriedListenerFronts(section);
+            }
             ErrorCatalog catalog = ErrorCatalog.of(plugins);
             List<ListenerFront> fronts = new ArrayList<>();
             for (var discovered : plugins.fronts().values()) {
                 FrontProvider provider = discovered.provider();
                 ConfigNode node = section.child(provider.type());
-                Optional<ListenerFront> front = create(node, () -> provider.create(node, new ListenerFronts.Context(
-                        server, catalog, metrics, System.getLogger("dev.modelgate.plugin." + provider.type()))));
+                Optional<ListenerFront> front = create(node, provider, part -> provider.create(node,
+                        new ListenerFronts.Context(server, catalog, part.metrics,
+                                System.getLogger("dev.modelgate.plugin." + provider.type()))));
                 if (front != null && front.isPresent()) {
-                    built.add(front.get());
+                    built.getLast().instance = front.get();
                     fronts.add(front.get());
                 }
             }
             return fronts;
         }
 
+        /**
+         * The listener fronts of the previous deployment, which keep running: they hold their ports. A change of
+         * their configuration, or a front plugin that was not there at start, is reported as needing a restart.
+         */
+        private List<ListenerFront> carriedListenerFronts(ConfigNode section) {
+            Set<String> known = new java.util.HashSet<>();
+            for (Part part : previous.parts) {
+                if (part.provider instanceof FrontProvider provider) {
+                    ConfigNode node = section.child(provider.type());
+                    node.raw();
+                    known.add(provider.type());
+                    parts.add(part);
+                    if (!part.config.equals(node.snapshot())) {
+                        restartNeeded.add(node.path());
+                    }
+                }
+            }
+            for (String type : plugins.fronts().keySet()) {
+                if (!known.contains(type)) {
+                    section.child(type).raw();
+                    restartNeeded.add(section.pathOf(type) + " (a front plugin added since the start)");
+                }
+            }
+            return List.copyOf(previous.listenerFronts);
+        }
+
         Map<String, Backend> backends(ConfigNode section) {
             Map<String, Backend> backends = new LinkedHashMap<>();
             Map<String, ConfigNode> nodes = new LinkedHashMap<>();
+            carriedBackends = carriedBackends(section);
             for (String name : section.keys()) {
                 ConfigNode node = section.child(name);
                 nodes.put(name, node);
                 if (!MODEL_NAME.matcher(name).matches()) {
                     section.problem(name, "backend names are letters, digits, '.', '_' and '-'");
                 }
+                if (carriedBackends.contains(name)) {
+                    backends.put(name, carryOver(node));
+                    continue;
+                }
                 String type = node.string("type");
                 BackendProvider provider = provider(node, type, plugins.backends(), "backend");
                 Backend backend = provider == null ? null
-                        : create(node, () -> provider.create(node, context(node.path(), type)));
+                        : create(node, provider, part -> provider.create(node, context(part, type)));
                 if (backend != null) {
                     backends.put(name, backend);
                 }
@@ -219,14 +349,41 @@ public final class Deployment implements AutoCloseable {
             return backends;
         }
 
+        /**
+         * The backends of the previous deployment that serve on: node (filters included) and plugin classes
+         * unchanged, and every backend that they or their filters asked for served on too.
+         */
+        private Set<String> carriedBackends(ConfigNode section) {
+            Set<String> carried = new java.util.HashSet<>();
+            if (previous == null) {
+                return carried;
+            }
+            // Read from the snapshot: a child node asked for here and not read would report its keys as unknown.
+            com.fasterxml.jackson.databind.JsonNode nodes = section.snapshot();
+            for (String name : section.keys()) {
+                Part part = previous.partAt(section.pathOf(name));
+                if (part != null && part.config.equals(nodes.get(name)) && sameProvider(part, plugins.backends())
+                        && previous.filterParts(part).stream()
+                                .allMatch(filter -> sameProvider(filter, plugins.filters()))) {
+                    carried.add(name);
+                }
+            }
+            // A carried backend (or filter) still calls the backends it asked for: they must be carried too.
+            while (carried.removeIf(name -> !carried.containsAll(previous.backendsUsedBy(section.pathOf(name))))) {
+                // again, until nothing more drops out
+            }
+            return carried;
+        }
+
         /** A backend's own filter chain, {@code backends.NAME.filters}, in order. */
         private List<FilterStep> filters(ConfigNode backendNode, Backend backend) {
             List<FilterStep> steps = new ArrayList<>();
+            boolean carriedBackend = carriedBackends.contains(backendNode.path().substring("backends.".length()));
             for (ConfigNode node : backendNode.list("filters")) {
                 String type = node.string("type");
                 BackendFilterProvider provider = provider(node, type, plugins.filters(), "filter");
-                BackendFilter filter = provider == null ? null
-                        : create(node, () -> provider.create(node, context(node.path(), type)));
+                BackendFilter filter = carriedBackend ? carryOver(node) : provider == null ? null
+                        : create(node, provider, part -> provider.create(node, context(part, type)));
                 if (filter != null && provider.needsTensors() && backend != null
                         && !(backend instanceof InferenceBackend)) {
                     node.problem("type", "the " + type + " filter works on tensors, but this backend forwards bytes "
@@ -326,8 +483,8 @@ public final class Deployment implements AutoCloseable {
             for (var discovered : plugins.adminEndpoints().values()) {
                 AdminEndpointProvider provider = discovered.provider();
                 ConfigNode node = section.child(provider.type());
-                Map<String, AdminEndpoint> built = create(node,
-                        () -> provider.create(node, context(node.path(), provider.type())));
+                Map<String, AdminEndpoint> built = unchanged(node, plugins.adminEndpoints()) ? carryOver(node)
+                        : create(node, provider, part -> provider.create(node, context(part, provider.type())));
                 if (built == null) {
                     continue;
                 }
@@ -379,23 +536,24 @@ public final class Deployment implements AutoCloseable {
         }
 
         private interface Factory<T> {
-            T create() throws Exception;
+            T create(Part part) throws Exception;
         }
 
-        /** Builds one instance; an exception becomes a problem on its node rather than a crash. */
-        private <T> T create(ConfigNode node, Factory<T> factory) {
+        /** Builds one instance as a new part; an exception becomes a problem on its node rather than a crash. */
+        private <T> T create(ConfigNode node, PluginProvider provider, Factory<T> factory) {
+            Part part = new Part(node, provider, metrics.owner());
+            built.add(part);
+            parts.add(part);
             try {
                 int problemsBefore = problems.size();
-                T instance = factory.create();
+                T instance = factory.create(part);
+                part.instance = instance;
                 if (instance == null) {
                     // Plugins may return null after reporting a problem; without one it is the plugin's bug.
                     if (problems.size() == problemsBefore) {
                         node.problem("the plugin built nothing and reported no problem");
                     }
                     return null;
-                }
-                if (instance instanceof AutoCloseable closeable) {
-                    built.add(closeable);
                 }
                 return instance;
             } catch (Exception | LinkageError e) {
@@ -408,7 +566,7 @@ public final class Deployment implements AutoCloseable {
         }
 
         void closeAll() {
-            built.reversed().forEach(Deployment::closeQuietly);
+            built.reversed().forEach(Part::close);
         }
     }
 
@@ -465,9 +623,58 @@ public final class Deployment implements AutoCloseable {
         return apiVersions;
     }
 
-    /** Closes every middleware and backend it built, in reverse order, once in-flight requests are done. */
+    /** The registry whose plugins built it. */
+    PluginRegistry plugins() {
+        return plugins;
+    }
+
+    /** Every plugin instance it runs, built or carried over, in build order. */
+    List<Part> parts() {
+        return parts;
+    }
+
+    /** The keys of listener fronts whose change a reload could not apply. */
+    List<String> restartNeeded() {
+        return restartNeeded;
+    }
+
+    private Part partAt(String path) {
+        return parts.stream().filter(part -> part.path.equals(path)).findFirst().orElse(null);
+    }
+
+    /** The filter parts of the backend part {@code backend}. */
+    private List<Part> filterParts(Part backend) {
+        return parts.stream().filter(part -> part.path.startsWith(backend.path + ".filters[")).toList();
+    }
+
+    /** The backends that the backend at {@code path} and its filters asked for. */
+    private Set<String> backendsUsedBy(String path) {
+        Part backend = partAt(path);
+        Set<String> used = new java.util.HashSet<>(backend.backendsUsed);
+        filterParts(backend).forEach(filter -> used.addAll(filter.backendsUsed));
+        return used;
+    }
+
+    /** Takes a lease: {@code false} once the deployment was retired and its last lease released. */
+    boolean tryAcquire() {
+        int held;
+        do {
+            held = leases.get();
+            if (held == 0) {
+                return false;
+            }
+        } while (!leases.compareAndSet(held, held + 1));
+        return true;
+    }
+
+    /** Gives a lease back: {@code true} when it was the last one, and the deployment is to be closed. */
+    boolean release() {
+        return leases.decrementAndGet() == 0;
+    }
+
+    /** Closes every middleware, filter, backend and listener front it holds, in reverse order. */
     @Override
     public void close() {
-        resources.reversed().forEach(Deployment::closeQuietly);
+        parts.reversed().forEach(Part::close);
     }
 }

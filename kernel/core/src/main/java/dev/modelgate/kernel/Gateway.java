@@ -13,13 +13,12 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 
 /**
- * A running gateway: the API and admin listeners, and the listeners of the plugins' fronts (gRPC), over one
- * {@link Deployment}.
+ * A running gateway: the API and admin listeners, and the listeners of the plugins' fronts (gRPC), over the
+ * {@link Deployment} being served, which a reload ({@link Reloader}) replaces while the listeners keep running.
  *
  * <p>Every request runs on its own virtual thread; Undertow's IO threads only accept, parse and hand off.
  * {@link #shutdown()} refuses new requests, lets in-flight ones finish up to the configured deadline, then closes
@@ -29,27 +28,29 @@ public final class Gateway implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
 
-    private final AtomicReference<Deployment> deployment;
+    private final LiveDeployment deployment;
     private final MetricsRegistry metrics;
-    private final PluginRegistry plugins;
     private final Undertow undertow;
     private final XnioWorker worker;
     private final ApiHandler api;
     /** Started once the worker runs, on its IO threads. */
     private ApiListener apiListener;
+    /** Set once the API listener runs, whose certificate a reload may rotate. */
+    private volatile Reloader reloader;
+    /** Reloads on changes of the configuration file and the plugins folder, with {@code --watch}; else null. */
+    private ConfigWatcher watcher;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ExecutorService requestExecutor;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean ready;
 
-    private Gateway(Deployment deployment, PluginRegistry plugins, MetricsRegistry metrics) {
-        this.deployment = new AtomicReference<>(deployment);
-        this.plugins = plugins;
+    private Gateway(Deployment deployment, MetricsRegistry metrics) {
+        this.deployment = new LiveDeployment(deployment, metrics);
         this.metrics = metrics;
         this.requestExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("modelgate-request-", 0).factory());
         ServerSettings server = deployment.server();
-        this.api = new ApiHandler(this.deployment::get, metrics, requestExecutor, inFlight);
+        this.api = new ApiHandler(this.deployment, metrics, requestExecutor, inFlight);
         this.worker = worker(server.ioThreads(), requestExecutor);
         metrics.inFlightGauge(inFlight::count);
         // The builder serves the admin listener; ApiListener assembles the API listener on the same worker.
@@ -61,8 +62,8 @@ public final class Gateway implements AutoCloseable {
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, ApiListener.millis(server.idleTimeout()))
                 .addListener(new Undertow.ListenerBuilder().setType(Undertow.ListenerType.HTTP)
                         .setHost(server.adminAddress()).setPort(server.adminPort())
-                        .setRootHandler(new AdminHandler(this.deployment::get, plugins, metrics, () -> ready,
-                                requestExecutor)))
+                        .setRootHandler(new AdminHandler(this.deployment::current, () -> reload("POST /reload"),
+                                metrics, () -> ready, requestExecutor)))
                 .build();
     }
 
@@ -105,7 +106,7 @@ public final class Gateway implements AutoCloseable {
             Deployment deployment = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC());
             Gateway gateway;
             try {
-                gateway = new Gateway(deployment, plugins, metrics);
+                gateway = new Gateway(deployment, metrics);
             } catch (RuntimeException e) {
                 deployment.close();
                 throw e;
@@ -114,13 +115,18 @@ public final class Gateway implements AutoCloseable {
                 gateway.undertow.start();
                 // Clients that send Expect: 100-continue (curl past 1 MB, several SDKs) get it when the body is read.
                 gateway.apiListener = ApiListener.start(gateway.worker, deployment.server(),
-                        new HttpContinueReadHandler(gateway.api), gateway.deployment::get);
+                        new HttpContinueReadHandler(gateway.api), gateway.deployment::current);
+                gateway.reloader = new Reloader(commandLine, environment, gateway.deployment, metrics,
+                        gateway.apiListener);
             } catch (IOException | RuntimeException e) {
                 gateway.stopAfterFailedStart();
                 throw listenFailure(e, deployment.server());
             }
             try {
                 gateway.startListenerFronts();
+                if (commandLine.watch()) {
+                    gateway.watcher = ConfigWatcher.start(commandLine, () -> gateway.reload("--watch"));
+                }
             } catch (IOException | RuntimeException e) {
                 gateway.stopAfterFailedStart();
                 throw e;
@@ -139,18 +145,31 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts the plugins' fronts (the gRPC listener), after the API listener. */
     private void startListenerFronts() throws IOException {
-        ListenerFronts.startAll(deployment.get().listenerFronts(),
-                new ListenerFronts.RealPipeline(deployment::get, metrics, () -> ready));
+        ListenerFronts.startAll(deployment.current().listenerFronts(),
+                new ListenerFronts.RealPipeline(deployment, metrics, () -> ready));
+    }
+
+    /**
+     * Builds a deployment from the configuration file and the plugins folder as they are now and serves it, or
+     * changes nothing and says why; {@code trigger} names who asked (SIGHUP, POST /reload, --watch).
+     */
+    public Reloader.Outcome reload(String trigger) {
+        Reloader started = reloader;
+        return started != null ? started.reload(trigger)
+                : new Reloader.Outcome(false, List.of("the gateway is still starting"), List.of(), 0, 0);
     }
 
     /** The gRPC front's port, 0 when it is off. */
     public int grpcPort() {
-        List<ListenerFront> fronts = deployment.get().listenerFronts();
+        List<ListenerFront> fronts = deployment.current().listenerFronts();
         return fronts.isEmpty() ? 0 : fronts.getFirst().port();
     }
 
     /** Releases what a start that failed midway opened (a listener already bound among them), so its port is free. */
     private void stopAfterFailedStart() {
+        if (watcher != null) {
+            watcher.close();
+        }
         if (apiListener != null) {
             apiListener.stopAccepting();
             apiListener.closeConnections();
@@ -158,7 +177,7 @@ public final class Gateway implements AutoCloseable {
         undertow.stop();
         stopWorker();
         requestExecutor.shutdownNow();
-        deployment.get().close();
+        deployment.current().close();
     }
 
     /** Ends the IO threads, which Undertow leaves to whoever gave them. */
@@ -216,7 +235,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Drains and stops with the configured shutdown timeout. */
     public void shutdown() {
-        shutdown(deployment.get().server().shutdownTimeout());
+        shutdown(deployment.current().server().shutdownTimeout());
     }
 
     /**
@@ -232,10 +251,17 @@ public final class Gateway implements AutoCloseable {
             return true;
         }
         ready = false;
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (reloader != null) {
+            reloader.stop();
+        }
         long end = System.nanoTime() + deadline.toNanos();
-        List<ListenerFront> fronts = deployment.get().listenerFronts();
+        List<ListenerFront> fronts = deployment.current().listenerFronts();
         fronts.forEach(ListenerFront::stopAccepting);
-        boolean drained = new Drain(inFlight, apiListener).run(deployment.get().server().drainDelay(), deadline);
+        boolean drained = new Drain(inFlight, apiListener).run(deployment.current().server().drainDelay(),
+                deadline);
         try {
             for (ListenerFront front : fronts) {
                 drained &= front.awaitIdle(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
@@ -254,12 +280,7 @@ public final class Gateway implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        deployment.get().close();
-        try {
-            plugins.close();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "closing plugin class loaders failed", e);
-        }
+        deployment.closeAll();
         return drained;
     }
 

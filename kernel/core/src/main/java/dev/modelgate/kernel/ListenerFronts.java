@@ -14,7 +14,6 @@ import dev.modelgate.spi.front.FrontContext;
 import dev.modelgate.spi.front.FrontRequest;
 import dev.modelgate.spi.front.ListenerFront;
 import dev.modelgate.spi.front.Pipeline;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * The kernel's side of the fronts that plugins run on listeners of their own ({@link ListenerFront}): the
@@ -50,14 +48,17 @@ final class ListenerFronts {
             return server.grpcPort();
         }
 
+        /** Read from the files when asked: they were checked when the configuration was built. */
         @Override
-        public Path tlsCertFile() {
-            return server.tls() == null ? null : server.tls().certFile();
-        }
-
-        @Override
-        public Path tlsKeyFile() {
-            return server.tls() == null ? null : server.tls().keyFile();
+        public javax.net.ssl.X509ExtendedKeyManager tlsKeyManager() {
+            if (server.tls() == null) {
+                return null;
+            }
+            try {
+                return TlsContexts.keyManager(server.tls());
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("cannot read server.tls: " + e.getMessage(), e);
+            }
         }
 
         @Override
@@ -96,14 +97,25 @@ final class ListenerFronts {
         }
     }
 
-    /** The pipeline of the deployment being served, as the listener fronts call it. */
-    record RealPipeline(Supplier<Deployment> deployment, MetricsRegistry metrics, BooleanSupplier readiness)
+    /**
+     * The pipeline of the deployment being served, as the listener fronts call it: each call (each message of a
+     * stream) holds a lease on the deployment it started on until its answer is built.
+     */
+    record RealPipeline(LiveDeployment deployment, MetricsRegistry metrics, BooleanSupplier readiness)
             implements Pipeline {
 
         @Override
         public Response serve(FrontRequest request) {
+            Deployment current = deployment.acquire();
+            try {
+                return serve(request, current);
+            } finally {
+                deployment.release(current);
+            }
+        }
+
+        private Response serve(FrontRequest request, Deployment current) {
             long start = System.nanoTime();
-            Deployment current = deployment.get();
             Shape front = new Shape(request.front(), request.bodyDialect());
             String method = request.operation() == Operation.PREDICT ? "POST" : "GET";
             Refusal refusal = request.refusal() == null ? null
@@ -133,7 +145,7 @@ final class ListenerFronts {
 
         @Override
         public Optional<Boolean> modelReady(String model) {
-            Map<String, Route> versions = deployment.get().routes().get(model);
+            Map<String, Route> versions = deployment.current().routes().get(model);
             return versions == null ? Optional.empty()
                     : Optional.of(versions.values().iterator().next().backend().ready());
         }

@@ -152,6 +152,9 @@ public final class Main {
         // Handling the signals ourselves, not in a shutdown hook, lets the drained gateway exit 0.
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        // SIGHUP reloads (systemd's ExecReload, kill -HUP); off the signal thread, which must not block.
+        Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().name("modelgate-reload")
+                .start(() -> gateway.reload("SIGHUP")));
         stop.await();
         err.println("modelgate: stopping, draining in-flight requests");
         gateway.shutdown();

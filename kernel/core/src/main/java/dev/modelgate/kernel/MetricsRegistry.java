@@ -73,6 +73,17 @@ public final class MetricsRegistry implements Metrics {
     private final ConcurrentMap<String, Family<io.prometheus.metrics.core.metrics.Histogram>> histograms =
             new ConcurrentHashMap<>();
 
+    /**
+     * How many {@linkplain Owner owners} hold each series the plugins registered: a series goes from the scrape when
+     * the last one lets it go (a plugin instance that a reload rebuilt registers its series again before the
+     * instance it replaces lets them go, so they stay).
+     */
+    private final Map<Series, Integer> seriesOwners = new java.util.HashMap<>();
+
+    /** One member of a plugin's family: its name and label values. */
+    private record Series(String name, List<String> labelValues) {
+    }
+
     /** A registered metric and the label names every member of its family has. */
     private record Family<T>(List<String> labelNames, T metric) {
     }
@@ -149,6 +160,90 @@ public final class MetricsRegistry implements Metrics {
                     + ", not " + labelNames);
         }
         return family;
+    }
+
+    /**
+     * A view for one plugin instance: what it registers through it stays on the scrape until {@link Owner#release()},
+     * when the instance is closed.
+     */
+    Owner owner() {
+        return new Owner();
+    }
+
+    /** The series one plugin instance registered. Thread-safe. */
+    final class Owner implements Metrics {
+        private final java.util.Set<Series> owned = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public Counter counter(String name, String help, Map<String, String> labels) {
+            Counter counter = MetricsRegistry.this.counter(name, help, labels);
+            claim(name, labels);
+            return counter;
+        }
+
+        @Override
+        public void gauge(String name, String help, Map<String, String> labels, DoubleSupplier value) {
+            MetricsRegistry.this.gauge(name, help, labels, value);
+            claim(name, labels);
+        }
+
+        @Override
+        public Histogram histogram(String name, String help, Map<String, String> labels, double... upperBounds) {
+            Histogram histogram = MetricsRegistry.this.histogram(name, help, labels, upperBounds);
+            claim(name, labels);
+            return histogram;
+        }
+
+        private void claim(String name, Map<String, String> labels) {
+            Series series = new Series(name, List.copyOf(new TreeMap<>(labels).values()));
+            if (owned.add(series)) {
+                synchronized (seriesOwners) {
+                    seriesOwners.merge(series, 1, Integer::sum);
+                }
+            }
+        }
+
+        /** Lets go of every series this owner registered; those no other owner holds leave the scrape. */
+        void release() {
+            synchronized (seriesOwners) {
+                for (Series series : owned) {
+                    if (seriesOwners.merge(series, -1, Integer::sum) == 0) {
+                        seriesOwners.remove(series);
+                        forget(series);
+                    }
+                }
+            }
+            owned.clear();
+        }
+    }
+
+    private void forget(Series series) {
+        String[] values = series.labelValues().toArray(String[]::new);
+        var counter = counters.get(series.name());
+        if (counter != null) {
+            counter.metric().remove(values);
+        }
+        var histogram = histograms.get(series.name());
+        if (histogram != null) {
+            histogram.metric().remove(values);
+        }
+        var gauge = gauges.get(series.name());
+        if (gauge != null) {
+            gauge.metric().members().remove(series.labelValues());
+        }
+    }
+
+    /**
+     * Takes the request and backend series of routes and backends that are no longer configured off the scrape,
+     * once no request of an older deployment can add to them. The route {@code -} (no route matched) always stays.
+     */
+    void retainRequestSeries(java.util.Set<String> routes, java.util.Set<String> backends) {
+        java.util.function.Predicate<String> goneRoute = route -> !route.equals("-") && !routes.contains(route);
+        java.util.function.Predicate<String> goneBackend = backend -> !backend.equals("-")
+                && !backends.contains(backend);
+        requests.removeIf(values -> goneRoute.test(values.get(1)) || goneBackend.test(values.get(2)));
+        requestDuration.removeIf(values -> goneRoute.test(values.get(1)) || goneBackend.test(values.get(2)));
+        backendDuration.removeIf(values -> goneBackend.test(values.get(0)));
     }
 
     /** Reads the requests in flight at each scrape. */

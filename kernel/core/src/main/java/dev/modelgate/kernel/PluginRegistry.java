@@ -48,14 +48,26 @@ public final class PluginRegistry implements AutoCloseable {
     private final Map<String, Discovered<AdminEndpointProvider>> adminEndpoints;
     private final Map<String, Discovered<BalancerProvider>> balancers;
     private final Codecs codecs;
-    private final List<URLClassLoader> jarLoaders;
+    private final List<JarLoader> jarLoaders;
+
+    /**
+     * The class loader of one plugin jar, and what the jar was when it was opened: a reload reuses the loader of a
+     * jar whose size, modification time and content hash are unchanged, and opens a new one for any other.
+     */
+    record JarLoader(Path jar, String fingerprint, URLClassLoader loader) implements AutoCloseable {
+
+        @Override
+        public void close() throws IOException {
+            loader.close();
+        }
+    }
 
     private PluginRegistry(Map<String, Discovered<MiddlewareProvider>> middlewares,
             Map<String, Discovered<BackendProvider>> backends, Map<String, Discovered<CommandProvider>> commands,
             Map<String, Discovered<CodecProvider>> codecProviders,
             Map<String, Discovered<BackendFilterProvider>> filters, Map<String, Discovered<FrontProvider>> fronts,
             Map<String, Discovered<AdminEndpointProvider>> adminEndpoints,
-            Map<String, Discovered<BalancerProvider>> balancers, List<URLClassLoader> jarLoaders) {
+            Map<String, Discovered<BalancerProvider>> balancers, List<JarLoader> jarLoaders) {
         this.fronts = Collections.unmodifiableMap(fronts);
         this.adminEndpoints = Collections.unmodifiableMap(adminEndpoints);
         this.balancers = Collections.unmodifiableMap(balancers);
@@ -85,6 +97,15 @@ public final class PluginRegistry implements AutoCloseable {
      *     when two providers share a type, or when a required folder is missing
      */
     public static PluginRegistry discover(Path pluginsDir, boolean required) {
+        return discover(pluginsDir, required, null);
+    }
+
+    /**
+     * {@link #discover(Path, boolean)} for a reload: a jar that {@code previous} (may be {@code null}) loaded and
+     * that has not changed keeps its class loader, so that the plugin instances built from it can be carried over.
+     * Only the loaders opened here are closed when discovery fails.
+     */
+    static PluginRegistry discover(Path pluginsDir, boolean required, PluginRegistry previous) {
         ClassLoader kernelLoader = PluginRegistry.class.getClassLoader();
         Map<String, Discovered<MiddlewareProvider>> middlewares = new TreeMap<>();
         Map<String, Discovered<BackendProvider>> backends = new TreeMap<>();
@@ -94,7 +115,8 @@ public final class PluginRegistry implements AutoCloseable {
         Map<String, Discovered<FrontProvider>> fronts = new TreeMap<>();
         Map<String, Discovered<AdminEndpointProvider>> adminEndpoints = new TreeMap<>();
         Map<String, Discovered<BalancerProvider>> balancers = new TreeMap<>();
-        List<URLClassLoader> jarLoaders = new ArrayList<>();
+        List<JarLoader> jarLoaders = new ArrayList<>();
+        List<JarLoader> opened = new ArrayList<>();
         collect(MiddlewareProvider.class, kernelLoader, null, "built in", middlewares, "middleware");
         collect(BackendProvider.class, kernelLoader, null, "built in", backends, "backend");
         collect(CommandProvider.class, kernelLoader, null, "built in", commands, "command");
@@ -106,9 +128,17 @@ public final class PluginRegistry implements AutoCloseable {
         try {
             for (Path jar : jars(pluginsDir, required)) {
                 checkReadable(jar);
-                URLClassLoader loader = new URLClassLoader("plugin:" + jar.getFileName(), new URL[] {url(jar)},
-                        kernelLoader);
-                jarLoaders.add(loader);
+                String fingerprint = fingerprint(jar);
+                JarLoader jarLoader = previous == null ? null : previous.jarLoaders.stream()
+                        .filter(known -> known.jar().equals(jar) && known.fingerprint().equals(fingerprint))
+                        .findFirst().orElse(null);
+                if (jarLoader == null) {
+                    jarLoader = new JarLoader(jar, fingerprint, new URLClassLoader("plugin:" + jar.getFileName(),
+                            new URL[] {url(jar)}, kernelLoader));
+                    opened.add(jarLoader);
+                }
+                jarLoaders.add(jarLoader);
+                URLClassLoader loader = jarLoader.loader();
                 List<String> types = new ArrayList<>();
                 String origin = jar.toString();
                 types.addAll(collect(MiddlewareProvider.class, loader, loader, origin, middlewares, "middleware"));
@@ -129,19 +159,35 @@ public final class PluginRegistry implements AutoCloseable {
             }
         } catch (PluginException e) {
             // The jars already opened would stay open (and locked, on some systems) for the life of the process.
-            jarLoaders.forEach(PluginRegistry::closeQuietly);
+            opened.forEach(PluginRegistry::closeQuietly);
             throw e;
         }
         try {
             return new PluginRegistry(middlewares, backends, commands, codecProviders, filters, fronts,
                     adminEndpoints, balancers, jarLoaders);
         } catch (PluginException e) {
-            jarLoaders.forEach(PluginRegistry::closeQuietly);
+            opened.forEach(PluginRegistry::closeQuietly);
             throw e;
         }
     }
 
-    private static void closeQuietly(URLClassLoader loader) {
+    /** What tells an updated jar from the one loaded before: its size, modification time and SHA-256. */
+    private static String fingerprint(Path jar) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            return Files.size(jar) + "/" + Files.getLastModifiedTime(jar).toMillis() + "/"
+                    + java.util.HexFormat.of().formatHex(sha.digest(Files.readAllBytes(jar)));
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new PluginException("plugin jar " + jar + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** The class loaders of the plugin jars, one per jar. */
+    List<JarLoader> jarLoaders() {
+        return jarLoaders;
+    }
+
+    private static void closeQuietly(JarLoader loader) {
         try {
             loader.close();
         } catch (IOException e) {
@@ -282,7 +328,7 @@ public final class PluginRegistry implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (URLClassLoader loader : jarLoaders) {
+        for (JarLoader loader : jarLoaders) {
             loader.close();
         }
     }

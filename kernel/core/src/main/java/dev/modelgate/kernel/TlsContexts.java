@@ -16,8 +16,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509ExtendedKeyManager;
 
 /** Builds the API listener's {@link SSLContext} from PEM files, with the JDK alone. */
 final class TlsContexts {
@@ -51,15 +53,25 @@ final class TlsContexts {
     }
 
     static SSLContext create(ServerSettings.Tls tls) throws IOException, GeneralSecurityException {
+        return create(keyManager(tls));
+    }
+
+    /** A server context that presents what {@code keys} holds. */
+    static SSLContext create(X509ExtendedKeyManager keys) throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new KeyManager[] {keys}, null, null);
+        return context;
+    }
+
+    /** The certificate chain and key of {@code tls}, read now, as a key manager. */
+    static X509ExtendedKeyManager keyManager(ServerSettings.Tls tls) throws IOException, GeneralSecurityException {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = new char[0];
         store.setKeyEntry("gateway", privateKey(tls), password, certificates(tls).toArray(Certificate[]::new));
         KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(store, password);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys.getKeyManagers(), null, null);
-        return context;
+        return (X509ExtendedKeyManager) keys.getKeyManagers()[0];
     }
 
     private static List<? extends Certificate> certificates(ServerSettings.Tls tls)

@@ -122,6 +122,35 @@ final class GatewayProcess implements AutoCloseable {
         return awaitExit();
     }
 
+    /** Sends SIGHUP (a reload), as systemd's {@code ExecReload} does, and returns at once. */
+    void sighup() throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
+    /** Whether the process still runs. */
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Waits for a line on stderr that contains {@code text}, up to 30 s; returns it. */
+    String awaitErrLine(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            String line = errLines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                throw new AssertionError("no line with '" + text + "' on stderr; it printed:\n"
+                        + String.join("\n", errSeen));
+            }
+            errSeen.add(line);
+            if (line.contains(text)) {
+                return line;
+            }
+        }
+    }
+
     /** Sends SIGTERM and returns at once. */
     void sigterm() {
         process.destroy();

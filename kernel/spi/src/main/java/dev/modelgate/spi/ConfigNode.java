@@ -131,6 +131,14 @@ public final class ConfigNode {
         return node;
     }
 
+    /**
+     * The node as parsed, marking no key as read: for comparing what a part was built from with a new configuration
+     * (a reload carries over what did not change). Not to be modified.
+     */
+    public JsonNode snapshot() {
+        return node;
+    }
+
     /** Records a problem with {@code key} of this node. */
     public void problem(String key, String message) {
         problems.add(pathOf(key) + ": " + message);

@@ -12,6 +12,9 @@ public final class CoreErrors {
             new ErrorCode(10001, 401, "UNAUTHENTICATED", "admin credentials required");
     public static final ErrorCode ADMIN_DISABLED = new ErrorCode(10002, 403, "PERMISSION_DENIED",
             "admin endpoints are disabled: configure admin.token or admin.middlewares");
+    /** A reload whose new configuration or plugins do not build: nothing changed. */
+    public static final ErrorCode RELOAD_REFUSED = new ErrorCode(90101, 422, "FAILED_PRECONDITION",
+            "reload refused, the running configuration keeps serving");
     public static final ErrorCode MALFORMED_JSON = new ErrorCode(20001, 400, "INVALID_ARGUMENT", "malformed JSON body");
     public static final ErrorCode UNSUPPORTED_MEDIA_TYPE =
             new ErrorCode(20002, 415, "INVALID_ARGUMENT", "unsupported content type");
@@ -99,7 +102,7 @@ public final class CoreErrors {
 
     /** Every code above, in catalogue order. */
     public static final List<ErrorCode> ALL = List.of(
-            ADMIN_UNAUTHENTICATED, ADMIN_DISABLED,
+            ADMIN_UNAUTHENTICATED, ADMIN_DISABLED, RELOAD_REFUSED,
             MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, NO_SUCH_ENDPOINT, METHOD_NOT_ALLOWED,
             INVALID_PREDICT_REQUEST, INPUT_MISMATCH, UNSUPPORTED_API_VERSION, UNREADABLE_BODY, PATH_NOT_NORMAL,
             HEADERS_TOO_LARGE, INVALID_REQUEST_TIMEOUT, BODY_TIMEOUT, TENSOR_SHAPE_MISMATCH, UNKNOWN_DATA_TYPE,

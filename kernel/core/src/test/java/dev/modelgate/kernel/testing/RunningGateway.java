@@ -2,6 +2,7 @@ package dev.modelgate.kernel.testing;
 
 import dev.modelgate.kernel.CommandLine;
 import dev.modelgate.kernel.Gateway;
+import dev.modelgate.kernel.Reloader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -62,12 +63,26 @@ public final class RunningGateway implements AutoCloseable {
         return start(yamlConfig, null, System.getenv(), dev.modelgate.spi.front.FrontContext.ANY_FREE_PORT);
     }
 
+    /**
+     * Starts a gateway on {@code yamlConfig} that reloads ({@code --watch}) when its configuration file
+     * ({@link #configFile()}) or {@code pluginsDir} changes.
+     */
+    public static RunningGateway startWatching(String yamlConfig, Path pluginsDir) throws Exception {
+        return start(yamlConfig, pluginsDir, System.getenv(), 0, true);
+    }
+
     private static RunningGateway start(String yamlConfig, Path pluginsDir, Map<String, String> environment,
             int grpcPort) throws Exception {
+        return start(yamlConfig, pluginsDir, environment, grpcPort, false);
+    }
+
+    private static RunningGateway start(String yamlConfig, Path pluginsDir, Map<String, String> environment,
+            int grpcPort, boolean watch) throws Exception {
         Path configFile = Files.createTempFile("modelgate-test-", ".yaml");
         Files.writeString(configFile, yamlConfig);
         try {
-            CommandLine commandLine = CommandLine.serving(configFile, 0, 0, grpcPort, pluginsDir);
+            CommandLine serving = CommandLine.serving(configFile, 0, 0, grpcPort, pluginsDir);
+            CommandLine commandLine = watch ? serving.watching() : serving;
             return new RunningGateway(Gateway.start(commandLine, environment), configFile);
         } catch (Exception | Error e) {
             Files.deleteIfExists(configFile);
@@ -77,6 +92,25 @@ public final class RunningGateway implements AutoCloseable {
 
     public Gateway gateway() {
         return gateway;
+    }
+
+    /** The configuration file the gateway reads, at start and at each reload. */
+    public Path configFile() {
+        return configFile;
+    }
+
+    /**
+     * Writes {@code yamlConfig} to the configuration file and reloads it, as {@code POST /reload} would.
+     *
+     * @return what the reload did
+     */
+    public Reloader.Outcome reload(String yamlConfig) {
+        try {
+            Files.writeString(configFile, yamlConfig);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return gateway.reload("test");
     }
 
     public int port() {

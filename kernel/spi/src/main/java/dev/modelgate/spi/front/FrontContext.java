@@ -2,8 +2,8 @@ package dev.modelgate.spi.front;
 
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Metrics;
-import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.X509ExtendedKeyManager;
 import java.util.Optional;
 
 /** What the kernel offers a {@link FrontProvider} while it builds its front: the server's settings and catalogue. */
@@ -22,11 +22,11 @@ public interface FrontContext {
     /** The port value that picks a free port. */
     int ANY_FREE_PORT = -1;
 
-    /** The PEM certificate chain of {@code server.tls}, or {@code null} when the API is served in clear. */
-    Path tlsCertFile();
-
-    /** The PEM PKCS#8 private key of {@code server.tls}, or {@code null}. */
-    Path tlsKeyFile();
+    /**
+     * The certificate and key of {@code server.tls} as a key manager, or {@code null} when the API is served in clear:
+     * a front that serves from it can take the ones a reload re-reads ({@link ListenerFront#rotateTls}).
+     */
+    X509ExtendedKeyManager tlsKeyManager();
 
     /** The largest request body (here: message) accepted, {@code server.max-body-size}. */
     long maxBodyBytes();

@@ -2,6 +2,7 @@ package dev.modelgate.spi.front;
 
 import java.io.IOException;
 import java.time.Duration;
+import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * A front's listener, started once the gateway is built and stopped with it. The gateway drains it with the API
@@ -25,6 +26,17 @@ public interface ListenerFront extends AutoCloseable {
      * @return {@code true} when none is left
      */
     boolean awaitIdle(Duration timeout) throws InterruptedException;
+
+    /**
+     * Takes the certificate and key that a reload re-read from {@code server.tls}: handshakes from now on present
+     * them, connections already open keep theirs.
+     *
+     * @return {@code false} (the default) when this front cannot change them while it runs: the reload then reports
+     *     {@code server.tls} as needing a restart
+     */
+    default boolean rotateTls(X509ExtendedKeyManager keys) {
+        return false;
+    }
 
     /** Ends whatever is still open (with an UNAVAILABLE status) and releases the port. Idempotent. */
     @Override

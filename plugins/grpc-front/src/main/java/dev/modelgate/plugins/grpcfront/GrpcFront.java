@@ -8,6 +8,7 @@ import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,12 +16,13 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * The gRPC listener on {@code server.grpc-port}: the KServe v2 and ModelService services, health and reflection,
- * every call on a virtual thread, TLS from {@code server.tls}, and the API listener's limits: messages up to
- * {@code max-body-size}, metadata up to {@code max-header-size}, {@code http2-max-concurrent-streams} calls per
- * connection, idle connections closed after {@code idle-timeout}.
+ * every call on a virtual thread, TLS from {@code server.tls} (its certificate rotated by a reload), and the API
+ * listener's limits: messages up to {@code max-body-size}, metadata up to {@code max-header-size},
+ * {@code http2-max-concurrent-streams} calls per connection, idle connections closed after {@code idle-timeout}.
  */
 final class GrpcFront implements ListenerFront {
 
@@ -30,6 +32,8 @@ final class GrpcFront implements ListenerFront {
     private ExecutorService executor;
     private HealthService health;
     private Server server;
+    /** The certificate and key handshakes present, {@code null} in clear. */
+    private RotatingKeyManager tlsKeys;
 
     GrpcFront(FrontContext context, String defaultModel) {
         this.context = context;
@@ -57,8 +61,9 @@ final class GrpcFront implements ListenerFront {
                 .addService(health)
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .fallbackHandlerRegistry(new UnknownMethods(calls, handlers));
-        if (context.tlsCertFile() != null) {
-            builder.sslContext(GrpcSslContexts.forServer(context.tlsCertFile().toFile(), context.tlsKeyFile().toFile())
+        if (context.tlsKeyManager() != null) {
+            tlsKeys = new RotatingKeyManager(context.tlsKeyManager());
+            builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(tlsKeys))
                     .protocols("TLSv1.3", "TLSv1.2")
                     .build());
         }
@@ -69,6 +74,16 @@ final class GrpcFront implements ListenerFront {
             throw new IOException("cannot listen for gRPC on " + context.address() + ":" + port + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Handshakes from now on present the rotated certificate; open connections keep theirs. */
+    @Override
+    public boolean rotateTls(X509ExtendedKeyManager keys) {
+        if (tlsKeys == null) {
+            return false;
+        }
+        tlsKeys.use(keys);
+        return true;
     }
 
     @Override
