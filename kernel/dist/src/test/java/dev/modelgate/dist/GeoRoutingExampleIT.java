@@ -40,14 +40,19 @@ class GeoRoutingExampleIT {
 
     /** A configuration routing model {@code geo} to the instances, balanced by the plugin. */
     static String geoConfig(Map<String, TestBackend> instances) {
+        return config(instances, """
+                    balancer: geo-routing
+                    geo-region-header: X-Client-Region
+                """);
+    }
+
+    /** A configuration routing model {@code geo} to the instances, balanced as {@code balancing} says. */
+    private static String config(Map<String, TestBackend> instances, String balancing) {
         StringBuilder yaml = new StringBuilder("""
                 backends:
                   geo:
                     type: http
-                    balancer: geo-routing
-                    geo-region-header: X-Client-Region
-                    instances:
-                """);
+                """).append(balancing).append("    instances:\n");
         instances.forEach((name, backend) -> yaml.append("      - {name: ").append(name).append(", url: '")
                 .append(backend.url("/predict")).append("', locality: ")
                 .append(name.startsWith("eu") ? "eu-west-1" : "us-east-1").append(", labels: {device: ")
@@ -109,6 +114,33 @@ class GeoRoutingExampleIT {
             assertTrue(plugins.out().lines().anyMatch(line -> line.startsWith("balancer")
                     && line.contains("geo-routing") && line.contains("plugin-geo-routing-1.0.jar")), plugins.out());
             try (GatewayProcess gateway = GatewayProcess.serve(gatewayDir, Map.of(), "--config", "geo.yaml")) {
+                assertRoutedByRegionAndDevice(gateway.port(), instances);
+            }
+        } finally {
+            instances.values().forEach(TestBackend::close);
+        }
+    }
+
+    /** Issue 13's plugin pickup: the jar dropped into a running gateway's folder and used after a reload. */
+    @Test
+    void theBalancerPluginDroppedIntoARunningGatewayIsUsedAfterAReload(@TempDir Path dir) throws Exception {
+        Path jar = ExamplePlugins.build("plugin-geo-routing", dir);
+        Path gatewayDir = Files.createDirectory(dir.resolve("gateway"));
+        Path plugins = Files.createDirectory(gatewayDir.resolve("plugins"));
+        Map<String, TestBackend> instances = startInstances();
+        try {
+            Path config = Files.writeString(gatewayDir.resolve("geo.yaml"),
+                    config(instances, "    balancer: round-robin\n"));
+            try (GatewayProcess gateway = GatewayProcess.serve(gatewayDir, Map.of(), "--config", "geo.yaml")) {
+                predict(gateway.port(), 8, "X-Client-Region", "eu", "X-Device", "mobile");
+                assertTrue(instances.values().stream().allMatch(instance -> instance.calls() == 2),
+                        "round-robin spreads over every instance before the plugin is there");
+
+                Files.copy(jar, plugins.resolve(jar.getFileName()));
+                Files.writeString(config, geoConfig(instances));
+                gateway.sighup();
+
+                gateway.awaitErrLine("reloaded (SIGHUP)");
                 assertRoutedByRegionAndDevice(gateway.port(), instances);
             }
         } finally {
