@@ -142,7 +142,7 @@ final class OpenAiBackend implements ProxyBackend {
             Upstream upstream = chain.get(i);
             HttpResponse<InputStream> answer;
             try {
-                answer = client.send(upstream.request(method, path, body, timeout(exchange),
+                answer = client.send(upstream.request(method, path, model, body, timeout(exchange),
                         exchange.requestHeaders().first("Accept")), HttpResponse.BodyHandlers.ofInputStream());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, upstream + " could not be reached: " + e);
