@@ -88,15 +88,22 @@ final class ResponseWriter {
 
     /**
      * Streams the body. The output is closed (ending a chunked answer with its last chunk) only when the whole body
-     * was written: a body that fails midway closes the connection instead, so the client sees a cut answer, never a
-     * complete-looking one.
+     * was written, or when the body says with a {@link dev.modelgate.spi.StreamFailedException} that it told the
+     * client of its failure itself: any other body that fails midway closes the connection instead, so the client
+     * sees a cut answer, never a complete-looking one.
      */
     private static void writeStreaming(HttpServerExchange http, Response response) {
         try {
             head(http, response);
             http.startBlocking();
             OutputStream out = http.getOutputStream();
-            response.body().writeTo(out);
+            try {
+                response.body().writeTo(out);
+            } catch (dev.modelgate.spi.StreamFailedException e) {
+                // The body told the client already: its answer ends whole, and the listeners learn of the failure.
+                http.putAttachment(WRITE_FAILURE, e);
+                LOG.log(System.Logger.Level.DEBUG, () -> "a streamed answer failed midway: " + e);
+            }
             out.close();
         } catch (IOException e) {
             cut(http, e);

@@ -8,6 +8,7 @@ import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.StreamFailedException;
 import java.time.Clock;
 
 /**
@@ -34,16 +35,21 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
     public Response handle(Exchange exchange, Chain chain) {
         Response response = chain.proceed();
         if (response.body().length() >= 0) {
-            writer.submit(entry(exchange, response, response.body().length()));
+            writer.submit(entry(exchange, response, response.status(), response.code(), response.body().length()));
             return response;
         }
-        // A stream: its line waits for its last byte, for the whole latency and the bytes it really wrote.
+        // A stream: its line waits for its last byte, for the whole latency and the bytes it really wrote. One that
+        // failed midway (its upstream broke it) is logged with the failure's status and code, not the 200 it began
+        // with.
         CountingBody counted = new CountingBody(response.body());
-        exchange.onComplete(failure -> writer.submit(entry(exchange, response, counted.written())));
+        exchange.onComplete(failure -> writer.submit(failure instanceof StreamFailedException failed
+                ? entry(exchange, response, failed.errorCode().httpStatus(), failed.errorCode().code(),
+                        counted.written())
+                : entry(exchange, response, response.status(), response.code(), counted.written())));
         return new Response(response.status(), response.headers(), counted, response.code());
     }
 
-    private AccessLogEntry entry(Exchange exchange, Response response, long bytesOut) {
+    private AccessLogEntry entry(Exchange exchange, Response response, int status, int code, long bytesOut) {
         double latencyMillis = (System.nanoTime() - exchange.startNanos()) / 1_000_000.0;
         return new AccessLogEntry(
                 clock.millis(),
@@ -51,8 +57,8 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
                 exchange.clientAddress(),
                 exchange.method(),
                 exchange.path(),
-                response.status(),
-                response.code(),
+                status,
+                code,
                 Math.round(latencyMillis * 1000) / 1000.0,
                 bytesIn(exchange),
                 bytesOut,

@@ -3,6 +3,7 @@ package dev.modelgate.plugins.openai;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Json;
+import dev.modelgate.spi.StreamFailedException;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +19,9 @@ import java.util.function.Consumer;
 /**
  * An upstream's server-sent events relayed one by one as they arrive: each event (up to its blank line) is written
  * and flushed on its own, nothing is held beyond the event being read. A stream the upstream breaks midway ends with
- * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error; a client
+ * an error event in OpenAI's shape ({@code data: {"error": {...}}}), which the SDKs raise as an API error, and then
+ * throws a {@link StreamFailedException} with the event's code, so that the breaker and the access log see the call
+ * as failed while the client's answer still ends cleanly; a client
  * that goes away closes the upstream's stream, which cancels the upstream call; an upstream that sends nothing for
  * {@code stream-idle-timeout} ends the stream the same way, with its own code ({@link StallGuard}). An event that reports token
  * {@code usage} (the last chunk, when {@code stream_options.include_usage} asked for it) is handed to the usage
@@ -81,7 +84,7 @@ final class EventStreamBody implements Body {
                     // An event cut short is dropped: its half would corrupt the error event's data.
                     out.write(errorEvent(why));
                     out.flush();
-                    return;
+                    throw new StreamFailedException(why, upstreamName + ": " + why.summary(), broken);
                 }
                 if (next < 0) {
                     event.writeTo(out);

@@ -25,7 +25,9 @@ import java.util.Map;
  * OpenAI paths go under, such as {@code http://ollama:11434/v1}), {@code models} (the model names it serves, default
  * {@code ["*"]}: any), and its key as {@code api-key} (meant to be {@code ${ENV_VAR}}) or {@code api-key-file} (a
  * file holding it), {@code weight} (absent or 0: tried in order only; upstreams with a weight share the first try of
- * the models they serve by weight, smooth weighted round robin); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
+ * the models they serve by weight, smooth weighted round robin), {@code kind} ({@code openai}, or {@code azure} for
+ * Azure OpenAI's URLs and {@code api-key} header, with {@code api-version} and {@code deployments}, model: deployment,
+ * whose models are then the ones it serves by default); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
  * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
  * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
  * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client);
@@ -35,6 +37,9 @@ import java.util.Map;
  * upstreams' successful answers report in {@code usage}.
  */
 public final class OpenAiBackendProvider implements BackendProvider {
+
+    /** An Azure deployment's name. */
+    private static final java.util.regex.Pattern DEPLOYMENT = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
 
     @Override
     public String type() {
@@ -84,9 +89,45 @@ public final class OpenAiBackendProvider implements BackendProvider {
         } catch (IllegalArgumentException e) {
             node.problem("base-url", "is not a URL: '" + baseUrl + "'");
         }
-        List<String> models = node.has("models") ? node.strings("models") : List.of(Upstream.ANY_MODEL);
+        Upstream.Azure azure = azure(node);
+        List<String> models = node.has("models") ? node.strings("models")
+                : azure != null && !azure.deployments().isEmpty() ? List.copyOf(azure.deployments().keySet())
+                : List.of(Upstream.ANY_MODEL);
         return new Upstream(index, name, baseUri, apiKey(node), new LinkedHashSet<>(models),
-                node.integer("weight", 0, 0, 1000));
+                node.integer("weight", 0, 0, 1000), azure);
+    }
+
+    /** Azure OpenAI's addressing for {@code kind: azure}; {@code null} for {@code kind: openai}. */
+    private static Upstream.Azure azure(ConfigNode node) {
+        String kind = node.string("kind", "openai");
+        if (kind.equals("openai")) {
+            for (String azureOnly : List.of("api-version", "deployments")) {
+                if (node.has(azureOnly)) {
+                    node.problem(azureOnly, "applies only with kind: azure");
+                }
+            }
+            return null;
+        }
+        if (!kind.equals("azure")) {
+            node.problem("kind", "must be openai or azure, but was '" + kind + "'");
+            return null;
+        }
+        String apiVersion = node.string("api-version", "").strip();
+        if (apiVersion.isEmpty()) {
+            node.problem("api-version", "is required with kind: azure, such as 2024-10-21");
+        }
+        Map<String, String> deployments = new LinkedHashMap<>();
+        ConfigNode deploymentNode = node.child("deployments");
+        // Read as a whole: its keys are model names, not settings of the reference.
+        deploymentNode.raw().fields().forEachRemaining(entry -> {
+            if (entry.getValue().isTextual() && DEPLOYMENT.matcher(entry.getValue().asText()).matches()) {
+                deployments.put(entry.getKey(), entry.getValue().asText());
+            } else {
+                deploymentNode.problem(entry.getKey(), "must name an Azure deployment (letters, digits, '.', '_', "
+                        + "'-'), but was " + entry.getValue());
+            }
+        });
+        return new Upstream.Azure(apiVersion, deployments);
     }
 
     /** The key from {@code api-key} or {@code api-key-file}, or empty for an upstream that takes none. */

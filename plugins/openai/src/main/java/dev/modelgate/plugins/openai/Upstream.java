@@ -2,8 +2,11 @@ package dev.modelgate.plugins.openai;
 
 import dev.modelgate.plugins.pool.Instance;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -11,24 +14,45 @@ import java.util.Set;
  * the models it serves ({@code *} for any) and its weight, when it shares first tries with other weighted upstreams
  * (0 when it is only tried in order). The key is sent as {@code Authorization: Bearer}; it is never logged
  * ({@link #toString} leaves it out).
+ *
+ * <p>An {@link Azure} upstream speaks Azure OpenAI's variant instead: the base URL is the resource's endpoint, a
+ * model's calls go to {@code {endpoint}/openai/deployments/{deployment}/{path}?api-version=...} (the model list to
+ * {@code {endpoint}/openai/models?api-version=...}), and the key goes as the {@code api-key} header.
  */
 final class Upstream {
 
     static final String ANY_MODEL = "*";
+
+    /**
+     * Azure OpenAI's addressing.
+     *
+     * @param apiVersion the {@code api-version} every call carries, such as {@code 2024-10-21}
+     * @param deployments the deployment serving each model; a model not listed is its own deployment's name
+     */
+    record Azure(String apiVersion, Map<String, String> deployments) {
+        Azure {
+            deployments = Map.copyOf(deployments);
+        }
+    }
 
     private final String name;
     private final URI baseUri;
     private final String apiKey;
     private final Set<String> models;
     private final Instance instance;
+    private final Azure azure;
 
-    /** @param index its place among the backend's upstreams */
-    Upstream(int index, String name, URI baseUri, String apiKey, Set<String> models, int weight) {
+    /**
+     * @param index its place among the backend's upstreams
+     * @param azure Azure OpenAI's addressing, or {@code null} for a plain OpenAI-compatible server
+     */
+    Upstream(int index, String name, URI baseUri, String apiKey, Set<String> models, int weight, Azure azure) {
         this.instance = new Instance(index, name, baseUri, weight);
         this.name = name;
         this.baseUri = baseUri;
         this.apiKey = apiKey;
         this.models = Set.copyOf(models);
+        this.azure = azure;
     }
 
     String name() {
@@ -52,9 +76,13 @@ final class Upstream {
         return models.contains(ANY_MODEL) || models.contains(model);
     }
 
-    /** A request for {@code path} under the base URL (a path such as {@code chat/completions}). */
-    HttpRequest request(String method, String path, byte[] body, Duration timeout, String accept) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + "/" + path)).timeout(timeout)
+    /**
+     * A request for {@code path} under the base URL (a path such as {@code chat/completions}).
+     *
+     * @param model the model the call is for (after aliases), or {@code null} for a call about no one model
+     */
+    HttpRequest request(String method, String path, String model, byte[] body, Duration timeout, String accept) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path, model)).timeout(timeout)
                 .header("Accept", accept == null || accept.isBlank() ? "application/json" : accept)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -62,9 +90,30 @@ final class Upstream {
             request.header("Content-Type", "application/json");
         }
         if (!apiKey.isEmpty()) {
-            request.header("Authorization", "Bearer " + apiKey);
+            if (azure == null) {
+                request.header("Authorization", "Bearer " + apiKey);
+            } else {
+                request.header("api-key", apiKey);
+            }
         }
         return request.build();
+    }
+
+    private URI uri(String path, String model) {
+        if (azure == null) {
+            return URI.create(baseUri + "/" + path);
+        }
+        String query = "?api-version=" + encode(azure.apiVersion());
+        if (model == null) {
+            return URI.create(baseUri + "/openai/" + path + query);
+        }
+        return URI.create(baseUri + "/openai/deployments/" + encode(azure.deployments().getOrDefault(model, model))
+                + "/" + path + query);
+    }
+
+    /** {@code text} as one path segment or query value. */
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     @Override

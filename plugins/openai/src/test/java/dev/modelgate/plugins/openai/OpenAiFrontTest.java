@@ -345,6 +345,41 @@ class OpenAiFrontTest {
     }
 
     @Test
+    void aStreamCutMidwayCountsAsFailedForTheBreakerAndTheAccessLog(@org.junit.jupiter.api.io.TempDir Path folder)
+            throws Exception {
+        Path log = folder.resolve("access.log");
+        String config = "middlewares:\n  - type: access-log\n    output: " + log + "\n"
+                + config(primary.baseUrl(), fallback.baseUrl()).replace("    stream-idle-timeout: 1s\n", """
+                            stream-idle-timeout: 1s
+                            filters:
+                              - type: circuit-breaker
+                                window-size: 2
+                                wait-in-open: 1h
+                        """);
+        primary.mode = StandInUpstream.Mode.CUT_STREAM;
+        try (RunningGateway guarded = RunningGateway.start(config, null, Map.of("PRIMARY_KEY", KEY))) {
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> cut = guarded.post(CHAT, "application/json", chat("fast", true));
+                assertTrue(cut.body().endsWith("\"code\":\"40042\"}}\n\n"), "the answer ends whole: " + cut.body());
+            }
+            primary.mode = StandInUpstream.Mode.SERVE;
+            assertOpenAiError(guarded.post(CHAT, "application/json", chat("fast", true)), 503, 30201);
+        }
+
+        // Closing the gateway flushed the log.
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            lines.add(JSON.readTree(line));
+        }
+        assertEquals(3, lines.size(), lines.toString());
+        for (JsonNode cut : lines.subList(0, 2)) {
+            assertEquals(502, cut.get("status").asInt(), cut.toString());
+            assertEquals(40042, cut.get("code").asInt(), cut.toString());
+        }
+        assertEquals(30201, lines.get(2).get("code").asInt(), lines.get(2).toString());
+    }
+
+    @Test
     void aStreamThatStallsMidwayEndsWithItsOwnErrorEvent() throws Exception {
         primary.mode = StandInUpstream.Mode.STALL;
 

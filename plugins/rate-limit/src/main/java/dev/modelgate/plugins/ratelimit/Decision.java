@@ -44,6 +44,11 @@ record Decision(Verdict verdict, int limit, long remaining, long resetNanos, lon
      * keeps the request waiting longest, and that wait is the {@code Retry-After}.
      */
     static Decision of(List<Limit> limits, Outcome[] outcomes) {
+        return of(limits.stream().mapToInt(Limit::burst).toArray(), outcomes);
+    }
+
+    /** As {@link #of(List, Outcome[])}, with each limit given by the value its {@code RateLimit-Limit} announces. */
+    static Decision of(int[] announced, Outcome[] outcomes) {
         boolean admitted = true;
         for (Outcome outcome : outcomes) {
             admitted &= outcome.admitted();
@@ -57,9 +62,9 @@ record Decision(Verdict verdict, int limit, long remaining, long resetNanos, lon
                 chosen = i;
             }
         }
-        Outcome announced = outcomes[chosen];
-        return new Decision(admitted ? Verdict.ALLOWED : Verdict.DENIED, limits.get(chosen).burst(),
-                announced.remaining(), announced.resetNanos(), admitted ? 0 : announced.retryAfterNanos());
+        Outcome chosenOutcome = outcomes[chosen];
+        return new Decision(admitted ? Verdict.ALLOWED : Verdict.DENIED, announced[chosen],
+                chosenOutcome.remaining(), chosenOutcome.resetNanos(), admitted ? 0 : chosenOutcome.retryAfterNanos());
     }
 
     private static boolean moreRestrictive(Outcome candidate, Outcome current) {

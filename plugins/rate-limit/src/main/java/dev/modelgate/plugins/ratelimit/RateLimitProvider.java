@@ -86,19 +86,11 @@ public final class RateLimitProvider implements MiddlewareProvider {
 
     @Override
     public Middleware create(ConfigNode config, PluginContext context) {
-        RequestKey requestKey = requestKey(config, clientAddress(config, context));
+        RequestKey requestKey = requestKey(config, clientAddress(config, context), "client-ip");
         List<Limit> limits = limits(config);
         String store = config.string("store", "local");
         int maxKeys = config.integer("max-keys", 100_000, 1, 100_000_000);
-        RedisLimiter.Settings redisSettings = null;
-        switch (store) {
-            case "local" -> REDIS_KEYS.stream().filter(config::has).forEach(key -> {
-                config.string(key, null);
-                config.problem(key, "applies only with store: redis");
-            });
-            case "redis" -> redisSettings = redisSettings(config, context);
-            default -> config.problem("store", "must be local or redis, but was '" + store + "'");
-        }
+        RedisLimiter.Settings redisSettings = redisSettings(config, context, store, "modelgate:rate-limit:");
         if (limits.isEmpty() || store.equals("redis") && redisSettings == null) {
             // Never runs: the kernel discards what a create that reported a problem returns.
             return (exchange, chain) -> chain.proceed();
@@ -133,7 +125,7 @@ public final class RateLimitProvider implements MiddlewareProvider {
      * The request's client address: the kernel's, found with {@code server.trusted-proxies}. This middleware's own
      * {@code trusted-proxies}, from before that setting was shared, still works and is said to be superseded.
      */
-    private static Function<Exchange, String> clientAddress(ConfigNode config, PluginContext context) {
+    static Function<Exchange, String> clientAddress(ConfigNode config, PluginContext context) {
         if (!config.has("trusted-proxies")) {
             return Exchange::clientAddress;
         }
@@ -143,8 +135,9 @@ public final class RateLimitProvider implements MiddlewareProvider {
         return exchange -> own.of(exchange.peerAddress(), exchange.requestHeaders());
     }
 
-    private static RequestKey requestKey(ConfigNode config, Function<Exchange, String> clientAddress) {
-        String key = config.string("key", "client-ip");
+    /** The {@code key} setting, {@code defaultKey} when absent. */
+    static RequestKey requestKey(ConfigNode config, Function<Exchange, String> clientAddress, String defaultKey) {
+        String key = config.string("key", defaultKey);
         if (key.startsWith("header:")) {
             String header = key.substring("header:".length()).strip();
             if (!FIELD_NAME.matcher(header).matches()) {
@@ -212,8 +205,29 @@ public final class RateLimitProvider implements MiddlewareProvider {
         return algorithm == null || rate == 0 || period == null ? null : new Limit(algorithm, rate, period, burst);
     }
 
-    /** The Redis settings, or {@code null} after reporting what is wrong with them. */
-    private static RedisLimiter.Settings redisSettings(ConfigNode config, PluginContext context) {
+    /**
+     * The Redis settings of {@code store: redis}; {@code null} for {@code store: local} (whose entry must then hold no
+     * Redis settings), or after reporting what is wrong with them.
+     *
+     * @param keyPrefixBase the start of the default {@code redis-key-prefix}, which goes on with the entry's path
+     */
+    static RedisLimiter.Settings redisSettings(ConfigNode config, PluginContext context, String store,
+            String keyPrefixBase) {
+        switch (store) {
+            case "local" -> REDIS_KEYS.stream().filter(config::has).forEach(key -> {
+                config.string(key, null);
+                config.problem(key, "applies only with store: redis");
+            });
+            case "redis" -> {
+                return redisSettings(config, context, keyPrefixBase);
+            }
+            default -> config.problem("store", "must be local or redis, but was '" + store + "'");
+        }
+        return null;
+    }
+
+    private static RedisLimiter.Settings redisSettings(ConfigNode config, PluginContext context,
+            String keyPrefixBase) {
         URI url = redisUrl(config);
         Duration timeout = config.duration("redis-timeout", Duration.ofMillis(50));
         if (timeout.compareTo(MAX_REDIS_TIMEOUT) > 0) {
@@ -225,7 +239,7 @@ public final class RateLimitProvider implements MiddlewareProvider {
         if (backoff.compareTo(MAX_REDIS_BACKOFF) > 0) {
             config.problem("redis-backoff", "must be at most 1m, but was " + backoff.toSeconds() + "s");
         }
-        String prefix = config.string("redis-key-prefix", "modelgate:rate-limit:" + context.name() + ":");
+        String prefix = config.string("redis-key-prefix", keyPrefixBase + context.name() + ":");
         String policyName = config.string("on-redis-failure", RedisLimiter.FailurePolicy.LOCAL.configName);
         RedisLimiter.FailurePolicy policy = Arrays.stream(RedisLimiter.FailurePolicy.values())
                 .filter(candidate -> candidate.configName.equals(policyName))

@@ -70,7 +70,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
             String keyPrefix) {
     }
 
-    static final String SCRIPT = readScript();
+    static final String SCRIPT = readScript("rate-limit.lua");
     static final String SCRIPT_SHA1 = sha1Hex(SCRIPT);
 
     private static final long HEALTHY = Long.MIN_VALUE;
@@ -125,7 +125,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         this.arguments = List.copyOf(args);
     }
 
-    private static JedisPooled connect(Settings settings) {
+    static JedisPooled connect(Settings settings) {
         int timeoutMillis = (int) Math.max(1, settings.timeout().toMillis());
         GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
         pool.setMaxTotal(settings.poolSize());
@@ -182,25 +182,32 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         for (String suffix : keySuffixes) {
             keys.add(keyPrefix + "{" + key + suffix);
         }
-        Object reply;
+        return decisionOf(eval(redis, SCRIPT, SCRIPT_SHA1, keys, arguments));
+    }
+
+    /**
+     * Runs {@code script} by its SHA-1, sending its text when Redis does not have it cached, and once more when the
+     * pooled connection turns out to have been closed by the server (see the class comment).
+     */
+    static Object eval(JedisPooled redis, String script, String sha1, List<String> keys, List<String> arguments) {
         try {
-            reply = run(keys);
+            return run(redis, script, sha1, keys, arguments);
         } catch (JedisConnectionException e) {
             if (!closedByServer(e)) {
                 throw e;
             }
             // The other idle connections predate the restart too.
             redis.getPool().clear();
-            reply = run(keys);
+            return run(redis, script, sha1, keys, arguments);
         }
-        return decisionOf(reply);
     }
 
-    private Object run(List<String> keys) {
+    private static Object run(JedisPooled redis, String script, String sha1, List<String> keys,
+            List<String> arguments) {
         try {
-            return redis.evalsha(SCRIPT_SHA1, keys, arguments);
+            return redis.evalsha(sha1, keys, arguments);
         } catch (JedisNoScriptException e) {
-            return redis.eval(SCRIPT, keys, arguments);
+            return redis.eval(script, keys, arguments);
         }
     }
 
@@ -249,7 +256,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
     }
 
     /** Whether {@code e} is the pool's "no connection free within the timeout", which says nothing of Redis. */
-    private static boolean poolExhausted(Throwable e) {
+    static boolean poolExhausted(Throwable e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof NoSuchElementException && cause.getCause() == null) {
                 return true;
@@ -263,10 +270,11 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         redis.close();
     }
 
-    private static String readScript() {
-        try (InputStream in = RedisLimiter.class.getResourceAsStream("rate-limit.lua")) {
+    /** The Lua script {@code name}, from this package's resources. */
+    static String readScript(String name) {
+        try (InputStream in = RedisLimiter.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("rate-limit.lua is missing from the plugin jar");
+                throw new IllegalStateException(name + " is missing from the plugin jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -274,7 +282,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         }
     }
 
-    private static String sha1Hex(String text) {
+    static String sha1Hex(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
                     .digest(text.getBytes(StandardCharsets.UTF_8)));
