@@ -29,7 +29,7 @@ class FootprintIT {
     /** The build's -Dmodelgate.platform (failsafe passes it on): ONNX Runtime's name of one platform, or all. */
     private static final String PLATFORM = java.util.Objects.requireNonNull(System.getProperty("modelgate.platform"),
             "the system property modelgate.platform");
-    private static final long MAX_SINGLE_PLATFORM_JAR_BYTES = 40L * 1024 * 1024;
+    private static final long MAX_SINGLE_PLATFORM_JAR_BYTES = 40_000_000;
 
     @TempDir
     Path folder;
