@@ -29,6 +29,7 @@ final class OnnxModelLoader {
      */
     static Backend load(String model, int intraOpThreads, int maxBatch, ConfigNode config, PluginContext context)
             throws OrtException, IOException {
+        NativeLibraryCache.useCachedLibraries(context.logger());
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session;
         // ONNX Runtime copies what it needs from the options into the session, so they can be closed at once.
