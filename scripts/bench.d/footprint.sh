@@ -23,19 +23,30 @@ footprint_jar() {
 }
 
 # Start: java -jar with the shipped default configuration (the embedded demo model, ONNX Runtime and all) from an
-# empty folder, to /readyz answering 200; START_RUNS starts after one that records a class-data-sharing archive
-# (-XX:SharedArchiveFile with -XX:+AutoCreateSharedArchive), best of them.
+# empty folder, to /readyz answering 200; START_RUNS starts after one that records a class-data-sharing archive,
+# best of them. The archive is an AOT cache where the JDK has them (25 and later: -XX:AOTCacheOutput, then
+# -XX:AOTCache; CDS with the classes also linked ahead of time, JEP 483), else a dynamic archive
+# (-XX:SharedArchiveFile with -XX:+AutoCreateSharedArchive).
 footprint_start() {
-  local folder="$tmp/start" run pid began ms best="" api admin grpc
+  local folder="$tmp/start" run pid began ms best="" api admin grpc record use
   mkdir -p "$folder"
+  if "$JAVA_HOME/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
+    record=(-XX:AOTCacheOutput="$folder/gateway.aot")
+    use=(-XX:AOTCache="$folder/gateway.aot")
+    footprint[start_archive]="an AOT cache"
+  else
+    record=(-XX:SharedArchiveFile="$folder/gateway.jsa" -XX:+AutoCreateSharedArchive)
+    use=("${record[@]}")
+    footprint[start_archive]="a dynamic CDS archive"
+  fi
   pick_free_port api
   pick_free_port admin
   pick_free_port grpc
   for ((run = 0; run <= START_RUNS; run++)); do
     began=$(date +%s%N)
-    (cd "$folder" && exec "$JAVA_HOME/bin/java" -XX:SharedArchiveFile="$folder/gateway.jsa" \
-      -XX:+AutoCreateSharedArchive -jar "$jar" --port "$api" --admin-port "$admin" --grpc-port "$grpc") \
-      >"$folder/run-$run.log" 2>&1 &
+    if [ "$run" -eq 0 ]; then set -- "${record[@]}"; else set -- "${use[@]}"; fi
+    (cd "$folder" && exec "$JAVA_HOME/bin/java" "$@" -jar "$jar" --port "$api" --admin-port "$admin" \
+      --grpc-port "$grpc") >"$folder/run-$run.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$admin/readyz" || true)" = 200 ]; do
@@ -44,9 +55,17 @@ footprint_start() {
       sleep 0.01
     done
     ms=$(( ($(date +%s%N) - began) / 1000000 ))
-    stop_process "$pid"
     if [ "$run" -eq 0 ]; then
-      echo "start: ${ms} ms recording the class-data-sharing archive (not counted)"
+      # The archive is written as the JVM exits, which may take longer than stop_process waits before a KILL.
+      kill -TERM "$pid"
+      wait "$pid" || true
+    else
+      stop_process "$pid"
+    fi
+    if [ "$run" -eq 0 ]; then
+      [ -s "$folder/gateway.aot" ] || [ -s "$folder/gateway.jsa" ] ||
+        { tail -n 30 "$folder/run-0.log" >&2; die "the first start recorded not ${footprint[start_archive]}"; }
+      echo "start: ${ms} ms recording ${footprint[start_archive]} (not counted)"
       continue
     fi
     echo "start: ${ms} ms"
@@ -194,8 +213,8 @@ issue14_targets() {
     "$(met "${footprint[jar_mb]} <= 40 && \"${footprint[jar_platforms]}\" !~ /,/"))"
   echo "  memory: ${footprint[rss_mb]} MB resident at most, ${footprint[memory_errors]} failed (target <= 128 MB," \
     "none failed: $(met "${footprint[rss_mb]} <= 128 && ${footprint[memory_errors]} == 0"))"
-  echo "  start: ${footprint[start_ms]} ms from java -jar to /readyz ready, best of $START_RUNS (target <= 1000 ms:" \
-    "$(met "${footprint[start_ms]} <= 1000"))"
+  echo "  start: ${footprint[start_ms]} ms from java -jar to /readyz ready, best of $START_RUNS with" \
+    "${footprint[start_archive]} (target <= 1000 ms: $(met "${footprint[start_ms]} <= 1000"))"
   if [ -n "${footprint[redis_rate]:-}" ]; then
     echo "  Redis rate limiter: ${footprint[redis_rate]} decisions/s over 10000 keys (target >= 50000:" \
       "$(met "${footprint[redis_rate]} >= 50000"))"
