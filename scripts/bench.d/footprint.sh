@@ -49,7 +49,8 @@ footprint_start() {
       --grpc-port "$grpc") >"$folder/run-$run.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$admin/readyz" || true)" = 200 ]; do
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$admin/readyz" || true)" \
+        = 200 ]; do
       kill -0 "$pid" 2>/dev/null || { tail -n 30 "$folder/run-$run.log" >&2; die "the gateway exited while starting"; }
       [ $(( ($(date +%s%N) - began) / 1000000000 )) -lt "$READY_TIMEOUT" ] || die "no /readyz within ${READY_TIMEOUT}s"
       sleep 0.01
@@ -64,7 +65,7 @@ footprint_start() {
     fi
     if [ "$run" -eq 0 ]; then
       [ -s "$folder/gateway.aot" ] || [ -s "$folder/gateway.jsa" ] ||
-        { tail -n 30 "$folder/run-0.log" >&2; die "the first start recorded not ${footprint[start_archive]}"; }
+        { tail -n 30 "$folder/run-0.log" >&2; die "the first start wrote no ${footprint[start_archive]#* }"; }
       echo "start: ${ms} ms recording ${footprint[start_archive]} (not counted)"
       continue
     fi
