@@ -189,7 +189,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
             }
             return decision;
         } catch (RuntimeException e) {
-            if (!(e instanceof QueuedTooLong)) {
+            if (!(e instanceof NotSent)) {
                 failures.increment();
                 long previous = retryAt.getAndSet(nanoTime.getAsLong() + backoffNanos);
                 if (previous == HEALTHY) {
@@ -214,9 +214,9 @@ final class RedisLimiter implements Limiter, AutoCloseable {
                 return decisionOf(call.reply.get(timeoutNanos, TimeUnit.NANOSECONDS));
             } catch (TimeoutException e) {
                 if (call.claim()) {
-                    throw new QueuedTooLong();
+                    throw new NotSent("every Redis connection stayed busy for the timeout");
                 }
-                // On its way: the sender's timeouts end it (to connect, to read, a retry), this bound is only a safety net.
+                // On its way: the sender's timeouts end it (to connect, to read, a retry); this bound is a safety net.
                 return decisionOf(call.reply.get(4 * timeoutNanos, TimeUnit.NANOSECONDS));
             }
         } catch (ExecutionException e) {
@@ -225,7 +225,10 @@ final class RedisLimiter implements Limiter, AutoCloseable {
             throw new IllegalStateException("no answer from Redis within five times the timeout", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted waiting for Redis", e);
+            if (call.claim()) {
+                throw new NotSent("interrupted before the call was sent");
+            }
+            throw new IllegalStateException("interrupted waiting for Redis's answer", e);
         }
     }
 
@@ -244,10 +247,10 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         }
     }
 
-    /** A call that waited {@code timeout} for a sender: says nothing about Redis, so no backoff. */
-    private static final class QueuedTooLong extends RuntimeException {
-        QueuedTooLong() {
-            super("every Redis connection stayed busy for the timeout", null, false, false);
+    /** A call its request gave up on before any sender took it: says nothing about Redis, so no backoff. */
+    private static final class NotSent extends RuntimeException {
+        NotSent(String why) {
+            super(why, null, false, false);
         }
     }
 
