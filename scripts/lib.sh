@@ -2,6 +2,18 @@
 
 modelgate_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# The "edge" JVM options, for a small VM (issue 14's memory target: -Xmx64m, 1000 idle and 64 busy connections within
+# 128 MB resident): a 64 MB heap that starts at 16 MB and gives memory back (G1, whose mixed collections reclaim the
+# old generation as it goes where the serial collector let it fill up to the full 64 MB before collecting, with a
+# periodic collection when idle and the free ratios), C1 alone (C2's compiler arenas and larger code were 20-30 MB of
+# the peak, and on this busy 2-core machine C2's compile threads cost more than its code won in runs of seconds), and
+# the C heap trimmed every second. scripts/run (MODELGATE_EDGE=1), scripts/dist's bin/modelgate (MODELGATE_EDGE=1) and
+# scripts/bench's memory row use them, with MALLOC_ARENA_MAX=2 in the environment (glibc's per-thread arenas
+# otherwise hold freed memory).
+edge_java_opts="-Xms16m -Xmx64m -XX:+UseG1GC -XX:G1PeriodicGCInterval=2000 -XX:MinHeapFreeRatio=10 \
+-XX:MaxHeapFreeRatio=30 -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=1000"
+edge_malloc_arenas=2
+
 # Prints the feature version (17, 21, 25, ...) of the JDK at $1, or nothing.
 jdk_feature_version() {
   local home=$1 version

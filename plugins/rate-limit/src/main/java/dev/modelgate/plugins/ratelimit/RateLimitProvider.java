@@ -30,7 +30,7 @@ import java.util.stream.Collectors;
  *   max-keys: 100000          # local store: the most keys held in memory
  *   redis-url: redis://redis:6379     # store redis: redis:// or rediss://, with user, password and /db if needed
  *   redis-timeout: 50ms       # the most a request waits on Redis: for a connection, to connect, for the answer
- *   redis-pool-size: 8        # connections per gateway instance
+ *   redis-pool-size: 8        # connections per gateway instance, each deciding queued requests in one call
  *   redis-backoff: 1s         # after a failure, how long Redis is left alone
  *   redis-key-prefix: ...     # default modelgate:rate-limit:PATH: where PATH is this entry's config path
  *   on-redis-failure: local   # fail-open | fail-closed | local (default): see below

@@ -16,6 +16,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -28,8 +35,15 @@ import redis.clients.jedis.util.JedisURIHelper;
 
 /**
  * The distributed store: every decision is one call of one Lua script ({@code rate-limit.lua}) that checks and charges
- * all limits of a request atomically inside Redis, on Redis's own clock. Thread-safe; the connection pool is shared by
- * all request threads.
+ * all limits of a request atomically inside Redis, on Redis's own clock. Thread-safe; shared by all request threads.
+ *
+ * <p>Decisions are batched: a request thread queues its call and waits; each of {@code redis-pool-size} sender
+ * threads takes every call queued meanwhile (up to {@link #MAX_BATCH}) and decides them all in one script call, in
+ * their order, each as its own atomic step. Under load one round trip and one script run thus carry many decisions,
+ * not one, which is what bounded a gateway's decisions per second; the guarantee across replicas is unchanged (no
+ * more than burst + rate x time admitted, whoever asks), as the script decides each request as if it came alone.
+ * (Standalone Redis, as Jedis's pooled client speaks it: one call names many requests' keys, which a Redis Cluster
+ * would refuse as spanning slots.)
  *
  * <p>The script goes by {@code EVALSHA}; a {@code NOSCRIPT} answer (a restarted or failed-over Redis has an empty
  * script cache) means it did not run, so it is sent once with {@code EVAL}, which also caches it again. A failure
@@ -40,8 +54,9 @@ import redis.clients.jedis.util.JedisURIHelper;
  * <p>When Redis cannot decide (unreachable, timed out, an error reply), the request is answered by the
  * {@link FailurePolicy}, and Redis is left alone for {@code backoff}, so that a dead Redis costs requests nothing:
  * after the backoff one request (the first to claim it) tries Redis again while the others still use the policy;
- * success ends the backoff. Every call waits at most {@code timeout} for a connection, for the connection to open and
- * for the answer. A pool with every connection busy for that long fails that request alone, without a backoff.
+ * success ends the backoff. A call waits at most {@code timeout} in the queue, and its sender at most {@code timeout}
+ * to connect and for each answer. A call still queued after {@code timeout} (every sender busy that long) fails that
+ * request alone, without a backoff, and is never sent.
  */
 final class RedisLimiter implements Limiter, AutoCloseable {
 
@@ -74,6 +89,8 @@ final class RedisLimiter implements Limiter, AutoCloseable {
     static final String SCRIPT_SHA1 = sha1Hex(SCRIPT);
 
     private static final long HEALTHY = Long.MIN_VALUE;
+    /** The most requests one script call decides: bounds the time Redis spends in one script, and the buffers. */
+    static final int MAX_BATCH = 128;
 
     private final JedisPooled redis;
     /** {@code host:port}, for logs: never the URL, which may hold a password. */
@@ -91,6 +108,9 @@ final class RedisLimiter implements Limiter, AutoCloseable {
     private final System.Logger logger;
     /** {@link #HEALTHY}, or the {@code nanoTime} from which Redis may be tried again. */
     private final AtomicLong retryAt = new AtomicLong(HEALTHY);
+    private final long timeoutNanos;
+    private final BlockingQueue<Call> queue = new LinkedBlockingQueue<>();
+    private final List<Thread> senders;
 
     /**
      * Opens no connection yet: the gateway starts, and answers by the policy, while Redis is down.
@@ -123,6 +143,12 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         }
         this.keySuffixes = List.copyOf(suffixes);
         this.arguments = List.copyOf(args);
+        this.timeoutNanos = settings.timeout().toNanos();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < settings.poolSize(); i++) {
+            threads.add(Thread.ofVirtual().name("rate-limit-redis-" + i).start(this::send));
+        }
+        this.senders = List.copyOf(threads);
     }
 
     static JedisPooled connect(Settings settings) {
@@ -157,14 +183,14 @@ final class RedisLimiter implements Limiter, AutoCloseable {
             }
         }
         try {
-            Decision decision = evaluate(key);
+            Decision decision = decideInRedis(key);
             if (retryFrom != HEALTHY) {
                 retryAt.set(HEALTHY);
                 logger.log(System.Logger.Level.INFO, "rate-limit: Redis at " + address + " answers again");
             }
             return decision;
         } catch (RuntimeException e) {
-            if (!poolExhausted(e)) {
+            if (!(e instanceof NotSent)) {
                 failures.increment();
                 long previous = retryAt.getAndSet(nanoTime.getAsLong() + backoffNanos);
                 if (previous == HEALTHY) {
@@ -177,12 +203,95 @@ final class RedisLimiter implements Limiter, AutoCloseable {
         }
     }
 
-    private Decision evaluate(String key) {
+    private Decision decideInRedis(String key) {
         List<String> keys = new ArrayList<>(keySuffixes.size());
         for (String suffix : keySuffixes) {
             keys.add(keyPrefix + "{" + key + suffix);
         }
-        return decisionOf(eval(redis, SCRIPT, SCRIPT_SHA1, keys, arguments));
+        Call call = new Call(keys);
+        queue.add(call);
+        try {
+            try {
+                return decisionOf(call.reply.get(timeoutNanos, TimeUnit.NANOSECONDS));
+            } catch (TimeoutException e) {
+                if (call.claim()) {
+                    throw new NotSent("every Redis connection stayed busy for the timeout");
+                }
+                // On its way: the sender's timeouts end it (to connect, to read, a retry); this bound is a safety net.
+                return decisionOf(call.reply.get(4 * timeoutNanos, TimeUnit.NANOSECONDS));
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no answer from Redis within five times the timeout", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (call.claim()) {
+                throw new NotSent("interrupted before the call was sent");
+            }
+            throw new IllegalStateException("interrupted waiting for Redis's answer", e);
+        }
+    }
+
+    /** One request's script call, queued for a sender; claimed once, by a sender or by its caller giving up. */
+    private static final class Call {
+        final List<String> keys;
+        final CompletableFuture<Object> reply = new CompletableFuture<>();
+        private final AtomicBoolean claimed = new AtomicBoolean();
+
+        Call(List<String> keys) {
+            this.keys = keys;
+        }
+
+        boolean claim() {
+            return claimed.compareAndSet(false, true);
+        }
+    }
+
+    /** A call its request gave up on before any sender took it: says nothing about Redis, so no backoff. */
+    private static final class NotSent extends RuntimeException {
+        NotSent(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** A sender's loop: takes what is queued, decides it in one script call, answers each call; until closed. */
+    private void send() {
+        List<Call> batch = new ArrayList<>(MAX_BATCH);
+        while (true) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            batch.removeIf(call -> !call.claim());
+            if (!batch.isEmpty()) {
+                answer(batch);
+            }
+            batch.clear();
+        }
+    }
+
+    /** Completes every call of {@code batch} with its part of one script call's reply, or with its failure. */
+    private void answer(List<Call> batch) {
+        List<String> keys = new ArrayList<>(batch.size() * keySuffixes.size());
+        batch.forEach(call -> keys.addAll(call.keys));
+        int replySize = 4 * limits.size();
+        try {
+            if (!(evaluate(keys) instanceof List<?> values) || values.size() != replySize * batch.size()) {
+                throw new IllegalStateException("unexpected reply from the rate-limit script");
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).reply.complete(values.subList(i * replySize, (i + 1) * replySize));
+            }
+        } catch (RuntimeException e) {
+            batch.forEach(call -> call.reply.completeExceptionally(e));
+        }
+    }
+
+    private Object evaluate(List<String> keys) {
+        return eval(redis, SCRIPT, SCRIPT_SHA1, keys, arguments);
     }
 
     /**
@@ -212,9 +321,7 @@ final class RedisLimiter implements Limiter, AutoCloseable {
     }
 
     private Decision decisionOf(Object reply) {
-        if (!(reply instanceof List<?> values) || values.size() != 4 * limits.size()) {
-            throw new IllegalStateException("unexpected reply from the rate-limit script: " + reply);
-        }
+        List<?> values = (List<?>) reply;
         Decision.Outcome[] outcomes = new Decision.Outcome[limits.size()];
         for (int i = 0; i < outcomes.length; i++) {
             outcomes[i] = new Decision.Outcome(number(values, 4 * i) == 1, number(values, 4 * i + 1),
@@ -267,7 +374,19 @@ final class RedisLimiter implements Limiter, AutoCloseable {
 
     @Override
     public void close() {
+        senders.forEach(Thread::interrupt);
+        for (Thread sender : senders) {
+            try {
+                sender.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         redis.close();
+        for (Call call = queue.poll(); call != null; call = queue.poll()) {
+            call.reply.completeExceptionally(new IllegalStateException("the rate limiter was closed"));
+        }
     }
 
     /** The Lua script {@code name}, from this package's resources. */

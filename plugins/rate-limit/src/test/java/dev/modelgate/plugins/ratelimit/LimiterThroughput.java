@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Prints the decisions per second of the local and the Redis limiter, for {@code scripts/bench}: THREADS virtual
  * threads decide as fast as they can for SECONDS each run (after one warm-up run), over one hot key and over 10000
- * keys. The Redis runs use a {@code redis-server} started on a free port, a pool of THREADS connections and a 1s
- * timeout. Arguments: {@code [SECONDS [THREADS]]}, default 5 and 32.
+ * keys. The Redis runs use a {@code redis-server} started on a free port, the gateway's default pool of 8 connections
+ * and a 1s timeout. Arguments: {@code [SECONDS [THREADS]]}, default 5 and 32.
  */
 public final class LimiterThroughput {
 
     private static final int KEYS = 10_000;
+    /** The gateway's default redis-pool-size: that many connections, each carrying batches of decisions. */
+    private static final int DEFAULT_POOL_SIZE = 8;
 
     private LimiterThroughput() {
     }
@@ -39,8 +41,8 @@ public final class LimiterThroughput {
         try (RedisServer redis = RedisServer.start()) {
             MetricsRegistry metrics = new MetricsRegistry();
             try (RedisLimiter remote = new RedisLimiter(new RedisLimiter.Settings(URI.create(redis.url()),
-                    Duration.ofSeconds(1), threads, Duration.ofSeconds(1), RedisLimiter.FailurePolicy.FAIL_CLOSED,
-                    "bench:"), limits, local, System::nanoTime,
+                    Duration.ofSeconds(1), DEFAULT_POOL_SIZE, Duration.ofSeconds(1),
+                    RedisLimiter.FailurePolicy.FAIL_CLOSED, "bench:"), limits, local, System::nanoTime,
                     metrics.counter("bench_failures_total", "failures", Map.of()),
                     metrics.counter("bench_fallbacks_total", "fallbacks", Map.of()),
                     System.getLogger("bench"))) {

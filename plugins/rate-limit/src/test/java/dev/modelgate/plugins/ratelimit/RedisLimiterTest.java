@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPooled;
 
 /** The Redis store against a real {@code redis-server}, stopped, restarted and paused as the tests need. */
@@ -120,6 +121,46 @@ class RedisLimiterTest {
         double bound = 20 + 200 * elapsedSeconds;
         assertTrue(admitted.get() <= bound, admitted.get() + " admitted in " + elapsedSeconds + "s, bound " + bound);
         assertTrue(admitted.get() >= 20, "fewer than the burst: " + admitted.get());
+    }
+
+    @Test
+    void concurrentDecisionsShareScriptCallsYetEachKeyIsDecidedAsIfAlone() throws Exception {
+        RedisLimiter limiter = limiter(Duration.ofSeconds(5), 1, FailurePolicy.FAIL_CLOSED,
+                tokenBucket(1, Duration.ofHours(1), 3));
+        List<Verdict> expected = List.of(Verdict.ALLOWED, Verdict.ALLOWED, Verdict.ALLOWED, Verdict.DENIED,
+                Verdict.DENIED);
+        int keys = 64;
+        long callsBefore = scriptCalls();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<List<Verdict>>> verdicts = new ArrayList<>();
+            for (int k = 0; k < keys; k++) {
+                String key = "key-" + k;
+                verdicts.add(threads.submit(() -> {
+                    List<Verdict> seen = new ArrayList<>();
+                    for (int i = 0; i < expected.size(); i++) {
+                        seen.add(limiter.decide(key).verdict());
+                    }
+                    return seen;
+                }));
+            }
+            for (Future<List<Verdict>> future : verdicts) {
+                assertEquals(expected, future.get());
+            }
+        }
+        long calls = scriptCalls() - callsBefore;
+
+        int decisions = keys * expected.size();
+        assertTrue(calls < decisions, calls + " script calls for " + decisions + " decisions on one connection");
+    }
+
+    /** How many times Redis ran a script so far, by EVALSHA or EVAL. */
+    private static long scriptCalls() {
+        try (Jedis client = new Jedis(URI.create(REDIS.server().url()))) {
+            return client.info("commandstats").lines()
+                    .filter(line -> line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:"))
+                    .mapToLong(line -> Long.parseLong(line.replaceFirst(".*:calls=(\\d+),.*", "$1")))
+                    .sum();
+        }
     }
 
     @Test
