@@ -35,9 +35,15 @@ openssl pkey -in "$scratch/jwt.key" -pubout -out "$scratch/jwt.pub"
 : "${MODELGATE_JWKS_URL:=http://127.0.0.1:8502/.well-known/jwks.json}"
 : "${MODELGATE_OPENAI_BASE_URL:=http://127.0.0.1:11434/v1}"
 : "${MODELGATE_OPENAI_FALLBACK_URL:=http://127.0.0.1:8000/v1}"
+: "${MODELGATE_EU_1_URL:=http://127.0.0.1:8511/v1/models/m:predict}"
+: "${MODELGATE_EU_2_URL:=http://127.0.0.1:8512/v1/models/m:predict}"
+: "${MODELGATE_US_1_URL:=http://127.0.0.1:8521/v1/models/m:predict}"
+: "${MODELGATE_US_2_URL:=http://127.0.0.1:8522/v1/models/m:predict}"
+: "${MODELGATE_ADMIN_TOKEN:=a-placeholder-admin-token-of-32-characters-or-more}"
 export MODELGATE_BACKEND_URL MODELGATE_CANARY_URL MODELGATE_TFSERVING_URL MODELGATE_KSERVE_URL \
   MODELGATE_GRPC_KSERVE_URL MODELGATE_MODEL_SERVICE_URL MODELGATE_JWT_SECRET MODELGATE_JWT_PUBLIC_KEY \
-  MODELGATE_JWKS_URL MODELGATE_OPENAI_BASE_URL MODELGATE_OPENAI_FALLBACK_URL
+  MODELGATE_JWKS_URL MODELGATE_OPENAI_BASE_URL MODELGATE_OPENAI_FALLBACK_URL MODELGATE_EU_1_URL MODELGATE_EU_2_URL \
+  MODELGATE_US_1_URL MODELGATE_US_2_URL MODELGATE_ADMIN_TOKEN
 
 cd "$root"
 # conf/reference.yaml lists every key for config-reference and names TLS files the repository does not ship: it is
