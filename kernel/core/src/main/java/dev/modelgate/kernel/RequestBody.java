@@ -37,7 +37,7 @@ record RequestBody(byte[] bytes, RejectionException rejection) {
      * trickles in past the timeout (a slow-body attack) is refused and the connection closed.
      */
     static void read(HttpServerExchange http, long maxBytes, Duration timeout, Consumer<RequestBody> then) {
-        if (http.getRequestContentLength() > maxBytes) {
+        if (http.getRequestContentLength() > Math.min(maxBytes, MAX_ARRAY_BYTES)) {
             http.setPersistent(false);
             then.accept(tooLarge(maxBytes));
             return;
