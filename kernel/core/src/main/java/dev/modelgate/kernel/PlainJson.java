@@ -129,8 +129,12 @@ final class PlainJson {
             if (at >= bytes.length || bytes[at] != '"') {
                 return NOT_PLAIN;
             }
-            at = skipSpace(string(at));
-            if (at == NOT_PLAIN || at >= bytes.length || bytes[at] != ':') {
+            at = string(at);
+            if (at == NOT_PLAIN) {
+                return NOT_PLAIN;
+            }
+            at = skipSpace(at);
+            if (at >= bytes.length || bytes[at] != ':') {
                 return NOT_PLAIN;
             }
             at = value(skipSpace(at + 1), depth);
@@ -239,7 +243,8 @@ final class PlainJson {
     }
 
     private int digits(int at) {
-        while (at < bytes.length && bytes[at] >= '0' && bytes[at] <= '9') {
+        // One unsigned comparison per byte: only '0' to '9' land below 10.
+        while (at < bytes.length && (bytes[at] - '0' & 0xff) < 10) {
             at++;
         }
         return at;
@@ -256,14 +261,12 @@ final class PlainJson {
         };
     }
 
+    /** The first index from {@code at} that is not whitespace; {@code at} itself in compact JSON, checked first. */
     private int skipSpace(int at) {
-        if (at == NOT_PLAIN) {
-            return NOT_PLAIN;
-        }
         while (at < bytes.length) {
             byte b = bytes[at];
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                break;
+            if (b > ' ' || b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                return at;
             }
             at++;
         }
