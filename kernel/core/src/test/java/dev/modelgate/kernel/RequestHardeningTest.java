@@ -77,6 +77,29 @@ class RequestHardeningTest {
     }
 
     @Test
+    void largeBodiesReachTheBackendWholeWithADeclaredLengthAndChunked() {
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 40_000; i++) {
+            rows.append(i == 0 ? "" : ",").append('[').append(i).append(']');
+        }
+        String body = "{\"instances\":[" + rows + "]}";
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+        HttpResponse<String> declared = gateway.post("/v1/models/open:predict", "application/json", body);
+        // An input stream of unknown length goes chunked, in pieces unlike the reads the gateway makes.
+        HttpResponse<String> chunked = RunningGateway.send(java.net.http.HttpRequest.newBuilder(
+                gateway.uri("/v1/models/open:predict")).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(bytes))));
+
+        for (HttpResponse<String> response : java.util.List.of(declared, chunked)) {
+            assertEquals(200, response.statusCode());
+            assertTrue(response.body().contains("\"predictions\":[" + rows + "]"),
+                    response.body().substring(0, Math.min(200, response.body().length())));
+        }
+    }
+
+    @Test
     void aBodyThatTricklesInPastTheTimeoutIsRefusedAndTheConnectionClosed() {
         int calls = EchoBackendProvider.calls();
 
