@@ -3,6 +3,7 @@ package dev.modelgate.plugins.http;
 import dev.modelgate.plugins.pool.CallTime;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.plugins.pool.InstanceOutcomes;
+import dev.modelgate.plugins.pool.Watchdogs;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;

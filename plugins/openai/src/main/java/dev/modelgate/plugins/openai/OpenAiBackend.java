@@ -17,14 +17,17 @@ import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.io.CloseMode;
 
 /**
  * Forwards the OpenAI front's calls to OpenAI-compatible upstreams, chosen by the body's {@code model} after
@@ -33,6 +36,13 @@ import java.util.function.Consumer;
  * 5xx; all of that happens before the client has any byte of the answer, so a stream that has begun is never retried
  * elsewhere. A streamed answer is relayed event by event ({@link EventStreamBody}); any other answer must be JSON,
  * read whole within {@code max-response-size}.
+ *
+ * <p>Upstreams are called as the {@code http} backend calls its servers: Apache's classic client blocking on the
+ * request's own virtual thread, over the backend's connection pool
+ * ({@link dev.modelgate.plugins.pool.PooledHttpClient}). A call waits at most {@code request-timeout} (never past
+ * the request's deadline) for its answer to begin, and for an answer that is not streamed, to end. A client that goes
+ * away while a stream is relayed cancels its upstream call: the failed write closes the upstream's stream, which
+ * drops its connection rather than drain it.
  *
  * <p>Thread-safe: one shared HTTP client and the balancer's locked weights, no other state across calls.
  */
@@ -52,7 +62,7 @@ final class OpenAiBackend implements ProxyBackend {
     private final Map<String, String> aliases;
     private final Duration requestTimeout;
     private final long maxResponseBytes;
-    private final HttpClient client;
+    private final CloseableHttpClient client;
     private final Metrics metrics;
     private final boolean askForUsage;
     private final Duration streamIdleTimeout;
@@ -62,7 +72,7 @@ final class OpenAiBackend implements ProxyBackend {
      * @param askForUsage whether streams whose client set no {@code stream_options} are asked for their usage
      * @param streamIdleTimeout the longest a stream may wait for its upstream's next byte
      */
-    OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, Duration connectTimeout,
+    OpenAiBackend(List<Upstream> upstreams, Map<String, String> aliases, CloseableHttpClient client,
             Duration requestTimeout, long maxResponseBytes, Metrics metrics, boolean askForUsage,
             Duration streamIdleTimeout) {
         this.streamIdleTimeout = streamIdleTimeout;
@@ -73,12 +83,7 @@ final class OpenAiBackend implements ProxyBackend {
         this.aliases = Map.copyOf(aliases);
         this.requestTimeout = requestTimeout;
         this.maxResponseBytes = maxResponseBytes;
-        // The client's own steps (the answer's head parsed, its body's bytes handed over) run on its selector thread,
-        // not each on a new virtual thread: one hand-off fewer per step, and nothing of ours runs there (calls are
-        // sent with the blocking send, the body read by the request's thread). It bought 2,003 completions/s against
-        // 490 to 840 at 32 concurrent calls (LlmBench, the same busy machine).
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
-                .executor(Runnable::run).build();
+        this.client = client;
     }
 
     @Override
@@ -88,7 +93,7 @@ final class OpenAiBackend implements ProxyBackend {
 
     @Override
     public void close() {
-        client.close();
+        client.close(CloseMode.GRACEFUL);
     }
 
     @Override
@@ -141,46 +146,53 @@ final class OpenAiBackend implements ProxyBackend {
      */
     private Response call(List<Upstream> chain, Exchange exchange, String method, String path, byte[] body,
             String model, boolean usageAdded) throws BackendException {
-        IOException failure = null;
+        Exception failure = null;
+        boolean timedOut = false;
         for (int i = 0; i < chain.size(); i++) {
             Upstream upstream = chain.get(i);
-            HttpResponse<InputStream> answer;
+            HttpUriRequestBase request = upstream.request(method, path, model, body,
+                    exchange.requestHeaders().first("Accept"));
+            UpstreamCall call = new UpstreamCall(request, waitNanos(exchange));
+            ClassicHttpResponse answer;
             try {
-                answer = client.send(upstream.request(method, path, model, body, timeout(exchange),
-                        exchange.requestHeaders().first("Accept")), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, upstream + " could not be reached: " + e);
+                answer = client.executeOpen(null, request, null);
+            } catch (IOException | IllegalStateException e) {
+                call.unwatch();
+                if (e instanceof IllegalStateException illegal && !call.expired()) {
+                    throw illegal;
+                }
+                // Apache reports a cancel that lands while it connects as an illegal state: the watchdog's, a timeout.
+                timedOut = call.expired() || e instanceof InterruptedIOException;
+                LOG.log(System.Logger.Level.WARNING, upstream + " could not be reached: "
+                        + (call.expired() ? "no answer within the request-timeout" : e));
                 failure = e;
                 continue;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BackendException(BackendException.Kind.UNAVAILABLE, "interrupted", e);
             }
-            int status = answer.statusCode();
+            int status = answer.getCode();
             if ((status == 429 || status >= 500) && i < chain.size() - 1) {
                 LOG.log(System.Logger.Level.INFO, upstream + " answered HTTP " + status + "; trying "
                         + chain.get(i + 1));
-                close(answer.body());
+                call.drop(answer);
                 continue;
             }
             exchange.setAttribute(LlmCall.ATTRIBUTE, new LlmCall(upstream.name(), model));
             StreamTimes times = new StreamTimes(exchange, upstream);
-            return answer(upstream, answer, usage -> {
+            return answer(upstream, call, answer, usage -> {
                 count(exchange, upstream, model, usage);
                 times.tokens(usage.completionTokens());
             }, usageAdded, times::firstEvent);
         }
-        throw new BackendException(failure instanceof HttpTimeoutException ? BackendException.Kind.TIMEOUT
-                : BackendException.Kind.UNAVAILABLE, "no upstream could be reached: " + chain, failure);
+        throw new BackendException(timedOut ? BackendException.Kind.TIMEOUT : BackendException.Kind.UNAVAILABLE,
+                "no upstream could be reached: " + chain, failure);
     }
 
-    /** The request-timeout, or less when the request's deadline comes sooner. */
-    private Duration timeout(Exchange exchange) throws BackendException {
+    /** The request-timeout in nanoseconds, or less when the request's deadline comes sooner. */
+    private long waitNanos(Exchange exchange) throws BackendException {
         long left = exchange.deadlineNanos() - System.nanoTime();
         if (left <= 0) {
             throw new BackendException(BackendException.Kind.TIMEOUT, "the request's deadline passed", null);
         }
-        return Duration.ofNanos(Math.min(left, requestTimeout.toNanos()));
+        return Math.min(left, requestTimeout.toNanos());
     }
 
     /** Adds a successful call's tokens to {@code modelgate_llm_tokens_total} and to the exchange's {@link LlmCall}. */
@@ -234,28 +246,43 @@ final class OpenAiBackend implements ProxyBackend {
         }
     }
 
-    private Response answer(Upstream upstream, HttpResponse<InputStream> answer, Consumer<TokenUsage> onUsage,
-            boolean usageAdded, Runnable onFirstEvent) throws BackendException {
-        int status = answer.statusCode();
+    private Response answer(Upstream upstream, UpstreamCall call, ClassicHttpResponse answer,
+            Consumer<TokenUsage> onUsage, boolean usageAdded, Runnable onFirstEvent) throws BackendException {
+        int status = answer.getCode();
         Headers headers = new Headers();
-        answer.headers().map().forEach((name, values) -> {
-            if (PASSED_HEADERS.stream().anyMatch(name::equalsIgnoreCase)
-                    || name.toLowerCase(java.util.Locale.ROOT).startsWith(RATE_LIMIT_HEADERS)) {
-                headers.set(name, values.getFirst());
+        for (Header header : answer.getHeaders()) {
+            String name = header.getName();
+            if (headers.first(name) == null && (PASSED_HEADERS.stream().anyMatch(name::equalsIgnoreCase)
+                    || name.toLowerCase(java.util.Locale.ROOT).startsWith(RATE_LIMIT_HEADERS))) {
+                headers.set(name, header.getValue());
             }
-        });
-        String mediaType = answer.headers().firstValue("Content-Type").orElse("")
+        }
+        Header contentType = answer.getFirstHeader("Content-Type");
+        String mediaType = contentType == null ? "" : contentType.getValue()
                 .split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        InputStream body;
+        try {
+            body = call.body(answer);
+        } catch (IOException e) {
+            call.drop(answer);
+            throw new BackendException(BackendException.Kind.UNAVAILABLE, upstream + "'s answer broke off", e);
+        }
         if (status < 400 && mediaType.equals("text/event-stream")) {
+            // From here the stall guard bounds the stream, not the time to its first byte.
+            call.unwatch();
             headers.set("Cache-Control", "no-cache");
-            return new Response(status, headers, new EventStreamBody(answer.body(), upstream.toString(),
+            return new Response(status, headers, new EventStreamBody(body, upstream.toString(),
                     streamIdleTimeout, onUsage, usageAdded, onFirstEvent), 0);
         }
         byte[] bytes;
-        try (InputStream in = answer.body()) {
+        // A whole answer is read within the call's time too: an upstream that drips it must not hold the request.
+        try (InputStream in = body) {
             bytes = in.readNBytes((int) Math.min(maxResponseBytes + 1, Integer.MAX_VALUE - 8));
         } catch (IOException e) {
-            throw new BackendException(BackendException.Kind.UNAVAILABLE, upstream + "'s answer broke off", e);
+            throw new BackendException(call.expired() ? BackendException.Kind.TIMEOUT
+                    : BackendException.Kind.UNAVAILABLE, upstream + "'s answer broke off", e);
+        } finally {
+            call.unwatch();
         }
         if (bytes.length > maxResponseBytes) {
             throw new BackendException(BackendException.Kind.PROTOCOL, upstream + "'s answer is larger than "
@@ -290,14 +317,6 @@ final class OpenAiBackend implements ProxyBackend {
             return new Response(200, list.headers(), Body.of(Json.MAPPER.writeValueAsBytes(root)), 0);
         } catch (IOException e) {
             throw new RejectionException(OpenAiErrors.UPSTREAM_NOT_JSON, "the model list is not JSON");
-        }
-    }
-
-    private static void close(InputStream body) {
-        try {
-            body.close();
-        } catch (IOException e) {
-            // dropped: the next upstream is tried
         }
     }
 }

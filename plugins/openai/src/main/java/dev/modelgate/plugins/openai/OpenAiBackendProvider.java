@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.openai;
 
+import dev.modelgate.plugins.pool.PooledHttpClient;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
  * The {@code openai} backend: the OpenAI front's calls forwarded to OpenAI-compatible upstreams (vLLM, Ollama,
@@ -28,15 +30,21 @@ import java.util.Map;
  * the models they serve by weight, smooth weighted round robin), {@code kind} ({@code openai}, or {@code azure} for
  * Azure OpenAI's URLs and {@code api-key} header, with {@code api-version} and {@code deployments}, model: deployment,
  * whose models are then the ones it serves by default); {@code aliases} (client's name: upstream's name); {@code connect-timeout} (2s);
- * {@code request-timeout} (60s, until the upstream's answer begins); {@code max-response-size} (16MiB, for answers
+ * {@code request-timeout} (60s, until the upstream's answer begins, or ends for one not streamed); {@code max-response-size} (16MiB, for answers
  * that are not streamed); {@code ask-for-usage} (true: a stream whose client set no {@code stream_options} is sent
  * with {@code stream_options.include_usage}, and the chunk that only reports usage is kept from the client);
  * {@code stream-idle-timeout} (2m: a stream whose upstream sends nothing for that long ends with an error event).
  *
  * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
- * upstreams' successful answers report in {@code usage}.
+ * upstreams' successful answers report in {@code usage}; and, as the {@code http} backend,
+ * {@code modelgate_backend_connections{backend, state}} for its connection pool.
  */
 public final class OpenAiBackendProvider implements BackendProvider {
+
+    /** Connections per upstream (host and port); how long they are kept is as the http backend's defaults. */
+    private static final int MAX_CONNECTIONS = 1024;
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration MAX_CONNECTION_LIFETIME = Duration.ofMinutes(5);
 
     /** An Azure deployment's name. */
     private static final java.util.regex.Pattern DEPLOYMENT = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
@@ -70,7 +78,13 @@ public final class OpenAiBackendProvider implements BackendProvider {
                 aliasNode.problem(alias.getKey(), "must name the upstream's model, but was " + alias.getValue());
             }
         });
-        return new OpenAiBackend(upstreams, aliases, config.duration("connect-timeout", Duration.ofSeconds(2)),
+        Duration connectTimeout = config.duration("connect-timeout", Duration.ofSeconds(2));
+        // No key of its own for the pool: a stream holds its connection for its whole length, so the bound is set
+        // high enough never to queue a call (the JDK client this replaced had none), and a call waits for a free
+        // connection no longer than for a new one.
+        CloseableHttpClient client = PooledHttpClient.create(new PooledHttpClient.Settings(MAX_CONNECTIONS,
+                connectTimeout, connectTimeout, IDLE_TIMEOUT, MAX_CONNECTION_LIFETIME), context);
+        return new OpenAiBackend(upstreams, aliases, client,
                 config.duration("request-timeout", Duration.ofSeconds(60)),
                 config.size("max-response-size", 16L << 20), context.metrics(),
                 config.bool("ask-for-usage", true), config.duration("stream-idle-timeout", Duration.ofMinutes(2)));

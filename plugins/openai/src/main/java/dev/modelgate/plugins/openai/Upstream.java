@@ -3,11 +3,11 @@ package dev.modelgate.plugins.openai;
 import dev.modelgate.plugins.pool.Instance;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 
 /**
  * One OpenAI-compatible server: its base URL (such as {@code http://ollama:11434/v1}), the key it is called with
@@ -81,22 +81,22 @@ final class Upstream {
      *
      * @param model the model the call is for (after aliases), or {@code null} for a call about no one model
      */
-    HttpRequest request(String method, String path, String model, byte[] body, Duration timeout, String accept) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path, model)).timeout(timeout)
-                .header("Accept", accept == null || accept.isBlank() ? "application/json" : accept)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpUriRequestBase request(String method, String path, String model, byte[] body, String accept) {
+        HttpUriRequestBase request = new HttpUriRequestBase(method, uri(path, model));
+        request.setHeader("Accept", accept == null || accept.isBlank() ? "application/json" : accept);
         if (body != null) {
-            request.header("Content-Type", "application/json");
+            // The type as a header of its own: an entity's type would add a charset the upstream never got before.
+            request.setEntity(new ByteArrayEntity(body, null));
+            request.setHeader("Content-Type", "application/json");
         }
         if (!apiKey.isEmpty()) {
             if (azure == null) {
-                request.header("Authorization", "Bearer " + apiKey);
+                request.setHeader("Authorization", "Bearer " + apiKey);
             } else {
-                request.header("api-key", apiKey);
+                request.setHeader("api-key", apiKey);
             }
         }
-        return request.build();
+        return request;
     }
 
     private URI uri(String path, String model) {

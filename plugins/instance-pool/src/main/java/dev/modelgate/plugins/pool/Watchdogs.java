@@ -1,22 +1,22 @@
-package dev.modelgate.plugins.http;
+package dev.modelgate.plugins.pool;
 
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one timer every {@code http} backend's calls are bounded by: a watchdog per call, due at the call's time limit,
- * that aborts the call when it is still running then.
+ * The one timer every remote backend's calls ({@code http}, {@code openai}) are bounded by: a watchdog per call, due
+ * at the call's time limit, that aborts the call when it is still running then.
  *
- * <p>One daemon thread for the whole process, started with the first call (a holder class, so a gateway without an
- * {@code http} backend never starts it) and never stopped: a thread per backend bought nothing, as a watchdog only
+ * <p>One daemon thread for the whole process, started with the first call (a holder class, so a gateway without a
+ * remote backend never starts it) and never stopped: a thread per backend bought nothing, as a watchdog only
  * ever runs a cancel, and cost a thread and a queue per configured backend. A closed backend's pending watchdogs are
  * cancelled by its calls as they end; one that fires after its call ended does nothing harmful.
  *
  * <p>Thread-safety: {@link #schedule} is called concurrently from many virtual threads. Watchdogs run on the timer's
  * thread and must be quick and never block: they abort a request, release a body.
  */
-final class Watchdogs {
+public final class Watchdogs {
 
     private Watchdogs() {
     }
@@ -34,7 +34,7 @@ final class Watchdogs {
     }
 
     /** Runs {@code watchdog} on the timer's thread in {@code delayNanos}, unless the returned future is cancelled. */
-    static ScheduledFuture<?> schedule(Runnable watchdog, long delayNanos) {
+    public static ScheduledFuture<?> schedule(Runnable watchdog, long delayNanos) {
         return Timer.INSTANCE.schedule(watchdog, delayNanos, TimeUnit.NANOSECONDS);
     }
 }
