@@ -60,6 +60,11 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
         watchdog = Watchdogs.schedule(this, waitNanos);
     }
 
+    /** Whether the watchdog has cut the call. */
+    boolean expired() {
+        return expired;
+    }
+
     /** The watchdog: the call's time is up. */
     @Override
     public void run() {

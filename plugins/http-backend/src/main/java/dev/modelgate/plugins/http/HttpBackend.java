@@ -14,6 +14,7 @@ import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
@@ -193,6 +194,13 @@ class HttpBackend implements ProxyBackend {
             }
         } catch (IOException e) {
             throw call.failed(e);
+        } catch (IllegalStateException e) {
+            // Apache reports a cancel that lands while it leases or connects as an illegal state: the watchdog's,
+            // a timeout like any other (40004 or 40008), not an internal error.
+            if (!call.expired()) {
+                throw e;
+            }
+            throw call.failed(new InterruptedIOException("cancelled by the call's watchdog: " + e.getMessage()));
         } finally {
             if (!streaming) {
                 call.end();
