@@ -36,30 +36,39 @@ final class ListenerClose {
     static void close(AcceptingChannel<? extends StreamConnection> channel, Consumer<StreamConnection> take) {
         XnioWorker worker = channel.getWorker();
         AcceptingChannel<? extends StreamConnection> server = socketServer(channel);
-        List<SelectionKey> keys = selectionKeys(server);
-        if (!keys.isEmpty()) {
-            keys.forEach(SelectionKey::cancel);
+        List<Handle> handles = handles(server);
+        if (!handles.isEmpty()) {
+            handles.forEach(handle -> handle.key().cancel());
             // A selector drops a cancelled key at its next select: the second task on each thread runs after one.
             onEveryIoThread(worker);
             onEveryIoThread(worker);
         }
-        // XNIO accepts only on its IO threads.
-        await(channel.getIoThread(), () -> {
-            try {
-                for (StreamConnection waiting = server.accept(); waiting != null; waiting = server.accept()) {
-                    // Undertow serves a connection on the IO thread it belongs to.
-                    StreamConnection connection = waiting;
-                    connection.getIoThread().execute(() -> take.accept(connection));
-                }
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "taking the last connections failed: " + e);
-            } finally {
-                IoUtils.safeClose(channel);
+        // XNIO accepts only on the IO thread of the handle it accepts through (it asserts so).
+        List<Executor> acceptingThreads = handles.isEmpty() ? List.of(channel.getIoThread())
+                : handles.stream().map(Handle::thread).toList();
+        try {
+            for (Executor thread : acceptingThreads) {
+                await(thread, () -> takeWaiting(server, take));
             }
-        });
-        if (keys.isEmpty()) {
+        } finally {
+            IoUtils.safeClose(channel);
+        }
+        if (handles.isEmpty()) {
             // The socket closes when the selectors let go of it: wake them all so that none keeps it listening.
             onEveryIoThread(worker);
+        }
+    }
+
+    private static void takeWaiting(AcceptingChannel<? extends StreamConnection> server,
+            Consumer<StreamConnection> take) {
+        try {
+            for (StreamConnection waiting = server.accept(); waiting != null; waiting = server.accept()) {
+                // Undertow serves a connection on the IO thread it belongs to.
+                StreamConnection connection = waiting;
+                connection.getIoThread().execute(() -> take.accept(connection));
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "taking the last connections failed: " + e);
         }
     }
 
@@ -104,21 +113,28 @@ final class ListenerClose {
         }
     }
 
-    /** The selection keys of XNIO's NIO listener ({@code NioTcpServer.handles[].selectionKey}), or none. */
-    private static List<SelectionKey> selectionKeys(AcceptingChannel<?> channel) {
-        List<SelectionKey> keys = new ArrayList<>();
+    /** One of XNIO's per-thread listener handles: its selection key and the IO thread it belongs to. */
+    private record Handle(SelectionKey key, Executor thread) {
+    }
+
+    /** XNIO's NIO listener handles ({@code NioTcpServer.handles[]}, each a {@code NioHandle}), or none. */
+    private static List<Handle> handles(AcceptingChannel<?> channel) {
+        List<Handle> handles = new ArrayList<>();
         try {
             Field handlesField = channel.getClass().getDeclaredField("handles");
             handlesField.setAccessible(true);
             for (Object handle : (Object[]) handlesField.get(channel)) {
-                Field keyField = handle.getClass().getSuperclass().getDeclaredField("selectionKey");
+                Class<?> nioHandle = handle.getClass().getSuperclass();
+                Field keyField = nioHandle.getDeclaredField("selectionKey");
                 keyField.setAccessible(true);
-                keys.add((SelectionKey) keyField.get(handle));
+                Field threadField = nioHandle.getDeclaredField("workerThread");
+                threadField.setAccessible(true);
+                handles.add(new Handle((SelectionKey) keyField.get(handle), (Executor) threadField.get(handle)));
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "closing " + channel + " plainly: " + e);
             return List.of();
         }
-        return keys;
+        return handles;
     }
 }
