@@ -4,6 +4,7 @@ import dev.modelgate.plugins.pool.CallTime;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.plugins.pool.InstanceOutcomes;
 import dev.modelgate.plugins.pool.InstancePool;
+import dev.modelgate.plugins.pool.PooledHttpClient;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
@@ -14,7 +15,6 @@ import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
@@ -177,7 +177,7 @@ class HttpBackend implements ProxyBackend {
         call.watch(waitNanos);
         boolean streaming = false;
         try {
-            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            ClassicHttpResponse response = PooledHttpClient.open(client, request, call::expired);
             try {
                 if (stream && streams(response)) {
                     Response answer = call.stream(response, headers(response, true), exchange);
@@ -194,13 +194,6 @@ class HttpBackend implements ProxyBackend {
             }
         } catch (IOException e) {
             throw call.failed(e);
-        } catch (IllegalStateException e) {
-            // Apache reports a cancel that lands while it leases or connects as an illegal state: the watchdog's,
-            // a timeout like any other (40004 or 40008), not an internal error.
-            if (!call.expired()) {
-                throw e;
-            }
-            throw call.failed(new InterruptedIOException("cancelled by the call's watchdog: " + e.getMessage()));
         } finally {
             if (!streaming) {
                 call.end();

@@ -2,8 +2,11 @@ package dev.modelgate.plugins.pool;
 
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.ToIntFunction;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -11,6 +14,8 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
 import org.apache.hc.core5.pool.PoolStats;
@@ -85,6 +90,25 @@ public final class PooledHttpClient {
                 .build();
         exportPoolGauges(context, pool);
         return client;
+    }
+
+    /**
+     * Sends {@code request} and opens its answer. A cancel that lands while Apache leases or connects comes out as an
+     * illegal state ("Endpoint not acquired / already released"); when {@code cancelled} says the caller's watchdog
+     * cut the call, it is an {@link InterruptedIOException} like any other cancel, a timeout rather than a bug.
+     */
+    public static ClassicHttpResponse open(CloseableHttpClient client, ClassicHttpRequest request,
+            BooleanSupplier cancelled) throws IOException {
+        try {
+            return client.executeOpen(null, request, null);
+        } catch (IllegalStateException e) {
+            if (!cancelled.getAsBoolean()) {
+                throw e;
+            }
+            InterruptedIOException cancel = new InterruptedIOException("cancelled: " + e.getMessage());
+            cancel.initCause(e);
+            throw cancel;
+        }
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.plugins.pool.BuiltInBalancers;
 import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.plugins.pool.PooledHttpClient;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
@@ -39,7 +40,7 @@ import org.apache.hc.core5.io.CloseMode;
  *
  * <p>Upstreams are called as the {@code http} backend calls its servers: Apache's classic client blocking on the
  * request's own virtual thread, over the backend's connection pool
- * ({@link dev.modelgate.plugins.pool.PooledHttpClient}). A call waits at most {@code request-timeout} (never past
+ * ({@link PooledHttpClient}). A call waits at most {@code request-timeout} (never past
  * the request's deadline) for its answer to begin, and for an answer that is not streamed, to end. A client that goes
  * away while a stream is relayed cancels its upstream call: the failed write closes the upstream's stream, which
  * drops its connection rather than drain it.
@@ -155,13 +156,9 @@ final class OpenAiBackend implements ProxyBackend {
             UpstreamCall call = new UpstreamCall(request, waitNanos(exchange));
             ClassicHttpResponse answer;
             try {
-                answer = client.executeOpen(null, request, null);
-            } catch (IOException | IllegalStateException e) {
+                answer = PooledHttpClient.open(client, request, call::expired);
+            } catch (IOException e) {
                 call.unwatch();
-                if (e instanceof IllegalStateException illegal && !call.expired()) {
-                    throw illegal;
-                }
-                // Apache reports a cancel that lands while it connects as an illegal state: the watchdog's, a timeout.
                 timedOut = call.expired() || e instanceof InterruptedIOException;
                 LOG.log(System.Logger.Level.WARNING, upstream + " could not be reached: "
                         + (call.expired() ? "no answer within the request-timeout" : e));
