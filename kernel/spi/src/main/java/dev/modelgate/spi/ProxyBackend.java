@@ -22,4 +22,22 @@ public interface ProxyBackend extends Backend {
      * @throws BackendException when no response could be had
      */
     Response forward(Exchange exchange) throws BackendException;
+
+    /**
+     * Whether {@link #forwardAsync} is implemented: the backend's I/O then runs on the gateway's own IO threads, and
+     * a route of {@linkplain PhasedMiddleware phased} steps to it is served without a virtual thread.
+     */
+    default boolean forwardsAsync() {
+        return false;
+    }
+
+    /**
+     * {@link #forward}, without blocking the calling thread, which may be one of the gateway's IO threads. The stage
+     * completes with the answer, or exceptionally with a {@link BackendException} or a {@link RejectionException},
+     * on whichever thread the answer came; a streamed body is then read, as with {@link #forward}, by a thread that
+     * may block. Called only when {@link #forwardsAsync()} says so.
+     */
+    default java.util.concurrent.CompletionStage<Response> forwardAsync(Exchange exchange) {
+        throw new UnsupportedOperationException(getClass().getName() + " forwards by blocking only");
+    }
 }
