@@ -5,11 +5,15 @@ import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import io.undertow.util.SameThreadExecutor;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
 /**
  * The API listener's root handler. Undertow I/O stays on the IO threads: the body is read there without blocking,
- * the pipeline then runs on a virtual thread, and the response goes back to the IO thread to be written. (Finishing
+ * the request routed, and its pipeline run there too when nothing in it blocks (a proxied predict through phased
+ * middlewares: no hand-off at all, as nginx serves it); any other pipeline runs on a virtual thread, and the response
+ * goes back to the IO thread to be written. (Finishing
  * an exchange off the IO thread makes Undertow's read listener spin until it may resume reading, and its buffer pool
  * caches buffers per thread, which a new virtual thread per request never hits.) The {@link Dispatcher} routes and
  * runs it.
@@ -35,8 +39,8 @@ final class ApiHandler implements HttpHandler {
     }
 
     /**
-     * Runs on an IO thread: admits the request, reads its body, hands it to a virtual thread. The request holds a
-     * lease on the deployment it started on until its answer is complete, a streamed one's last byte included.
+     * Runs on an IO thread: admits the request, reads its body, routes it. The request holds a lease on the
+     * deployment it started on until its answer is complete, a streamed one's last byte included.
      */
     @Override
     public void handleRequest(HttpServerExchange http) {
@@ -57,11 +61,11 @@ final class ApiHandler implements HttpHandler {
         Refusal refusal = RequestChecks.refusal(http);
         if (refusal != null) {
             // Not worth reading the body of, but still logged and authenticated like any request.
-            http.dispatch(requestExecutor, () -> serveSafely(http, current, UNREAD, refusal, start));
+            serveSafely(http, current, UNREAD, refusal, start);
             return;
         }
         RequestBody.read(http, current.server().maxBodyBytes(), current.server().bodyTimeout(),
-                body -> http.dispatch(requestExecutor, () -> serveSafely(http, current, body, null, start)));
+                body -> serveSafely(http, current, body, null, start));
     }
 
     /**
@@ -83,19 +87,25 @@ final class ApiHandler implements HttpHandler {
         try {
             serve(http, current, body, refusal, start);
         } catch (Throwable e) {
-            if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
-                throw e;
-            }
-            LOG.log(System.Logger.Level.ERROR, "serving " + http.getRequestMethod() + " " + http.getRequestPath()
-                    + " failed", e);
-            ResponseWriter.write(http, current.fronts().frontOf(http.getRequestPath()).error(CoreErrors.INTERNAL, null),
-                    Long.MAX_VALUE);
+            failed(http, current, e);
         }
     }
 
+    private static void failed(HttpServerExchange http, Deployment current, Throwable e) {
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (VirtualMachineError) e;
+        }
+        LOG.log(System.Logger.Level.ERROR, "serving " + http.getRequestMethod() + " " + http.getRequestPath()
+                + " failed", e);
+        ResponseWriter.write(http, current.fronts().frontOf(http.getRequestPath()).error(CoreErrors.INTERNAL, null),
+                Long.MAX_VALUE);
+    }
+
     /**
-     * Runs on the request's virtual thread. A request that failed {@link RequestChecks} is not routed: it passes the
-     * global middlewares and ends in its {@code refusal}.
+     * Runs on the IO thread, within Undertow's call of the root handler: routes the request, then runs its pipeline
+     * on this thread when nothing in it blocks (see {@link Dispatcher#runWithoutBlocking}), else on a virtual thread.
+     * A request that failed {@link RequestChecks} is not routed: it passes the global middlewares and ends in its
+     * {@code refusal}.
      */
     private void serve(HttpServerExchange http, Deployment current, RequestBody body, Refusal refusal, long start) {
         String method = http.getRequestMethod().toString();
@@ -107,13 +117,44 @@ final class ApiHandler implements HttpHandler {
         Dispatcher.Target target = Dispatcher.target(current, metrics, call, front, method, path, refusal);
         UndertowTransport transport = new UndertowTransport(http);
         Deadline deadline = Deadline.of(start, target.timeout(), http.getRequestHeaders().getFirst(Deadline.HEADER));
-        Response response = Dispatcher.run(current, metrics, PROTOCOL, transport, transport.passableHeaders(), call,
-                front, target, deadline, body, start);
+        RealExchange exchange = Dispatcher.exchange(current, transport, transport.passableHeaders(), call, front,
+                target, deadline, body, start);
+        CompletionStage<Response> answer = Dispatcher.runWithoutBlocking(metrics, PROTOCOL, exchange, target,
+                deadline);
+        if (answer != null) {
+            // Undertow ends an exchange its handler returns from unless it was dispatched: the answer comes later.
+            http.dispatch(SameThreadExecutor.INSTANCE, () -> answer.whenComplete((response, failure) -> {
+                try {
+                    finish(http, current, response);
+                } catch (Throwable e) {
+                    failed(http, current, e);
+                }
+            }));
+            return;
+        }
+        http.dispatch(requestExecutor, () -> {
+            try {
+                finish(http, current, Dispatcher.run(current, metrics, PROTOCOL, exchange, target, deadline));
+            } catch (Throwable e) {
+                failed(http, current, e);
+            }
+        });
+    }
+
+    /**
+     * Writes the answer: a buffered one on the IO thread, a streamed one on a virtual thread, since writing it
+     * blocks on the backend and the client.
+     */
+    private void finish(HttpServerExchange http, Deployment current, Response response) {
         if (inFlight.isDraining() || closesConnection(response)) {
             http.setPersistent(false);
             Http2GoAway.afterAnswer(http);
         }
-        ResponseWriter.write(http, response, current.server().gzipMinBytes());
+        if (response.body().length() < 0 && http.isInIoThread()) {
+            requestExecutor.execute(() -> ResponseWriter.write(http, response, current.server().gzipMinBytes()));
+        } else {
+            ResponseWriter.write(http, response, current.server().gzipMinBytes());
+        }
     }
 
     /** A refused limit ends the connection: the client may still be sending what was refused. */

@@ -3,9 +3,11 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Operation;
+import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.Response;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Routes a call and runs its pipeline: what the API listener and the listener fronts share, so that a call passes
@@ -86,30 +88,61 @@ final class Dispatcher {
     }
 
     /**
-     * Runs {@code target}'s pipeline over an exchange of {@code transport} and records the call in the metrics under
-     * {@code protocol}; never throws.
+     * The exchange {@code target}'s pipeline runs over, for a call of {@code transport}.
      *
      * @param headers the request headers the pipeline sees, owned by the exchange from now on
      */
-    static Response run(Deployment current, MetricsRegistry metrics, String protocol, Transport transport,
-            Headers headers, FrontCall call, Front front, Target target, Deadline deadline, RequestBody body,
-            long start) {
+    static RealExchange exchange(Deployment current, Transport transport, Headers headers, FrontCall call,
+            Front front, Target target, Deadline deadline, RequestBody body, long start) {
         Route route = target.route();
-        RealChain.Terminal terminal = target.terminal();
-        if (deadline.invalid()) {
-            terminal = exchange -> exchange.error(CoreErrors.INVALID_REQUEST_TIMEOUT, Deadline.FORMAT);
-        }
-        List<Step> steps = route != null ? route.steps() : current.globalSteps();
         String backendName = route != null ? route.backendName() : null;
         boolean idempotent = transport.method().equals("GET") || route != null && route.idempotent();
         String apiVersion = route != null ? route.version() : call != null && call.apiVersion() != null
                 ? call.apiVersion() : "v1";
-        RealExchange exchange = new RealExchange(transport, headers, call, front, apiVersion, backendName, start,
+        return new RealExchange(transport, headers, call, front, apiVersion, backendName, start,
                 deadline.nanos(), idempotent, route != null && route.acceptsNonFinite(), body,
                 current.server().maxBodyBytes(), current.server().clientAddress());
-        Response response = RealChain.run(steps, exchange, terminal);
-        metrics.recordRequest(protocol, route != null ? route.label() : "-", backendName, response.status(),
-                response.code(), System.nanoTime() - start);
+    }
+
+    /**
+     * Runs {@code target}'s pipeline over {@code exchange}, blocking until its answer, and records the call in the
+     * metrics under {@code protocol}; never throws.
+     */
+    static Response run(Deployment current, MetricsRegistry metrics, String protocol, RealExchange exchange,
+            Target target, Deadline deadline) {
+        RealChain.Terminal terminal = target.terminal();
+        if (deadline.invalid()) {
+            terminal = ignored -> exchange.error(CoreErrors.INVALID_REQUEST_TIMEOUT, Deadline.FORMAT);
+        }
+        List<Step> steps = target.route() != null ? target.route().steps() : current.globalSteps();
+        return recorded(metrics, protocol, target.route(), exchange, RealChain.run(steps, exchange, terminal));
+    }
+
+    /**
+     * Runs {@code target}'s pipeline over {@code exchange} without blocking, when it can: a predict the proxy path
+     * takes, on a route whose middlewares and backend filters are all phased, to a backend that forwards without
+     * blocking. The stage completes with the answer (recorded as {@link #run} records it) and never fails.
+     *
+     * @return {@code null} when the pipeline needs a thread that may block: run it with {@link #run}
+     */
+    static CompletionStage<Response> runWithoutBlocking(MetricsRegistry metrics, String protocol,
+            RealExchange exchange, Target target, Deadline deadline) {
+        Route route = target.route();
+        if (route == null || deadline.invalid() || exchange.operation() != Operation.PREDICT
+                || !route.servedWithoutBlocking() || !Predictor.forwards(route.backend(), route.filters(), exchange)) {
+            return null;
+        }
+        List<Step> steps = route.steps();
+        return Phases.around(steps.size(), i -> RealChain.phases(steps.get(i), exchange),
+                () -> Predictor.forwardWithoutBlocking(route.backendName(), (ProxyBackend) route.backend(),
+                        route.filters(), exchange, metrics))
+                .thenApply(response -> recorded(metrics, protocol, route, exchange, response));
+    }
+
+    private static Response recorded(MetricsRegistry metrics, String protocol, Route route, RealExchange exchange,
+            Response response) {
+        metrics.recordRequest(protocol, route != null ? route.label() : "-", exchange.backendName(),
+                response.status(), response.code(), System.nanoTime() - exchange.startNanos());
         return response;
     }
 }

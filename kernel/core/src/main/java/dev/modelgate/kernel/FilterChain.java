@@ -4,6 +4,7 @@ import dev.modelgate.spi.BackendCall;
 import dev.modelgate.spi.BackendChain;
 import dev.modelgate.spi.BackendResult;
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.PhasedFilter;
 import dev.modelgate.spi.RejectionException;
 import java.util.List;
 
@@ -52,15 +53,32 @@ final class FilterChain implements BackendChain {
             return backend.call(call);
         }
         FilterStep step = steps.get(index);
-        BackendResult result;
         try {
-            result = step.filter().filter(call, new FilterChain(steps, index + 1, backend));
-        } catch (RejectionException e) {
-            result = BackendResult.failed(e.errorCode(), e.getMessage());
-        } catch (Exception | StackOverflowError e) {
-            LOG.log(System.Logger.Level.ERROR, step.describe() + " threw", e);
-            return BackendResult.failed(CoreErrors.INTERNAL, step.describe() + " failed");
+            return returned(step, step.filter().filter(call, new FilterChain(steps, index + 1, backend)));
+        } catch (Throwable e) {
+            return thrown(step, e);
         }
+    }
+
+    /** The two phases of {@code step}, a {@link PhasedFilter}, over {@code call}, held to the contract. */
+    static Phases.Step<BackendResult> phases(FilterStep step, BackendCall call) {
+        PhasedFilter phased = (PhasedFilter) step.filter();
+        return Phases.checked(() -> phased.before(call), result -> phased.after(call, result),
+                result -> returned(step, result), e -> thrown(step, e));
+    }
+
+    /** The result for what {@code step} threw: its rejection as a failure, else a bug's. */
+    static BackendResult thrown(FilterStep step, Throwable e) {
+        if (e instanceof RejectionException rejection) {
+            return returned(step, BackendResult.failed(rejection.errorCode(), rejection.getMessage()));
+        }
+        RealChain.rethrowFatal(e);
+        LOG.log(System.Logger.Level.ERROR, step.describe() + " threw", e);
+        return BackendResult.failed(CoreErrors.INTERNAL, step.describe() + " failed");
+    }
+
+    /** {@code result} as {@code step} returned it, or the contract's failure when it is none or undeclared. */
+    static BackendResult returned(FilterStep step, BackendResult result) {
         if (result == null) {
             return BackendResult.failed(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no result");
         }

@@ -132,9 +132,10 @@ final class ListenerFronts {
                     headers.add(name, value);
                 }
             });
-            Response response = Dispatcher.run(current, metrics, request.front(), transport, headers, call, front,
-                    target, Deadline.of(start, target.timeout(), request.deadlineNanos()),
+            Deadline deadline = Deadline.of(start, target.timeout(), request.deadlineNanos());
+            RealExchange exchange = Dispatcher.exchange(current, transport, headers, call, front, target, deadline,
                     new RequestBody(request.body(), null), start);
+            Response response = Dispatcher.run(current, metrics, request.front(), exchange, target, deadline);
             return transport.buffered(response, front);
         }
 

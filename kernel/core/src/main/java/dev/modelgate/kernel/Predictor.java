@@ -17,6 +17,9 @@ import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.Tensor;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The inference terminal of every front. Two paths:
@@ -51,9 +54,7 @@ final class Predictor {
         String contentType = front.readAs(exchange.requestHeaders().first("Content-Type"));
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
         String accept = exchange.requestHeaders().first("Accept");
-        if (backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                && NATIVE_MEDIA_TYPES.contains(mediaType) && front.forwards(accept)
-                && !(backend instanceof InferenceBackend && needTensors(filters))) {
+        if (forwards(backend, filters, exchange)) {
             front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
                     call -> timed(backendName, backend, call, metrics));
@@ -90,6 +91,69 @@ final class Predictor {
         BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, request),
                 call -> timed(backendName, backend, call, metrics));
         return respond(result, exchange, writer);
+    }
+
+    /**
+     * Whether the predict on {@code exchange} takes the proxy path: the backend forwards bodies in the front's
+     * dialect, the client sent one the dialect's model servers take as it is and accepts what they answer, and no
+     * filter needs the tensors of a backend that could give them.
+     */
+    static boolean forwards(Backend backend, List<FilterStep> filters, RealExchange exchange) {
+        Front front = exchange.front();
+        return backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
+                && NATIVE_MEDIA_TYPES.contains(forwardedMediaType(exchange))
+                && front.forwards(exchange.requestHeaders().first("Accept"))
+                && !(backend instanceof InferenceBackend && needTensors(filters));
+    }
+
+    /** The media type of the request's body, as its front reads it. */
+    private static String forwardedMediaType(RealExchange exchange) {
+        return InferenceCodec.mediaTypeOf(exchange.front().readAs(exchange.requestHeaders().first("Content-Type")));
+    }
+
+    /**
+     * The proxy path of {@link #predict} without blocking, for a request {@link #forwards} and a backend that
+     * forwards without blocking behind phased filters. The stage completes with the client's answer and never fails.
+     */
+    static CompletionStage<Response> forwardWithoutBlocking(String backendName, ProxyBackend backend,
+            List<FilterStep> filters, RealExchange exchange, MetricsRegistry metrics) {
+        try {
+            if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
+                return CompletableFuture.completedFuture(
+                        exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called"));
+            }
+            exchange.front().checkForwarded(exchange, forwardedMediaType(exchange));
+            BackendCall call = new BackendCall(exchange, backendName, null);
+            return Phases.around(filters.size(), i -> FilterChain.phases(filters.get(i), call),
+                    () -> timedWithoutBlocking(backendName, backend, call, metrics))
+                    .thenApply(result -> {
+                        try {
+                            return respond(result, exchange, null);
+                        } catch (Throwable e) {
+                            return RealChain.terminalFailed(exchange, e);
+                        }
+                    });
+        } catch (Throwable e) {
+            return CompletableFuture.completedFuture(RealChain.terminalFailed(exchange, e));
+        }
+    }
+
+    /** The backend's non-blocking forward, timed as {@link #timed} times a call; its stage never fails. */
+    private static CompletionStage<BackendResult> timedWithoutBlocking(String backendName, ProxyBackend backend,
+            BackendCall call, MetricsRegistry metrics) {
+        long start = System.nanoTime();
+        CompletionStage<Response> answer;
+        try {
+            answer = backend.forwardAsync(call.exchange());
+        } catch (RuntimeException | StackOverflowError e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((response, failure) -> {
+            metrics.recordBackendCall(backendName, System.nanoTime() - start);
+            return failure == null ? BackendResult.forwarded(response)
+                    : failed(backendName, call, failure instanceof CompletionException wrapped
+                            && wrapped.getCause() != null ? wrapped.getCause() : failure);
+        });
     }
 
     /**
@@ -147,17 +211,24 @@ final class Predictor {
                 return BackendResult.forwarded(((ProxyBackend) backend).forward(call.exchange()));
             }
             return BackendResult.inferred(((InferenceBackend) backend).infer(call.request(), call.exchange()));
-        } catch (BackendException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
-            return BackendResult.failed(ModelApi.codeOf(e.kind()), e.getMessage());
-        } catch (RejectionException e) {
-            return BackendResult.failed(e.errorCode(), e.getMessage());
-        } catch (RuntimeException | StackOverflowError e) {
-            // The chain never throws: the filters before the backend must not take the blame for its bug.
-            LOG.log(System.Logger.Level.ERROR, "backend '" + backendName + "' failed on " + call.exchange().method()
-                    + " " + call.exchange().path(), e);
-            return BackendResult.failed(CoreErrors.INTERNAL, "backend '" + backendName + "' failed");
+        } catch (BackendException | RuntimeException | StackOverflowError e) {
+            return failed(backendName, call, e);
         }
+    }
+
+    /** A backend's failure as a value: the chain never throws, and the filters must not take the blame. */
+    private static BackendResult failed(String backendName, BackendCall call, Throwable e) {
+        if (e instanceof BackendException backendFailure) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "backend '" + backendName + "' failed: " + e, e);
+            return BackendResult.failed(ModelApi.codeOf(backendFailure.kind()), backendFailure.getMessage());
+        }
+        if (e instanceof RejectionException rejection) {
+            return BackendResult.failed(rejection.errorCode(), rejection.getMessage());
+        }
+        RealChain.rethrowFatal(e);
+        LOG.log(System.Logger.Level.ERROR, "backend '" + backendName + "' failed on " + call.exchange().method()
+                + " " + call.exchange().path(), e);
+        return BackendResult.failed(CoreErrors.INTERNAL, "backend '" + backendName + "' failed");
     }
 
     /** The client's answer to {@code result}, in the front's shape; {@code writer} encodes a decoded answer. */

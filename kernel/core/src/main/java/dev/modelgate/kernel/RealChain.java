@@ -3,6 +3,7 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import java.util.List;
@@ -63,22 +64,40 @@ final class RealChain implements Chain {
         Response response;
         try {
             response = step.middleware().handle(exchange, next);
-        } catch (RejectionException e) {
-            String undeclared = step.undeclared(e.errorCode().code());
-            return undeclared != null ? exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, undeclared)
-                    : exchange.error(e.errorCode(), e.getMessage());
         } catch (Throwable e) {
-            rethrowFatal(e);
-            LOG.log(System.Logger.Level.ERROR, step.describe() + " threw on " + exchange.method() + " "
-                    + exchange.path(), e);
-            return exchange.error(CoreErrors.INTERNAL, step.describe() + " failed");
-        }
-        if (response == null) {
-            return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no response");
+            return thrown(step, exchange, e);
         }
         if (next.calls > 1 && !step.repeatsProceed()) {
             return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT,
                     step.describe() + " called proceed() " + next.calls + " times");
+        }
+        return returned(step, exchange, response);
+    }
+
+    /** The two phases of {@code step}, a {@link PhasedMiddleware}, over {@code exchange}, held to the contract. */
+    static Phases.Step<Response> phases(Step step, Exchange exchange) {
+        PhasedMiddleware phased = (PhasedMiddleware) step.middleware();
+        return Phases.checked(() -> phased.before(exchange), response -> phased.after(exchange, response),
+                response -> returned(step, exchange, response), e -> thrown(step, exchange, e));
+    }
+
+    /** The answer for what {@code step} threw: its rejection's error if the code is declared, else a bug's. */
+    static Response thrown(Step step, Exchange exchange, Throwable e) {
+        if (e instanceof RejectionException rejection) {
+            String undeclared = step.undeclared(rejection.errorCode().code());
+            return undeclared != null ? exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, undeclared)
+                    : exchange.error(rejection.errorCode(), rejection.getMessage());
+        }
+        rethrowFatal(e);
+        LOG.log(System.Logger.Level.ERROR, step.describe() + " threw on " + exchange.method() + " "
+                + exchange.path(), e);
+        return exchange.error(CoreErrors.INTERNAL, step.describe() + " failed");
+    }
+
+    /** {@code response} as {@code step} returned it, or the contract's error when it is none or undeclared. */
+    static Response returned(Step step, Exchange exchange, Response response) {
+        if (response == null) {
+            return exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, step.describe() + " returned no response");
         }
         String undeclared = step.undeclared(response.code());
         return undeclared != null ? exchange.error(CoreErrors.MIDDLEWARE_CONTRACT, undeclared) : response;
@@ -99,18 +118,24 @@ final class RealChain implements Chain {
                 throw new IllegalStateException("backend '" + exchange.backendName() + "' returned no response");
             }
             return response;
-        } catch (RejectionException e) {
-            return exchange.error(e.errorCode(), e.getMessage());
         } catch (Throwable e) {
-            rethrowFatal(e);
-            LOG.log(System.Logger.Level.ERROR, "backend '" + exchange.backendName() + "' failed on "
-                    + exchange.method() + " " + exchange.path(), e);
-            return exchange.error(CoreErrors.INTERNAL, "backend '" + exchange.backendName() + "' failed");
+            return terminalFailed(exchange, e);
         }
     }
 
+    /** The answer for what a terminal threw: a rejection's error, else an internal error naming the backend. */
+    static Response terminalFailed(Exchange exchange, Throwable e) {
+        if (e instanceof RejectionException rejection) {
+            return exchange.error(rejection.errorCode(), rejection.getMessage());
+        }
+        rethrowFatal(e);
+        LOG.log(System.Logger.Level.ERROR, "backend '" + exchange.backendName() + "' failed on "
+                + exchange.method() + " " + exchange.path(), e);
+        return exchange.error(CoreErrors.INTERNAL, "backend '" + exchange.backendName() + "' failed");
+    }
+
     /** Out of memory and similar cannot be answered; a stack overflow in one plugin can. */
-    private static void rethrowFatal(Throwable e) {
+    static void rethrowFatal(Throwable e) {
         if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
             throw (VirtualMachineError) e;
         }

@@ -1,6 +1,9 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Backend;
+import dev.modelgate.spi.PhasedFilter;
+import dev.modelgate.spi.PhasedMiddleware;
+import dev.modelgate.spi.ProxyBackend;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +27,27 @@ record Route(String model, String version, String backendName, Backend backend, 
             List<Step> steps, Duration timeout, boolean idempotent, boolean acceptsNonFinite, Set<String> fronts) {
         this(model, version, backendName, backend, List.copyOf(filters), List.copyOf(steps), timeout, idempotent,
                 acceptsNonFinite, Set.copyOf(fronts), model + ":" + version);
+    }
+
+    /**
+     * Whether a predict the proxy path takes can be served without a thread that may block: every middleware and
+     * backend filter phased, and a backend that forwards without blocking.
+     */
+    boolean servedWithoutBlocking() {
+        if (!(backend instanceof ProxyBackend proxy && proxy.forwardsAsync())) {
+            return false;
+        }
+        for (Step step : steps) {
+            if (!(step.middleware() instanceof PhasedMiddleware)) {
+                return false;
+            }
+        }
+        for (FilterStep filter : filters) {
+            if (!(filter.filter() instanceof PhasedFilter)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     boolean reachableFrom(Front front) {
