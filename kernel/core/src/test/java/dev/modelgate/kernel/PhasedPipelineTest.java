@@ -23,7 +23,12 @@ class PhasedPipelineTest {
     private static final String PREDICT = "/v1/models/m:predict";
     private static final String BODY = "{\"instances\":[[1]]}";
 
-    private static RunningGateway gatewayWith(boolean async, String routeMiddlewares) throws Exception {
+    /**
+     * A gateway whose one route to an {@code echo} backend has a phased global {@code stamp} and
+     * {@code routeMiddlewares}; {@code backendKeys} are more keys of the backend (its {@code async}, {@code fail},
+     * {@code filters}).
+     */
+    private static RunningGateway gateway(String backendKeys, String routeMiddlewares) throws Exception {
         return RunningGateway.start("""
                 middlewares:
                   - type: stamp
@@ -32,13 +37,21 @@ class PhasedPipelineTest {
                 backends:
                   echo:
                     type: echo
-                    async: %s
+                %s
                 routes:
                   - model: m
                     backend: echo
                     middlewares:
                 %s
-                """.formatted(async, routeMiddlewares.indent(6)));
+                """.formatted(backendKeys.indent(4), routeMiddlewares.indent(6)));
+    }
+
+    private static RunningGateway gatewayWith(boolean async, String routeMiddlewares) throws Exception {
+        return gateway("async: " + async, routeMiddlewares);
+    }
+
+    private static RunningGateway gatewayWithFilters(String filters) throws Exception {
+        return gateway("async: true\nfilters:\n" + filters.indent(2), "[]");
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {
@@ -126,20 +139,7 @@ class PhasedPipelineTest {
 
     @Test
     void anAsyncBackendsFailureComesBackAsItsCode() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start("""
-                middlewares:
-                  - type: stamp
-                    name: global
-                    phased: true
-                backends:
-                  echo:
-                    type: echo
-                    async: true
-                    fail: unavailable
-                routes:
-                  - model: m
-                    backend: echo
-                """)) {
+        try (RunningGateway gateway = gateway("async: true\nfail: unavailable", "[]")) {
             HttpResponse<String> response = gateway.post(PREDICT, "application/json", BODY);
 
             assertEquals(503, response.statusCode(), response.body());
@@ -150,16 +150,7 @@ class PhasedPipelineTest {
 
     @Test
     void anAsyncBackendsBugIsAnInternalErrorNamingIt() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start("""
-                backends:
-                  echo:
-                    type: echo
-                    async: true
-                    fail: throw
-                routes:
-                  - model: m
-                    backend: echo
-                """)) {
+        try (RunningGateway gateway = gateway("async: true\nfail: throw", "[]")) {
             HttpResponse<String> response = gateway.post(PREDICT, "application/json", BODY);
 
             assertEquals(500, response.statusCode(), response.body());
@@ -167,24 +158,6 @@ class PhasedPipelineTest {
             assertTrue(json(response).get("message").asText().contains("backend 'echo' failed"), response.body());
             assertTrue(!response.body().contains("secret internal detail"), response.body());
         }
-    }
-
-    private static RunningGateway gatewayWithFilters(String filters) throws Exception {
-        return RunningGateway.start("""
-                middlewares:
-                  - type: stamp
-                    name: global
-                    phased: true
-                backends:
-                  echo:
-                    type: echo
-                    async: true
-                    filters:
-                %s
-                routes:
-                  - model: m
-                    backend: echo
-                """.formatted(filters.indent(6)));
     }
 
     @Test
