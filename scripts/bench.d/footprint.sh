@@ -186,7 +186,8 @@ limiter_section() {
 
 # The Redis limiter's figure over 10000 keys, from LimiterThroughput's output in $tmp/limiter.out.
 footprint_limiter() {
-  footprint[redis_rate]=$(sed -n 's/^ *redis *10,000 keys *\([0-9,]*\)\/s$/\1/p' "$tmp/limiter.out" 2>/dev/null |
+  [ -f "$tmp/limiter.out" ] || return 0   # the limiter section did not run
+  footprint[redis_rate]=$(sed -n 's/^ *redis *10,000 keys *\([0-9,]*\)\/s$/\1/p' "$tmp/limiter.out" |
     tr -d , | tail -n 1)
 }
 
