@@ -1,8 +1,6 @@
 package dev.modelgate.plugins.jwt;
 
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
@@ -15,7 +13,8 @@ import java.util.List;
  *
  * <p>Phased: all its work is before the rest of the pipeline, and with a configured key (a secret or a PEM public key)
  * it never blocks. With a JWKS a token whose key is not cached waits for a fetch, which must not hold an IO thread:
- * the provider then hands the kernel {@link #blocking()}, which the kernel runs on the request's virtual thread.
+ * the provider then wraps it in {@link PhasedMiddleware#blocking}, which the kernel runs on the request's virtual
+ * thread.
  */
 final class JwtMiddleware implements PhasedMiddleware, AutoCloseable {
 
@@ -36,11 +35,6 @@ final class JwtMiddleware implements PhasedMiddleware, AutoCloseable {
         this.verifier = verifier;
         this.maxTokenSize = maxTokenSize;
         this.keys = keys;
-    }
-
-    /** This middleware as a plain one, never run on an IO thread: for key sources that may block (a JWKS). */
-    Middleware blocking() {
-        return new Blocking(this);
     }
 
     @Override
@@ -90,19 +84,5 @@ final class JwtMiddleware implements PhasedMiddleware, AutoCloseable {
     @Override
     public void close() throws Exception {
         keys.close();
-    }
-
-    /** Not phased, so the kernel never runs it on an IO thread; closes the middleware it runs. */
-    private record Blocking(JwtMiddleware jwt) implements Middleware, AutoCloseable {
-
-        @Override
-        public Response handle(Exchange exchange, Chain chain) throws Exception {
-            return jwt.handle(exchange, chain);
-        }
-
-        @Override
-        public void close() throws Exception {
-            jwt.close();
-        }
     }
 }
