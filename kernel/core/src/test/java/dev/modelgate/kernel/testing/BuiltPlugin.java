@@ -62,7 +62,10 @@ public record BuiltPlugin<T>(T instance) implements AutoCloseable {
         }
     }
 
-    /** What a plugin instance gets from the kernel, for one that asks for no other backend, codec or balancer. */
+    /**
+     * What a plugin instance gets from the kernel. Every backend it names is there, for building only: calling one
+     * fails. It finds no codec nor balancer.
+     */
     private record Context(String name, Metrics metrics) implements PluginContext {
 
         Context(String name) {
@@ -81,7 +84,10 @@ public record BuiltPlugin<T>(T instance) implements AutoCloseable {
 
         @Override
         public Optional<BackendCall> backend(String backendName) {
-            return Optional.empty();
+            return Optional.of(exchange -> {
+                throw new UnsupportedOperationException("a BuiltPlugin serves no request, so no call to "
+                        + backendName);
+            });
         }
 
         @Override

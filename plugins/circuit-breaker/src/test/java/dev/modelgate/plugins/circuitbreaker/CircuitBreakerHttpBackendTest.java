@@ -112,4 +112,45 @@ class CircuitBreakerHttpBackendTest {
             assertEquals(10, backend.calls());
         }
     }
+
+    @Test
+    void aHalfOpenTrialTheBackendFailsGivesItsPermitBackAndOpensTheCircuitAgain() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(false);
+        try (TestBackend backend = recoveringBackend(healthy);
+                RunningGateway gateway = RunningGateway.start("""
+                        backends:
+                          remote:
+                            type: http
+                            url: %s
+                            filters:
+                              - type: stepped-circuit-breaker
+                                window-size: 4
+                                minimum-calls: 4
+                                failure-rate-threshold: 50
+                                wait-in-open: 500ms
+                                permitted-calls-in-half-open: 1
+                        routes:
+                          - model: remote
+                            backend: remote
+                        """.formatted(backend.url("/v1/models/remote:predict")))) {
+            for (int i = 0; i < 4; i++) {
+                assertEquals(502, predict(gateway, "remote").statusCode());
+            }
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(500));
+            gateway.assertMetric("modelgate_circuit_state{backend=\"remote\"} 2");
+
+            HttpResponse<String> trial = predict(gateway, "remote");
+
+            assertEquals(40005, Answers.code(trial), trial.body());
+            // The one trial permit came back with its failure: open again, not half-open with no permit left.
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"remote\"} 1");
+            gateway.assertMetric("modelgate_circuit_transitions_total{backend=\"remote\",from=\"half-open\","
+                    + "to=\"open\"} 1");
+            healthy.set(true);
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(500));
+            assertEquals(200, predict(gateway, "remote").statusCode());
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"remote\"} 0");
+            assertEquals(6, backend.calls());
+        }
+    }
 }
