@@ -30,6 +30,31 @@ class CircuitBreakerHttpBackendTest {
                 : Reply.json(500, "{\"error\":\"model crashed\"}"));
     }
 
+    /**
+     * A gateway in front of {@code backend} as model {@code remote}, whose circuit opens at 2 failures in 4 calls, for
+     * 500ms of the stepped clock, then lets {@code trials} calls through half-open.
+     */
+    private static RunningGateway guarding(TestBackend backend, int trials) throws Exception {
+        return RunningGateway.start("""
+                backends:
+                  remote:
+                    type: http
+                    url: %s
+                    connect-timeout: 200ms
+                    request-timeout: 1s
+                    filters:
+                      - type: stepped-circuit-breaker
+                        window-size: 4
+                        minimum-calls: 4
+                        failure-rate-threshold: 50
+                        wait-in-open: 500ms
+                        permitted-calls-in-half-open: %d
+                routes:
+                  - model: remote
+                    backend: remote
+                """.formatted(backend.url("/v1/models/remote:predict"), trials));
+    }
+
     private static HttpResponse<String> predict(RunningGateway gateway, String model) {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY);
     }
@@ -38,24 +63,7 @@ class CircuitBreakerHttpBackendTest {
     void opensOnAFailingBackendThenHalfOpensAndClosesOnceItRecovers() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(false);
         try (TestBackend backend = recoveringBackend(healthy);
-                RunningGateway gateway = RunningGateway.start("""
-                        backends:
-                          remote:
-                            type: http
-                            url: %s
-                            connect-timeout: 200ms
-                            request-timeout: 1s
-                            filters:
-                              - type: stepped-circuit-breaker
-                                window-size: 4
-                                minimum-calls: 4
-                                failure-rate-threshold: 50
-                                wait-in-open: 500ms
-                                permitted-calls-in-half-open: 2
-                        routes:
-                          - model: remote
-                            backend: remote
-                        """.formatted(backend.url("/v1/models/remote:predict")))) {
+                RunningGateway gateway = guarding(backend, 2)) {
             for (int i = 0; i < 4; i++) {
                 HttpResponse<String> failed = predict(gateway, "remote");
                 assertEquals(502, failed.statusCode(), failed.body());
@@ -117,22 +125,7 @@ class CircuitBreakerHttpBackendTest {
     void aHalfOpenTrialTheBackendFailsGivesItsPermitBackAndOpensTheCircuitAgain() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(false);
         try (TestBackend backend = recoveringBackend(healthy);
-                RunningGateway gateway = RunningGateway.start("""
-                        backends:
-                          remote:
-                            type: http
-                            url: %s
-                            filters:
-                              - type: stepped-circuit-breaker
-                                window-size: 4
-                                minimum-calls: 4
-                                failure-rate-threshold: 50
-                                wait-in-open: 500ms
-                                permitted-calls-in-half-open: 1
-                        routes:
-                          - model: remote
-                            backend: remote
-                        """.formatted(backend.url("/v1/models/remote:predict")))) {
+                RunningGateway gateway = guarding(backend, 1)) {
             for (int i = 0; i < 4; i++) {
                 assertEquals(502, predict(gateway, "remote").statusCode());
             }
