@@ -35,4 +35,28 @@ public interface PhasedMiddleware extends Middleware {
         Response early = before(exchange);
         return early != null ? early : after(exchange, chain.proceed());
     }
+
+    /**
+     * {@code phased} as a middleware that is not phased, for a configuration in which its phases may block (a JWKS
+     * fetch, a rate-limit store over the network): the kernel then runs it around {@link Chain#proceed()} on the
+     * request's virtual thread, never on an IO thread. Closing it closes {@code phased} when that is
+     * {@link AutoCloseable}.
+     */
+    static Middleware blocking(PhasedMiddleware phased) {
+        final class Blocking implements Middleware, AutoCloseable {
+
+            @Override
+            public Response handle(Exchange exchange, Chain chain) throws Exception {
+                return phased.handle(exchange, chain);
+            }
+
+            @Override
+            public void close() throws Exception {
+                if (phased instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+        return new Blocking();
+    }
 }

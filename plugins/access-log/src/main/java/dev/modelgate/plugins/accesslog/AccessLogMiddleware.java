@@ -2,9 +2,8 @@ package dev.modelgate.plugins.accesslog;
 
 import dev.modelgate.spi.BackendCall;
 import dev.modelgate.spi.LlmCall;
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
@@ -13,9 +12,10 @@ import java.time.Clock;
 
 /**
  * Records every request that passes, after the rest of the pipeline has answered, and hands the record to the
- * background writer. Thread-safe; closed by the kernel when the gateway stops.
+ * background writer, which {@link #after} never waits for: phased, with nothing to do before. Thread-safe; closed by
+ * the kernel when the gateway stops.
  */
-final class AccessLogMiddleware implements Middleware, AutoCloseable {
+final class AccessLogMiddleware implements PhasedMiddleware, AutoCloseable {
 
     /** A version 00 W3C {@code traceparent}; group 1 is the trace id. */
     private static final java.util.regex.Pattern TRACEPARENT =
@@ -32,8 +32,12 @@ final class AccessLogMiddleware implements Middleware, AutoCloseable {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
-        Response response = chain.proceed();
+    public Response before(Exchange exchange) {
+        return null;
+    }
+
+    @Override
+    public Response after(Exchange exchange, Response response) {
         if (response.body().length() >= 0) {
             writer.submit(entry(exchange, response, response.status(), response.code(), response.body().length()));
             return response;

@@ -2,6 +2,7 @@ package dev.modelgate.plugins.accesslog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -125,6 +128,33 @@ class AccessLogTest {
         JsonNode line = readLines(log).getFirst();
         assertEquals(200, line.get("status").asInt());
         assertEquals(streamed.body().length(), line.get("bytes_out").asLong(), "counted, not -1");
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new AccessLogProvider(), "output: " + dir.resolve("access.log"))) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
+        }
+    }
+
+    @Test
+    void logsARequestALaterStepRefusedBeforeTheBackend() throws Exception {
+        Path log = dir.resolve("access.log");
+        HttpResponse<String> refused;
+        try (RunningGateway gateway = RunningGateway.start("middlewares:\n  - type: access-log\n    output: " + log
+                + "\n  - type: authorize\n" + ROUTES)) {
+            refused = gateway.post("/v1/models/iris:predict", "application/json", PREDICT_BODY,
+                    "X-Request-Id", "refused-1");
+        }
+
+        assertEquals(401, refused.statusCode(), refused.body());
+        List<JsonNode> lines = readLines(log);
+        assertEquals(1, lines.size(), lines.toString());
+        JsonNode line = lines.getFirst();
+        assertEquals(401, line.get("status").asInt());
+        assertEquals(10301, line.get("code").asInt());
+        assertEquals("refused-1", line.get("request_id").asText());
+        assertEquals(refused.body().getBytes(StandardCharsets.UTF_8).length, line.get("bytes_out").asLong());
     }
 
     @Test

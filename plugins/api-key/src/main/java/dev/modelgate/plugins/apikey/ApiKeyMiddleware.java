@@ -1,8 +1,7 @@
 package dev.modelgate.plugins.apikey;
 
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +13,10 @@ import java.util.Set;
 /**
  * Checks the key a request presents against the configured hashes and sets the matching entry's principal. A
  * principal set by an earlier middleware (say {@code jwt}) lets the request on untouched, so either can authenticate
- * a route. Thread-safe: immutable, and each call gets its own {@link MessageDigest}.
+ * a route. Phased: all its work is before the rest of the pipeline. Thread-safe: immutable, and each call gets its own
+ * {@link MessageDigest}.
  */
-final class ApiKeyMiddleware implements Middleware {
+final class ApiKeyMiddleware implements PhasedMiddleware {
 
     private static final String CHALLENGE = "ApiKey";
 
@@ -35,9 +35,9 @@ final class ApiKeyMiddleware implements Middleware {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         if (exchange.attribute(Principal.ATTRIBUTE) != null) {
-            return chain.proceed();
+            return null;
         }
         List<String> presented = exchange.requestHeaders().all(header);
         if (presented.size() > 1) {
@@ -45,7 +45,7 @@ final class ApiKeyMiddleware implements Middleware {
         }
         String key = presented.isEmpty() ? "" : presented.getFirst().strip();
         if (key.isEmpty()) {
-            return optional ? chain.proceed()
+            return optional ? null
                     : exchange.error(ApiKeyProvider.MISSING_KEY, "send it in " + header)
                             .withHeader("WWW-Authenticate", CHALLENGE);
         }
@@ -55,7 +55,7 @@ final class ApiKeyMiddleware implements Middleware {
             return exchange.error(ApiKeyProvider.UNKNOWN_KEY, null).withHeader("WWW-Authenticate", CHALLENGE);
         }
         exchange.setAttribute(Principal.ATTRIBUTE, new Principal(match.name(), match.roles(), "api-key"));
-        return chain.proceed();
+        return null;
     }
 
     /**

@@ -2,11 +2,14 @@ package dev.modelgate.plugins.apikey;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -188,5 +191,13 @@ class ApiKeyTest {
     private static List<String> problems(String config) {
         return assertThrows(Deployment.InvalidConfigException.class, () -> RunningGateway.start(config).close())
                 .problems();
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new ApiKeyProvider(),
+                "keys: [{name: batch-scorer, sha256: " + SCORER_SHA256 + "}]")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
+        }
     }
 }

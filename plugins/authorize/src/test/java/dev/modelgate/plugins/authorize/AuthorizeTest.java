@@ -1,12 +1,15 @@
 package dev.modelgate.plugins.authorize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -121,5 +124,12 @@ class AuthorizeTest {
         assertEquals("middlewares[0].operations: unknown operation 'delete'; known: list-models, get-model, predict, "
                 + "server, admin, other",
                 failure.problems().getFirst());
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new AuthorizeProvider(), "roles: [predict]")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
+        }
     }
 }

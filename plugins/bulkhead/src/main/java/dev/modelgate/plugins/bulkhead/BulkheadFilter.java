@@ -1,11 +1,11 @@
 package dev.modelgate.plugins.bulkhead;
 
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.BackendCall;
-import dev.modelgate.spi.BackendChain;
-import dev.modelgate.spi.BackendFilter;
 import dev.modelgate.spi.BackendResult;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PhasedFilter;
 import dev.modelgate.spi.Response;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
@@ -22,14 +22,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * completion says. A call that ends in memory gives its place back at once rather than at completion, so that a retry
  * listed before this filter never waits for the place its own failed attempt holds.
  *
+ * <p>Phased: {@link #before} takes the place, {@link #after} gives it back or leaves that to the stream's completion;
+ * the kernel calls {@code after} once for each call that took one. Taking a place without waiting never blocks;
+ * with a {@code max-wait} it may, so the provider then hands the kernel this filter as a plain one.
+ *
  * <p>Thread-safe. Waiting parks the request's virtual thread, which frees its carrier.
  */
-final class BulkheadFilter implements BackendFilter {
+final class BulkheadFilter implements PhasedFilter {
 
     private final BulkheadConfig config;
     private final ErrorCode full;
     private final Semaphore places;
     private final Metrics.Counter rejected;
+    /** The place {@link #before} took for the call, which {@link #after} gives back; this instance's own key. */
+    private final Attribute<Place> heldPlace = Attribute.named("bulkhead-place");
 
     /** @param backend the name of the backend it guards, for metric labels */
     BulkheadFilter(String backend, BulkheadConfig config, ErrorCode full, Metrics metrics) {
@@ -45,8 +51,13 @@ final class BulkheadFilter implements BackendFilter {
                 "Calls refused because the backend's bulkhead was full.", labels);
     }
 
+    /** Whether a call may wait for a place: it then parks its thread. */
+    boolean waits() {
+        return !config.maxWait().isZero();
+    }
+
     @Override
-    public BackendResult filter(BackendCall call, BackendChain chain) {
+    public BackendResult before(BackendCall call) {
         // The exchange's deadline is on System.nanoTime by contract. With no time left the wait is zero: a fair
         // semaphore still hands out a free place, but only to whoever has waited longest.
         long waitNanos = Math.max(0, Math.min(config.maxWait().toNanos(),
@@ -56,15 +67,13 @@ final class BulkheadFilter implements BackendFilter {
             return BackendResult.failed(full, config.maxConcurrentCalls()
                     + " calls to the model's backend are in progress");
         }
-        Place place = new Place();
-        BackendResult result;
-        try {
-            result = chain.proceed(call);
-        } catch (RuntimeException | Error e) {
-            // The chain never throws by contract; a place must not leak even when a bug breaks it.
-            place.leave();
-            throw e;
-        }
+        call.exchange().setAttribute(heldPlace, new Place());
+        return null;
+    }
+
+    @Override
+    public BackendResult after(BackendCall call, BackendResult result) {
+        Place place = call.exchange().attribute(heldPlace);
         if (streams(result)) {
             call.exchange().onComplete(failure -> place.leave());
         } else {

@@ -41,7 +41,9 @@ public final class BulkheadProvider implements BackendFilterProvider {
                 1, BulkheadConfig.MAX_MAX_CONCURRENT_CALLS);
         Duration maxWait = ZERO.matcher(config.string("max-wait", "0").trim()).matches() ? Duration.ZERO
                 : config.duration("max-wait", BulkheadConfig.DEFAULT_MAX_WAIT);
-        return new BulkheadFilter(backend, new BulkheadConfig(maxConcurrentCalls, maxWait), BULKHEAD_FULL,
-                context.metrics());
+        BulkheadFilter filter = new BulkheadFilter(backend, new BulkheadConfig(maxConcurrentCalls, maxWait),
+                BULKHEAD_FULL, context.metrics());
+        // The same filter, not phased, so the kernel never parks an IO thread waiting for a place.
+        return filter.waits() ? filter::filter : filter;
     }
 }

@@ -1,6 +1,8 @@
 package dev.modelgate.plugins.bulkhead;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +11,9 @@ import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.fixtures.EchoBackendProvider;
 import dev.modelgate.kernel.testing.Answers;
 import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedFilter;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -277,5 +281,15 @@ class BulkheadTest {
         assertEquals("max-wait must not be negative, but was -1ms",
                 assertThrows(IllegalArgumentException.class, () -> new BulkheadConfig(1, Duration.ofMillis(-1)))
                         .getMessage());
+    }
+
+    @Test
+    void isPhasedUnlessACallMayWaitForAPlace() throws Exception {
+        BulkheadProvider provider = new BulkheadProvider();
+        try (var refusing = BuiltPlugin.filter(provider, "max-concurrent-calls: 2");
+                var waiting = BuiltPlugin.filter(provider, "max-concurrent-calls: 2\nmax-wait: 100ms")) {
+            assertInstanceOf(PhasedFilter.class, refusing.instance());
+            assertFalse(waiting.instance() instanceof PhasedFilter, "a wait for a place must not park an IO thread");
+        }
     }
 }

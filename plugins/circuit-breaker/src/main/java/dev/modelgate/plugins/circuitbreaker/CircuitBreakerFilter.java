@@ -1,11 +1,11 @@
 package dev.modelgate.plugins.circuitbreaker;
 
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.BackendCall;
-import dev.modelgate.spi.BackendChain;
-import dev.modelgate.spi.BackendFilter;
 import dev.modelgate.spi.BackendResult;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PhasedFilter;
 import dev.modelgate.spi.Response;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -19,9 +19,14 @@ import java.util.function.LongSupplier;
  * {@link StreamVerdict}). Its slowness is always the time until the backend answered, so that a client reading a long
  * stream slowly does not make the backend look slow.
  *
+ * <p>Phased: {@link #before} takes the permit (or answers with the fallback), {@link #after} records the outcome, or
+ * hands it to the stream's {@link StreamVerdict}. Every {@code before} that took a permit is followed by one
+ * {@code after}, whatever the rest of the chain did, so a half-open trial permit is always given back. A fallback
+ * that calls another backend blocks, so the provider then hands the kernel this filter as a plain one.
+ *
  * <p>Thread-safe: one instance serves every call to its backend.
  */
-final class CircuitBreakerFilter implements BackendFilter {
+final class CircuitBreakerFilter implements PhasedFilter {
 
     private static final String STATE_METRIC = "modelgate_circuit_state";
     private static final String TRANSITIONS_METRIC = "modelgate_circuit_transitions_total";
@@ -34,6 +39,8 @@ final class CircuitBreakerFilter implements BackendFilter {
     private final Metrics.Counter notPermitted;
     private final System.Logger logger;
     private final LongSupplier nanoClock;
+    /** The permit {@link #before} took for the call, which {@link #after} gives back; this instance's own key. */
+    private final Attribute<CircuitBreaker.Permit> heldPermit = Attribute.named("circuit-breaker-permit");
 
     /**
      * @param backend the name of the backend it guards, for metric labels and logs
@@ -54,10 +61,18 @@ final class CircuitBreakerFilter implements BackendFilter {
                 "Calls an open or half-open circuit did not let through.", labels);
     }
 
+    /** Whether its fallback, when the circuit refuses a call, calls another backend: that blocks. */
+    boolean fallbackBlocks() {
+        return fallback instanceof Fallback.AlternateBackend;
+    }
+
     @Override
-    public BackendResult filter(BackendCall call, BackendChain chain) {
+    public BackendResult before(BackendCall call) {
         return switch (breaker.tryAcquire()) {
-            case CircuitBreaker.Permit permit -> call(permit, call, chain);
+            case CircuitBreaker.Permit permit -> {
+                call.exchange().setAttribute(heldPermit, permit);
+                yield null;
+            }
             case CircuitBreaker.Denied denied -> {
                 notPermitted.increment();
                 yield fallback.answer(call, denied);
@@ -65,12 +80,13 @@ final class CircuitBreakerFilter implements BackendFilter {
         };
     }
 
-    private BackendResult call(CircuitBreaker.Permit permit, BackendCall call, BackendChain chain) {
+    @Override
+    public BackendResult after(BackendCall call, BackendResult result) {
+        CircuitBreaker.Permit permit = call.exchange().attribute(heldPermit);
         // IGNORED unless a result says otherwise, so a half-open trial permit is given back whatever happens.
         CircuitBreaker.Outcome outcome = CircuitBreaker.Outcome.IGNORED;
         boolean judgedLater = false;
         try {
-            BackendResult result = chain.proceed(call);
             outcome = outcomeOf(result.code());
             Response forwarded = result.forwardedResponse();
             if (forwarded != null && forwarded.body().length() < 0) {

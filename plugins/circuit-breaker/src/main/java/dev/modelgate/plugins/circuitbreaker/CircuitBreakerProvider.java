@@ -54,7 +54,10 @@ public final class CircuitBreakerProvider implements BackendFilterProvider {
         String backend = BackendFilterProvider.backendName(context);
         CircuitBreakerConfig settings = settings(config);
         Fallback fallback = fallback(config, context, backend);
-        return new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(), nanoClock);
+        CircuitBreakerFilter filter =
+                new CircuitBreakerFilter(backend, settings, fallback, context.metrics(), context.logger(), nanoClock);
+        // The same filter, not phased, so the kernel never runs a fallback call to another backend on an IO thread.
+        return filter.fallbackBlocks() ? filter::filter : filter;
     }
 
     /** Reads every setting into the builder, reporting each value it refuses under the value's key. */

@@ -2,6 +2,8 @@ package dev.modelgate.plugins.circuitbreaker;
 
 import static dev.modelgate.kernel.testing.Answers.code;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.fixtures.EchoBackendProvider;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedFilter;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -314,5 +318,18 @@ class CircuitBreakerGatewayTest {
         "40008, IGNORED", "90001, IGNORED"})
     void countsOnlyTheBackendsOwnFailuresAgainstIt(int code, CircuitBreaker.Outcome outcome) {
         assertEquals(outcome, CircuitBreakerFilter.outcomeOf(code));
+    }
+
+    @Test
+    void isPhasedUnlessItsFallbackCallsAnotherBackend() throws Exception {
+        CircuitBreakerProvider provider = new CircuitBreakerProvider();
+        try (var refusing = BuiltPlugin.filter(provider, "wait-in-open: 1h");
+                var answering = BuiltPlugin.filter(provider, "fallback: {response: {body: {degraded: true}}}");
+                var forwarding = BuiltPlugin.filter(provider, "fallback: {backend: standby}")) {
+            assertInstanceOf(PhasedFilter.class, refusing.instance());
+            assertInstanceOf(PhasedFilter.class, answering.instance());
+            assertFalse(forwarding.instance() instanceof PhasedFilter,
+                    "a call to the standby blocks, which must not hold an IO thread");
+        }
     }
 }

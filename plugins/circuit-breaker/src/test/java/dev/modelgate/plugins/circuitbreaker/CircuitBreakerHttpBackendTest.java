@@ -30,6 +30,31 @@ class CircuitBreakerHttpBackendTest {
                 : Reply.json(500, "{\"error\":\"model crashed\"}"));
     }
 
+    /**
+     * A gateway in front of {@code backend} as model {@code remote}, whose circuit opens at 2 failures in 4 calls, for
+     * 500ms of the stepped clock, then lets {@code trials} calls through half-open.
+     */
+    private static RunningGateway guarding(TestBackend backend, int trials) throws Exception {
+        return RunningGateway.start("""
+                backends:
+                  remote:
+                    type: http
+                    url: %s
+                    connect-timeout: 200ms
+                    request-timeout: 1s
+                    filters:
+                      - type: stepped-circuit-breaker
+                        window-size: 4
+                        minimum-calls: 4
+                        failure-rate-threshold: 50
+                        wait-in-open: 500ms
+                        permitted-calls-in-half-open: %d
+                routes:
+                  - model: remote
+                    backend: remote
+                """.formatted(backend.url("/v1/models/remote:predict"), trials));
+    }
+
     private static HttpResponse<String> predict(RunningGateway gateway, String model) {
         return gateway.post("/v1/models/" + model + ":predict", "application/json", PREDICT_BODY);
     }
@@ -38,24 +63,7 @@ class CircuitBreakerHttpBackendTest {
     void opensOnAFailingBackendThenHalfOpensAndClosesOnceItRecovers() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(false);
         try (TestBackend backend = recoveringBackend(healthy);
-                RunningGateway gateway = RunningGateway.start("""
-                        backends:
-                          remote:
-                            type: http
-                            url: %s
-                            connect-timeout: 200ms
-                            request-timeout: 1s
-                            filters:
-                              - type: stepped-circuit-breaker
-                                window-size: 4
-                                minimum-calls: 4
-                                failure-rate-threshold: 50
-                                wait-in-open: 500ms
-                                permitted-calls-in-half-open: 2
-                        routes:
-                          - model: remote
-                            backend: remote
-                        """.formatted(backend.url("/v1/models/remote:predict")))) {
+                RunningGateway gateway = guarding(backend, 2)) {
             for (int i = 0; i < 4; i++) {
                 HttpResponse<String> failed = predict(gateway, "remote");
                 assertEquals(502, failed.statusCode(), failed.body());
@@ -110,6 +118,32 @@ class CircuitBreakerHttpBackendTest {
             assertEquals(30201, Answers.code(refused), refused.body());
             assertEquals("2", refused.headers().firstValue("Retry-After").orElseThrow());
             assertEquals(10, backend.calls());
+        }
+    }
+
+    @Test
+    void aHalfOpenTrialTheBackendFailsGivesItsPermitBackAndOpensTheCircuitAgain() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(false);
+        try (TestBackend backend = recoveringBackend(healthy);
+                RunningGateway gateway = guarding(backend, 1)) {
+            for (int i = 0; i < 4; i++) {
+                assertEquals(502, predict(gateway, "remote").statusCode());
+            }
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(500));
+            gateway.assertMetric("modelgate_circuit_state{backend=\"remote\"} 2");
+
+            HttpResponse<String> trial = predict(gateway, "remote");
+
+            assertEquals(40005, Answers.code(trial), trial.body());
+            // The one trial permit came back with its failure: open again, not half-open with no permit left.
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"remote\"} 1");
+            gateway.assertMetric("modelgate_circuit_transitions_total{backend=\"remote\",from=\"half-open\","
+                    + "to=\"open\"} 1");
+            healthy.set(true);
+            SteppedCircuitBreakerProvider.step(Duration.ofMillis(500));
+            assertEquals(200, predict(gateway, "remote").statusCode());
+            gateway.awaitMetric("modelgate_circuit_state{backend=\"remote\"} 0");
+            assertEquals(6, backend.calls());
         }
     }
 }

@@ -1,10 +1,10 @@
 package dev.modelgate.plugins.cors;
 
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Body;
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
 import java.util.List;
 import java.util.Locale;
@@ -12,10 +12,17 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Answers preflight requests and adds CORS headers to the responses of allowed origins. Thread-safe: immutable, with
- * every header value computed once from the settings.
+ * Answers preflight requests and adds CORS headers to the responses of allowed origins. Phased: the origin is judged
+ * before the rest of the pipeline and the headers added after. Thread-safe: immutable, with every header value
+ * computed once from the settings.
  */
-final class CorsMiddleware implements Middleware {
+final class CorsMiddleware implements PhasedMiddleware {
+
+    /**
+     * What {@code Access-Control-Allow-Origin} says to this request, judged by {@link #before} on the headers the client
+     * sent; absent when the origin is not allowed. This instance's own key.
+     */
+    private final Attribute<String> allowOrigin = Attribute.named("cors-allow-origin");
 
     private final CorsSettings settings;
     private final Set<String> allowedMethods;
@@ -38,14 +45,21 @@ final class CorsMiddleware implements Middleware {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         Headers request = exchange.requestHeaders();
         String origin = allowedOrigin(request.all("Origin"));
         List<String> requestedMethod = request.all("Access-Control-Request-Method");
         if (exchange.method().equals("OPTIONS") && request.contains("Origin") && !requestedMethod.isEmpty()) {
             return preflight(origin, requestedMethod, request.all("Access-Control-Request-Headers"));
         }
-        Response response = vary(chain.proceed());
+        exchange.setAttribute(allowOrigin, origin);
+        return null;
+    }
+
+    @Override
+    public Response after(Exchange exchange, Response answer) {
+        Response response = vary(answer);
+        String origin = exchange.attribute(allowOrigin);
         if (origin == null) {
             return response;
         }

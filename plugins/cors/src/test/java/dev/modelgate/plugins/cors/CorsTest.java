@@ -1,11 +1,14 @@
 package dev.modelgate.plugins.cors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -234,5 +237,12 @@ class CorsTest {
     private static List<String> problems(String config) {
         return assertThrows(Deployment.InvalidConfigException.class, () -> RunningGateway.start(config).close())
                 .problems();
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new CorsProvider(), "origins: [https://app.example]")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
+        }
     }
 }

@@ -1,9 +1,8 @@
 package dev.modelgate.plugins.csrf;
 
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -15,10 +14,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Checks the origin and the double-submitted token of unsafe, cookie-authenticated requests. Thread-safe and
- * immutable.
+ * Checks the origin and the double-submitted token of unsafe, cookie-authenticated requests, before the rest of the
+ * pipeline (phased, with nothing to do after). Thread-safe and immutable.
  */
-final class CsrfMiddleware implements Middleware {
+final class CsrfMiddleware implements PhasedMiddleware {
 
     /** RFC 9110, section 9.2.1: methods that do not change state, so a forged one achieves nothing. */
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
@@ -36,10 +35,10 @@ final class CsrfMiddleware implements Middleware {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         Headers request = exchange.requestHeaders();
         if (SAFE_METHODS.contains(exchange.method()) || !isCookieAuthenticated(request)) {
-            return chain.proceed();
+            return null;
         }
         String origin = requestOrigin(request);
         if (origin == null) {
@@ -52,7 +51,7 @@ final class CsrfMiddleware implements Middleware {
             return exchange.error(CsrfProvider.BAD_TOKEN, "send the value of the " + cookie + " cookie in "
                     + header);
         }
-        return chain.proceed();
+        return null;
     }
 
     /**

@@ -1,11 +1,14 @@
 package dev.modelgate.plugins.csrf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -185,5 +188,12 @@ class CsrfTest {
 
         assertEquals(List.of("middlewares[0].trusted-origins: at least one origin is required, such as "
                 + "https://app.example.com"), problems);
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new CsrfProvider(), "trusted-origins: [https://app.example]")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
+        }
     }
 }

@@ -1,8 +1,7 @@
 package dev.modelgate.plugins.jwt;
 
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.Response;
 import java.util.List;
@@ -11,8 +10,13 @@ import java.util.List;
  * The {@code jwt} middleware: takes the token from {@code Authorization: Bearer}, lets the request on only when
  * {@link TokenVerifier} accepts it (or did lately, as {@link TokenCache} remembers), and sets the {@link Principal} for what runs after it ({@code authorize}, rate
  * limits, the access log). Tokens are never logged nor echoed in responses.
+ *
+ * <p>Phased: all its work is before the rest of the pipeline, and with a configured key (a secret or a PEM public key)
+ * it never blocks. With a JWKS a token whose key is not cached waits for a fetch, which must not hold an IO thread:
+ * the provider then wraps it in {@link PhasedMiddleware#blocking}, which the kernel runs on the request's virtual
+ * thread.
  */
-final class JwtMiddleware implements Middleware, AutoCloseable {
+final class JwtMiddleware implements PhasedMiddleware, AutoCloseable {
 
     private static final String AUTHORIZATION = "Authorization";
     private static final String CHALLENGE = "WWW-Authenticate";
@@ -34,7 +38,7 @@ final class JwtMiddleware implements Middleware, AutoCloseable {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         List<String> values = exchange.requestHeaders().all(AUTHORIZATION);
         if (values.size() > 1) {
             // Two credentials: which one a later hop would read is anyone's guess, so take neither.
@@ -57,7 +61,7 @@ final class JwtMiddleware implements Middleware, AutoCloseable {
         return switch (verifier.verify(token)) {
             case TokenVerifier.Verified verified -> {
                 exchange.setAttribute(Principal.ATTRIBUTE, verified.principal());
-                yield chain.proceed();
+                yield null;
             }
             case TokenVerifier.Rejected rejected -> invalid(exchange, rejected);
         };

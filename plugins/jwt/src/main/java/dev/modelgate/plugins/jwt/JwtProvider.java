@@ -4,6 +4,7 @@ import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.PluginContext;
 import java.util.List;
 
@@ -33,6 +34,10 @@ import java.util.List;
  * <p>Every token must carry {@code exp} and {@code sub}. Failures answer 401 with {@code WWW-Authenticate: Bearer}
  * and a code of their own; several {@code Authorization} headers answer 400, and a JWKS that could never be fetched
  * 503.
+ *
+ * <p>With a {@code secret} or a {@code public-key} the middleware is {@linkplain PhasedMiddleware phased} (it never
+ * blocks, so a route of phased steps stays on the IO thread); with a {@code jwks-url} it is not, since a token whose
+ * key is not cached waits for a fetch.
  */
 public final class JwtProvider implements MiddlewareProvider {
 
@@ -97,6 +102,8 @@ public final class JwtProvider implements MiddlewareProvider {
         TokenVerifier verifier =
                 new TokenVerifier(settings.algorithm(), keys, settings.rolesClaim(), settings.leeway());
         TokenCache cache = new TokenCache(verifier, settings.cacheSize(), settings.cacheTtl(), context.clock());
-        return new JwtMiddleware(cache, settings.maxTokenSize(), closeable);
+        JwtMiddleware jwt = new JwtMiddleware(cache, settings.maxTokenSize(), closeable);
+        // A JWKS may be fetched on the request path, which must not happen on an IO thread: not phased then.
+        return settings.jwks() != null ? PhasedMiddleware.blocking(jwt) : jwt;
     }
 }

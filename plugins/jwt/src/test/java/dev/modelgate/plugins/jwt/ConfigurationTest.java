@@ -1,10 +1,14 @@
 package dev.modelgate.plugins.jwt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -150,6 +154,21 @@ class ConfigurationTest {
             String token = TestKeys.claims().sign(TestKeys.signer(KeyAlgorithm.HS256, null));
 
             assertEquals(200, BearerRequests.predictWithToken(gateway, "m", token).statusCode());
+        }
+    }
+
+    @Test
+    void aConfiguredKeyIsCheckedInThePhasedFormAndAJwksIsNot() throws Exception {
+        Path pem = TestKeys.writePem(dir, "public.pem", TestKeys.keyPair(KeyAlgorithm.RS256).getPublic());
+        JwtProvider provider = new JwtProvider();
+        try (var secret = BuiltPlugin.middleware(provider, "algorithm: HS256\nsecret: " + TestKeys.HS256_SECRET);
+                var publicKey = BuiltPlugin.middleware(provider, "algorithm: RS256\npublic-key: " + pem);
+                var jwks = BuiltPlugin.middleware(provider, "algorithm: RS256\njwks-url: http://127.0.0.1:9/jwks")) {
+            assertInstanceOf(PhasedMiddleware.class, secret.instance());
+            assertInstanceOf(PhasedMiddleware.class, publicKey.instance());
+            assertFalse(jwks.instance() instanceof PhasedMiddleware,
+                    "a token whose key is not cached waits for a fetch, which must not hold an IO thread");
+            assertInstanceOf(AutoCloseable.class, jwks.instance(), "closes its JWKS client");
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.modelgate.plugins.opentelemetry;
 
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.BackendCall;
-import dev.modelgate.spi.Chain;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.TraceSpan;
 import io.opentelemetry.api.common.AttributeKey;
@@ -26,9 +26,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One span per request, under the ids the {@code trace-context} middleware sent to the backend, handed to the SDK's
  * batch processor when the answer is complete (a stream's at its last byte). Never blocks a request on the collector:
- * the processor exports in the background and drops what its queue cannot hold.
+ * the processor exports in the background and drops what its queue cannot hold. Phased: the span starts in
+ * {@link #before} and is described and ended (or left to the stream's end) in {@link #after}.
  */
-final class SpanExport implements Middleware, AutoCloseable {
+final class SpanExport implements PhasedMiddleware, AutoCloseable {
 
     static final AttributeKey<String> ROUTE = AttributeKey.stringKey("modelgate.route");
     static final AttributeKey<String> MODEL = AttributeKey.stringKey("modelgate.model");
@@ -64,6 +65,8 @@ final class SpanExport implements Middleware, AutoCloseable {
     private final Duration closeTimeout;
     private final System.Logger logger;
     private final AtomicBoolean warnedNoTraceContext = new AtomicBoolean();
+    /** The span {@link #before} started for the request, which {@link #after} ends; this instance's own key. */
+    private final Attribute<Span> started = Attribute.named("opentelemetry-span");
 
     SpanExport(SdkTracerProvider tracerProvider, GatewaySpanIds ids, Clock clock, Duration closeTimeout,
             System.Logger logger) {
@@ -76,14 +79,15 @@ final class SpanExport implements Middleware, AutoCloseable {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         TraceSpan trace = exchange.attribute(TraceSpan.ATTRIBUTE);
         if (trace == null) {
             if (warnedNoTraceContext.compareAndSet(false, true)) {
                 logger.log(System.Logger.Level.WARNING, "opentelemetry exports no spans: list the trace-context "
                         + "middleware before it, so that the exported span is the parent the backend is sent");
             }
-            return chain.proceed();
+            exchange.setAttribute(started, null);
+            return null;
         }
         Span span = ids.starting(trace, () -> tracer.spanBuilder(name(exchange))
                 .setParent(parent(trace))
@@ -97,8 +101,14 @@ final class SpanExport implements Middleware, AutoCloseable {
             exchange.setAttribute(TraceSpan.ATTRIBUTE, decided);
             exchange.requestHeaders().set("traceparent", decided.traceparent());
         }
-        Response response = chain.proceed();
-        if (!span.isRecording()) {
+        exchange.setAttribute(started, span);
+        return null;
+    }
+
+    @Override
+    public Response after(Exchange exchange, Response response) {
+        Span span = exchange.attribute(started);
+        if (span == null || !span.isRecording()) {
             return response;
         }
         describe(span, exchange, response);

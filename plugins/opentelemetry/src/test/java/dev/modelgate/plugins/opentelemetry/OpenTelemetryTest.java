@@ -1,6 +1,7 @@
 package dev.modelgate.plugins.opentelemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,10 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
 import dev.modelgate.plugins.opentelemetry.OtlpReceiver.Received;
+import dev.modelgate.spi.PhasedMiddleware;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
@@ -270,6 +273,14 @@ class OpenTelemetryTest {
                 "middlewares[1].headers.x-api-key: must be the header's value",
                 "middlewares[1].batch.max-export-batch-size: must be at most max-queue-size (10)")) {
             assertTrue(problems.contains(keyPath), keyPath + " in:\n" + problems);
+        }
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new OpenTelemetryProvider(),
+                "endpoint: http://127.0.0.1:9/v1/traces\ntimeout: 1s")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
         }
     }
 }

@@ -1,10 +1,10 @@
 package dev.modelgate.plugins.ratelimit;
 
-import dev.modelgate.spi.Chain;
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.Metrics;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
 
 /**
@@ -12,8 +12,15 @@ import dev.modelgate.spi.Response;
  * left ({@code RateLimit-Limit}, {@code RateLimit-Remaining}, {@code RateLimit-Reset}, in seconds); refused ones are
  * answered 429 with the same headers and {@code Retry-After}. Thread-safe: immutable, over a thread-safe limiter.
  * Closing it closes the limiter's Redis connections.
+ *
+ * <p>Phased: the decision is made before the rest of the pipeline and reported on its answer after. The local limiter
+ * never blocks; one that asks Redis does, so the provider then wraps it in {@link PhasedMiddleware#blocking}, which
+ * the kernel runs on the request's virtual thread.
  */
-final class RateLimitMiddleware implements Middleware, AutoCloseable {
+final class RateLimitMiddleware implements PhasedMiddleware, AutoCloseable {
+
+    /** The decision that admitted the request, which {@link #after} reports; this instance's own key. */
+    private final Attribute<Decision> admitted = Attribute.named("rate-limit-admitted");
 
     private final RequestKey requestKey;
     private final Limiter limiter;
@@ -32,12 +39,14 @@ final class RateLimitMiddleware implements Middleware, AutoCloseable {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         Decision decision = limiter.decide(requestKey.of(exchange));
+        // Set on every request, so that a middleware that runs the rest again never reports an earlier decision.
+        exchange.setAttribute(admitted, decision.verdict() == Decision.Verdict.ALLOWED ? decision : null);
         return switch (decision.verdict()) {
             case ALLOWED -> {
                 allowed.increment();
-                yield withRateLimitHeaders(chain.proceed(), decision, null);
+                yield null;
             }
             case DENIED -> {
                 denied.increment();
@@ -45,10 +54,16 @@ final class RateLimitMiddleware implements Middleware, AutoCloseable {
                 yield withRateLimitHeaders(exchange.error(RateLimitProvider.RATE_LIMITED, "retry after "
                         + retryAfter + "s"), decision, retryAfter);
             }
-            case UNCHECKED -> chain.proceed();
+            case UNCHECKED -> null;
             case UNAVAILABLE -> exchange.error(RateLimitProvider.STORE_UNAVAILABLE, null)
                     .withHeader("Retry-After", Long.toString(unavailableRetrySeconds));
         };
+    }
+
+    @Override
+    public Response after(Exchange exchange, Response response) {
+        Decision decision = exchange.attribute(admitted);
+        return decision == null ? response : withRateLimitHeaders(response, decision, null);
     }
 
     private static Response withRateLimitHeaders(Response response, Decision decision, String retryAfter) {

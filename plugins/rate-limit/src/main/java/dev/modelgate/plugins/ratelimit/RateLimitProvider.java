@@ -7,6 +7,7 @@ import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.PluginContext;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -115,10 +116,12 @@ public final class RateLimitProvider implements MiddlewareProvider {
         }
         String decisions = "modelgate_rate_limit_decisions_total";
         String help = "Rate-limit decisions by outcome.";
-        return new RateLimitMiddleware(requestKey, limiter,
+        RateLimitMiddleware middleware = new RateLimitMiddleware(requestKey, limiter,
                 metrics.counter(decisions, help, Map.of("limiter", context.name(), "decision", "allowed")),
                 metrics.counter(decisions, help, Map.of("limiter", context.name(), "decision", "denied")),
                 unavailableRetrySeconds);
+        // A decision Redis makes is a network round trip, which must not happen on an IO thread: not phased then.
+        return redisSettings != null ? PhasedMiddleware.blocking(middleware) : middleware;
     }
 
     /**

@@ -1,13 +1,17 @@
 package dev.modelgate.plugins.ratelimit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.MetricsRegistry;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.plugins.ratelimit.Decision.Verdict;
 import dev.modelgate.plugins.ratelimit.Limit.Algorithm;
 import dev.modelgate.plugins.ratelimit.RedisLimiter.FailurePolicy;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -301,5 +305,19 @@ class RedisLimiterTest {
         assertEquals(Verdict.DENIED, refused.verdict());
         assertTrue(Math.abs(refused.retryAfterNanos() - Duration.ofHours(1).toNanos()) < 5_000_000_000L,
                 "one interval to wait: " + refused.retryAfterNanos());
+    }
+
+    @Test
+    void theProviderBuildsThePhasedFormForTheLocalStoreOnlyNeverForOneThatAsksRedis() throws Exception {
+        String limits = "limits: [{rate: 1000, period: 1s}]\n";
+        RateLimitProvider provider = new RateLimitProvider();
+        try (var local = BuiltPlugin.middleware(provider, limits);
+                var redis = BuiltPlugin.middleware(provider,
+                        limits + "store: redis\nredis-url: " + REDIS.server().url())) {
+            assertInstanceOf(PhasedMiddleware.class, local.instance());
+            assertFalse(redis.instance() instanceof PhasedMiddleware,
+                    "a decision Redis makes is a round trip, which must not hold an IO thread");
+            assertInstanceOf(AutoCloseable.class, redis.instance(), "closes its Redis connections");
+        }
     }
 }

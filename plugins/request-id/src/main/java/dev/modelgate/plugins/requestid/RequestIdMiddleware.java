@@ -1,17 +1,18 @@
 package dev.modelgate.plugins.requestid;
 
-import dev.modelgate.spi.Chain;
+import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Exchange;
-import dev.modelgate.spi.Middleware;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Sets the request id on the request headers, where later middlewares and the backend read it, and on the response,
- * error responses included. Thread-safe and stateless.
+ * error responses included. Thread-safe and stateless: the id travels from {@link #before} to {@link #after} on the
+ * exchange.
  */
-final class RequestIdMiddleware implements Middleware {
+final class RequestIdMiddleware implements PhasedMiddleware {
 
     private static final int MAX_LENGTH = 128;
 
@@ -19,6 +20,8 @@ final class RequestIdMiddleware implements Middleware {
 
     private final String header;
     private final boolean trustIncoming;
+    /** This instance's id of the request: a later middleware may change the request header, not the answer's. */
+    private final Attribute<String> requestId = Attribute.named("request-id");
 
     RequestIdMiddleware(String header, boolean trustIncoming) {
         this.header = header;
@@ -26,11 +29,17 @@ final class RequestIdMiddleware implements Middleware {
     }
 
     @Override
-    public Response handle(Exchange exchange, Chain chain) {
+    public Response before(Exchange exchange) {
         String incoming = trustIncoming ? exchange.requestHeaders().first(header) : null;
-        String requestId = isWellFormed(incoming) ? incoming : newId();
-        exchange.requestHeaders().set(header, requestId);
-        return chain.proceed().withHeader(header, requestId);
+        String id = isWellFormed(incoming) ? incoming : newId();
+        exchange.requestHeaders().set(header, id);
+        exchange.setAttribute(requestId, id);
+        return null;
+    }
+
+    @Override
+    public Response after(Exchange exchange, Response response) {
+        return response.withHeader(header, exchange.attribute(requestId));
     }
 
     /**

@@ -1,13 +1,16 @@
 package dev.modelgate.plugins.requestid;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelgate.kernel.Deployment;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -143,6 +146,13 @@ class RequestIdTest {
 
             assertEquals("corr-7", passedOn.headers().firstValue("X-Correlation-Id").orElseThrow());
             assertTrue(generated.headers().firstValue("X-Correlation-Id").orElseThrow().matches(GENERATED_ID));
+        }
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new RequestIdProvider(), "trust-incoming: false")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
         }
     }
 

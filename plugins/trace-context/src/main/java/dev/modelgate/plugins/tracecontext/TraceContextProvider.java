@@ -3,6 +3,7 @@ package dev.modelgate.plugins.tracecontext;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
+import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.TraceSpan;
 
@@ -24,7 +25,8 @@ public final class TraceContextProvider implements MiddlewareProvider {
     @Override
     public Middleware create(ConfigNode config, PluginContext context) {
         boolean trustIncoming = config.bool("trust-incoming", true);
-        return (exchange, chain) -> {
+        // Phased: it marks the request before the rest of the pipeline and has nothing to do after.
+        PhasedMiddleware traceContext = exchange -> {
             TraceParent incoming = trustIncoming
                     ? TraceParent.parse(exchange.requestHeaders().first("traceparent")) : null;
             TraceParent outgoing = incoming != null ? incoming.child() : TraceParent.start();
@@ -37,7 +39,8 @@ public final class TraceContextProvider implements MiddlewareProvider {
                     exchange.requestHeaders().first("tracestate"));
             exchange.requestHeaders().set("traceparent", span.traceparent());
             exchange.setAttribute(TraceSpan.ATTRIBUTE, span);
-            return chain.proceed();
+            return null;
         };
+        return traceContext;
     }
 }

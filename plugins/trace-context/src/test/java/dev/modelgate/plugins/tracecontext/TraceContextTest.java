@@ -1,14 +1,17 @@
 package dev.modelgate.plugins.tracecontext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
+import dev.modelgate.spi.PhasedMiddleware;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -72,6 +75,13 @@ class TraceContextTest {
             assertEquals("00", sent.substring(53), "a trace the gateway starts is not sampled: it exports no spans");
             assertNull(backend.lastRequest().headers().first("tracestate"),
                     "a tracestate belongs to the trace it came with");
+        }
+    }
+
+    @Test
+    void isPhasedSoItNeverHoldsAThreadWhileTheBackendWorks() throws Exception {
+        try (var built = BuiltPlugin.middleware(new TraceContextProvider(), "trust-incoming: false")) {
+            assertInstanceOf(PhasedMiddleware.class, built.instance());
         }
     }
 }
