@@ -32,14 +32,17 @@ import org.xnio.XnioWorker;
  * its own thread, or opens one there, and every step of it (connect, send, read, timers) runs on that thread. Only
  * the counts that bound the pool are shared ({@link #open}, the queue of calls waiting for a connection).
  *
- * <p>A connection that frees while a call of another thread waits is closed rather than kept, so that the waiting
- * call can open one on its own thread: rare (only when the pool is full), and cheaper than moving the call.
+ * <p>A call made elsewhere (a virtual thread) runs on the pool's home IO thread. A connection that frees while a call
+ * of another thread waits is closed rather than kept, so that the waiting call can open one on its own thread: only
+ * when the pool is full and serves calls of several IO threads, and cheaper than moving the call.
  *
  * <p>Idle connections expire after {@code idleTimeout} (a sweep per thread, while it has any) and are not reused
  * past {@code maxConnectionLifetime}; one the server closed is forgotten as it closes (Undertow reads an idle
  * connection, so it sees the server's close).
  */
 final class IoUpstreamPool implements UpstreamPool {
+
+    private static final AtomicInteger NEXT_HOME = new AtomicInteger();
 
     private final URI server;
     final String hostHeader;
@@ -54,6 +57,7 @@ final class IoUpstreamPool implements UpstreamPool {
     private final ConcurrentLinkedQueue<UpstreamCall> waiting = new ConcurrentLinkedQueue<>();
     private final ConcurrentHashMap<XnioIoThread, ThreadConnections> byThread = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile XnioIoThread home;
 
     IoUpstreamPool(URI server, UpstreamSettings settings, Supplier<XnioWorker> worker, ByteBufferPool buffers) {
         int port = server.getPort() > 0 ? server.getPort() : 80;
@@ -73,13 +77,27 @@ final class IoUpstreamPool implements UpstreamPool {
         }
         XnioIoThread own = Thread.currentThread() instanceof XnioIoThread current && current.getWorker() == ioThreads
                 ? current : null;
-        UpstreamCall call = new UpstreamCall(this, request, own != null ? own : ioThreads.getIoThread());
+        UpstreamCall call = new UpstreamCall(this, request, own != null ? own : home(ioThreads));
         if (own != null) {
             call.start();
         } else {
             call.thread.execute(call::start);
         }
         return call.result;
+    }
+
+    /**
+     * The IO thread that serves the calls made elsewhere (virtual threads): one per pool, so that their connections
+     * are one thread's and are reused by the next such call, rather than spread over threads where a call finds none
+     * idle while another thread has some. Pools take the IO threads in turn.
+     */
+    private XnioIoThread home(XnioWorker ioThreads) {
+        XnioIoThread chosen = home;
+        if (chosen == null || chosen.getWorker() != ioThreads) {
+            chosen = ioThreads.getIoThread(NEXT_HOME.getAndIncrement() & Integer.MAX_VALUE);
+            home = chosen;
+        }
+        return chosen;
     }
 
     boolean closed() {
@@ -222,7 +240,7 @@ final class IoUpstreamPool implements UpstreamPool {
     }
 
     /** Lets the first waiting call try again, on its own thread. */
-    private void wakeWaiting() {
+    void wakeWaiting() {
         UpstreamCall next = waiting.poll();
         if (next != null) {
             pending.decrementAndGet();

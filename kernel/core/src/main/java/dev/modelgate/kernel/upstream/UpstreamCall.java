@@ -68,6 +68,8 @@ final class UpstreamCall {
     private IoUpstreamPool.Connection connection;
     private Phase phase = Phase.SENDING;
     private boolean waiting;
+    /** Whether the request was sent again after a kept-alive connection turned out closed. */
+    private boolean resent;
     private boolean done;
     private StreamSourceChannel answerChannel;
     private int status;
@@ -221,33 +223,48 @@ final class UpstreamCall {
         if (body != null) {
             headers.put(Headers.CONTENT_LENGTH, body.length);
         }
+        // Undertow may tell a failure to both callbacks, and after the call moved to another connection: each
+        // callback speaks for its own connection only.
         leased.connection.sendRequest(outgoing, new ClientCallback<>() {
             @Override
             public void completed(ClientExchange exchange) {
-                sending(exchange, body);
+                if (connection == leased) {
+                    sending(exchange, body, leased);
+                }
             }
 
             @Override
             public void failed(IOException e) {
-                broke(e);
+                if (connection == leased) {
+                    broke(e);
+                }
             }
         });
     }
 
-    private void sending(ClientExchange exchange, byte[] body) {
+    private void sending(ClientExchange exchange, byte[] body, IoUpstreamPool.Connection leased) {
         if (done) {
             return;
         }
         phase = Phase.SENT;
+        if (request.headers() == null || !request.headers().contains(Headers.X_FORWARDED_PROTO_STRING)) {
+            // Undertow adds it to every request, as its reverse proxy needs; ours sends the headers it is given. The
+            // head is written after this callback, so the header goes before it is sent.
+            exchange.getRequest().getRequestHeaders().remove(Headers.X_FORWARDED_PROTO);
+        }
         exchange.setResponseListener(new ClientCallback<>() {
             @Override
             public void completed(ClientExchange answered) {
-                answered(answered);
+                if (connection == leased) {
+                    answered(answered);
+                }
             }
 
             @Override
             public void failed(IOException e) {
-                broke(e);
+                if (connection == leased) {
+                    broke(e);
+                }
             }
         });
         if (body != null && body.length > 0) {
@@ -303,18 +320,26 @@ final class UpstreamCall {
         boolean reused = connection != null && connection.reused;
         if (phase == Phase.SENDING && reused) {
             // A kept-alive connection found closed before anything was sent on it: no failure, take another.
-            pool.drop(connection);
-            connection = null;
+            dropConnection();
             acquire();
         } else if (malformed(e)) {
             fail(UpstreamException.Kind.MALFORMED, "the answer is not well-formed HTTP/1.1", e);
         } else if (phase == Phase.SENDING) {
             fail(UpstreamException.Kind.CONNECT_FAILED, "the server closed the connection before the request", e);
+        } else if (phase == Phase.SENT && reused && idempotent() && !resent) {
+            // A GET or HEAD the server may not have taken is sent once more on another connection, as Apache did.
+            resent = true;
+            dropConnection();
+            acquire();
         } else if (phase == Phase.SENT && reused) {
             fail(UpstreamException.Kind.STALE_CONNECTION, "the server closed a kept-alive connection", e);
         } else {
             fail(UpstreamException.Kind.BROKEN, "the connection broke before the whole answer came", e);
         }
+    }
+
+    private boolean idempotent() {
+        return "GET".equals(request.method()) || "HEAD".equals(request.method());
     }
 
     /**
@@ -510,10 +535,16 @@ final class UpstreamCall {
             if (!done) {
                 done = true;
                 stopTimers();
-                pool.drop(connection);
-                connection = null;
+                dropConnection();
             }
         });
+    }
+
+    /** Closes the call's connection, whose callbacks, told of the close, then no longer speak for the call. */
+    private void dropConnection() {
+        IoUpstreamPool.Connection dropped = connection;
+        connection = null;
+        pool.drop(dropped);
     }
 
     /** The answer came whole: the connection goes back to the pool before anyone hears of the answer. */
@@ -537,11 +568,13 @@ final class UpstreamCall {
         }
         if (waiting) {
             waiting = false;
-            pool.stopWaiting(this);
+            if (!pool.stopWaiting(this)) {
+                // Woken for a free connection it will not take now: the next waiting call may.
+                pool.wakeWaiting();
+            }
         }
         if (connection != null) {
-            pool.drop(connection);
-            connection = null;
+            dropConnection();
         }
         UpstreamException failure = new UpstreamException(kind, message, cause);
         if (stream != null) {

@@ -1,6 +1,5 @@
 package dev.modelgate.kernel.upstream;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.IoThreads;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
@@ -16,7 +16,6 @@ import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamPool;
 import dev.modelgate.spi.upstream.UpstreamRequest;
 import dev.modelgate.spi.upstream.UpstreamSettings;
-import io.undertow.Undertow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,17 +31,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.Xnio;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
 
@@ -54,27 +49,17 @@ class IoUpstreamPoolTest {
 
     private static final Duration GENEROUS = Duration.ofSeconds(10);
 
-    private ExecutorService tasks;
-    private XnioWorker worker;
-    private final IoUpstreamHttp upstream = new IoUpstreamHttp();
+    private final IoThreads io = new IoThreads();
+    private final XnioWorker worker = io.worker();
+    private final IoUpstreamHttp upstream = io.upstream();
     private final List<AutoCloseable> opened = new ArrayList<>();
-
-    @BeforeEach
-    void startIoThreads() {
-        tasks = Executors.newVirtualThreadPerTaskExecutor();
-        worker = Xnio.getInstance(Undertow.class.getClassLoader()).createWorkerBuilder().setWorkerName("test")
-                .setWorkerIoThreads(2).setExternalExecutorService(tasks).build();
-        upstream.attach(worker);
-    }
 
     @AfterEach
     void stop() throws Exception {
         for (AutoCloseable each : opened.reversed()) {
             each.close();
         }
-        worker.shutdown();
-        worker.awaitTermination(5, TimeUnit.SECONDS);
-        tasks.shutdownNow();
+        io.close();
     }
 
     @Test
@@ -96,6 +81,7 @@ class IoUpstreamPoolTest {
         assertEquals("/v1/models/m:predict", backend.lastRequest().path());
         assertEquals("127.0.0.1:" + backend.port(), backend.lastRequest().headers().first("Host"));
         assertEquals("yes", backend.lastRequest().headers().first("X-Test"));
+        assertNull(backend.lastRequest().headers().first("X-Forwarded-Proto"), "only the headers given are sent");
         assertEquals(1, backend.distinctConnections(), "one kept-alive connection serves the IO thread's calls");
         assertEquals(0, pool.leased());
     }
@@ -134,18 +120,34 @@ class IoUpstreamPoolTest {
 
     @Test
     void aKeptAliveConnectionClosedAfterTheRequestIsStale() throws Exception {
-        // The first connection answers once and then takes the next request without answering: closed under it.
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+        ScriptedServer server = answersOnceThenCloses();
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        join(on(ioThread, () -> pool.send(post("/", "once"))));
+        assertEquals(UpstreamException.Kind.STALE_CONNECTION,
+                failure(on(ioThread, () -> pool.send(post("/", "twice")))).kind());
+        assertEquals(1, server.accepted(), "a POST is not sent again");
+    }
+
+    @Test
+    void aGetOnAKeptAliveConnectionClosedUnderItIsSentAgain() throws Exception {
+        ScriptedServer server = answersOnceThenCloses();
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        join(on(ioThread, () -> pool.send(get("/"))));
+        assertEquals(200, join(on(ioThread, () -> pool.send(get("/")))).status());
+        assertEquals(2, server.accepted());
+    }
+
+    /** Each connection answers once, then takes the next request and closes without answering it. */
+    private ScriptedServer answersOnceThenCloses() throws IOException {
+        return track(new ScriptedServer((socket, index) -> {
             InputStream in = socket.getInputStream();
             if (readRequest(in)) {
                 write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
             readRequest(in);
         }));
-        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
-        XnioIoThread ioThread = worker.getIoThread();
-        join(on(ioThread, () -> pool.send(get("/"))));
-        assertEquals(UpstreamException.Kind.STALE_CONNECTION, failure(on(ioThread, () -> pool.send(get("/")))).kind());
     }
 
     @Test
@@ -358,7 +360,7 @@ class IoUpstreamPoolTest {
     }
 
     @Test
-    void maxConnectionsBoundsConcurrentCallsFromManyThreads() throws Exception {
+    void maxConnectionsBoundsConcurrentCallsOfEveryThread() throws Exception {
         TestBackend backend = track(TestBackend.start(request ->
                 TestBackend.Reply.delayed(Duration.ofMillis(20), 200, "text/plain", "ok")));
         UpstreamPool pool = pool(backend.port(), settings(3, GENEROUS));
@@ -366,10 +368,14 @@ class IoUpstreamPoolTest {
         AtomicInteger answered = new AtomicInteger();
         List<Thread> callers = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
+            // Half of them call from IO threads, whose calls stay there, half from virtual threads.
+            XnioIoThread ioThread = i % 2 == 0 ? null : worker.getIoThread(i / 2);
             callers.add(Thread.ofVirtual().start(() -> {
                 try {
                     for (int j = 0; j < 3; j++) {
-                        if (join(pool.send(get("/"))).status() == 200) {
+                        CompletionStage<UpstreamAnswer> call = ioThread == null ? pool.send(get("/"))
+                                : on(ioThread, () -> pool.send(get("/")));
+                        if (join(call).status() == 200) {
                             answered.incrementAndGet();
                         }
                     }
