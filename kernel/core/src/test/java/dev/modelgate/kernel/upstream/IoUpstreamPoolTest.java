@@ -396,6 +396,37 @@ class IoUpstreamPoolTest {
     }
 
     @Test
+    void idleConnectionsExpireAndOldOnesAreNotReused() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        UpstreamPool idling = pool(backend.port(), new UpstreamSettings(2, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(5)));
+        join(idling.send(get("/")));
+        Await.until("the idle connection closed", () -> idling.available() == 0);
+
+        UpstreamPool aging = pool(backend.port(), new UpstreamSettings(2, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofMillis(100)));
+        int before = backend.distinctConnections();
+        join(aging.send(get("/")));
+        Await.until("the connection past its lifetime closed", () -> aging.available() == 0);
+        join(aging.send(get("/")));
+        assertEquals(before + 2, backend.distinctConnections(), "a connection past its lifetime is replaced");
+    }
+
+    @Test
+    void aCallWaitingForAConnectionWhenThePoolClosesFailsAsClosed() throws Exception {
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofSeconds(1), 200, "text/plain", "slow")));
+        UpstreamPool pool = pool(backend.port(), settings(1, GENEROUS));
+        CompletableFuture<UpstreamAnswer> inFlight = pool.send(get("/")).toCompletableFuture();
+        CompletableFuture<UpstreamAnswer> waiting = pool.send(get("/")).toCompletableFuture();
+        Await.until("one call waits", () -> pool.pending() == 1);
+        pool.close();
+        assertEquals(UpstreamException.Kind.CLOSED, failure(waiting).kind());
+        assertEquals(200, join(inFlight).status(), "a call in flight ends as it would");
+        Await.until("its connection closed after it", () -> pool.available() == 0 && pool.leased() == 0);
+    }
+
+    @Test
     void aRefusedConnectionFailsToConnect() throws Exception {
         int port;
         try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
