@@ -137,11 +137,11 @@ final class IoUpstreamPool implements UpstreamPool {
     }
 
     /**
-     * Opens a connection for {@code call} on its thread, counted already ({@link #reserve}); {@code opened} gets it
-     * leased, or the failure.
+     * Starts opening a connection on {@code thread}, counted already ({@link #reserve}): the future gives it, to be
+     * made the pool's with {@link #opened}, or why it failed.
      */
-    IoFuture<ClientConnection> connect(UpstreamCall call) {
-        return UndertowClient.getInstance().connect(server, call.thread, buffers, OptionMap.EMPTY);
+    IoFuture<ClientConnection> connect(XnioIoThread thread) {
+        return UndertowClient.getInstance().connect(server, thread, buffers, OptionMap.EMPTY);
     }
 
     /** A connection just opened for a call, leased to it; forgotten, and its count freed, when it closes. */

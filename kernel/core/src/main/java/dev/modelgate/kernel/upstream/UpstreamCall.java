@@ -152,7 +152,7 @@ final class UpstreamCall {
     private void connect() {
         IoFuture<ClientConnection> future;
         try {
-            future = pool.connect(this);
+            future = pool.connect(thread);
         } catch (RuntimeException e) {
             // An address that does not resolve, among others.
             pool.unreserve();
