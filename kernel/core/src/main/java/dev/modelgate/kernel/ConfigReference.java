@@ -54,7 +54,8 @@ final class ConfigReference {
         List<ConfigNode.KeyRead> reads = new ArrayList<>();
         ConfigSource source = ConfigSource.parse(REFERENCE, resource(REFERENCE), Map.of());
         try (Deployment ignored = Deployment.build(source, plugins, new MetricsRegistry(), CommandLine.serving(null,
-                null, null, null), Clock.systemUTC(), reads::add, null)) {
+                null, null, null), Clock.systemUTC(), reads::add, null,
+                new dev.modelgate.kernel.upstream.IoUpstreamHttp())) {
             // built only to record what it reads
         } catch (Deployment.InvalidConfigException e) {
             // Every key was read before the problems were reported; only the missing files may be among them.

@@ -4,7 +4,9 @@ import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.PluginProvider;
 import dev.modelgate.spi.admin.AdminEndpoint;
+import dev.modelgate.kernel.upstream.IoUpstreamHttp;
 import dev.modelgate.spi.front.ListenerFront;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -89,16 +91,23 @@ public final class Deployment implements AutoCloseable {
      */
     public static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
             CommandLine overrides, Clock clock) throws InvalidConfigException {
-        return build(source, plugins, metrics, overrides, clock, null, null);
+        return build(source, plugins, metrics, overrides, clock, new IoUpstreamHttp());
+    }
+
+    /** {@link #build}, its backends calling upstream servers through {@code upstream}. */
+    static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
+            CommandLine overrides, Clock clock, UpstreamHttp upstream) throws InvalidConfigException {
+        return build(source, plugins, metrics, overrides, clock, null, null, upstream);
     }
 
     /**
      * {@link #build}, telling {@code recorder} (when not {@code null}) of every key the kernel and plugins read, and
-     * carrying over from {@code previous} (when not {@code null}) the parts whose configuration did not change.
+     * carrying over from {@code previous} (when not {@code null}) the parts whose configuration did not change, its
+     * backends calling upstream servers through {@code upstream}.
      */
     static Deployment build(ConfigSource source, PluginRegistry plugins, MetricsRegistry metrics,
-            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder, Deployment previous)
-            throws InvalidConfigException {
+            CommandLine overrides, Clock clock, Consumer<ConfigNode.KeyRead> recorder, Deployment previous,
+            UpstreamHttp upstream) throws InvalidConfigException {
         List<String> problems = new ArrayList<>(source.problems());
         if (source.unreadable()) {
             throw new InvalidConfigException(source.origin(), problems);
@@ -108,7 +117,7 @@ public final class Deployment implements AutoCloseable {
         // First: plugins are built with the gateway's locality (PluginContext.locality).
         ServerSettings server = ServerSettings.from(root.child("server"), overrides);
         DeploymentBuilder builder = new DeploymentBuilder(plugins, metrics, clock, problems, server.locality(),
-                previous);
+                previous, upstream);
         try {
             ConfigNode frontsSection = root.child("fronts");
             Fronts fronts = Fronts.from(frontsSection, Main.version(), plugins.fronts().keySet());

@@ -13,6 +13,7 @@ import dev.modelgate.spi.admin.AdminEndpointProvider;
 import dev.modelgate.spi.front.FrontProvider;
 import dev.modelgate.spi.front.ListenerFront;
 import dev.modelgate.spi.inference.InferenceBackend;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ final class DeploymentBuilder {
     private final Optional<String> locality;
     private final Set<Integer> declaredCodes;
     private final Deployment previous;
+    private final UpstreamHttp upstream;
     /** Every part of the deployment, built or carried over, in build order. */
     final List<Deployment.Part> parts = new ArrayList<>();
     /** The parts built here, which a failed build closes. */
@@ -51,7 +53,8 @@ final class DeploymentBuilder {
     private Set<String> carriedBackends = Set.of();
 
     DeploymentBuilder(PluginRegistry plugins, MetricsRegistry metrics, Clock clock, List<String> problems,
-            Optional<String> locality, Deployment previous) {
+            Optional<String> locality, Deployment previous, UpstreamHttp upstream) {
+        this.upstream = upstream;
         this.problems = problems;
         this.locality = locality;
         this.plugins = plugins;
@@ -72,7 +75,7 @@ final class DeploymentBuilder {
                                             builtFilters.getOrDefault(name, List.of()), (RealExchange) guarded,
                                             plugins.codecs(), metrics)));
                 },
-                plugins.codecs(), plugins.balancers(), locality);
+                plugins.codecs(), plugins.balancers(), locality, upstream);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.kernel.upstream.IoUpstreamHttp;
 import dev.modelgate.spi.front.ListenerFront;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -103,10 +104,15 @@ public final class Gateway implements AutoCloseable {
         try {
             ErrorCatalog.of(plugins);
             MetricsRegistry metrics = new MetricsRegistry();
-            Deployment deployment = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC());
+            // Backends are built before the IO threads, whose count the configuration gives: their pools connect at
+            // their first call, on the IO threads attached here once they run.
+            IoUpstreamHttp upstream = new IoUpstreamHttp();
+            Deployment deployment = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC(),
+                    upstream);
             Gateway gateway;
             try {
                 gateway = new Gateway(deployment, metrics);
+                upstream.attach(gateway.worker);
             } catch (RuntimeException e) {
                 deployment.close();
                 throw e;
@@ -117,7 +123,7 @@ public final class Gateway implements AutoCloseable {
                 gateway.apiListener = ApiListener.start(gateway.worker, deployment.server(),
                         new HttpContinueReadHandler(gateway.api), gateway.deployment::current);
                 gateway.reloader = new Reloader(commandLine, environment, gateway.deployment, metrics,
-                        gateway.apiListener);
+                        gateway.apiListener, upstream);
             } catch (IOException | RuntimeException e) {
                 gateway.stopAfterFailedStart();
                 throw listenFailure(e, deployment.server());

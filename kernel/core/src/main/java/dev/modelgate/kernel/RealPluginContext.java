@@ -4,6 +4,7 @@ import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.balancer.BalancerProvider;
 import dev.modelgate.spi.inference.InferenceCodec;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -12,7 +13,8 @@ import java.util.function.Function;
 /** The kernel's {@link PluginContext}: one per configured plugin instance. */
 record RealPluginContext(String name, Metrics metrics, Clock clock, System.Logger logger,
         Function<String, Optional<BackendCall>> backends, Codecs codecs,
-        Map<String, PluginRegistry.Discovered<BalancerProvider>> balancers, Optional<String> locality)
+        Map<String, PluginRegistry.Discovered<BalancerProvider>> balancers, Optional<String> locality,
+        UpstreamHttp upstreamHttp)
         implements PluginContext {
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -38,6 +39,8 @@ public final class Reloader {
     private final LiveDeployment live;
     private final MetricsRegistry metrics;
     private final ApiListener apiListener;
+    /** The gateway's upstream pools, on its IO threads, for the backends of new deployments. */
+    private final UpstreamHttp upstream;
     private final ReentrantLock oneAtATime = new ReentrantLock();
     private final Metrics.Counter succeeded;
     private final Metrics.Counter failed;
@@ -47,8 +50,9 @@ public final class Reloader {
     private boolean stopped;
 
     Reloader(CommandLine commandLine, Map<String, String> environment, LiveDeployment live, MetricsRegistry metrics,
-            ApiListener apiListener) {
+            ApiListener apiListener, UpstreamHttp upstream) {
         this.commandLine = commandLine;
+        this.upstream = upstream;
         this.environment = environment;
         this.live = live;
         this.metrics = metrics;
@@ -160,7 +164,8 @@ public final class Reloader {
         Deployment next;
         try {
             ErrorCatalog.of(plugins);
-            next = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC(), null, served);
+            next = Deployment.build(source, plugins, metrics, commandLine, Clock.systemUTC(), null, served,
+                    upstream);
         } catch (Deployment.InvalidConfigException e) {
             closeNewJars(plugins, served);
             return refused(e.problems());

@@ -48,6 +48,13 @@ public interface PluginContext {
      */
     Optional<String> locality();
 
+    /**
+     * HTTP/1.1 connection pools on the gateway's own IO threads, for a backend that forwards without blocking
+     * ({@link ProxyBackend#forwardsAsync}). A pool opened while the configuration is built connects at its first
+     * call, once the gateway serves.
+     */
+    dev.modelgate.spi.upstream.UpstreamHttp upstreamHttp();
+
     /** A predict call to one backend; never throws, never returns {@code null}. */
     @FunctionalInterface
     interface BackendCall {

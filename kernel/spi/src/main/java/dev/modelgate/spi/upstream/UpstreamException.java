@@ -11,7 +11,10 @@ public final class UpstreamException extends IOException {
         CONNECT_FAILED,
         /** Every connection of the pool stayed in use for the pool timeout: nothing was sent. */
         POOL_EXHAUSTED,
-        /** A kept-alive connection turned out closed by the server before any answer: the request was not taken. */
+        /**
+         * A kept-alive connection turned out closed by the server before any answer: the request was likely not
+         * taken. A GET or HEAD is sent once more on another connection before a call fails so.
+         */
         STALE_CONNECTION,
         /** The call's time ran out. */
         TIMED_OUT,

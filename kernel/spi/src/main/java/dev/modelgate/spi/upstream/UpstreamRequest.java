@@ -12,12 +12,13 @@ import dev.modelgate.spi.Headers;
  * @param body the body, or {@code null} for none
  * @param timeoutNanos the whole call's time: waiting for a connection, connecting, sending, the answer's head and
  *     its body to the last byte, a streamed one included. At its end the call fails with
- *     {@link UpstreamException.Kind#TIMED_OUT} and its connection is closed
+ *     {@link UpstreamException.Kind#TIMED_OUT} and its connection is closed; or, while it still waits for a
+ *     connection, with {@link UpstreamException.Kind#POOL_EXHAUSTED}, as when the pool timeout ends the wait
  * @param maxResponseBytes the longest body accepted: one declared longer fails before a byte of it is read, one
  *     that grows longer fails when it does ({@link UpstreamException.Kind#TOO_LARGE})
  * @param streamAboveBytes a successful (2xx) answer of unknown length, or declared longer than this, comes back as a
  *     stream ({@link UpstreamAnswer#stream()}); every other answer is read whole first. {@code Integer.MAX_VALUE} to
- *     read every answer whole
+ *     read every answer whole, one of unknown length included
  */
 public record UpstreamRequest(String method, String target, Headers headers, byte[] body, long timeoutNanos,
         long maxResponseBytes, int streamAboveBytes) {

@@ -10,30 +10,31 @@ import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.upstream.UpstreamException;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
+import java.io.InputStream;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.core5.http.ClassicHttpResponse;
 
 /**
- * One call to an instance, in flight: its watchdog, its outcome, and its end, which comes with the answer read whole
- * or, for an answer passed on as a {@link StreamingBody}, with the stream's end. Only at its end is the call taken
- * off the instance's in-flight count and its watchdog cancelled.
+ * One call to an instance, in flight: its outcome, and its end, which comes with the answer read whole or, for an
+ * answer passed on as a {@link StreamingBody}, with the stream's end. Only at its end is the call taken off the
+ * instance's in-flight count.
  *
- * <p>Threads: made and {@link #watch watched} by the request's thread, which then either {@link #end}s it or hands it
- * to a stream; the watchdog runs on the shared timer's thread; a stream ends it on whichever thread ended the stream.
+ * <p>The upstream pool bounds the call's time, a streamed body included; a watchdog releases a streamed body nobody
+ * claimed by then.
+ *
+ * <p>Threads: made by the request's thread; its answer or failure comes on an IO thread; a stream ends it on
+ * whichever thread ended the stream.
  */
 final class BackendCall implements Runnable, StreamingBody.Listener {
 
     private final InstanceOutcomes outcomes;
     private final Instance instance;
-    private final HttpUriRequestBase request;
     private final boolean cutByDeadline;
     private final int maxResponseBytes;
-    private volatile boolean expired;
     private volatile StreamingBody body;
-    private ScheduledFuture<?> watchdog;
+    private volatile ScheduledFuture<?> watchdog;
 
     /**
      * Counts the call as started.
@@ -41,35 +42,17 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
      * @param cutByDeadline whether the call's time is the request's deadline rather than the backend's
      *     {@code request-timeout}: running out of it is then no fault of the instance
      */
-    BackendCall(InstanceOutcomes outcomes, Instance instance, HttpUriRequestBase request, boolean cutByDeadline,
-            int maxResponseBytes) {
+    BackendCall(InstanceOutcomes outcomes, Instance instance, boolean cutByDeadline, int maxResponseBytes) {
         this.outcomes = outcomes;
         this.instance = instance;
-        this.request = request;
         this.cutByDeadline = cutByDeadline;
         this.maxResponseBytes = maxResponseBytes;
         outcomes.started(instance);
     }
 
-    /**
-     * Starts the watchdog. Apache's response timeout bounds each read, not the call: a backend dripping bytes would
-     * outlast it. The watchdog aborts the whole exchange at the time allowed, and releases a streamed body nobody
-     * claimed.
-     */
-    void watch(long waitNanos) {
-        watchdog = Watchdogs.schedule(this, waitNanos);
-    }
-
-    /** Whether the watchdog has cut the call. */
-    boolean expired() {
-        return expired;
-    }
-
-    /** The watchdog: the call's time is up. */
+    /** The watchdog: the call's time is up, and a body nobody claimed is released. */
     @Override
     public void run() {
-        expired = true;
-        request.cancel();
         StreamingBody unclaimed = body;
         if (unclaimed != null) {
             unclaimed.abandon();
@@ -77,22 +60,19 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
     }
 
     /**
-     * The answer as a stream that owns {@code response} from now on and ends this call when it ends. Should the
-     * exchange end without it (a filter answered instead, say), the exchange's end releases it; the watchdog is
-     * the backstop.
+     * The answer as a stream that owns {@code in} from now on and ends this call when it ends. Should the exchange
+     * end without it (a filter answered instead, say), the exchange's end releases it; the watchdog, at the call's
+     * time limit, is the backstop.
      *
      * @param headers the headers describing the body
+     * @param waitNanos the call's time, from its start: the watchdog fires no later
      */
-    Response stream(ClassicHttpResponse response, Headers headers, Exchange exchange) throws IOException {
-        StreamingBody streamed = new StreamingBody(response, response.getEntity().getContent(), maxResponseBytes,
-                request::cancel, this);
+    Response stream(InputStream in, int status, Headers headers, Exchange exchange, long waitNanos) {
+        StreamingBody streamed = new StreamingBody(in, maxResponseBytes, this);
         body = streamed;
         exchange.onComplete(failure -> streamed.abandon());
-        if (expired) {
-            // The watchdog fired before it could see the body: release it here.
-            streamed.abandon();
-        }
-        return new Response(response.getCode(), headers, streamed, 0);
+        watchdog = Watchdogs.schedule(this, waitNanos);
+        return new Response(status, headers, streamed, 0);
     }
 
     /** The answer was read whole: a 5xx counts against the instance, anything else for it. */
@@ -105,25 +85,27 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
     }
 
     /**
-     * The exception to throw for {@code e}, counted against the instance when it is at fault.
-     *
-     * @throws RejectionException {@link CoreErrors#DEADLINE_EXCEEDED} when the request's deadline, not the
-     *     instance, cut the call; a failure with a code of its own, such as a broken answer
+     * The exception the call fails with for {@code failure} (the pool's, as the stage gave it), counted against the
+     * instance when it is at fault: a {@link BackendException}, or a {@link RejectionException} with
+     * {@link CoreErrors#DEADLINE_EXCEEDED} when the request's deadline, not the instance, cut the call, or for a
+     * failure with a code of its own, such as a broken answer.
      */
-    BackendException failed(IOException e) {
-        CallFailure failure = judge(e);
-        if (failure == null) {
+    Exception failed(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (!(cause instanceof UpstreamException upstream)) {
+            return cause instanceof RuntimeException unexpected ? unexpected : new IllegalStateException(cause);
+        }
+        CallFailure judged = judge(upstream);
+        if (judged == null) {
             // The client's own deadline ran out, not the instance's time: nothing to hold against it, and no
             // backend failure for a circuit breaker to count.
-            throw CallTime.deadlineExceeded();
+            return CallTime.deadlineExceeded();
         }
-        if (failure.instanceAtFault()) {
+        if (judged.instanceAtFault()) {
             outcomes.failed(instance);
         }
-        if (failure.ownCode() != null) {
-            throw failure.asRejection();
-        }
-        return failure.exception();
+        return judged.ownCode() != null ? judged.asRejection() : judged.exception();
     }
 
     /**
@@ -159,16 +141,19 @@ final class BackendCall implements Runnable, StreamingBody.Listener {
 
     /** Stops the watchdog and takes the call off the instance's in-flight count; once per call. */
     void end() {
-        watchdog.cancel(false);
+        ScheduledFuture<?> started = watchdog;
+        if (started != null) {
+            started.cancel(false);
+        }
         outcomes.ended(instance);
     }
 
     /** What {@code e} means; {@code null} when the request's deadline, not the instance, cut the call. */
     private CallFailure judge(IOException e) {
-        if ((expired || e instanceof SocketTimeoutException) && cutByDeadline) {
+        if (cutByDeadline && e instanceof UpstreamException upstream
+                && upstream.kind() == UpstreamException.Kind.TIMED_OUT) {
             return null;
         }
-        return expired ? CallFailure.timedOut(e) : CallFailure.of(e);
+        return CallFailure.of(e);
     }
-
 }

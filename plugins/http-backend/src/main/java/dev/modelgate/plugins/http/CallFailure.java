@@ -4,16 +4,8 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.upstream.UpstreamException;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import org.apache.hc.client5.http.ClientProtocolException;
-import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
-import org.apache.hc.core5.http.MalformedChunkCodingException;
-import org.apache.hc.core5.http.NoHttpResponseException;
 
 /**
  * A failed call, as the client is told of it, and as balancing sees it. The messages name no host; the cause keeps
@@ -33,7 +25,7 @@ record CallFailure(BackendException exception, ErrorCode ownCode, boolean instan
         this(exception, null, instanceAtFault);
     }
 
-    /** The call outlived its time: the watchdog aborted it, or one read waited longer than the request timeout. */
+    /** The call outlived its time. */
     static CallFailure timedOut(IOException cause) {
         return new CallFailure(new BackendException(BackendException.Kind.TIMEOUT, "no response in time", cause),
                 true);
@@ -41,40 +33,41 @@ record CallFailure(BackendException exception, ErrorCode ownCode, boolean instan
 
     /** The answer is larger than {@code max-response-size}. */
     static CallFailure tooLarge(int limit) {
-        return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
-                "the response is larger than the limit of " + limit + " bytes", null),
+        return tooLarge(new IOException("the response is larger than the limit of " + limit + " bytes"));
+    }
+
+    private static CallFailure tooLarge(IOException cause) {
+        return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL, cause.getMessage(), cause),
                 CoreErrors.BACKEND_RESPONSE_TOO_LARGE, false);
     }
 
-    /** Maps a failed call to what the client is told: could not reach, reached but no answer in time, or garbled. */
+    /**
+     * Maps a failed call to what the client is told: could not reach, reached but no answer in time, or garbled. A
+     * failure that is not the upstream pool's (a stream's reader interrupted, say) counts as a broken answer.
+     */
     static CallFailure of(IOException e) {
-        if (e instanceof ConnectException
-                || e instanceof ConnectTimeoutException
-                || e instanceof NoRouteToHostException
-                || e instanceof UnknownHostException) {
-            return new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
+        UpstreamException.Kind kind = e instanceof UpstreamException upstream ? upstream.kind()
+                : UpstreamException.Kind.BROKEN;
+        return switch (kind) {
+            case CONNECT_FAILED -> new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
                     "cannot connect to the backend", e), true);
-        }
-        if (e instanceof ConnectionRequestTimeoutException) {
             // Our own pool is full: no fault of the instance.
-            return new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
+            case POOL_EXHAUSTED -> new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
                     "no free connection: every pooled connection stayed in use", e), false);
-        }
-        if (e instanceof SocketTimeoutException) {
-            return timedOut(e);
-        }
-        if (e instanceof NoHttpResponseException) {
             // A kept-alive connection the backend had already closed: the pool's loss, not the instance's fault.
-            return new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
+            case STALE_CONNECTION -> new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
                     "the backend closed an idle connection", e), false);
-        }
-        if (e instanceof ClientProtocolException || e instanceof MalformedChunkCodingException) {
-            return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL, "malformed response", e),
-                    true);
-        }
-        // Connected, then the connection broke: reset, or closed before the whole response came.
-        return new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
-                "the connection broke before the whole answer came", e), CoreErrors.BACKEND_ANSWER_BROKEN, true);
+            // The backend is being closed by a reload or shutdown: nothing the instance did.
+            case CLOSED -> new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
+                    "the backend is closing", e), false);
+            case TIMED_OUT -> timedOut(e);
+            case MALFORMED -> new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
+                    "malformed response", e), true);
+            case TOO_LARGE -> tooLarge(e);
+            // Connected, then the connection broke: reset, or closed before the whole response came.
+            case BROKEN -> new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
+                    "the connection broke before the whole answer came", e), CoreErrors.BACKEND_ANSWER_BROKEN, true);
+        };
     }
 
     /**

@@ -2,34 +2,33 @@ package dev.modelgate.plugins.http;
 
 import dev.modelgate.plugins.pool.HealthCheckSettings;
 import dev.modelgate.plugins.pool.Instance;
-import java.io.IOException;
-import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.util.Timeout;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.upstream.UpstreamException;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamRequest;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * The {@code http} backend's health probe, as Envoy's HTTP health checks: {@code GET path} on the instance's host and
- * port; a 2xx answer within the timeout passes, anything else fails. Probes go through the backend's pooled client, so
- * they count against {@code max-connections} and share its connect timeout. Thread-safe.
+ * port; a 2xx answer within the timeout passes, anything else fails. Probes go through the instance's connection
+ * pool, so they count against {@code max-connections} and share its connect timeout. Thread-safe.
  */
 final class HealthProbe {
 
-    private final HealthCheckSettings settings;
-    private final CloseableHttpClient client;
-    private final RequestConfig probeConfig;
+    /** A health answer is short: one longer than this fails the probe rather than being read on. */
+    private static final int MAX_ANSWER_BYTES = 64 * 1024;
 
-    /** @param settings the backend's health checks, or {@code null} when it has none (the probe is then unused) */
-    HealthProbe(HealthCheckSettings settings, CloseableHttpClient client) {
+    private final HealthCheckSettings settings;
+    private final Function<Instance, UpstreamPool> pools;
+
+    /**
+     * @param settings the backend's health checks, or {@code null} when it has none (the probe is then unused)
+     * @param pools the connection pool of each instance
+     */
+    HealthProbe(HealthCheckSettings settings, Function<Instance, UpstreamPool> pools) {
         this.settings = settings;
-        this.client = client;
-        Timeout timeout = settings == null ? Timeout.DISABLED : Timeout.of(settings.timeout());
-        this.probeConfig = RequestConfig.custom()
-                .setConnectionRequestTimeout(timeout)
-                .setResponseTimeout(timeout)
-                .build();
+        this.pools = pools;
     }
 
     /**
@@ -37,18 +36,17 @@ final class HealthProbe {
      * instance is busy with requests, which says nothing about its health, so the round is not counted).
      */
     Boolean probe(Instance instance) {
-        HttpGet request = new HttpGet(instance.url().resolve(settings.path()));
-        request.setConfig(probeConfig);
+        UpstreamRequest request = new UpstreamRequest("GET", HttpBackend.target(instance.url().resolve(
+                settings.path())), new Headers(), null, settings.timeout().toNanos(), MAX_ANSWER_BYTES,
+                Integer.MAX_VALUE);
         try {
-            int status = client.execute(request, response -> {
-                // Reading the body to its end returns the connection to the pool.
-                EntityUtils.consume(response.getEntity());
-                return response.getCode();
-            });
+            int status = pools.apply(instance).send(request).toCompletableFuture().join().status();
             return status >= 200 && status < 300;
-        } catch (ConnectionRequestTimeoutException e) {
-            return null;
-        } catch (IOException e) {
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UpstreamException failure
+                    && failure.kind() == UpstreamException.Kind.POOL_EXHAUSTED) {
+                return null;
+            }
             return false;
         }
     }

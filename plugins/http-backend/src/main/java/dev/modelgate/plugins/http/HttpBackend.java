@@ -1,39 +1,35 @@
 package dev.modelgate.plugins.http;
 
 import dev.modelgate.plugins.pool.CallTime;
+import dev.modelgate.plugins.pool.ConnectionGauges;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.plugins.pool.InstanceOutcomes;
 import dev.modelgate.plugins.pool.InstancePool;
-import dev.modelgate.plugins.pool.PooledHttpClient;
 import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.Body;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
-import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.Principal;
 import dev.modelgate.spi.ProxyBackend;
-import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.modelgate.spi.upstream.UpstreamAnswer;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamRequest;
+import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpEntity;
-import org.apache.hc.core5.http.HttpHeaders;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.apache.hc.core5.io.CloseMode;
-import org.apache.hc.core5.util.Timeout;
+import java.util.function.ToIntFunction;
 
 /**
  * Posts the request body as it came to one of the backend's instances over pooled keep-alive connections and
@@ -57,8 +53,12 @@ import org.apache.hc.core5.util.Timeout;
  * tried, and the balancer chooses among those not tried yet when there are any, so that a retry goes to another
  * instance when there is one.
  *
- * <p>Thread-safety: {@link #forward} is called concurrently from many virtual threads; it blocks on the network, at
- * most {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
+ * <p>The calls go through the kernel's upstream pools ({@link PluginContext#upstreamHttp()}), one per instance, on the
+ * gateway's IO threads: {@link #forwardAsync} never blocks, and a call made on an IO thread stays on it.
+ * {@link #forward} and {@link #send} are the same call, waited for.
+ *
+ * <p>Thread-safety: called concurrently from many threads, IO threads and virtual ones; at most
+ * {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
  * connection.
  */
 class HttpBackend implements ProxyBackend {
@@ -66,8 +66,11 @@ class HttpBackend implements ProxyBackend {
     /** The header carrying the time the gateway waits for this call, as the kernel reads it from clients. */
     static final String TIMEOUT_HEADER = "X-Request-Timeout";
 
+    private static final String CONTENT_TYPE = "Content-Type";
+    private static final String CONTENT_LENGTH = "Content-Length";
+
     /** Headers that describe a body, passed with it both ways (Triton's binary tensor form has one of its own). */
-    private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.CONTENT_ENCODING,
+    private static final List<String> BODY_HEADERS = List.of(CONTENT_TYPE, "Content-Encoding",
             "Inference-Header-Content-Length");
 
     /**
@@ -83,30 +86,45 @@ class HttpBackend implements ProxyBackend {
     private static final String ROLES_HEADER = "X-Modelgate-Roles";
 
     private final HttpBackendSettings settings;
-    private final CloseableHttpClient client;
+    /** By instance index: its connections. */
+    private final UpstreamPool[] pools;
     private final InstancePool instances;
-    /** By instance index: what the dialect's paths are appended to. */
-    private final String[] serverBases;
+    /** By instance index: the path dialect paths are appended to, without a trailing slash. */
+    private final String[] basePaths;
+    /** By instance index: the request target of a call without a dialect path (the instance's url's). */
+    private final String[] ownTargets;
     private final InstanceOutcomes outcomes;
 
     /**
-     * Takes ownership of {@code client}, which owns its connection pool, and starts health checks when configured.
+     * Opens a connection pool per instance and starts health checks when configured.
      *
      * @param name the backend's configured name, for metric labels and logs
      * @param nanoTime the monotonic time ejections are measured by, in nanoseconds; {@link System#nanoTime} outside
      *     tests
      */
-    HttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime) {
+    HttpBackend(HttpBackendSettings settings, PluginContext context, String name, LongSupplier nanoTime) {
         this.settings = settings;
-        this.client = client;
-        HealthProbe probe = new HealthProbe(settings.pool().healthCheck(), client);
-        this.instances = new InstancePool(settings.pool(), name, probe::probe, metrics, log, nanoTime);
-        this.serverBases = new String[settings.pool().instances().size()];
-        for (Instance instance : settings.pool().instances()) {
-            serverBases[instance.index()] = serverBase(settings.protocol(), instance.url());
+        List<Instance> all = settings.pool().instances();
+        this.pools = new UpstreamPool[all.size()];
+        this.basePaths = new String[all.size()];
+        this.ownTargets = new String[all.size()];
+        UpstreamSettings pooling = new UpstreamSettings(settings.maxConnections(), settings.connectTimeout(),
+                settings.poolTimeout(), settings.idleTimeout(), settings.maxConnectionLifetime());
+        for (Instance instance : all) {
+            pools[instance.index()] = context.upstreamHttp().open(instance.url(), pooling);
+            basePaths[instance.index()] = basePath(settings.protocol(), instance.url());
+            ownTargets[instance.index()] = target(instance.url());
         }
+        ConnectionGauges.export(context, total(UpstreamPool::leased), total(UpstreamPool::available),
+                total(UpstreamPool::pending));
+        HealthProbe probe = new HealthProbe(settings.pool().healthCheck(), instance -> pools[instance.index()]);
+        this.instances = new InstancePool(settings.pool(), name, probe::probe, context.metrics(), context.logger(),
+                nanoTime);
         this.outcomes = instances.outcomes();
+    }
+
+    private java.util.function.IntSupplier total(ToIntFunction<UpstreamPool> count) {
+        return () -> Arrays.stream(pools).mapToInt(count).sum();
     }
 
     /** Without a protocol the URL takes the gateway's TensorFlow Serving bodies; with one, that dialect's. */
@@ -115,15 +133,30 @@ class HttpBackend implements ProxyBackend {
         return settings.protocol() == null ? "tf-serving" : settings.protocol();
     }
 
+    /** The same call as {@link #forwardAsync}, waited for. */
+    @Override
+    public Response forward(Exchange exchange) throws BackendException {
+        return await(forwardAsync(exchange));
+    }
+
+    @Override
+    public boolean forwardsAsync() {
+        return true;
+    }
+
     /**
      * Forwards the client's body, and the headers that describe it, to the instance's URL, or with a protocol to the
      * dialect's path for the call ({@code /v1/models/{m}:predict}, {@code /v2/models/{m}/infer}).
      */
     @Override
-    public Response forward(Exchange exchange) throws BackendException {
-        String path = settings.protocol() == null ? "" : DialectPaths.call(settings.protocol(),
-                backendModel(exchange.model()), exchange.modelVersion(), exchange.verb());
-        return send(exchange, new Outgoing("POST", path, exchange.body(), exchange.requestHeaders()), true);
+    public CompletionStage<Response> forwardAsync(Exchange exchange) {
+        try {
+            String path = settings.protocol() == null ? "" : DialectPaths.call(settings.protocol(),
+                    backendModel(exchange.model()), exchange.modelVersion(), exchange.verb());
+            return sendAsync(exchange, new Outgoing("POST", path, exchange.body(), exchange.requestHeaders()), true);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** The model's name on the backend: the configured {@code model-name}, else the name clients use. */
@@ -139,140 +172,130 @@ class HttpBackend implements ProxyBackend {
     }
 
     /**
-     * Sends {@code outgoing} to an instance the balancer picks among those this request has not tried yet.
+     * Sends {@code outgoing} to an instance the balancer picks among those this request has not tried yet, and
+     * waits for the answer.
      *
      * @param stream whether a large or open-ended successful answer may come back as a {@link StreamingBody}, which
      *     the caller must then write or read (see there); else the answer is read whole before this returns
      */
     Response send(Exchange exchange, Outgoing outgoing, boolean stream) throws BackendException {
+        return await(sendAsync(exchange, outgoing, stream));
+    }
+
+    private CompletableFuture<Response> sendAsync(Exchange exchange, Outgoing outgoing, boolean stream) {
         return call(instances.choose(exchange), exchange, outgoing, stream);
     }
 
     /**
-     * Calls {@code instance} once. The call ends when its answer has been read whole, or, for an answer returned as
-     * a {@link StreamingBody}, when that body ends: only then is the instance's outcome recorded, its in-flight count
-     * lowered and the watchdog cancelled.
-     *
-     * @param stream whether a large or open-ended successful answer may be returned as a stream rather than read whole
+     * The answer, or its failure as the {@link BackendException} or {@link dev.modelgate.spi.RejectionException} it
+     * completed with.
      */
-    private Response call(Instance instance, Exchange exchange, Outgoing outgoing, boolean stream)
-            throws BackendException {
-        CallTime time = CallTime.of(exchange, settings.requestTimeout());
-        long waitNanos = time.waitNanos();
-        boolean cutByDeadline = time.cutByDeadline();
-        // The pool's wait is within the call's: never past the deadline either.
-        long poolWaitNanos = Math.min(settings.poolTimeout().toNanos(), waitNanos);
-        // Whole milliseconds, rounded down but never to zero, which Apache would read as "wait forever".
-        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
-        HttpUriRequestBase request = request(instance, exchange, outgoing, waitMillis);
-        if (waitNanos < settings.requestTimeout().toNanos() || poolWaitNanos < settings.poolTimeout().toNanos()) {
-            // The deadline is nearer than the backend's own timeouts; otherwise the client's defaults are these.
-            request.setConfig(RequestConfig.custom()
-                    .setConnectionRequestTimeout(Timeout.ofMilliseconds(
-                            Math.max(1, TimeUnit.NANOSECONDS.toMillis(poolWaitNanos))))
-                    .setResponseTimeout(Timeout.ofMilliseconds(waitMillis))
-                    .build());
-        }
-        BackendCall call = new BackendCall(outcomes, instance, request, cutByDeadline, settings.maxResponseBytes());
-        call.watch(waitNanos);
-        boolean streaming = false;
+    private static Response await(CompletionStage<Response> answer) throws BackendException {
         try {
-            ClassicHttpResponse response = PooledHttpClient.open(client, request, call::expired);
-            try {
-                if (stream && streams(response)) {
-                    Response answer = call.stream(response, headers(response, true), exchange);
-                    streaming = true;
-                    return answer;
-                }
-                Response answer = whole(response, body(response.getEntity(), request));
-                call.answered(answer.status());
-                return answer;
-            } finally {
-                if (!streaming) {
-                    closeQuietly(response);
-                }
+            return answer.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof BackendException failure) {
+                throw failure;
             }
-        } catch (IOException e) {
-            throw call.failed(e);
-        } finally {
-            if (!streaming) {
-                call.end();
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
             }
+            throw e;
         }
     }
 
     /**
-     * Whether to pass the answer on as it arrives: a success of unknown length (chunked, server-sent events) or
-     * longer than {@link #READ_WHOLE_BYTES}. Errors are read whole: they are short, and middlewares look at them and
-     * may drop them (a retry does), which would leave a stream holding its connection until the call's time limit.
+     * Calls {@code instance} once. The call ends when its answer has been read whole, or, for an answer returned as
+     * a {@link StreamingBody}, when that body ends: only then is the instance's outcome recorded and its in-flight
+     * count lowered.
+     *
+     * @param stream whether a large or open-ended successful answer may be returned as a stream rather than read whole
      */
-    private boolean streams(ClassicHttpResponse response) {
-        HttpEntity entity = response.getEntity();
-        if (entity == null || response.getCode() < 200 || response.getCode() >= 300) {
-            return false;
-        }
-        long declared = entity.getContentLength();
-        // A declared length past the limit is refused by body(), before a byte of it is read.
-        return declared < 0 || (declared > READ_WHOLE_BYTES && declared <= settings.maxResponseBytes());
+    private CompletableFuture<Response> call(Instance instance, Exchange exchange, Outgoing outgoing, boolean stream) {
+        CallTime time = CallTime.of(exchange, settings.requestTimeout());
+        long waitNanos = time.waitNanos();
+        // Whole milliseconds, rounded down but never to zero, which would read as "no time at all".
+        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        UpstreamRequest request = new UpstreamRequest(outgoing.method(), outgoing.path().isEmpty()
+                ? ownTargets[instance.index()] : basePaths[instance.index()] + outgoing.path(),
+                headers(exchange, outgoing, waitMillis), outgoing.body(), waitNanos, settings.maxResponseBytes(),
+                stream ? READ_WHOLE_BYTES : Integer.MAX_VALUE);
+        BackendCall call = new BackendCall(outcomes, instance, time.cutByDeadline(), settings.maxResponseBytes());
+        return pools[instance.index()].send(request).toCompletableFuture().handle((answer, failure) -> {
+            if (failure != null) {
+                call.end();
+                throw new CompletionException(call.failed(failure));
+            }
+            if (answer.stream() != null) {
+                return call.stream(answer.stream(), answer.status(),
+                        headers(answer.headers(), answer.declaredLength()), exchange, waitNanos);
+            }
+            call.answered(answer.status());
+            call.end();
+            return whole(answer);
+        });
     }
 
-    private HttpUriRequestBase request(Instance instance, Exchange exchange, Outgoing outgoing, long waitMillis) {
-        HttpUriRequestBase request = new HttpUriRequestBase(outgoing.method(), outgoing.path().isEmpty()
-                ? instance.url() : URI.create(serverBases[instance.index()] + outgoing.path()));
+    /** The headers sent: those forwarded from the client, those describing the body, who asked and the time left. */
+    private Headers headers(Exchange exchange, Outgoing outgoing, long waitMillis) {
+        Headers headers = new Headers();
         Headers incoming = exchange.requestHeaders();
         for (String header : settings.forwardHeaders()) {
             for (String value : incoming.all(header)) {
-                request.addHeader(header, value);
+                headers.add(header, value);
             }
         }
         for (String header : BODY_HEADERS) {
             String value = outgoing.bodyHeaders().first(header);
             if (value != null) {
-                request.setHeader(header, value);
+                headers.set(header, value);
             }
         }
         Principal principal = exchange.attribute(Principal.ATTRIBUTE);
         if (principal != null) {
-            request.setHeader(SUBJECT_HEADER, principal.subject());
+            headers.set(SUBJECT_HEADER, principal.subject());
             // Sorted, so that a backend or its cache sees one spelling per set of roles (one role needs no sorting).
             Set<String> roles = principal.roles();
-            request.setHeader(ROLES_HEADER, String.join(",", roles.size() < 2 ? roles : new TreeSet<>(roles)));
+            headers.set(ROLES_HEADER, String.join(",", roles.size() < 2 ? roles : new TreeSet<>(roles)));
         }
         // The instance may stop work the gateway no longer waits for, and pass the rest of the deadline on.
-        request.setHeader(TIMEOUT_HEADER, waitMillis + "ms");
-        if (outgoing.body() != null) {
-            request.setEntity(new ByteArrayEntity(outgoing.body(), null));
-        }
-        return request;
+        headers.set(TIMEOUT_HEADER, waitMillis + "ms");
+        return headers;
     }
 
     /**
-     * The URL an instance's dialect paths follow, without a trailing slash: its url, or with a protocol and a whole call
-     * URL as its url (a TF Serving predict URL), that URL's server part.
+     * The path an instance's dialect paths follow, without a trailing slash: its url's, or with a protocol and a
+     * whole call URL as its url (a TF Serving predict URL), that of the URL's server part.
      */
-    private static String serverBase(String protocol, URI url) {
+    private static String basePath(String protocol, URI url) {
         java.util.regex.Matcher call = protocol == null ? null : DialectPaths.callOf(protocol, url.getRawPath());
-        String base = (call == null ? url : url.resolve(call.group(1).isEmpty() ? "/" : call.group(1))).toString();
+        String base = call == null ? url.getRawPath() : call.group(1);
         return base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    }
+
+    /** The request target of {@code url}: its raw path and query. */
+    static String target(URI url) {
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        return url.getRawQuery() == null ? path : path + "?" + url.getRawQuery();
     }
 
     /**
      * An answer read whole. The usual one describes its body by its content type alone, and is made without the
      * copy of its headers the {@link Response} constructor takes.
      */
-    private static Response whole(ClassicHttpResponse response, byte[] body) {
-        Header contentType = response.getFirstHeader(HttpHeaders.CONTENT_TYPE);
-        if (contentType != null && countBodyHeaders(response) == 1) {
-            return Response.of(response.getCode(), contentType.getValue(), body);
+    private static Response whole(UpstreamAnswer answer) {
+        String contentType = answer.headers().first(CONTENT_TYPE);
+        if (contentType != null && countBodyHeaders(answer.headers()) == 1) {
+            return Response.of(answer.status(), contentType, answer.bytes());
         }
-        return new Response(response.getCode(), headers(response, false), Body.of(body), 0);
+        return new Response(answer.status(), headers(answer.headers(), -1), Body.of(answer.bytes()), 0);
     }
 
     /** How many of {@link #BODY_HEADERS} the answer has. */
-    private static int countBodyHeaders(ClassicHttpResponse response) {
+    private static int countBodyHeaders(Headers answer) {
         int count = 0;
         for (String name : BODY_HEADERS) {
-            if (response.containsHeader(name)) {
+            if (answer.contains(name)) {
                 count++;
             }
         }
@@ -280,62 +303,21 @@ class HttpBackend implements ProxyBackend {
     }
 
     /**
-     * The headers of the backend's answer that describe its body; with {@code declaredLength}, its
+     * The headers of the backend's answer that describe its body; with a {@code declaredLength} of 0 or more, its
      * {@code Content-Length} too, for a streamed body (see {@link StreamingBody#length()}).
      */
-    private static Headers headers(ClassicHttpResponse response, boolean declaredLength) {
+    private static Headers headers(Headers answer, long declaredLength) {
         Headers headers = new Headers();
         for (String name : BODY_HEADERS) {
-            Header header = response.getFirstHeader(name);
-            if (header != null) {
-                headers.set(name, header.getValue());
+            String value = answer.first(name);
+            if (value != null) {
+                headers.set(name, value);
             }
         }
-        long length = response.getEntity() == null ? -1 : response.getEntity().getContentLength();
-        if (declaredLength && length >= 0) {
-            headers.set(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+        if (declaredLength >= 0) {
+            headers.set(CONTENT_LENGTH, Long.toString(declaredLength));
         }
         return headers;
-    }
-
-    /**
-     * Reads the whole body. Reading to its end hands the connection back to the pool; past the limit the request is
-     * aborted, so that the connection is dropped rather than drained of a body nobody will read.
-     */
-    private byte[] body(HttpEntity entity, HttpUriRequestBase request) throws IOException, BackendException {
-        if (entity == null) {
-            return new byte[0];
-        }
-        int limit = settings.maxResponseBytes();
-        if (entity.getContentLength() > limit) {
-            request.cancel();
-            throw tooLarge();
-        }
-        try (InputStream in = entity.getContent()) {
-            long declared = entity.getContentLength();
-            if (declared >= 0) {
-                // The usual case: one array of the exact size, not the growing chunks of an open-ended read.
-                return in.readNBytes((int) declared);
-            }
-            byte[] bytes = in.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                request.cancel();
-                throw tooLarge();
-            }
-            return bytes;
-        }
-    }
-
-    private RejectionException tooLarge() {
-        return CallFailure.tooLarge(settings.maxResponseBytes()).asRejection();
-    }
-
-    private static void closeQuietly(ClassicHttpResponse response) {
-        try {
-            response.close();
-        } catch (IOException e) {
-            // Closing after an abort: the connection is dropped either way.
-        }
     }
 
     /** The longest one attempt may take: connecting, then waiting for the answer. */
@@ -350,10 +332,12 @@ class HttpBackend implements ProxyBackend {
         return instances.ready();
     }
 
-    /** Stops health checks, then closes the pool once in-flight calls have handed their connections back. */
+    /** Stops health checks, then closes the pools: calls in flight end as they would. */
     @Override
     public void close() {
         instances.close();
-        client.close(CloseMode.GRACEFUL);
+        for (UpstreamPool pool : pools) {
+            pool.close();
+        }
     }
 }

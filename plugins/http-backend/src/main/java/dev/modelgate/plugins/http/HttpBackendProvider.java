@@ -1,14 +1,11 @@
 package dev.modelgate.plugins.http;
 
 import dev.modelgate.plugins.pool.InstancePool;
-import dev.modelgate.plugins.pool.PooledHttpClient;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.inference.InferenceCodec;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.core5.io.CloseMode;
 
 /**
  * The {@code http} backend: forwards predict requests to a model server's URL, or to one of several instances of
@@ -52,21 +49,17 @@ public final class HttpBackendProvider implements BackendProvider {
     @Override
     public Backend create(ConfigNode config, PluginContext context) {
         HttpBackendSettings settings = HttpBackendSettings.from(config, context);
-        CloseableHttpClient client = PooledHttpClient.create(new PooledHttpClient.Settings(settings.maxConnections(),
-                settings.connectTimeout(), settings.poolTimeout(), settings.idleTimeout(),
-                settings.maxConnectionLifetime()), context);
         String name = InstancePool.backendName(context);
+        InferenceCodec codec = null;
+        if (settings.protocol() != null) {
+            codec = context.codec(settings.protocol(), "application/json").orElse(null);
+            if (codec == null) {
+                config.problem("protocol", "no " + settings.protocol() + " codec is loaded: add its plugin");
+                return null;
+            }
+        }
         // Monotonic: the wall clock stepping back would keep ejected instances out for as much longer.
-        if (settings.protocol() == null) {
-            return new HttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime);
-        }
-        InferenceCodec codec = context.codec(settings.protocol(), "application/json").orElse(null);
-        if (codec == null) {
-            config.problem("protocol", "no " + settings.protocol() + " codec is loaded: add its plugin");
-            client.close(CloseMode.IMMEDIATE);
-            return null;
-        }
-        return new InferenceHttpBackend(settings, client, name, context.metrics(), context.logger(), System::nanoTime,
-                codec);
+        return codec == null ? new HttpBackend(settings, context, name, System::nanoTime)
+                : new InferenceHttpBackend(settings, context, name, System::nanoTime, codec);
     }
 }

@@ -6,7 +6,7 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
-import dev.modelgate.spi.Metrics;
+import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.inference.InferenceBackend;
@@ -18,7 +18,6 @@ import dev.modelgate.spi.inference.Payload;
 import dev.modelgate.spi.inference.RequestedOutput;
 import java.util.List;
 import java.util.function.LongSupplier;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
  * An {@code http} backend with a {@code protocol}: a model server speaking TF Serving or KServe v2. Clients of the
@@ -32,12 +31,12 @@ final class InferenceHttpBackend extends HttpBackend implements InferenceBackend
     private final MetadataCache metadata;
     private final System.Logger log;
 
-    InferenceHttpBackend(HttpBackendSettings settings, CloseableHttpClient client, String name, Metrics metrics,
-            System.Logger log, LongSupplier nanoTime, InferenceCodec codec) {
-        super(settings, client, name, metrics, log, nanoTime);
+    InferenceHttpBackend(HttpBackendSettings settings, PluginContext context, String name, LongSupplier nanoTime,
+            InferenceCodec codec) {
+        super(settings, context, name, nanoTime);
         this.codec = codec;
         this.metadata = new MetadataCache(nanoTime);
-        this.log = log;
+        this.log = context.logger();
     }
 
     @Override

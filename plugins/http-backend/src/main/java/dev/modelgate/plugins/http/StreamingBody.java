@@ -5,24 +5,23 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.hc.core5.http.ClassicHttpResponse;
 
 /**
  * A backend's answer passed on as it arrives, chunk by chunk, never held whole: server-sent events reach the client
  * as the backend produces them, and a large answer costs one buffer, not its size.
  *
- * <p>Ownership: the body owns the backend's response, and with it a pooled connection, from the moment it is made
- * until it ends. It ends exactly once: when its last byte has been written ({@link #writeTo}) or read
- * ({@link #bytes}), when either fails, or when {@link #abandon} finds it unclaimed. Ending closes the response (the
- * connection goes back to the pool after a complete read, and is dropped otherwise: a stream cut short is never
+ * <p>Ownership: the body owns the backend's answer stream, and with it a pooled connection, from the moment it is
+ * made until it ends. It ends exactly once: when its last byte has been written ({@link #writeTo}) or read
+ * ({@link #bytes}), when either fails, or when {@link #abandon} finds it unclaimed. Ending closes the stream (the
+ * connection went back to the pool with a complete read, and is dropped otherwise: a stream cut short is never
  * drained) and then tells the {@link Listener} how it ended: the call's completion hook.
  *
  * <p>Whoever receives the body must write it or read it; one nobody claims holds its connection until
  * {@link #abandon}, which the backend runs when the exchange ends without the body having been written, and the
- * call's watchdog at the call's time limit at the latest. So the watchdog bounds a stream as a whole too: a stream
- * longer than the backend's {@code request-timeout} (or the request's deadline) is cut there.
+ * call's watchdog at the call's time limit at the latest. The call's time bounds a stream as a whole too: a stream
+ * longer than the backend's {@code request-timeout} (or the request's deadline) is cut there by the upstream pool.
  *
- * <p>{@code max-response-size} holds while streaming: past it the backend's response is aborted. Bytes already
+ * <p>{@code max-response-size} holds while streaming: past it the backend's answer is dropped. Bytes already
  * written have reached the client, which then sees a truncated stream; {@link #bytes} fails instead.
  *
  * <p>Threads: {@link #writeTo} or {@link #bytes} is called once, by the request's thread (a later call of
@@ -34,7 +33,7 @@ final class StreamingBody implements Body {
     enum End {
         /** The backend's last byte was passed on. */
         COMPLETE,
-        /** Reading from the backend failed: it broke the connection, or the watchdog aborted the call. */
+        /** Reading from the backend failed: it broke the connection, or the call's time ran out. */
         BACKEND_FAILED,
         /** The backend sent more than {@code max-response-size}. */
         TOO_LARGE,
@@ -63,24 +62,20 @@ final class StreamingBody implements Body {
     private static final int CLAIMED = 1;
     private static final int ENDED = 2;
 
-    private final ClassicHttpResponse response;
     private final InputStream in;
     private final long limit;
-    private final Runnable abort;
     private final Listener listener;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private byte[] read;
 
     /**
-     * @param response the backend's response, whose body is {@code in}; owned from now on
-     * @param limit the most bytes passed on before the response is aborted as too large
-     * @param abort drops the call's connection at once (the request's cancel), so that nothing is drained
+     * @param in the backend's answer as it arrives, owned from now on: closing it before its end drops the
+     *     connection at once, so that nothing is drained (see {@link dev.modelgate.spi.upstream.UpstreamAnswer})
+     * @param limit the most bytes passed on before the answer is dropped as too large
      */
-    StreamingBody(ClassicHttpResponse response, InputStream in, long limit, Runnable abort, Listener listener) {
-        this.response = response;
+    StreamingBody(InputStream in, long limit, Listener listener) {
         this.in = in;
         this.limit = limit;
-        this.abort = abort;
         this.listener = listener;
     }
 
@@ -206,14 +201,8 @@ final class StreamingBody implements Body {
 
     private void release(End end, IOException cause) {
         try {
-            if (end == End.COMPLETE) {
-                // At the end of the body: closing hands the connection back to the pool, with nothing left to drain.
-                in.close();
-            } else {
-                // Closing would drain the rest of the body first, endless for an event stream: drop the connection.
-                abort.run();
-            }
-            response.close();
+            // At the body's end its connection is back in the pool already; before it, closing drops it.
+            in.close();
         } catch (IOException e) {
             // The connection is gone either way; the pool has forgotten it.
         } finally {

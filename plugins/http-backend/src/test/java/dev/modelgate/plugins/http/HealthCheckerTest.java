@@ -4,18 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelgate.kernel.testing.IoThreads;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.plugins.pool.HealthCheckSettings;
 import dev.modelgate.plugins.pool.HealthChecker;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP probe in health check rounds driven one at a time against real servers, so thresholds count exactly. */
@@ -24,13 +25,18 @@ class HealthCheckerTest {
     private static final HealthCheckSettings SETTINGS =
             new HealthCheckSettings("/healthz", Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
 
-    private static HealthChecker checker(CloseableHttpClient client, TestBackend... backends) {
+    /** Probes over pools on {@code io}'s IO threads, closed with it. */
+    private static HealthChecker checker(IoThreads io, TestBackend... backends) {
         List<Instance> instances = new ArrayList<>();
+        List<UpstreamPool> pools = new ArrayList<>();
         for (TestBackend backend : backends) {
-            instances.add(new Instance(instances.size(), "i" + instances.size(),
-                    URI.create(backend.url("/v1/models/m:predict")), 1));
+            URI url = URI.create(backend.url("/v1/models/m:predict"));
+            instances.add(new Instance(instances.size(), "i" + instances.size(), url, 1));
+            pools.add(io.upstream().open(url, new UpstreamSettings(2, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                    Duration.ofMinutes(1), Duration.ofMinutes(5))));
         }
-        return new HealthChecker(SETTINGS, instances, new HealthProbe(SETTINGS, client)::probe,
+        return new HealthChecker(SETTINGS, instances,
+                new HealthProbe(SETTINGS, instance -> pools.get(instance.index()))::probe,
                 System.getLogger("test"), "remote");
     }
 
@@ -44,8 +50,8 @@ class HealthCheckerTest {
     void anInstanceGoesDownAfterTheUnhealthyThresholdAndBackAfterTheHealthyOne() throws Exception {
         AtomicInteger status = new AtomicInteger(503);
         try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
-                CloseableHttpClient client = HttpClients.createDefault();
-                HealthChecker checker = checker(client, backend)) {
+                IoThreads io = new IoThreads();
+                HealthChecker checker = checker(io, backend)) {
             assertTrue(checker.healthy(0), "instances start healthy");
 
             rounds(checker, 2);
@@ -66,8 +72,8 @@ class HealthCheckerTest {
     void aPassingProbeInterruptsAStreakOfFailures() throws Exception {
         AtomicInteger status = new AtomicInteger(500);
         try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
-                CloseableHttpClient client = HttpClients.createDefault();
-                HealthChecker checker = checker(client, backend)) {
+                IoThreads io = new IoThreads();
+                HealthChecker checker = checker(io, backend)) {
             rounds(checker, 2);
             status.set(200);
             rounds(checker, 1);
@@ -83,8 +89,8 @@ class HealthCheckerTest {
         try (TestBackend slow = TestBackend.start(
                         request -> Reply.delayed(Duration.ofSeconds(3), 200, "application/json", "{}"));
                 TestBackend fine = TestBackend.start(request -> Reply.json(200, "{}"));
-                CloseableHttpClient client = HttpClients.createDefault();
-                HealthChecker checker = checker(client, slow, fine)) {
+                IoThreads io = new IoThreads();
+                HealthChecker checker = checker(io, slow, fine)) {
             rounds(checker, 3);
 
             assertFalse(checker.healthy(0));

@@ -5,26 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.IoThreads;
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.RejectionException;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamRequest;
+import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +38,8 @@ class StreamingBodyTest {
     private final CountDownLatch over = new CountDownLatch(1);
     private final List<StreamingBody.End> ends = new CopyOnWriteArrayList<>();
     private HttpServer server;
-    private PoolingHttpClientConnectionManager pool;
-    private CloseableHttpClient client;
+    private final IoThreads io = new IoThreads();
+    private UpstreamPool pool;
 
     /** An endless event stream (one event, then waiting for the test to end) and one short answer. */
     @BeforeEach
@@ -62,22 +63,23 @@ class StreamingBodyTest {
             }
         });
         server.start();
-        pool = PoolingHttpClientConnectionManagerBuilder.create()
-                .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX).build();
-        client = HttpClients.custom().setConnectionManager(pool).build();
+        pool = io.upstream().open(URI.create("http://127.0.0.1:" + server.getAddress().getPort()),
+                new UpstreamSettings(4, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMinutes(1),
+                        Duration.ofMinutes(5)));
     }
 
     @AfterEach
-    void stop() throws IOException {
+    void stop() throws Exception {
         over.countDown();
-        client.close();
+        pool.close();
         server.stop(0);
+        io.close();
     }
 
-    private StreamingBody open(String path, long limit) throws IOException {
-        HttpGet request = new HttpGet("http://127.0.0.1:" + server.getAddress().getPort() + path);
-        ClassicHttpResponse response = client.executeOpen(null, request, null);
-        return new StreamingBody(response, response.getEntity().getContent(), limit, request::cancel,
+    private StreamingBody open(String path, long limit) {
+        UpstreamRequest request = new UpstreamRequest("GET", path, new Headers(), null,
+                Duration.ofSeconds(10).toNanos(), 1 << 20, 64 * 1024);
+        return new StreamingBody(pool.send(request).toCompletableFuture().join().stream(), limit,
                 new StreamingBody.Listener() {
                     @Override
                     public void ended(StreamingBody.End end, IOException cause) {
@@ -92,7 +94,12 @@ class StreamingBodyTest {
     }
 
     private int leased() {
-        return pool.getTotalStats().getLeased();
+        return pool.leased();
+    }
+
+    /** The connection's end as the pool sees it, which a dropped stream tells its IO thread of. */
+    private void awaitNoneLeased() {
+        Await.until("no connection leased", () -> leased() == 0);
     }
 
     @Test
@@ -104,7 +111,7 @@ class StreamingBodyTest {
         body.abandon();
 
         assertEquals(List.of(StreamingBody.End.ABANDONED), ends);
-        assertEquals(0, leased());
+        awaitNoneLeased();
         assertThrows(IOException.class, () -> body.writeTo(new ByteArrayOutputStream()));
         assertThrows(RejectionException.class, body::bytes);
         assertEquals(1, ends.size(), "ended once");
@@ -120,7 +127,7 @@ class StreamingBodyTest {
         assertArrayEquals(EVENT, out.toByteArray());
         assertEquals(List.of(StreamingBody.End.COMPLETE), ends);
         assertEquals(0, leased());
-        assertEquals(1, pool.getTotalStats().getAvailable(), "a complete stream gives its connection back");
+        assertEquals(1, pool.available(), "a complete stream gives its connection back");
     }
 
     @Test
@@ -130,8 +137,8 @@ class StreamingBodyTest {
         assertThrows(IOException.class, () -> body.writeTo(OutputStream.nullOutputStream()));
 
         assertEquals(List.of(StreamingBody.End.TOO_LARGE), ends);
-        assertEquals(0, leased());
-        assertEquals(0, pool.getTotalStats().getAvailable(), "the connection was dropped");
+        awaitNoneLeased();
+        assertEquals(0, pool.available(), "the connection was dropped");
     }
 
     @Test
@@ -147,6 +154,6 @@ class StreamingBodyTest {
         assertThrows(IOException.class, () -> body.writeTo(gone));
 
         assertEquals(List.of(StreamingBody.End.CLIENT_GONE), ends);
-        assertEquals(0, leased());
+        awaitNoneLeased();
     }
 }

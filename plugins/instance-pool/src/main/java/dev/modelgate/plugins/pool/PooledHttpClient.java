@@ -1,12 +1,11 @@
 package dev.modelgate.plugins.pool;
 
-import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PluginContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.ToIntFunction;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -112,17 +111,11 @@ public final class PooledHttpClient {
     }
 
     private static void exportPoolGauges(PluginContext context, PoolingHttpClientConnectionManager pool) {
-        String backend = InstancePool.backendName(context);
-        gauge(context.metrics(), backend, pool, "leased", PoolStats::getLeased);
-        gauge(context.metrics(), backend, pool, "available", PoolStats::getAvailable);
-        gauge(context.metrics(), backend, pool, "pending", PoolStats::getPending);
+        ConnectionGauges.export(context, count(pool, PoolStats::getLeased), count(pool, PoolStats::getAvailable),
+                count(pool, PoolStats::getPending));
     }
 
-    private static void gauge(Metrics metrics, String backend, PoolingHttpClientConnectionManager pool, String state,
-            ToIntFunction<PoolStats> count) {
-        metrics.gauge("modelgate_backend_connections",
-                "Connections of the backend's pool, by state: leased (in use), available (idle), pending (awaited).",
-                Map.of("backend", backend, "state", state),
-                () -> pool.isClosed() ? 0 : count.applyAsInt(pool.getTotalStats()));
+    private static IntSupplier count(PoolingHttpClientConnectionManager pool, ToIntFunction<PoolStats> count) {
+        return () -> pool.isClosed() ? 0 : count.applyAsInt(pool.getTotalStats());
     }
 }

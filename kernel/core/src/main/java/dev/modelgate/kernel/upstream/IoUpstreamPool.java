@@ -1,0 +1,354 @@
+package dev.modelgate.kernel.upstream;
+
+import dev.modelgate.spi.upstream.UpstreamAnswer;
+import dev.modelgate.spi.upstream.UpstreamException;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamRequest;
+import dev.modelgate.spi.upstream.UpstreamSettings;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.UndertowClient;
+import io.undertow.connector.ByteBufferPool;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.xnio.IoFuture;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
+
+/**
+ * Keep-alive connections to one server, each owned by the IO thread it was opened on: a call takes an idle one of
+ * its own thread, or opens one there, and every step of it (connect, send, read, timers) runs on that thread. Only
+ * the counts that bound the pool are shared ({@link #open}, the queue of calls waiting for a connection).
+ *
+ * <p>A call made elsewhere (a virtual thread) runs on the pool's home IO thread. A connection that frees while a call
+ * of another thread waits is closed rather than kept, so that the waiting call can open one on its own thread: only
+ * when the pool is full and serves calls of several IO threads, and cheaper than moving the call.
+ *
+ * <p>Idle connections expire after {@code idleTimeout} (a sweep per thread, while it has any) and are not reused
+ * past {@code maxConnectionLifetime}; one the server closed is forgotten as it closes (Undertow reads an idle
+ * connection, so it sees the server's close).
+ */
+final class IoUpstreamPool implements UpstreamPool {
+
+    private static final AtomicInteger NEXT_HOME = new AtomicInteger();
+
+    private final URI server;
+    final String hostHeader;
+    final UpstreamSettings settings;
+    private final Supplier<XnioWorker> worker;
+    final ByteBufferPool buffers;
+    /** Connections open or being opened: at most {@code maxConnections}. */
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger leased = new AtomicInteger();
+    private final AtomicInteger idle = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final ConcurrentLinkedQueue<UpstreamCall> waiting = new ConcurrentLinkedQueue<>();
+    private final ConcurrentHashMap<XnioIoThread, ThreadConnections> byThread = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private volatile XnioIoThread home;
+
+    IoUpstreamPool(URI server, UpstreamSettings settings, Supplier<XnioWorker> worker, ByteBufferPool buffers) {
+        int port = server.getPort() > 0 ? server.getPort() : 80;
+        this.server = URI.create("http://" + server.getHost() + ":" + port);
+        this.hostHeader = server.getPort() > 0 ? server.getHost() + ":" + port : server.getHost();
+        this.settings = settings;
+        this.worker = worker;
+        this.buffers = buffers;
+    }
+
+    @Override
+    public CompletionStage<UpstreamAnswer> send(UpstreamRequest request) {
+        XnioWorker ioThreads = worker.get();
+        if (closed || ioThreads == null) {
+            return CompletableFuture.failedFuture(new UpstreamException(UpstreamException.Kind.CLOSED,
+                    closed ? "the connection pool is closed" : "the gateway's IO threads are not running", null));
+        }
+        XnioIoThread own = Thread.currentThread() instanceof XnioIoThread current && current.getWorker() == ioThreads
+                ? current : null;
+        UpstreamCall call = new UpstreamCall(this, request, own != null ? own : home(ioThreads));
+        if (own != null) {
+            call.start();
+        } else {
+            call.thread.execute(call::start);
+        }
+        return call.result;
+    }
+
+    /**
+     * The IO thread that serves the calls made elsewhere (virtual threads): one per pool, so that their connections
+     * are one thread's and are reused by the next such call, rather than spread over threads where a call finds none
+     * idle while another thread has some. Pools take the IO threads in turn.
+     */
+    private XnioIoThread home(XnioWorker ioThreads) {
+        XnioIoThread chosen = home;
+        if (chosen == null || chosen.getWorker() != ioThreads) {
+            chosen = ioThreads.getIoThread(NEXT_HOME.getAndIncrement() & Integer.MAX_VALUE);
+            home = chosen;
+        }
+        return chosen;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** An open idle connection of {@code thread} fit for another call, or {@code null}; on {@code thread}. */
+    Connection takeIdle(XnioIoThread thread) {
+        ThreadConnections mine = byThread.get(thread);
+        if (mine == null) {
+            return null;
+        }
+        long now = System.nanoTime();
+        Connection found;
+        while ((found = mine.idle.pollFirst()) != null) {
+            found.idle = false;
+            idle.decrementAndGet();
+            if (found.connection.isOpen() && !found.expired(now)) {
+                leased.incrementAndGet();
+                return found;
+            }
+            discard(found);
+        }
+        return null;
+    }
+
+    /** Counts a connection about to be opened, unless the pool is full. */
+    boolean reserve() {
+        int count;
+        do {
+            count = open.get();
+            if (count >= settings.maxConnections()) {
+                return false;
+            }
+        } while (!open.compareAndSet(count, count + 1));
+        return true;
+    }
+
+    /**
+     * Starts opening a connection on {@code thread}, counted already ({@link #reserve}): the future gives it, to be
+     * made the pool's with {@link #opened}, or why it failed.
+     */
+    IoFuture<ClientConnection> connect(XnioIoThread thread) {
+        return UndertowClient.getInstance().connect(server, thread, buffers, OptionMap.EMPTY);
+    }
+
+    /** A connection just opened for a call, leased to it; forgotten, and its count freed, when it closes. */
+    Connection opened(ClientConnection connection) {
+        Connection made = new Connection(connection, System.nanoTime());
+        leased.incrementAndGet();
+        connection.addCloseListener(closing -> forget(made));
+        return made;
+    }
+
+    /** A reserved connection could not be opened: frees its count. */
+    void unreserve() {
+        open.decrementAndGet();
+        wakeWaiting();
+    }
+
+    /**
+     * A call is done with {@code used}, which it read to the end of an answer: kept idle on its thread when it may
+     * serve again, else closed. On the connection's thread.
+     */
+    void release(Connection used, XnioIoThread thread) {
+        leased.decrementAndGet();
+        long now = System.nanoTime();
+        UpstreamCall next = waiting.peek();
+        if (closed || !used.connection.isOpen() || used.expired(now) || next != null && next.thread != thread) {
+            // Closing frees the count, and with it a waiting call of another thread.
+            discard(used);
+            return;
+        }
+        used.idle = true;
+        used.idleSince = now;
+        idle.incrementAndGet();
+        ThreadConnections mine = byThread.computeIfAbsent(thread, ThreadConnections::new);
+        mine.idle.addFirst(used);
+        mine.sweepLater(this);
+        if (next != null) {
+            wakeWaiting();
+        }
+    }
+
+    /** A call gives up {@code used} midway: the connection is closed, never drained. */
+    void drop(Connection used) {
+        leased.decrementAndGet();
+        discard(used);
+    }
+
+    /**
+     * Closes {@code gone} and forgets it at once, so that its count frees now whenever Undertow tells of the close.
+     */
+    private void discard(Connection gone) {
+        forget(gone);
+        try {
+            // Undertow's own close is graceful: it shuts writes, then drains the socket for up to seconds before it
+            // closes. A dropped connection must go at once, unread: taking its socket ("upgrading") allows that.
+            IoUtils.safeClose(gone.connection.performUpgrade());
+        } catch (IOException e) {
+            IoUtils.safeClose(gone.connection);
+        }
+    }
+
+    /** {@code gone} closed: it counts no more, and a waiting call may open another; once. On its thread. */
+    private void forget(Connection gone) {
+        if (gone.forgotten) {
+            return;
+        }
+        gone.forgotten = true;
+        if (gone.idle) {
+            gone.idle = false;
+            idle.decrementAndGet();
+            ThreadConnections mine = byThread.get(gone.connection.getIoThread());
+            if (mine != null) {
+                mine.idle.remove(gone);
+            }
+        }
+        open.decrementAndGet();
+        wakeWaiting();
+    }
+
+    /** Queues a call until a connection frees; it then tries again on its own thread. */
+    void await(UpstreamCall call) {
+        pending.incrementAndGet();
+        waiting.add(call);
+        if (open.get() < settings.maxConnections() || closed) {
+            // A connection closed between the caller's reserve and its queueing: nobody else would wake it.
+            wakeWaiting();
+        }
+    }
+
+    /** Takes {@code call} off the queue; whether it was there. */
+    boolean stopWaiting(UpstreamCall call) {
+        if (waiting.remove(call)) {
+            pending.decrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /** Lets the first waiting call try again, on its own thread. */
+    void wakeWaiting() {
+        UpstreamCall next = waiting.poll();
+        if (next != null) {
+            pending.decrementAndGet();
+            next.thread.execute(next::acquire);
+        }
+    }
+
+    /** Closes the idle connections of {@code mine} past their time; on its thread. */
+    void sweep(ThreadConnections mine) {
+        long now = System.nanoTime();
+        List<Connection> expired = new ArrayList<>();
+        for (Connection each : mine.idle) {
+            if (each.expired(now)) {
+                expired.add(each);
+            }
+        }
+        for (Connection each : expired) {
+            discard(each);
+        }
+        if (!mine.idle.isEmpty()) {
+            mine.sweepLater(this);
+        }
+    }
+
+    @Override
+    public int leased() {
+        return leased.get();
+    }
+
+    @Override
+    public int available() {
+        return idle.get();
+    }
+
+    @Override
+    public int pending() {
+        return pending.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ThreadConnections mine : byThread.values()) {
+            onThread(mine.thread, () -> {
+                for (Connection each : new ArrayList<>(mine.idle)) {
+                    discard(each);
+                }
+            });
+        }
+        UpstreamCall next;
+        while ((next = waiting.poll()) != null) {
+            pending.decrementAndGet();
+            UpstreamCall refused = next;
+            onThread(refused.thread, () -> refused.fail(UpstreamException.Kind.CLOSED,
+                    "the connection pool is closed", null));
+        }
+    }
+
+    /** Runs {@code task} on {@code thread}, unless the gateway stopped it: its connections then closed with it. */
+    private static void onThread(XnioIoThread thread, Runnable task) {
+        try {
+            thread.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The worker is shutting down, and closes every connection itself.
+        }
+    }
+
+    /** A pooled connection; its fields are its thread's. */
+    final class Connection {
+        final ClientConnection connection;
+        private final long openedAt;
+        private long idleSince;
+        private boolean idle;
+        private boolean forgotten;
+        /** Whether it served a call before the one it serves now. */
+        boolean reused;
+
+        private Connection(ClientConnection connection, long openedAt) {
+            this.connection = connection;
+            this.openedAt = openedAt;
+        }
+
+        private boolean expired(long now) {
+            return now - openedAt >= settings.maxConnectionLifetime().toNanos()
+                    || idle && now - idleSince >= settings.idleTimeout().toNanos();
+        }
+    }
+
+    /** The idle connections of one IO thread, most recently used first; touched on that thread only. */
+    static final class ThreadConnections {
+        final XnioIoThread thread;
+        final ArrayDeque<Connection> idle = new ArrayDeque<>();
+        private XnioExecutor.Key sweep;
+
+        ThreadConnections(XnioIoThread thread) {
+            this.thread = thread;
+        }
+
+        /** Schedules a sweep unless one is due. */
+        void sweepLater(IoUpstreamPool pool) {
+            if (sweep == null) {
+                long every = Math.min(pool.settings.idleTimeout().toNanos(),
+                        pool.settings.maxConnectionLifetime().toNanos());
+                sweep = thread.executeAfter(() -> {
+                    sweep = null;
+                    pool.sweep(this);
+                }, Math.max(every, TimeUnit.MILLISECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+}

@@ -1,0 +1,590 @@
+package dev.modelgate.kernel.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelgate.kernel.testing.Await;
+import dev.modelgate.kernel.testing.IoThreads;
+import dev.modelgate.kernel.testing.TestBackend;
+import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.upstream.UpstreamAnswer;
+import dev.modelgate.spi.upstream.UpstreamException;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamRequest;
+import dev.modelgate.spi.upstream.UpstreamSettings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
+
+/**
+ * The upstream pools against real servers on loopback: a well-behaved HTTP server, and raw sockets that misbehave as
+ * model servers do (closing kept-alive connections, breaking off, stalling, sending garbage or too much).
+ */
+class IoUpstreamPoolTest {
+
+    private static final Duration GENEROUS = Duration.ofSeconds(10);
+
+    private final IoThreads io = new IoThreads();
+    private final XnioWorker worker = io.worker();
+    private final IoUpstreamHttp upstream = io.upstream();
+    private final List<AutoCloseable> opened = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable each : opened.reversed()) {
+            each.close();
+        }
+        io.close();
+    }
+
+    @Test
+    void readsAnAnswerWholeAndReusesItsConnection() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200,
+                "{\"echo\":\"" + request.bodyText() + "\"}")));
+        UpstreamPool pool = pool(backend.port(), settings(4, Duration.ofSeconds(1)));
+
+        XnioIoThread ioThread = worker.getIoThread();
+        for (int i = 0; i < 3; i++) {
+            String body = "hello" + i;
+            UpstreamAnswer answer = join(on(ioThread, () -> pool.send(post("/v1/models/m:predict", body))));
+            assertEquals(200, answer.status());
+            assertEquals("{\"echo\":\"hello" + i + "\"}", new String(answer.bytes(), StandardCharsets.UTF_8));
+            assertEquals(answer.bytes().length, answer.declaredLength());
+            assertEquals("application/json", answer.headers().first("Content-Type"));
+            assertNull(answer.stream());
+        }
+        assertEquals("/v1/models/m:predict", backend.lastRequest().path());
+        assertEquals("127.0.0.1:" + backend.port(), backend.lastRequest().headers().first("Host"));
+        assertEquals("yes", backend.lastRequest().headers().first("X-Test"));
+        assertNull(backend.lastRequest().headers().first("X-Forwarded-Proto"), "only the headers given are sent");
+        assertEquals(1, backend.distinctConnections(), "one kept-alive connection serves the IO thread's calls");
+        assertEquals(0, pool.leased());
+    }
+
+    @Test
+    void aCallMadeOnAnIoThreadCompletesOnItAndOneFromElsewhereOnAnIoThread() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        UpstreamPool pool = pool(backend.port(), settings(4, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        CompletableFuture<Thread> completedOn = new CompletableFuture<>();
+        ioThread.execute(() -> pool.send(get("/")).whenComplete((answer, failure) ->
+                completedOn.complete(Thread.currentThread())));
+        assertSame(ioThread, completedOn.get(10, TimeUnit.SECONDS));
+
+        CompletableFuture<Thread> fromVirtual = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> pool.send(get("/")).whenComplete((answer, failure) ->
+                fromVirtual.complete(Thread.currentThread())));
+        assertInstanceOf(XnioIoThread.class, fromVirtual.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aKeptAliveConnectionTheServerClosedIsReplacedWithoutFailing() throws Exception {
+        // Answers each connection's first request with keep-alive, then closes it, as a server's idle timeout does.
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            if (readRequest(socket.getInputStream())) {
+                write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        for (int i = 0; i < 3; i++) {
+            assertEquals("ok", new String(join(pool.send(get("/"))).bytes(), StandardCharsets.US_ASCII));
+            Await.until("the server's close seen by the pool", () -> pool.available() == 0);
+        }
+        assertEquals(3, server.accepted());
+    }
+
+    @Test
+    void aKeptAliveConnectionClosedAfterTheRequestIsStale() throws Exception {
+        ScriptedServer server = answersOnceThenCloses();
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        join(on(ioThread, () -> pool.send(post("/", "once"))));
+        assertEquals(UpstreamException.Kind.STALE_CONNECTION,
+                failure(on(ioThread, () -> pool.send(post("/", "twice")))).kind());
+        assertEquals(1, server.accepted(), "a POST is not sent again");
+    }
+
+    @Test
+    void aGetOnAKeptAliveConnectionClosedUnderItIsSentAgain() throws Exception {
+        ScriptedServer server = answersOnceThenCloses();
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        join(on(ioThread, () -> pool.send(get("/"))));
+        assertEquals(200, join(on(ioThread, () -> pool.send(get("/")))).status());
+        assertEquals(2, server.accepted());
+    }
+
+    /** Each connection answers once, then takes the next request and closes without answering it. */
+    private ScriptedServer answersOnceThenCloses() throws IOException {
+        return track(new ScriptedServer((socket, index) -> {
+            InputStream in = socket.getInputStream();
+            if (readRequest(in)) {
+                write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+            readRequest(in);
+        }));
+    }
+
+    @Test
+    void aResetMidBodyIsABrokenAnswer() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\nonly ten b");
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        assertEquals(UpstreamException.Kind.BROKEN, failure(pool.send(get("/"))).kind());
+        Await.until("the broken connection forgotten", () -> pool.leased() == 0 && pool.available() == 0);
+    }
+
+    @Test
+    void aGarbageStatusLineIsMalformed() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 two hundred OK\r\n\r\n");
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        assertEquals(UpstreamException.Kind.MALFORMED, failure(pool.send(get("/"))).kind());
+    }
+
+    @Test
+    void badChunkFramingIsMalformedReadWholeOrStreamed() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 " + (index == 0 ? "500 Oops" : "200 OK")
+                    + "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\nnot hex\r\n");
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        assertEquals(UpstreamException.Kind.MALFORMED, failure(pool.send(get("/"))).kind());
+
+        UpstreamAnswer streamed = join(pool.send(get("/")));
+        UpstreamException failure = assertThrows(UpstreamException.class, () -> streamed.stream().readAllBytes());
+        assertEquals(UpstreamException.Kind.MALFORMED, failure.kind());
+    }
+
+    @Test
+    void aStalledServerTimesOutAndItsConnectionIsClosed() throws Exception {
+        AtomicBoolean hungUp = new AtomicBoolean();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            try {
+                socket.getInputStream().read();
+            } finally {
+                hungUp.set(true);
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        UpstreamRequest request = new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.MILLISECONDS.toNanos(200), 1024, Integer.MAX_VALUE);
+        assertEquals(UpstreamException.Kind.TIMED_OUT, failure(pool.send(request)).kind());
+        Await.until("the server sees the connection closed", hungUp::get);
+        assertEquals(0, pool.leased());
+    }
+
+    @Test
+    void aStreamThatOutlivesTheCallsTimeFailsItsReader() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.MILLISECONDS.toNanos(300), 1024, 64 * 1024)));
+        InputStream body = answer.stream();
+        assertEquals("first", new String(body.readNBytes(5), StandardCharsets.US_ASCII));
+        assertEquals(UpstreamException.Kind.TIMED_OUT, assertThrows(UpstreamException.class, body::read).kind());
+    }
+
+    @Test
+    void withStreamingOffAChunkedAnswerIsReadWhole() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(5), 1024, Integer.MAX_VALUE)));
+        assertNull(answer.stream());
+        assertEquals(-1, answer.declaredLength());
+        assertEquals("hello world", new String(answer.bytes(), StandardCharsets.US_ASCII));
+        Await.until("the connection back in the pool", () -> pool.available() == 1);
+    }
+
+    @Test
+    void anAnswerDeclaredOrGrowingPastTheLimitIsTooLarge() throws Exception {
+        String big = "x".repeat(500);
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            String head = switch (index) {
+                case 0 -> "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+                case 1 -> "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n1f4\r\n" + big + "\r\n0\r\n\r\n";
+                default -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1f4\r\n" + big + "\r\n0\r\n\r\n";
+            };
+            write(socket, head);
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamRequest limited = new UpstreamRequest("GET", "/", new Headers(), null, TimeUnit.SECONDS.toNanos(5),
+                100, 64 * 1024);
+        assertEquals(UpstreamException.Kind.TOO_LARGE, failure(pool.send(limited)).kind());
+        assertEquals(UpstreamException.Kind.TOO_LARGE, failure(pool.send(limited)).kind());
+        UpstreamAnswer streamed = join(pool.send(limited));
+        assertEquals(UpstreamException.Kind.TOO_LARGE,
+                assertThrows(UpstreamException.class, () -> streamed.stream().readAllBytes()).kind());
+        assertEquals(3, server.accepted(), "an answer too large is never drained: its connection is dropped");
+    }
+
+    @Test
+    void aStreamedAnswerIsHeldBackByASlowReaderAndReadWhole() throws Exception {
+        int chunk = 16 * 1024;
+        int chunks = 1024;
+        AtomicLong written = new AtomicLong();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] data = new byte[chunk];
+            for (int i = 0; i < chunks; i++) {
+                java.util.Arrays.fill(data, (byte) i);
+                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(data);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                written.addAndGet(chunk);
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
+        assertEquals(-1, answer.declaredLength());
+        InputStream body = answer.stream();
+        assertEquals(0, body.read());
+        // While nobody reads, the server stops once the socket buffers and the 64 KB queue are full.
+        long[] last = {-1};
+        Await.until("the server held back", () -> {
+            long now = written.get();
+            boolean still = now == last[0];
+            last[0] = now;
+            pauseBriefly();
+            return still;
+        });
+        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
+        byte[] rest = body.readAllBytes();
+        assertEquals((long) chunk * chunks - 1, rest.length);
+        assertEquals((byte) (chunks - 1), rest[rest.length - 1]);
+        body.close();
+        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
+    }
+
+    @Test
+    void closingAStreamBeforeItsEndDropsTheConnection() throws Exception {
+        AtomicBoolean hungUp = new AtomicBoolean();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            readRequest(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            try {
+                while (true) {
+                    out.write("6\r\nevent\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(5);
+                }
+            } catch (IOException e) {
+                hungUp.set(true);
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(get("/")));
+        assertEquals("event\n", new String(answer.stream().readNBytes(6), StandardCharsets.US_ASCII));
+        answer.stream().close();
+        Await.until("the server sees the connection dropped", hungUp::get);
+        Await.until("nothing leased or kept", () -> pool.leased() == 0 && pool.available() == 0);
+    }
+
+    @Test
+    void aFullPoolMakesCallsWaitUpToThePoolTimeout() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> request.path().equals("/slow")
+                ? TestBackend.Reply.delayed(Duration.ofSeconds(2), 200, "text/plain", "slow")
+                : new TestBackend.Reply(200, "text/plain", "quick")));
+        UpstreamPool pool = pool(backend.port(), settings(1, Duration.ofMillis(200)));
+        CompletableFuture<UpstreamAnswer> slow = pool.send(get("/slow")).toCompletableFuture();
+        Await.until("the slow call holds the only connection", () -> pool.leased() == 1);
+        assertEquals(UpstreamException.Kind.POOL_EXHAUSTED, failure(pool.send(get("/quick"))).kind());
+        assertEquals("slow", new String(join(slow).bytes(), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aWaitingCallTakesTheConnectionThatFrees() throws Exception {
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofMillis(300), 200, "text/plain", "done")));
+        UpstreamPool pool = pool(backend.port(), settings(1, GENEROUS));
+        CompletableFuture<UpstreamAnswer> first = pool.send(get("/")).toCompletableFuture();
+        CompletableFuture<UpstreamAnswer> second = pool.send(get("/")).toCompletableFuture();
+        Await.until("one call waits", () -> pool.pending() == 1);
+        assertEquals(200, join(first).status());
+        assertEquals(200, join(second).status());
+        assertEquals(0, pool.pending());
+    }
+
+    @Test
+    void maxConnectionsBoundsConcurrentCallsOfEveryThread() throws Exception {
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofMillis(20), 200, "text/plain", "ok")));
+        UpstreamPool pool = pool(backend.port(), settings(3, GENEROUS));
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        AtomicInteger answered = new AtomicInteger();
+        List<Thread> callers = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            // Half of them call from IO threads, whose calls stay there, half from virtual threads.
+            XnioIoThread ioThread = i % 2 == 0 ? null : worker.getIoThread(i / 2);
+            callers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    for (int j = 0; j < 3; j++) {
+                        CompletionStage<UpstreamAnswer> call = ioThread == null ? pool.send(get("/"))
+                                : on(ioThread, () -> pool.send(get("/")));
+                        if (join(call).status() == 200) {
+                            answered.incrementAndGet();
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        for (Thread caller : callers) {
+            caller.join(GENEROUS.toMillis() * 3);
+        }
+        assertEquals(List.of(), List.copyOf(failures));
+        assertEquals(120, answered.get());
+        assertTrue(backend.maxConcurrentCalls() <= 3, "at most 3 at once, saw " + backend.maxConcurrentCalls());
+        assertTrue(pool.available() <= 3);
+        assertEquals(0, pool.leased());
+        assertEquals(0, pool.pending());
+    }
+
+    @Test
+    void idleConnectionsExpireAndOldOnesAreNotReused() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        UpstreamPool idling = pool(backend.port(), new UpstreamSettings(2, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMinutes(5)));
+        join(idling.send(get("/")));
+        Await.until("the idle connection closed", () -> idling.available() == 0);
+
+        UpstreamPool aging = pool(backend.port(), new UpstreamSettings(2, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofMillis(100)));
+        int before = backend.distinctConnections();
+        join(aging.send(get("/")));
+        Await.until("the connection past its lifetime closed", () -> aging.available() == 0);
+        join(aging.send(get("/")));
+        assertEquals(before + 2, backend.distinctConnections(), "a connection past its lifetime is replaced");
+    }
+
+    @Test
+    void aCallWaitingForAConnectionWhenThePoolClosesFailsAsClosed() throws Exception {
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofSeconds(1), 200, "text/plain", "slow")));
+        UpstreamPool pool = pool(backend.port(), settings(1, GENEROUS));
+        CompletableFuture<UpstreamAnswer> inFlight = pool.send(get("/")).toCompletableFuture();
+        CompletableFuture<UpstreamAnswer> waiting = pool.send(get("/")).toCompletableFuture();
+        Await.until("one call waits", () -> pool.pending() == 1);
+        pool.close();
+        assertEquals(UpstreamException.Kind.CLOSED, failure(waiting).kind());
+        assertEquals(200, join(inFlight).status(), "a call in flight ends as it would");
+        Await.until("its connection closed after it", () -> pool.available() == 0 && pool.leased() == 0);
+    }
+
+    @Test
+    void aRefusedConnectionFailsToConnect() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        UpstreamPool pool = pool(port, settings(1, Duration.ofSeconds(1)));
+        assertEquals(UpstreamException.Kind.CONNECT_FAILED, failure(pool.send(get("/"))).kind());
+        // The failed connect frees its place: the next call tries again rather than waiting.
+        assertEquals(UpstreamException.Kind.CONNECT_FAILED, failure(pool.send(get("/"))).kind());
+    }
+
+    @Test
+    void aClosedPoolRefusesCallsAndClosesItsIdleConnections() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        UpstreamPool pool = pool(backend.port(), settings(2, Duration.ofSeconds(1)));
+        join(pool.send(get("/")));
+        assertEquals(1, pool.available());
+        pool.close();
+        assertEquals(UpstreamException.Kind.CLOSED, failure(pool.send(get("/"))).kind());
+        Await.until("its idle connection closed", () -> pool.available() == 0);
+    }
+
+    @Test
+    void withoutIoThreadsACallFailsAsClosed() {
+        UpstreamPool pool = new IoUpstreamHttp().open(URI.create("http://127.0.0.1:9"), settings(1,
+                Duration.ofSeconds(1)));
+        assertEquals(UpstreamException.Kind.CLOSED, failure(pool.send(get("/"))).kind());
+    }
+
+    private UpstreamPool pool(int port, UpstreamSettings settings) {
+        UpstreamPool pool = upstream.open(URI.create("http://127.0.0.1:" + port + "/ignored"), settings);
+        opened.add(pool);
+        return pool;
+    }
+
+    private static UpstreamSettings settings(int maxConnections, Duration poolTimeout) {
+        return new UpstreamSettings(maxConnections, Duration.ofSeconds(1), poolTimeout, Duration.ofSeconds(60),
+                Duration.ofMinutes(5));
+    }
+
+    private static UpstreamRequest get(String target) {
+        return new UpstreamRequest("GET", target, new Headers(), null, TimeUnit.SECONDS.toNanos(10), 1 << 20,
+                64 * 1024);
+    }
+
+    private static UpstreamRequest post(String target, String body) {
+        return new UpstreamRequest("POST", target, new Headers().set("Content-Type", "text/plain").set("X-Test", "yes"),
+                body.getBytes(StandardCharsets.UTF_8), TimeUnit.SECONDS.toNanos(10), 1 << 20, 64 * 1024);
+    }
+
+    /** The call {@code send} makes, made on {@code ioThread}. */
+    private static CompletionStage<UpstreamAnswer> on(XnioIoThread ioThread,
+            Supplier<CompletionStage<UpstreamAnswer>> send) {
+        CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
+        ioThread.execute(() -> send.get().whenComplete((done, failure) -> {
+            if (failure != null) {
+                answer.completeExceptionally(failure);
+            } else {
+                answer.complete(done);
+            }
+        }));
+        return answer;
+    }
+
+    private static UpstreamAnswer join(CompletionStage<UpstreamAnswer> stage) throws Exception {
+        return stage.toCompletableFuture().get(GENEROUS.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static UpstreamException failure(CompletionStage<UpstreamAnswer> stage) {
+        CompletionException thrown = assertThrows(CompletionException.class,
+                () -> stage.toCompletableFuture().orTimeout(GENEROUS.toSeconds(), TimeUnit.SECONDS).join());
+        return assertInstanceOf(UpstreamException.class, thrown.getCause());
+    }
+
+    private static void pauseBriefly() {
+        try {
+            Thread.sleep(300);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        opened.add(resource);
+        return resource;
+    }
+
+    /** Reads one request's head and its {@code Content-Length} body; {@code false} at the end of the stream. */
+    private static boolean readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0) {
+                return false;
+            }
+            head.append((char) next);
+        }
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                in.readNBytes(Integer.parseInt(line.substring(line.indexOf(':') + 1).strip()));
+            }
+        }
+        return true;
+    }
+
+    private static void write(Socket socket, String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** A server on a bare socket that hands every connection it accepts, numbered from 0, to a script. */
+    private static final class ScriptedServer implements AutoCloseable {
+
+        @FunctionalInterface
+        interface Script {
+            void serve(Socket socket, int index) throws Exception;
+        }
+
+        private final ServerSocket server;
+        private final AtomicInteger accepted = new AtomicInteger();
+        private final ConcurrentLinkedQueue<Socket> sockets = new ConcurrentLinkedQueue<>();
+
+        ScriptedServer(Script script) throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        sockets.add(socket);
+                        int index = accepted.getAndIncrement();
+                        Thread.ofVirtual().start(() -> {
+                            try (socket) {
+                                script.serve(socket, index);
+                            } catch (Exception e) {
+                                // the client hung up, or the test is over
+                            }
+                        });
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        int accepted() {
+            return accepted.get();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+}
