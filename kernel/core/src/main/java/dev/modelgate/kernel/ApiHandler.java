@@ -120,7 +120,7 @@ final class ApiHandler implements HttpHandler {
         RealExchange exchange = Dispatcher.exchange(current, transport, transport.passableHeaders(), call, front,
                 target, deadline, body, start);
         CompletionStage<Response> answer = Dispatcher.runWithoutBlocking(metrics, PROTOCOL, exchange, target,
-                deadline);
+                deadline, requestExecutor);
         if (answer != null) {
             // Undertow ends an exchange its handler returns from unless it was dispatched: the answer comes later.
             http.dispatch(SameThreadExecutor.INSTANCE, () -> answer.whenComplete((response, failure) -> {

@@ -8,6 +8,7 @@ import dev.modelgate.spi.Response;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * Routes a call and runs its pipeline: what the API listener and the listener fronts share, so that a call passes
@@ -123,10 +124,12 @@ final class Dispatcher {
      * takes, on a route whose middlewares and backend filters are all phased, to a backend that forwards without
      * blocking. The stage completes with the answer (recorded as {@link #run} records it) and never fails.
      *
+     * @param blockingWork threads that may block, for what an answer that streams needs (see
+     *     {@link Predictor#forwardWithoutBlocking})
      * @return {@code null} when the pipeline needs a thread that may block: run it with {@link #run}
      */
     static CompletionStage<Response> runWithoutBlocking(MetricsRegistry metrics, String protocol,
-            RealExchange exchange, Target target, Deadline deadline) {
+            RealExchange exchange, Target target, Deadline deadline, Executor blockingWork) {
         Route route = target.route();
         if (route == null || deadline.invalid() || exchange.operation() != Operation.PREDICT
                 || !route.servedWithoutBlocking() || !Predictor.forwards(route.backend(), route.filters(), exchange)) {
@@ -135,7 +138,7 @@ final class Dispatcher {
         List<Step> steps = route.steps();
         return Phases.around(steps.size(), i -> RealChain.phases(steps.get(i), exchange),
                 () -> Predictor.forwardWithoutBlocking(route.backendName(), (ProxyBackend) route.backend(),
-                        route.filters(), exchange, metrics))
+                        route.filters(), exchange, metrics, blockingWork))
                 .thenApply(response -> recorded(metrics, protocol, route, exchange, response));
     }
 

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The inference terminal of every front. Two paths:
@@ -114,9 +115,12 @@ final class Predictor {
     /**
      * The proxy path of {@link #predict} without blocking, for a request {@link #forwards} and a backend that
      * forwards without blocking behind phased filters. The stage completes with the client's answer and never fails.
+     *
+     * @param blockingWork where an answer that streams is turned into the client's: a front may read such a body
+     *     whole (the gateway's envelope does), and reading it blocks until the IO thread has fed it
      */
     static CompletionStage<Response> forwardWithoutBlocking(String backendName, ProxyBackend backend,
-            List<FilterStep> filters, RealExchange exchange, MetricsRegistry metrics) {
+            List<FilterStep> filters, RealExchange exchange, MetricsRegistry metrics, Executor blockingWork) {
         try {
             if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
                 return CompletableFuture.completedFuture(
@@ -126,15 +130,25 @@ final class Predictor {
             BackendCall call = new BackendCall(exchange, backendName, null);
             return Phases.around(filters.size(), i -> FilterChain.phases(filters.get(i), call),
                     () -> timedWithoutBlocking(backendName, backend, call, metrics))
-                    .thenApply(result -> {
-                        try {
-                            return respond(result, exchange, null);
-                        } catch (Throwable e) {
-                            return RealChain.terminalFailed(exchange, e);
-                        }
-                    });
+                    .thenCompose(result -> streams(result)
+                            ? CompletableFuture.supplyAsync(() -> respondSafely(result, exchange), blockingWork)
+                            : CompletableFuture.completedFuture(respondSafely(result, exchange)));
         } catch (Throwable e) {
             return CompletableFuture.completedFuture(RealChain.terminalFailed(exchange, e));
+        }
+    }
+
+    /** Whether the backend's answer is a body still arriving. */
+    private static boolean streams(BackendResult result) {
+        return result.forwardedResponse() != null && result.forwardedResponse().body().length() < 0;
+    }
+
+    /** {@link #respond} to a forwarded answer, what it throws as the terminal's failure. */
+    private static Response respondSafely(BackendResult result, RealExchange exchange) {
+        try {
+            return respond(result, exchange, null);
+        } catch (Throwable e) {
+            return RealChain.terminalFailed(exchange, e);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.modelgate.kernel.ConfigSource;
 import dev.modelgate.kernel.MetricsRegistry;
+import dev.modelgate.kernel.upstream.IoUpstreamHttp;
 import dev.modelgate.spi.BackendFilter;
 import dev.modelgate.spi.BackendFilterProvider;
 import dev.modelgate.spi.ConfigNode;
@@ -13,6 +14,7 @@ import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.balancer.BalancerProvider;
 import dev.modelgate.spi.inference.InferenceCodec;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +66,7 @@ public record BuiltPlugin<T>(T instance) implements AutoCloseable {
 
     /**
      * What a plugin instance gets from the kernel. Every backend it names is there, for building only: calling one
-     * fails. It finds no codec nor balancer.
+     * fails, as does an upstream pool's call. It finds no codec nor balancer.
      */
     private record Context(String name, Metrics metrics) implements PluginContext {
 
@@ -103,6 +105,12 @@ public record BuiltPlugin<T>(T instance) implements AutoCloseable {
         @Override
         public Optional<String> locality() {
             return Optional.empty();
+        }
+
+        /** Pools that open, as a backend's building needs, but never call: no gateway attaches IO threads. */
+        @Override
+        public UpstreamHttp upstreamHttp() {
+            return new IoUpstreamHttp();
         }
     }
 }
