@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -32,9 +31,11 @@ import org.xnio.XnioWorker;
  * its own thread, or opens one there, and every step of it (connect, send, read, timers) runs on that thread. Only
  * the counts that bound the pool are shared ({@link #open}, the queue of calls waiting for a connection).
  *
- * <p>A call made elsewhere (a virtual thread) runs on the pool's home IO thread. A connection that frees while a call
- * of another thread waits is closed rather than kept, so that the waiting call can open one on its own thread: only
- * when the pool is full and serves calls of several IO threads, and cheaper than moving the call.
+ * <p>A call made elsewhere (a virtual thread) runs on the pool's home IO thread. When the pool is full, calls wait in
+ * a queue of their own thread's: a connection that frees goes straight to the first call waiting on its thread, and
+ * only when none waits there while calls of another thread do is it closed, so that one of those can open one on its
+ * own thread (cheaper than moving the call). Under a load spread over the IO threads, a full pool thus hands its
+ * connections on rather than closing and opening them.
  *
  * <p>Idle connections expire after {@code idleTimeout} (a sweep per thread, while it has any) and are not reused
  * past {@code maxConnectionLifetime}; one the server closed is forgotten as it closes (Undertow reads an idle
@@ -53,8 +54,8 @@ final class IoUpstreamPool implements UpstreamPool {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger leased = new AtomicInteger();
     private final AtomicInteger idle = new AtomicInteger();
+    /** Calls waiting for a connection, on every thread. */
     private final AtomicInteger pending = new AtomicInteger();
-    private final ConcurrentLinkedQueue<UpstreamCall> waiting = new ConcurrentLinkedQueue<>();
     private final ConcurrentHashMap<XnioIoThread, ThreadConnections> byThread = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private volatile XnioIoThread home;
@@ -165,21 +166,23 @@ final class IoUpstreamPool implements UpstreamPool {
     void release(Connection used, XnioIoThread thread) {
         leased.decrementAndGet();
         long now = System.nanoTime();
-        UpstreamCall next = waiting.peek();
-        if (closed || !used.connection.isOpen() || used.expired(now) || next != null && next.thread != thread) {
-            // Closing frees the count, and with it a waiting call of another thread.
+        boolean reusable = !closed && used.connection.isOpen() && !used.expired(now);
+        ThreadConnections mine = byThread.computeIfAbsent(thread, ThreadConnections::new);
+        if (reusable && !mine.waiters.isEmpty()) {
+            leased.incrementAndGet();
+            mine.nextWaiter(this).takeOver(used);
+            return;
+        }
+        if (!reusable || pending.get() > 0) {
+            // Closing frees the count, and with it a call waiting on another thread.
             discard(used);
             return;
         }
         used.idle = true;
         used.idleSince = now;
         idle.incrementAndGet();
-        ThreadConnections mine = byThread.computeIfAbsent(thread, ThreadConnections::new);
         mine.idle.addFirst(used);
         mine.sweepLater(this);
-        if (next != null) {
-            wakeWaiting();
-        }
     }
 
     /** A call gives up {@code used} midway: the connection is closed, never drained. */
@@ -220,31 +223,67 @@ final class IoUpstreamPool implements UpstreamPool {
         wakeWaiting();
     }
 
-    /** Queues a call until a connection frees; it then tries again on its own thread. */
+    /**
+     * Queues a call, on its thread, until a connection of that thread frees (it then takes it over) or a count does
+     * (it then tries again).
+     */
     void await(UpstreamCall call) {
+        ThreadConnections mine = byThread.computeIfAbsent(call.thread, ThreadConnections::new);
+        mine.waiters.addLast(call);
+        mine.waiting.incrementAndGet();
         pending.incrementAndGet();
-        waiting.add(call);
         if (open.get() < settings.maxConnections() || closed) {
             // A connection closed between the caller's reserve and its queueing: nobody else would wake it.
             wakeWaiting();
+        } else if (idle.get() > 0) {
+            closeIdleElsewhere(call.thread);
         }
     }
 
-    /** Takes {@code call} off the queue; whether it was there. */
+    /**
+     * The pool is full while other threads keep idle connections a waiting call of {@code waiter} cannot use: each
+     * of them closes one, which frees its count for that call.
+     */
+    private void closeIdleElsewhere(XnioIoThread waiter) {
+        for (ThreadConnections each : byThread.values()) {
+            if (each.thread != waiter) {
+                onThread(each.thread, () -> {
+                    Connection spare = each.idle.peekLast();
+                    if (spare != null) {
+                        discard(spare);
+                    }
+                });
+            }
+        }
+    }
+
+    /** Takes {@code call} off its thread's queue; whether it was there. On its thread. */
     boolean stopWaiting(UpstreamCall call) {
-        if (waiting.remove(call)) {
+        ThreadConnections mine = byThread.get(call.thread);
+        if (mine != null && mine.waiters.remove(call)) {
+            mine.waiting.decrementAndGet();
             pending.decrementAndGet();
             return true;
         }
         return false;
     }
 
-    /** Lets the first waiting call try again, on its own thread. */
+    /**
+     * A count freed: lets the first call waiting on a thread that has some try again, on that thread. Should that
+     * call have gone meanwhile, the next thread with waiting calls is asked.
+     */
     void wakeWaiting() {
-        UpstreamCall next = waiting.poll();
-        if (next != null) {
-            pending.decrementAndGet();
-            next.thread.execute(next::acquire);
+        for (ThreadConnections each : byThread.values()) {
+            if (each.waiting.get() > 0) {
+                onThread(each.thread, () -> {
+                    if (each.waiters.isEmpty()) {
+                        wakeWaiting();
+                    } else {
+                        each.nextWaiter(this).acquire();
+                    }
+                });
+                return;
+            }
         }
     }
 
@@ -290,12 +329,12 @@ final class IoUpstreamPool implements UpstreamPool {
                 }
             });
         }
-        UpstreamCall next;
-        while ((next = waiting.poll()) != null) {
-            pending.decrementAndGet();
-            UpstreamCall refused = next;
-            onThread(refused.thread, () -> refused.fail(UpstreamException.Kind.CLOSED,
-                    "the connection pool is closed", null));
+        for (ThreadConnections mine : byThread.values()) {
+            onThread(mine.thread, () -> {
+                while (!mine.waiters.isEmpty()) {
+                    mine.nextWaiter(this).fail(UpstreamException.Kind.CLOSED, "the connection pool is closed", null);
+                }
+            });
         }
     }
 
@@ -333,10 +372,21 @@ final class IoUpstreamPool implements UpstreamPool {
     static final class ThreadConnections {
         final XnioIoThread thread;
         final ArrayDeque<Connection> idle = new ArrayDeque<>();
+        /** The thread's calls waiting for a connection, first come first. */
+        final ArrayDeque<UpstreamCall> waiters = new ArrayDeque<>();
+        /** How many there are, for other threads to read. */
+        final AtomicInteger waiting = new AtomicInteger();
         private XnioExecutor.Key sweep;
 
         ThreadConnections(XnioIoThread thread) {
             this.thread = thread;
+        }
+
+        /** Takes the first waiting call off the queue. */
+        UpstreamCall nextWaiter(IoUpstreamPool pool) {
+            waiting.decrementAndGet();
+            pool.pending.decrementAndGet();
+            return waiters.pollFirst();
         }
 
         /** Schedules a sweep unless one is due. */

@@ -123,6 +123,15 @@ final class UpstreamCall {
         }
     }
 
+    /** Takes over {@code freed}, a connection of its thread freed while it waited. On its thread. */
+    void takeOver(IoUpstreamPool.Connection freed) {
+        waiting = false;
+        cancel(poolTimer);
+        poolTimer = null;
+        freed.reused = true;
+        send(freed);
+    }
+
     private void poolTimedOut() {
         poolTimer = null;
         poolTimeUp = true;

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -393,6 +394,52 @@ class IoUpstreamPoolTest {
         assertTrue(pool.available() <= 3);
         assertEquals(0, pool.leased());
         assertEquals(0, pool.pending());
+    }
+
+    @Test
+    void aFullPoolHandsItsConnectionsOnRatherThanReopeningThem() throws Exception {
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            while (readRequest(socket.getInputStream())) {
+                Thread.sleep(2);
+                write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, GENEROUS));
+        List<CompletableFuture<Integer>> callers = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            // Callers on both IO threads, always more than the pool has connections: both threads' calls wait.
+            XnioIoThread ioThread = worker.getIoThread(i % 2);
+            callers.add(CompletableFuture.supplyAsync(() -> {
+                int answered = 0;
+                for (int j = 0; j < 10; j++) {
+                    try {
+                        answered += join(on(ioThread, () -> pool.send(get("/")))).status() == 200 ? 1 : 0;
+                    } catch (Exception e) {
+                        throw new CompletionException(e);
+                    }
+                }
+                return answered;
+            }, Executors.newVirtualThreadPerTaskExecutor()));
+        }
+        int answered = 0;
+        for (CompletableFuture<Integer> caller : callers) {
+            answered += caller.get(GENEROUS.toSeconds() * 3, TimeUnit.SECONDS);
+        }
+        assertEquals(320, answered);
+        // Closing a freed connection for a call of the other thread happens only while one thread has none waiting.
+        assertTrue(server.accepted() <= 40, "320 calls over 4 connections opened " + server.accepted());
+    }
+
+    @Test
+    void aCallWaitingOnAFullPoolIsNotStarvedByAnotherThreadsIdleConnection() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> new TestBackend.Reply(200, "text/plain", "ok")));
+        UpstreamPool pool = pool(backend.port(), settings(1, Duration.ofMillis(500)));
+        assertEquals(200, join(on(worker.getIoThread(0), () -> pool.send(get("/")))).status());
+        Await.until("the one connection is idle on the first thread", () -> pool.available() == 1);
+
+        assertEquals(200, join(on(worker.getIoThread(1), () -> pool.send(get("/")))).status(),
+                "the second thread's call got a connection of its own");
+        Await.until("one connection, idle on the second thread", () -> pool.available() == 1 && pool.leased() == 0);
     }
 
     @Test
