@@ -197,7 +197,9 @@ class HttpBackendTest {
 
             assertEquals(requests, backend.calls());
             assertEquals(2, backend.maxConcurrentCalls());
-            assertTrue(backend.distinctConnections() <= 2, backend.distinctConnections() + " connections");
+            // Kept alive and handed on, not one per request. A connection belongs to the IO thread that opened it:
+            // when only another thread's calls wait, a full pool closes it so that they can open one of their own.
+            assertTrue(backend.distinctConnections() < requests, backend.distinctConnections() + " connections");
         }
     }
 
