@@ -89,7 +89,10 @@ class IoUpstreamPoolTest {
 
     @Test
     void aCallMadeOnAnIoThreadCompletesOnItAndOneFromElsewhereOnAnIoThread() throws Exception {
-        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        // Answered late enough that the virtual thread's callback is attached before the call completes: attached
+        // after, it would run on the virtual thread itself.
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofMillis(200), 200, "application/json", "{}")));
         UpstreamPool pool = pool(backend.port(), settings(4, Duration.ofSeconds(1)));
         XnioIoThread ioThread = worker.getIoThread();
         CompletableFuture<Thread> completedOn = new CompletableFuture<>();
