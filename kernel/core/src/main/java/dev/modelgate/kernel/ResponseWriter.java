@@ -26,8 +26,6 @@ final class ResponseWriter {
     private static final System.Logger LOG = System.getLogger(ResponseWriter.class.getName());
     /** Why writing an answer failed, for {@link RealExchange#onComplete} listeners; absent when it did not. */
     static final AttachmentKey<Throwable> WRITE_FAILURE = AttachmentKey.create(Throwable.class);
-    /** What a streamed body may write before it reaches the client without a flush, as Undertow's own stream. */
-    private static final int STREAM_BUFFER_BYTES = 16 * 1024;
     private static final Response INTERNAL_ERROR =
             GatewayFront.INSTANCE.error(dev.modelgate.spi.CoreErrors.INTERNAL, null);
 
@@ -112,7 +110,9 @@ final class ResponseWriter {
         try {
             head(http, response);
             channel = http.getResponseChannel();
-            OutputStream out = new BufferedOutputStream(new ChannelOutputStream(channel), STREAM_BUFFER_BYTES);
+            // The JDK's default size: on a virtual thread a buffer of 512 bytes that grows to 8 KB when a body
+            // writes that much between flushes, where a fixed 16 KB one cost every stream its allocation.
+            OutputStream out = new BufferedOutputStream(new ChannelOutputStream(channel));
             try {
                 response.body().writeTo(out);
             } catch (dev.modelgate.spi.StreamFailedException e) {

@@ -32,8 +32,11 @@ final class EventStreamBody implements Body {
 
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
-    /** What one read asks the upstream's stream for: more than a chunk of tokens, in one call. */
-    private static final int READ_BYTES = 8192;
+    /**
+     * The read buffer's first size: a few events of tokens; it doubles for an event that does not fit (allocated per
+     * stream, so small: the young collections it causes pause every stream at once).
+     */
+    private static final int FIRST_BUFFER_BYTES = 1024;
 
     private final InputStream upstream;
     private final String upstreamName;
@@ -67,19 +70,19 @@ final class EventStreamBody implements Body {
         StallGuard guard = new StallGuard(upstream, idleTimeout);
         try (InputStream in = guard) {
             // The bytes read and not relayed yet: the event being read, and what came after it in the same read.
-            byte[] pending = new byte[READ_BYTES];
+            byte[] pending = new byte[FIRST_BUFFER_BYTES];
             int length = 0;
             int scanned = 0;
             boolean lineEmpty = true;
             boolean first = true;
             while (true) {
-                if (pending.length - length < READ_BYTES) {
-                    pending = Arrays.copyOf(pending, Math.max(pending.length * 2, length + READ_BYTES));
+                if (length == pending.length) {
+                    pending = Arrays.copyOf(pending, pending.length * 2);
                 }
                 int read;
                 IOException broken = null;
                 try {
-                    read = in.read(pending, length, READ_BYTES);
+                    read = in.read(pending, length, pending.length - length);
                 } catch (IOException e) {
                     broken = e;
                     read = -1;
