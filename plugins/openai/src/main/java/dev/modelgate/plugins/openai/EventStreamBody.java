@@ -4,7 +4,6 @@ import dev.modelgate.spi.Body;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.Json;
 import dev.modelgate.spi.StreamFailedException;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +32,11 @@ final class EventStreamBody implements Body {
 
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The read buffer's first size: a few events of tokens; it doubles for an event that does not fit (allocated per
+     * stream, so small: the young collections it causes pause every stream at once).
+     */
+    private static final int FIRST_BUFFER_BYTES = 1024;
 
     private final InputStream upstream;
     private final String upstreamName;
@@ -64,20 +68,26 @@ final class EventStreamBody implements Body {
     @Override
     public void writeTo(OutputStream out) throws IOException {
         StallGuard guard = new StallGuard(upstream, idleTimeout);
-        try (InputStream in = new BufferedInputStream(guard)) {
-            ByteArrayOutputStream event = new ByteArrayOutputStream(512);
+        try (InputStream in = guard) {
+            // The bytes read and not relayed yet: the event being read, and what came after it in the same read.
+            byte[] pending = new byte[FIRST_BUFFER_BYTES];
+            int length = 0;
+            int scanned = 0;
             boolean lineEmpty = true;
             boolean first = true;
             while (true) {
-                int next;
+                if (length == pending.length) {
+                    pending = Arrays.copyOf(pending, pending.length * 2);
+                }
+                int read;
                 IOException broken = null;
                 try {
-                    next = in.read();
+                    read = in.read(pending, length, pending.length - length);
                 } catch (IOException e) {
                     broken = e;
-                    next = -1;
+                    read = -1;
                 }
-                if (next < 0 && (broken != null || guard.stalled())) {
+                if (read < 0 && (broken != null || guard.stalled())) {
                     ErrorCode why = guard.stalled() ? OpenAiErrors.STREAM_STALLED : OpenAiErrors.STREAM_BROKEN;
                     LOG.log(System.Logger.Level.WARNING, upstreamName + ": " + why.summary()
                             + (guard.stalled() ? " (nothing for " + idleTimeout + ")" : ": " + broken));
@@ -86,49 +96,63 @@ final class EventStreamBody implements Body {
                     out.flush();
                     throw new StreamFailedException(why, upstreamName + ": " + why.summary(), broken);
                 }
-                if (next < 0) {
-                    event.writeTo(out);
+                if (read < 0) {
+                    out.write(pending, 0, length);
                     out.flush();
                     return;
                 }
-                event.write(next);
-                if (next == '\n') {
-                    if (lineEmpty) {
-                        if (first) {
-                            first = false;
-                            onFirstEvent.run();
+                length += read;
+                // Each event ends at its blank line; those complete in this read are relayed one by one.
+                int eventStart = 0;
+                for (int i = scanned; i < length; i++) {
+                    byte next = pending[i];
+                    if (next == '\n') {
+                        if (lineEmpty) {
+                            if (first) {
+                                first = false;
+                                onFirstEvent.run();
+                            }
+                            relay(pending, eventStart, i + 1 - eventStart, out);
+                            eventStart = i + 1;
                         }
-                        TokenUsage usage = usageOf(event.toByteArray());
-                        if (usage != null) {
-                            onUsage.accept(usage);
-                        }
-                        if (usage == null || !(usage.usageOnly() && dropUsageChunk)) {
-                            event.writeTo(out);
-                            out.flush();
-                        }
-                        event.reset();
+                        lineEmpty = true;
+                    } else if (next != '\r') {
+                        lineEmpty = false;
                     }
-                    lineEmpty = true;
-                } else if (next != '\r') {
-                    lineEmpty = false;
                 }
+                System.arraycopy(pending, eventStart, pending, 0, length - eventStart);
+                length -= eventStart;
+                scanned = length;
             }
         }
     }
 
-    /** The usage an event reports, or {@code null} for the many that report none. */
-    private static TokenUsage usageOf(byte[] event) {
-        if (indexOf(event, USAGE) < 0) {
-            return null;
+    /** Relays one whole event, and hands the usage it reports to the listener. */
+    private void relay(byte[] bytes, int offset, int length, OutputStream out) throws IOException {
+        TokenUsage usage = usageOf(bytes, offset, length);
+        if (usage != null) {
+            onUsage.accept(usage);
         }
-        int data = indexOf(event, DATA);
-        return data < 0 ? null : TokenUsage.of(event, data + DATA.length, event.length - data - DATA.length);
+        if (usage == null || !(usage.usageOnly() && dropUsageChunk)) {
+            out.write(bytes, offset, length);
+            out.flush();
+        }
     }
 
-    /** Where {@code part} first occurs in {@code bytes}, or -1. */
-    private static int indexOf(byte[] bytes, byte[] part) {
-        for (int i = 0; i + part.length <= bytes.length; i++) {
-            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+    /** The usage an event reports, or {@code null} for the many that report none. */
+    private static TokenUsage usageOf(byte[] bytes, int offset, int length) {
+        int end = offset + length;
+        if (indexOf(bytes, offset, end, USAGE) < 0) {
+            return null;
+        }
+        int data = indexOf(bytes, offset, end, DATA);
+        return data < 0 ? null : TokenUsage.of(bytes, data + DATA.length, end - data - DATA.length);
+    }
+
+    /** Where {@code part} first occurs in {@code bytes} between {@code from} and {@code to}, or -1. */
+    private static int indexOf(byte[] bytes, int from, int to, byte[] part) {
+        for (int i = from; i + part.length <= to; i++) {
+            if (bytes[i] == part[0] && Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
                 return i;
             }
         }

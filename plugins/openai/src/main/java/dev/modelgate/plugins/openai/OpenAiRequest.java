@@ -95,6 +95,11 @@ record OpenAiRequest(String model, int objectStart, int modelStart, int modelEnd
         if (addUsage) {
             out.writeBytes(INCLUDE_USAGE);
         }
+        if (upstreamModel.equals(model)) {
+            // Only the usage is asked for: the rest goes as the client wrote it, in one piece.
+            out.write(body, objectStart + 1, body.length - objectStart - 1);
+            return out.toByteArray();
+        }
         out.write(body, objectStart + 1, modelStart - objectStart - 1);
         try {
             out.write(Json.MAPPER.writeValueAsBytes(upstreamModel));
