@@ -26,7 +26,8 @@ import java.util.Optional;
  * @param shutdownTimeout how long in-flight requests may run on after SIGTERM
  * @param drainDelay how long the listener stays open after SIGTERM, answering 503, while load balancers notice that
  *     readiness turned down
- * @param ioThreads Undertow IO threads; request work runs on virtual threads, not on these
+ * @param ioThreads Undertow IO threads: the listeners', the upstream pools', and proxied predicts whose pipeline
+ *     never blocks
  * @param tls the HTTPS settings of the API listener, or {@code null} for plain HTTP
  * @param gzipMinBytes the smallest answer compressed for clients that accept gzip
  * @param clientAddress how a request's client address is found: {@code trusted-proxies}, the peers whose
