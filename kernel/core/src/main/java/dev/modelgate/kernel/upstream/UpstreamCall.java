@@ -430,6 +430,33 @@ final class UpstreamCall {
         if (done) {
             return;
         }
+        readBody(this::endWhole, (buffer, count) -> {
+            if (received + count > request.maxResponseBytes()) {
+                tooLarge();
+                return false;
+            }
+            if (received + count > whole.length) {
+                whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
+                        request.maxResponseBytes()));
+            }
+            buffer.get(whole, (int) received, count);
+            received += count;
+            return true;
+        });
+    }
+
+    /** What a body's reading does with each piece that came: {@code false} stops reading for now. */
+    @FunctionalInterface
+    private interface Pieces {
+        boolean take(ByteBuffer buffer, int count);
+    }
+
+    /**
+     * Reads what has come of the answer's body through one pooled buffer, each piece to {@code pieces}, until
+     * nothing more is there (reads resume, and this runs again when more comes), {@code pieces} stops, or the body
+     * ends ({@code ended}); a failed read breaks the call. On the IO thread.
+     */
+    private void readBody(Runnable ended, Pieces pieces) {
         try (PooledByteBuffer pooled = pool.buffers.allocate()) {
             ByteBuffer buffer = pooled.getBuffer();
             while (true) {
@@ -441,20 +468,13 @@ final class UpstreamCall {
                 }
                 if (count < 0) {
                     answerChannel.suspendReads();
-                    endWhole();
+                    ended.run();
                     return;
-                }
-                if (received + count > request.maxResponseBytes()) {
-                    tooLarge();
-                    return;
-                }
-                if (received + count > whole.length) {
-                    whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
-                            request.maxResponseBytes()));
                 }
                 buffer.flip();
-                buffer.get(whole, (int) received, count);
-                received += count;
+                if (!pieces.take(buffer, count)) {
+                    return;
+                }
             }
         } catch (IOException e) {
             broke(e);
@@ -490,42 +510,28 @@ final class UpstreamCall {
         if (done || paused) {
             return;
         }
-        try (PooledByteBuffer pooled = pool.buffers.allocate()) {
-            ByteBuffer buffer = pooled.getBuffer();
-            while (true) {
-                buffer.clear();
-                int count = read(buffer);
-                if (count == 0) {
-                    answerChannel.resumeReads();
-                    return;
-                }
-                if (count < 0) {
-                    answerChannel.suspendReads();
-                    if (declared >= 0 && received < declared) {
-                        fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
-                    } else {
-                        end();
-                        stream.end();
-                    }
-                    return;
-                }
-                received += count;
-                if (received > request.maxResponseBytes()) {
-                    tooLarge();
-                    return;
-                }
-                buffer.flip();
-                byte[] chunk = new byte[count];
-                buffer.get(chunk);
-                if (!stream.offer(chunk)) {
-                    answerChannel.suspendReads();
-                    paused = true;
-                    return;
-                }
+        readBody(() -> {
+            if (declared >= 0 && received < declared) {
+                fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
+            } else {
+                end();
+                stream.end();
             }
-        } catch (IOException e) {
-            broke(e);
-        }
+        }, (buffer, count) -> {
+            received += count;
+            if (received > request.maxResponseBytes()) {
+                tooLarge();
+                return false;
+            }
+            byte[] chunk = new byte[count];
+            buffer.get(chunk);
+            if (!stream.offer(chunk)) {
+                answerChannel.suspendReads();
+                paused = true;
+                return false;
+            }
+            return true;
+        });
     }
 
     /** The stream's reader caught up: reading from the server goes on. From the reader's thread. */
