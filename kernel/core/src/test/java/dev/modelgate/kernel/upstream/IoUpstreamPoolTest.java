@@ -297,13 +297,15 @@ class IoUpstreamPoolTest {
         InputStream body = answer.stream();
         assertEquals(0, body.read());
         // While nobody reads, the server stops once the socket buffers and the 64 KB queue are full.
-        long[] last = {-1};
+        // Held back: nothing more written for a while, however often the condition is asked.
+        long[] last = {-1, System.nanoTime()};
         Await.until("the server held back", () -> {
             long now = written.get();
-            boolean still = now == last[0];
-            last[0] = now;
-            pauseBriefly();
-            return still;
+            if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+            }
+            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
         });
         assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
         byte[] rest = body.readAllBytes();
@@ -321,10 +323,10 @@ class IoUpstreamPoolTest {
             OutputStream out = socket.getOutputStream();
             out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             try {
+                // Until the write the socket's buffers hold back fails: the client dropped the connection.
                 while (true) {
                     out.write("6\r\nevent\n\r\n".getBytes(StandardCharsets.US_ASCII));
                     out.flush();
-                    Thread.sleep(5);
                 }
             } catch (IOException e) {
                 hungUp.set(true);
@@ -403,7 +405,6 @@ class IoUpstreamPoolTest {
     void aFullPoolHandsItsConnectionsOnRatherThanReopeningThem() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
             while (readRequest(socket.getInputStream())) {
-                Thread.sleep(2);
                 write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         }));
@@ -549,14 +550,6 @@ class IoUpstreamPoolTest {
         CompletionException thrown = assertThrows(CompletionException.class,
                 () -> stage.toCompletableFuture().orTimeout(GENEROUS.toSeconds(), TimeUnit.SECONDS).join());
         return assertInstanceOf(UpstreamException.class, thrown.getCause());
-    }
-
-    private static void pauseBriefly() {
-        try {
-            Thread.sleep(300);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private <T extends AutoCloseable> T track(T resource) {
