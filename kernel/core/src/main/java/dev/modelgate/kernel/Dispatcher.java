@@ -132,13 +132,18 @@ final class Dispatcher {
             RealExchange exchange, Target target, Deadline deadline, Executor blockingWork) {
         Route route = target.route();
         if (route == null || deadline.invalid() || exchange.operation() != Operation.PREDICT
-                || !route.servedWithoutBlocking() || !Predictor.forwards(route.backend(), route.filters(), exchange)) {
+                || !route.servedWithoutBlocking()) {
+            return null;
+        }
+        String mediaType = Predictor.mediaType(exchange);
+        if (!Predictor.forwards(route.backend(), route.filters(), exchange, mediaType,
+                exchange.requestHeaders().first("Accept"))) {
             return null;
         }
         List<Step> steps = route.steps();
         return Phases.around(steps.size(), i -> RealChain.phases(steps.get(i), exchange),
                 () -> Predictor.forwardWithoutBlocking(route.backendName(), (ProxyBackend) route.backend(),
-                        route.filters(), exchange, metrics, blockingWork))
+                        route.filters(), exchange, mediaType, metrics, blockingWork))
                 .thenApply(response -> recorded(metrics, protocol, route, exchange, response));
     }
 

@@ -49,13 +49,14 @@ final class Predictor {
     static Response predict(String backendName, Backend backend, List<FilterStep> filters, RealExchange exchange,
             Codecs codecs, MetricsRegistry metrics) {
         Front front = exchange.front();
-        if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
-            return exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called");
+        Response tooLate = tooLate(exchange);
+        if (tooLate != null) {
+            return tooLate;
         }
         String contentType = front.readAs(exchange.requestHeaders().first("Content-Type"));
         String mediaType = InferenceCodec.mediaTypeOf(contentType);
         String accept = exchange.requestHeaders().first("Accept");
-        if (forwards(backend, filters, exchange)) {
+        if (forwards(backend, filters, exchange, mediaType, accept)) {
             front.checkForwarded(exchange, mediaType);
             BackendResult result = FilterChain.run(filters, new BackendCall(exchange, backendName, null),
                     call -> timed(backendName, backend, call, metrics));
@@ -99,34 +100,42 @@ final class Predictor {
      * dialect, the client sent one the dialect's model servers take as it is and accepts what they answer, and no
      * filter needs the tensors of a backend that could give them.
      */
-    static boolean forwards(Backend backend, List<FilterStep> filters, RealExchange exchange) {
+    static boolean forwards(Backend backend, List<FilterStep> filters, RealExchange exchange, String mediaType,
+            String accept) {
         Front front = exchange.front();
         return backend instanceof ProxyBackend proxy && proxy.dialect().equals(front.bodyDialect())
-                && NATIVE_MEDIA_TYPES.contains(forwardedMediaType(exchange))
-                && front.forwards(exchange.requestHeaders().first("Accept"))
+                && NATIVE_MEDIA_TYPES.contains(mediaType) && front.forwards(accept)
                 && !(backend instanceof InferenceBackend && needTensors(filters));
     }
 
     /** The media type of the request's body, as its front reads it. */
-    private static String forwardedMediaType(RealExchange exchange) {
+    static String mediaType(RealExchange exchange) {
         return InferenceCodec.mediaTypeOf(exchange.front().readAs(exchange.requestHeaders().first("Content-Type")));
+    }
+
+    /** The answer for a request whose deadline passed before the backend was called, else {@code null}. */
+    private static Response tooLate(RealExchange exchange) {
+        return System.nanoTime() - exchange.deadlineNanos() >= 0
+                ? exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called") : null;
     }
 
     /**
      * The proxy path of {@link #predict} without blocking, for a request {@link #forwards} and a backend that
      * forwards without blocking behind phased filters. The stage completes with the client's answer and never fails.
      *
+     * @param mediaType the request body's, as {@link #mediaType} read it
      * @param blockingWork where an answer that streams is turned into the client's: a front may read such a body
      *     whole (the gateway's envelope does), and reading it blocks until the IO thread has fed it
      */
     static CompletionStage<Response> forwardWithoutBlocking(String backendName, ProxyBackend backend,
-            List<FilterStep> filters, RealExchange exchange, MetricsRegistry metrics, Executor blockingWork) {
+            List<FilterStep> filters, RealExchange exchange, String mediaType, MetricsRegistry metrics,
+            Executor blockingWork) {
         try {
-            if (System.nanoTime() - exchange.deadlineNanos() >= 0) {
-                return CompletableFuture.completedFuture(
-                        exchange.error(CoreErrors.DEADLINE_EXCEEDED, "before the backend was called"));
+            Response tooLate = tooLate(exchange);
+            if (tooLate != null) {
+                return CompletableFuture.completedFuture(tooLate);
             }
-            exchange.front().checkForwarded(exchange, forwardedMediaType(exchange));
+            exchange.front().checkForwarded(exchange, mediaType);
             BackendCall call = new BackendCall(exchange, backendName, null);
             return Phases.around(filters.size(), i -> FilterChain.phases(filters.get(i), call),
                     () -> timedWithoutBlocking(backendName, backend, call, metrics))

@@ -18,22 +18,21 @@ import java.util.Set;
  * @param fronts the fronts that reach the route ({@code modelgate}, {@code tf-serving}, {@code kserve-v2}); empty for
  *     every front
  * @param label {@code model:version}, as metrics and logs name the route
+ * @param servedWithoutBlocking whether a predict the proxy path takes can be served without a thread that may block:
+ *     every middleware and backend filter phased, and a backend that forwards without blocking (known once, at build)
  */
 record Route(String model, String version, String backendName, Backend backend, List<FilterStep> filters,
         List<Step> steps, Duration timeout, boolean idempotent, boolean acceptsNonFinite, Set<String> fronts,
-        String label) {
+        String label, boolean servedWithoutBlocking) {
 
     Route(String model, String version, String backendName, Backend backend, List<FilterStep> filters,
             List<Step> steps, Duration timeout, boolean idempotent, boolean acceptsNonFinite, Set<String> fronts) {
         this(model, version, backendName, backend, List.copyOf(filters), List.copyOf(steps), timeout, idempotent,
-                acceptsNonFinite, Set.copyOf(fronts), model + ":" + version);
+                acceptsNonFinite, Set.copyOf(fronts), model + ":" + version,
+                servedWithoutBlocking(backend, filters, steps));
     }
 
-    /**
-     * Whether a predict the proxy path takes can be served without a thread that may block: every middleware and
-     * backend filter phased, and a backend that forwards without blocking.
-     */
-    boolean servedWithoutBlocking() {
+    private static boolean servedWithoutBlocking(Backend backend, List<FilterStep> filters, List<Step> steps) {
         if (!(backend instanceof ProxyBackend proxy && proxy.forwardsAsync())) {
             return false;
         }
