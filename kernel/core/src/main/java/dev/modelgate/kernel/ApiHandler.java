@@ -8,6 +8,7 @@ import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * The API listener's root handler. Undertow I/O stays on the IO threads: the body is read there without blocking,
@@ -123,22 +124,21 @@ final class ApiHandler implements HttpHandler {
                 deadline, requestExecutor);
         if (answer != null) {
             // Undertow ends an exchange its handler returns from unless it was dispatched: the answer comes later.
-            http.dispatch(SameThreadExecutor.INSTANCE, () -> answer.whenComplete((response, failure) -> {
-                try {
-                    finish(http, current, response);
-                } catch (Throwable e) {
-                    failed(http, current, e);
-                }
-            }));
+            http.dispatch(SameThreadExecutor.INSTANCE, () -> answer.whenComplete((response, failure) ->
+                    finishSafely(http, current, () -> response)));
             return;
         }
-        http.dispatch(requestExecutor, () -> {
-            try {
-                finish(http, current, Dispatcher.run(current, metrics, PROTOCOL, exchange, target, deadline));
-            } catch (Throwable e) {
-                failed(http, current, e);
-            }
-        });
+        http.dispatch(requestExecutor, () -> finishSafely(http, current,
+                () -> Dispatcher.run(current, metrics, PROTOCOL, exchange, target, deadline)));
+    }
+
+    /** {@link #finish} with the answer {@code pipeline} gives, ending the exchange whatever fails. */
+    private void finishSafely(HttpServerExchange http, Deployment current, Supplier<Response> pipeline) {
+        try {
+            finish(http, current, pipeline.get());
+        } catch (Throwable e) {
+            failed(http, current, e);
+        }
     }
 
     /**
