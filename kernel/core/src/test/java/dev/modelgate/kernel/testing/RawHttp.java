@@ -64,13 +64,16 @@ public final class RawHttp {
         }
     }
 
-    /** Reads one request, its head and a body of its {@code Content-Length}, as a raw model server would. */
-    public static void readRequest(InputStream in) throws IOException {
+    /**
+     * Reads one request, its head and a body of its {@code Content-Length}, as a raw model server would; {@code false}
+     * when the stream ended first (a kept-alive connection the client closed).
+     */
+    public static boolean readRequest(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
         while (!head.toString().endsWith("\r\n\r\n")) {
             int next = in.read();
             if (next < 0) {
-                return;
+                return false;
             }
             head.append((char) next);
         }
@@ -78,5 +81,6 @@ public final class RawHttp {
                 .filter(line -> line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")).findFirst()
                 .orElse("x: 0");
         in.readNBytes(Integer.parseInt(lengthLine.substring(lengthLine.indexOf(':') + 1).strip()));
+        return true;
     }
 }

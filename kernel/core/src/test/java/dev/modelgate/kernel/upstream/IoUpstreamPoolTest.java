@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.IoThreads;
+import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
@@ -110,7 +111,7 @@ class IoUpstreamPoolTest {
     void aKeptAliveConnectionTheServerClosedIsReplacedWithoutFailing() throws Exception {
         // Answers each connection's first request with keep-alive, then closes it, as a server's idle timeout does.
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            if (readRequest(socket.getInputStream())) {
+            if (RawHttp.readRequest(socket.getInputStream())) {
                 write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         }));
@@ -147,17 +148,17 @@ class IoUpstreamPoolTest {
     private ScriptedServer answersOnceThenCloses() throws IOException {
         return track(new ScriptedServer((socket, index) -> {
             InputStream in = socket.getInputStream();
-            if (readRequest(in)) {
+            if (RawHttp.readRequest(in)) {
                 write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
-            readRequest(in);
+            RawHttp.readRequest(in);
         }));
     }
 
     @Test
     void aResetMidBodyIsABrokenAnswer() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             write(socket, "HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\nonly ten b");
             socket.setSoLinger(true, 0);
             socket.close();
@@ -170,7 +171,7 @@ class IoUpstreamPoolTest {
     @Test
     void aGarbageStatusLineIsMalformed() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             write(socket, "HTTP/1.1 two hundred OK\r\n\r\n");
             socket.getInputStream().read();
         }));
@@ -181,7 +182,7 @@ class IoUpstreamPoolTest {
     @Test
     void badChunkFramingIsMalformedReadWholeOrStreamed() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             write(socket, "HTTP/1.1 " + (index == 0 ? "500 Oops" : "200 OK")
                     + "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\nnot hex\r\n");
             socket.getInputStream().read();
@@ -198,7 +199,7 @@ class IoUpstreamPoolTest {
     void aStalledServerTimesOutAndItsConnectionIsClosed() throws Exception {
         AtomicBoolean hungUp = new AtomicBoolean();
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             try {
                 socket.getInputStream().read();
             } finally {
@@ -216,7 +217,7 @@ class IoUpstreamPoolTest {
     @Test
     void aStreamThatOutlivesTheCallsTimeFailsItsReader() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
             socket.getInputStream().read();
         }));
@@ -231,7 +232,7 @@ class IoUpstreamPoolTest {
     @Test
     void withStreamingOffAChunkedAnswerIsReadWhole() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
             socket.getInputStream().read();
@@ -249,7 +250,7 @@ class IoUpstreamPoolTest {
     void anAnswerDeclaredOrGrowingPastTheLimitIsTooLarge() throws Exception {
         String big = "x".repeat(500);
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             String head = switch (index) {
                 case 0 -> "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
                 case 1 -> "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n1f4\r\n" + big + "\r\n0\r\n\r\n";
@@ -275,7 +276,7 @@ class IoUpstreamPoolTest {
         int chunks = 1024;
         AtomicLong written = new AtomicLong();
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             OutputStream out = socket.getOutputStream();
             out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             byte[] data = new byte[chunk];
@@ -319,7 +320,7 @@ class IoUpstreamPoolTest {
     void closingAStreamBeforeItsEndDropsTheConnection() throws Exception {
         AtomicBoolean hungUp = new AtomicBoolean();
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            readRequest(socket.getInputStream());
+            RawHttp.readRequest(socket.getInputStream());
             OutputStream out = socket.getOutputStream();
             out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             try {
@@ -404,7 +405,7 @@ class IoUpstreamPoolTest {
     @Test
     void aFullPoolHandsItsConnectionsOnRatherThanReopeningThem() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            while (readRequest(socket.getInputStream())) {
+            while (RawHttp.readRequest(socket.getInputStream())) {
                 write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         }));
@@ -555,24 +556,6 @@ class IoUpstreamPoolTest {
     private <T extends AutoCloseable> T track(T resource) {
         opened.add(resource);
         return resource;
-    }
-
-    /** Reads one request's head and its {@code Content-Length} body; {@code false} at the end of the stream. */
-    private static boolean readRequest(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int next = in.read();
-            if (next < 0) {
-                return false;
-            }
-            head.append((char) next);
-        }
-        for (String line : head.toString().split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                in.readNBytes(Integer.parseInt(line.substring(line.indexOf(':') + 1).strip()));
-            }
-        }
-        return true;
     }
 
     private static void write(Socket socket, String text) throws IOException {
