@@ -30,6 +30,7 @@ import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.Conduits;
+import org.xnio.conduits.ReadReadyHandler;
 import org.xnio.conduits.StreamSinkConduit;
 import org.xnio.conduits.StreamSourceConduit;
 
@@ -274,6 +275,14 @@ final class StrictHttp1 implements DelegateOpenListener {
         private final List<Runnable> goneListeners = new ArrayList<>(1);
         /** Whether the client's end of the connection was read (or it broke) while a request was served. */
         private boolean ended;
+        /**
+         * Whether Undertow wants the connection's reads. Its suspensions are lazy: the socket stays in the selector
+         * and is taken out only when an event comes that nobody wants (see {@link ReadsWhenWanted}). Undertow
+         * suspends reads for every request it serves and resumes them after it, which on the socket is an
+         * {@code epoll_ctl} each way, per request, for a client that sends nothing meanwhile.
+         */
+        private boolean readsWanted;
+        private final ReadsWhenWanted readsWhenWanted = new ReadsWhenWanted();
 
         CheckedSource(StreamConnection connection, Http1Framing framing, ResponseStarts responses) {
             super(connection.getSourceChannel().getConduit());
@@ -435,12 +444,35 @@ final class StrictHttp1 implements DelegateOpenListener {
 
         @Override
         public void resumeReads() {
+            readsWanted = true;
             // Bytes already here raise no event from the socket: wake the reader up for them.
             if (hasPending() && !refused) {
                 next.wakeupReads();
             } else {
                 next.resumeReads();
             }
+        }
+
+        @Override
+        public void wakeupReads() {
+            readsWanted = true;
+            next.wakeupReads();
+        }
+
+        @Override
+        public void suspendReads() {
+            readsWanted = false;
+        }
+
+        @Override
+        public boolean isReadResumed() {
+            return readsWanted;
+        }
+
+        @Override
+        public void setReadReadyHandler(ReadReadyHandler handler) {
+            readsWhenWanted.handler = handler;
+            next.setReadReadyHandler(readsWhenWanted);
         }
 
         @Override
@@ -514,6 +546,33 @@ final class StrictHttp1 implements DelegateOpenListener {
                 return;
             }
             writeAndShutdown(answer, deadline);
+        }
+
+        /**
+         * Passes the socket's read events on while someone wants them: Undertow, the watch for the client going
+         * away, or the draining of a refused client. One that comes unwanted suspends reads on the socket for real.
+         */
+        private final class ReadsWhenWanted implements ReadReadyHandler {
+            private ReadReadyHandler handler;
+
+            @Override
+            public void readReady() {
+                if (readsWanted || watched != null || refused) {
+                    handler.readReady();
+                } else {
+                    next.suspendReads();
+                }
+            }
+
+            @Override
+            public void forceTermination() {
+                handler.forceTermination();
+            }
+
+            @Override
+            public void terminated() {
+                handler.terminated();
+            }
         }
 
         /** Drops what the refused client still sends; closes when it closes its side. */
