@@ -3,10 +3,11 @@ package dev.modelgate.kernel;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ErrorCode;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * RFC 9112's grammar for a stream of HTTP/1.1 requests, checked byte by byte before Undertow's lenient parser sees
@@ -35,13 +36,13 @@ final class Http1Framing {
     /** RFC 3986 characters of a request target: unreserved, reserved but for '#', and '%'. */
     private static final boolean[] TARGET = new boolean[256];
     private static final int MAX_CHUNK_SIZE_DIGITS = 15;
-    /**
-     * RFC 3986's uri-host (reg-name, IPv4 or a bracketed IPv6 literal) with an optional port. Compiled once: a
-     * {@code String.matches} per request compiled it every time, 2% of the gateway's CPU per proxied request.
-     */
-    private static final Pattern HOST =
-            Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9\\-._~!$&'()*+,;=%]*)(:[0-9]{0,5})?");
-    private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
+    /** Characters of RFC 3986's reg-name (unreserved, sub-delims and '%'), the host part of most Host headers. */
+    private static final boolean[] REG_NAME = new boolean[256];
+    /** Characters of an IPv6 literal between its brackets. */
+    private static final boolean[] IP_LITERAL = new boolean[256];
+    private static final int MAX_PORT_DIGITS = 5;
+    private static final int MAX_CONTENT_LENGTH_DIGITS = 18;
+    private static final boolean[] DIGIT = new boolean[256];
 
     static {
         for (char c : "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray()) {
@@ -51,7 +52,23 @@ final class Http1Framing {
                 .toCharArray()) {
             TARGET[c] = true;
         }
+        for (char c : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%".toCharArray()) {
+            REG_NAME[c] = true;
+        }
+        for (char c = '0'; c <= '9'; c++) {
+            DIGIT[c] = true;
+        }
+        for (char c : "0123456789ABCDEFabcdef:.".toCharArray()) {
+            IP_LITERAL[c] = true;
+        }
     }
+
+    private static final int SCRATCH_BYTES = 1024;
+    /** Where each IO thread copies the head bytes it checks: one bulk copy instead of a checked read per byte. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
+    private static final byte[] HOST_NAME = "host".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] CONTENT_LENGTH_NAME = "content-length".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] TRANSFER_ENCODING_NAME = "transfer-encoding".getBytes(StandardCharsets.ISO_8859_1);
 
     private final Limits limits;
     private State state = State.METHOD;
@@ -59,9 +76,10 @@ final class Http1Framing {
     private int headBytes;
     private int headerCount;
     private int targetLength;
-    private final StringBuilder target = new StringBuilder();
+    private byte[] target = new byte[64];
     private final StringBuilder version = new StringBuilder();
-    private final StringBuilder name = new StringBuilder();
+    private byte[] name = new byte[32];
+    private int nameLength;
     /** The value being read, kept only for the headers that decide framing. */
     private StringBuilder value;
     private final List<String> contentLengths = new ArrayList<>();
@@ -81,7 +99,7 @@ final class Http1Framing {
 
     /** The request target of the message being read, as far as it was read (to pick the front of an error). */
     String target() {
-        return target.toString();
+        return new String(target, 0, targetLength, StandardCharsets.ISO_8859_1);
     }
 
     /** Whether no byte of a message has been accepted since the last one ended. */
@@ -106,28 +124,123 @@ final class Http1Framing {
         }
         int start = bytes.position();
         int end = start + Math.min(max, bytes.remaining());
-        for (int i = start; i < end && refusal == null; i++) {
+        int i = start;
+        while (i < end) {
             if (state == State.FIXED_BODY || state == State.CHUNK_DATA) {
                 int run = (int) Math.min(remaining, end - i);
                 remaining -= run;
-                i += run - 1;
+                i += run;
                 if (remaining == 0) {
                     if (state == State.FIXED_BODY) {
                         endMessage();
-                        return i + 1 - start;
+                        return i - start;
                     }
                     state = State.CHUNK_DATA_CR;
                 }
                 continue;
             }
-            if (!accept(bytes.get(i) & 0xff)) {
+            byte[] scratch = SCRATCH.get();
+            int count = Math.min(end - i, scratch.length);
+            bytes.get(i, scratch, 0, count);
+            int taken = scanHead(scratch, count);
+            i += taken;
+            if (refusal != null || taken > 0 && betweenMessages()) {
                 return i - start;
-            }
-            if (betweenMessages()) {
-                return i + 1 - start;
             }
         }
         return end - start;
+    }
+
+    /**
+     * Takes the first {@code count} bytes of {@code bytes} as far as they are a head, a chunk line or a trailer:
+     * stops at a body's data, at the end of a message, or at a refused byte (not taken).
+     *
+     * @return how many were taken
+     */
+    private int scanHead(byte[] bytes, int count) {
+        int i = 0;
+        while (i < count) {
+            if (state == State.FIXED_BODY || state == State.CHUNK_DATA) {
+                return i;
+            }
+            // Runs of bytes that change nothing but a count or the text kept are taken in one step.
+            int run = plainRun(bytes, i, i + Math.min(count - i, limits.maxHeaderBytes() - headBytes));
+            if (run > 0) {
+                keepRun(bytes, i, run);
+                headBytes += run;
+                i += run;
+                continue;
+            }
+            if (!accept(bytes[i] & 0xff)) {
+                return i;
+            }
+            i++;
+            if (betweenMessages()) {
+                return i;
+            }
+        }
+        return count;
+    }
+
+    /** How many bytes from {@code from} (up to {@code to}) the current state takes without changing. */
+    private int plainRun(byte[] bytes, int from, int to) {
+        int i = from;
+        switch (state) {
+            case METHOD, NAME, TRAILER_NAME -> {
+                while (i < to && TOKEN[bytes[i] & 0xff]) {
+                    i++;
+                }
+            }
+            case TARGET -> {
+                to = from + Math.min(to - from, limits.maxTargetLength() - targetLength);
+                while (i < to && TARGET[bytes[i] & 0xff]) {
+                    i++;
+                }
+            }
+            case VALUE, TRAILER_VALUE, CHUNK_EXTENSION -> {
+                while (i < to && isValueByte(bytes[i] & 0xff)) {
+                    i++;
+                }
+            }
+            default -> {
+                return 0;
+            }
+        }
+        return i - from;
+    }
+
+    /** A byte a field value (or a chunk extension) may hold: visible, a space or a tab. */
+    private static boolean isValueByte(int b) {
+        return b >= ' ' && b != 0x7f || b == '\t';
+    }
+
+    /** Keeps what a {@link #plainRun} holds that is kept: the target, a field name, a framing header's value. */
+    private void keepRun(byte[] bytes, int from, int length) {
+        switch (state) {
+            case TARGET -> {
+                target = append(target, targetLength, bytes, from, length);
+                targetLength += length;
+            }
+            case NAME, TRAILER_NAME -> {
+                name = append(name, nameLength, bytes, from, length);
+                nameLength += length;
+            }
+            case VALUE -> {
+                if (value != null) {
+                    value.append(new String(bytes, from, length, StandardCharsets.ISO_8859_1));
+                }
+            }
+            default -> {
+                // counted only
+            }
+        }
+    }
+
+    /** {@code into}, or a larger copy of it, with {@code length} bytes of {@code bytes} put at {@code at}. */
+    private static byte[] append(byte[] into, int at, byte[] bytes, int from, int length) {
+        byte[] kept = at + length <= into.length ? into : Arrays.copyOf(into, Math.max(into.length * 2, at + length));
+        System.arraycopy(bytes, from, kept, at, length);
+        return kept;
     }
 
     /** Takes one byte of a head, a chunk line or a trailer; {@code false} when it is refused. */
@@ -151,10 +264,9 @@ final class Http1Framing {
                 } else if (!TARGET[b]) {
                     return refuse(CoreErrors.INVALID_REQUEST_LINE,
                             "the target has a character outside RFC 3986 at byte " + targetLength);
-                } else if (++targetLength > limits.maxTargetLength()) {
-                    return refuse(CoreErrors.URI_TOO_LONG, "the limit is " + limits.maxTargetLength() + " bytes");
                 } else {
-                    target.append((char) b);
+                    // a target byte is taken by plainRun unless the target is at its limit
+                    return refuse(CoreErrors.URI_TOO_LONG, "the limit is " + limits.maxTargetLength() + " bytes");
                 }
             }
             case VERSION -> {
@@ -185,8 +297,8 @@ final class Http1Framing {
                 } else if (++headerCount > limits.maxHeaderCount()) {
                     return refuse(CoreErrors.TOO_MANY_HEADERS, "the limit is " + limits.maxHeaderCount());
                 } else {
-                    name.setLength(0);
-                    name.append((char) b);
+                    name[0] = (byte) b;
+                    nameLength = 1;
                     state = trailer ? State.TRAILER_NAME : State.NAME;
                 }
             }
@@ -194,11 +306,10 @@ final class Http1Framing {
                 if (b == ':') {
                     value = isFramingHeader() && state == State.NAME ? new StringBuilder() : null;
                     state = state == State.NAME ? State.VALUE : State.TRAILER_VALUE;
-                } else if (!TOKEN[b]) {
+                } else {
+                    // a token byte is taken by plainRun: this one is not
                     return refuse(CoreErrors.INVALID_HEADER, b == ' ' || b == '\t'
                             ? "whitespace in or after a field name" : "a field name must be a token");
-                } else {
-                    name.append((char) b);
                 }
             }
             case VALUE, TRAILER_VALUE -> {
@@ -209,7 +320,7 @@ final class Http1Framing {
                     state = state == State.VALUE ? State.VALUE_LF : State.TRAILER_VALUE_LF;
                 } else if (b < ' ' && b != '\t' || b == 0x7f) {
                     return refuse(CoreErrors.INVALID_HEADER, "control character 0x" + Integer.toHexString(b)
-                            + " in the value of " + name);
+                            + " in the value of " + new String(name, 0, nameLength, StandardCharsets.ISO_8859_1));
                 } else if (value != null) {
                     value.append((char) b);
                 }
@@ -299,13 +410,24 @@ final class Http1Framing {
     }
 
     private boolean isFramingHeader() {
-        return name.length() == 4 && name.toString().equalsIgnoreCase("host")
-                || name.length() == 14 && name.toString().equalsIgnoreCase("content-length")
-                || name.length() == 17 && name.toString().equalsIgnoreCase("transfer-encoding");
+        return isName(HOST_NAME) || isName(CONTENT_LENGTH_NAME) || isName(TRANSFER_ENCODING_NAME);
+    }
+
+    /** Whether the field name read is {@code lowerCase}, in any case. */
+    private boolean isName(byte[] lowerCase) {
+        if (nameLength != lowerCase.length) {
+            return false;
+        }
+        for (int i = 0; i < nameLength; i++) {
+            if ((name[i] | 0x20) != lowerCase[i]) { // token bytes: only letters change with the 0x20 bit
+                return false;
+            }
+        }
+        return true;
     }
 
     private void keepFramingHeader(String text) {
-        switch (name.length()) {
+        switch (nameLength) {
             case 4 -> hosts.add(text);
             case 14 -> contentLengths.add(text);
             default -> transferEncodings.add(text);
@@ -329,7 +451,8 @@ final class Http1Framing {
         }
         if (contentLengths.size() == 1) {
             String length = contentLengths.getFirst();
-            if (!CONTENT_LENGTH.matcher(length).matches()) {
+            if (length.isEmpty() || length.length() > MAX_CONTENT_LENGTH_DIGITS
+                    || !all(length, 0, length.length(), DIGIT)) {
                 return refuse(CoreErrors.INVALID_FRAMING, "Content-Length must be a decimal number of bytes");
             }
             remaining = Long.parseLong(length);
@@ -375,9 +498,37 @@ final class Http1Framing {
         return true;
     }
 
-    /** Whether {@code host} is a {@link #HOST}. */
+    /**
+     * Whether {@code host} is RFC 3986's uri-host (a reg-name, an IPv4 address, or a bracketed IPv6 literal) with an
+     * optional port of up to five digits. Checked by hand: a regular expression cost 2% of the CPU of a proxied request.
+     */
     private static boolean isHost(String host) {
-        return HOST.matcher(host).matches();
+        int length = host.length();
+        int at = 0;
+        if (length > 0 && host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2 || !all(host, 1, close, IP_LITERAL)) {
+                return false;
+            }
+            at = close + 1;
+        } else {
+            while (at < length && host.charAt(at) < 256 && REG_NAME[host.charAt(at)]) {
+                at++;
+            }
+        }
+        if (at == length) {
+            return true;
+        }
+        return host.charAt(at) == ':' && length - at - 1 <= MAX_PORT_DIGITS && all(host, at + 1, length, DIGIT);
+    }
+
+    private static boolean all(String text, int from, int to, boolean[] allowed) {
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) >= 256 || !allowed[text.charAt(i)]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void endMessage() {
@@ -385,7 +536,6 @@ final class Http1Framing {
         headBytes = 0;
         headerCount = 0;
         targetLength = 0;
-        target.setLength(0);
         version.setLength(0);
         contentLengths.clear();
         transferEncodings.clear();
