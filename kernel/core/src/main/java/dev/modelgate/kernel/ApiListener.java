@@ -3,7 +3,6 @@ package dev.modelgate.kernel;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.OpenListener;
 import io.undertow.server.protocol.http.AlpnOpenListener;
@@ -49,7 +48,7 @@ final class ApiListener {
     static ApiListener start(XnioWorker worker, ServerSettings server, HttpHandler root,
             Supplier<Deployment> deployment) throws IOException {
         OptionMap options = undertowOptions(server);
-        ByteBufferPool buffers = new DefaultByteBufferPool(true, BUFFER_SIZE, -1, 4);
+        ByteBufferPool buffers = new BufferPool(true, BUFFER_SIZE);
         HttpOpenListener http = new HttpOpenListener(buffers, options);
         http.setRootHandler(root);
         StrictHttp1 strict = new StrictHttp1(http, () -> limits(deployment.get().server()),

@@ -1,10 +1,10 @@
 package dev.modelgate.kernel.upstream;
 
+import dev.modelgate.kernel.BufferPool;
 import dev.modelgate.spi.upstream.UpstreamHttp;
 import dev.modelgate.spi.upstream.UpstreamPool;
 import dev.modelgate.spi.upstream.UpstreamSettings;
 import io.undertow.connector.ByteBufferPool;
-import io.undertow.server.DefaultByteBufferPool;
 import java.net.URI;
 import org.xnio.XnioWorker;
 
@@ -20,7 +20,7 @@ public final class IoUpstreamHttp implements UpstreamHttp {
     /** The size of the buffers answers are read through, as the API listener's. */
     private static final int BUFFER_BYTES = 16 * 1024;
 
-    private final ByteBufferPool buffers = new DefaultByteBufferPool(true, BUFFER_BYTES, -1, 4);
+    private final ByteBufferPool buffers = new BufferPool(true, BUFFER_BYTES);
     private volatile XnioWorker worker;
 
     /** From now on, calls run on {@code ioThreads}, the IO threads the listeners serve on. */
