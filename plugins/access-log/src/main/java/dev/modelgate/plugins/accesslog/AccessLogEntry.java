@@ -43,10 +43,19 @@ record AccessLogEntry(
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX").withZone(ZoneOffset.UTC);
 
-    /** Writes this entry as one JSON object; strings are escaped, so no value can break the line. */
-    void writeTo(JsonGenerator json) throws IOException {
+    /** The entry's time as the log writes it (UTC, milliseconds). */
+    String time() {
+        return TIME.format(Instant.ofEpochMilli(epochMillis));
+    }
+
+    /**
+     * Writes this entry as one JSON object; strings are escaped, so no value can break the line.
+     *
+     * @param time {@link #time()}, or the same text kept from an entry of the same millisecond
+     */
+    void writeTo(JsonGenerator json, String time) throws IOException {
         json.writeStartObject();
-        json.writeStringField("time", TIME.format(Instant.ofEpochMilli(epochMillis)));
+        json.writeStringField("time", time);
         json.writeStringField("request_id", requestId);
         json.writeStringField("client", client);
         json.writeStringField("method", method);

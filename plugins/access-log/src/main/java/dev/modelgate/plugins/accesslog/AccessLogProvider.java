@@ -5,13 +5,9 @@ import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.Middleware;
 import dev.modelgate.spi.MiddlewareProvider;
 import dev.modelgate.spi.PluginContext;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -29,7 +25,7 @@ import java.util.Map;
  */
 public final class AccessLogProvider implements MiddlewareProvider {
 
-    private static final int OUTPUT_BUFFER_CHARS = 64 * 1024;
+    private static final int OUTPUT_BUFFER_BYTES = 64 * 1024;
 
     @Override
     public String type() {
@@ -42,14 +38,14 @@ public final class AccessLogProvider implements MiddlewareProvider {
         int queueSize = config.integer("queue-size", 65_536, 1, 1 << 24);
         int batchSize = config.integer("batch-size", 512, 1, 1 << 16);
         String requestIdHeader = config.string("request-id-header", "X-Request-Id");
-        Writer writer = open(output, config);
-        if (writer == null) {
+        OutputStream stream = open(output, config);
+        if (stream == null) {
             // Never runs: the kernel discards what a create that reported a problem returns.
             return (exchange, chain) -> chain.proceed();
         }
         Metrics metrics = context.metrics();
         AccessLogWriter accessLog = new AccessLogWriter(
-                new BufferedWriter(writer, OUTPUT_BUFFER_CHARS),
+                new BufferedOutputStream(stream, OUTPUT_BUFFER_BYTES),
                 !isStandardStream(output),
                 queueSize,
                 batchSize,
@@ -65,10 +61,10 @@ public final class AccessLogProvider implements MiddlewareProvider {
     }
 
     /** Opens {@code output} for appending, or reports why it cannot be and returns {@code null}. */
-    private static Writer open(String output, ConfigNode config) {
+    private static OutputStream open(String output, ConfigNode config) {
         return switch (output) {
-            case "stdout" -> standardStream(System.out);
-            case "stderr" -> standardStream(System.err);
+            case "stdout" -> System.out;
+            case "stderr" -> System.err;
             default -> {
                 try {
                     Path file = Path.of(output);
@@ -77,18 +73,13 @@ public final class AccessLogProvider implements MiddlewareProvider {
                     if (folder != null) {
                         Files.createDirectories(folder);
                     }
-                    OutputStream stream = Files.newOutputStream(file,
+                    yield Files.newOutputStream(file,
                             StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-                    yield new OutputStreamWriter(stream, StandardCharsets.UTF_8);
                 } catch (IOException | InvalidPathException e) {
                     config.problem("output", "cannot open '" + output + "' for appending: " + e);
                     yield null;
                 }
             }
         };
-    }
-
-    private static Writer standardStream(PrintStream stream) {
-        return new OutputStreamWriter(stream, StandardCharsets.UTF_8);
     }
 }

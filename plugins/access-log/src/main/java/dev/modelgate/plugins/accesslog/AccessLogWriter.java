@@ -1,12 +1,13 @@
 package dev.modelgate.plugins.accesslog;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import dev.modelgate.spi.Metrics;
 import java.io.IOException;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,10 @@ final class AccessLogWriter implements AutoCloseable {
     /** How long {@link #close()} waits for the queue to be written; an output that blocks must not stop shutdown. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
-    private final Writer output;
+    private final OutputStream output;
+    /** The last entry's time and its text: under load many entries share a millisecond. Writer thread only. */
+    private long lastMillis = Long.MIN_VALUE;
+    private String lastTime;
     private final boolean ownsOutput;
     private final BlockingQueue<AccessLogEntry> queue;
     private final int batchSize;
@@ -60,7 +64,7 @@ final class AccessLogWriter implements AutoCloseable {
      * @param output where lines go; buffered by the caller
      * @param ownsOutput whether to close {@code output} when done (not for the process's stdout or stderr)
      */
-    AccessLogWriter(Writer output, boolean ownsOutput, int queueSize, int batchSize, Metrics.Counter written,
+    AccessLogWriter(OutputStream output, boolean ownsOutput, int queueSize, int batchSize, Metrics.Counter written,
             Metrics.Counter dropped, System.Logger logger) {
         this.output = output;
         this.ownsOutput = ownsOutput;
@@ -109,9 +113,13 @@ final class AccessLogWriter implements AutoCloseable {
 
     private void write(List<AccessLogEntry> batch) {
         // A generator per batch: one that failed half-way through an entry is not reused.
-        try (JsonGenerator json = JSON.createGenerator(output)) {
+        try (JsonGenerator json = JSON.createGenerator(output, JsonEncoding.UTF8)) {
             for (AccessLogEntry entry : batch) {
-                entry.writeTo(json);
+                if (entry.epochMillis() != lastMillis) {
+                    lastMillis = entry.epochMillis();
+                    lastTime = entry.time();
+                }
+                entry.writeTo(json, lastTime);
                 json.writeRaw('\n');
             }
             json.flush();

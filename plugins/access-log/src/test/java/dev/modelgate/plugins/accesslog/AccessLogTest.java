@@ -13,7 +13,10 @@ import dev.modelgate.kernel.Deployment;
 import dev.modelgate.kernel.fixtures.StreamingBackendProvider;
 import dev.modelgate.kernel.testing.BuiltPlugin;
 import dev.modelgate.kernel.testing.RunningGateway;
+import dev.modelgate.spi.Json;
+import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.PhasedMiddleware;
+import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -203,6 +207,42 @@ class AccessLogTest {
         assertEquals("\"},{\"admin\":true,\"x\":\"", lines.getFirst().get("subject").asText());
         assertFalse(lines.getFirst().has("forged"));
         assertFalse(lines.getFirst().has("admin"));
+    }
+
+    @Test
+    void writesTextBeyondAsciiAsUtf8() throws Exception {
+        // HTTP clients send header values as ASCII; a token's claims (the subject) can hold any text.
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        AtomicLong written = new AtomicLong();
+        try (AccessLogWriter writer = new AccessLogWriter(output, true, 8, 8, counter(written), counter(new AtomicLong()),
+                System.getLogger("test"))) {
+            writer.submit(new AccessLogEntry(0, "r1", "127.0.0.1", "POST", "/v1/models/m:predict", 200, 0, 1.5, 10,
+                    20, "b", "m", "Jos\u00e9 \u4e16\u754c \ud83d\ude00", null, null, null));
+        }
+
+        String line = output.toString(StandardCharsets.UTF_8);
+        assertEquals(1, written.get());
+        assertTrue(line.startsWith("{\"time\":\"1970-01-01T00:00:00.000Z\",\"request_id\":\"r1\""), line);
+        assertEquals("Jos\u00e9 \u4e16\u754c \ud83d\ude00", Json.MAPPER.readTree(line).get("subject").asText());
+    }
+
+    private static Metrics.Counter counter(AtomicLong value) {
+        return new Metrics.Counter() {
+            @Override
+            public void increment() {
+                value.incrementAndGet();
+            }
+
+            @Override
+            public void add(long amount) {
+                value.addAndGet(amount);
+            }
+
+            @Override
+            public long value() {
+                return value.get();
+            }
+        };
     }
 
     @Test
