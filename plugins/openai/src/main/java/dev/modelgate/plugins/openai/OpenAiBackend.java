@@ -51,9 +51,9 @@ import java.util.function.Consumer;
  * same call, waited for.
  *
  * <p>A call waits at most {@code request-timeout} (never past the request's deadline) for its answer to begin, and
- * for an answer that is not streamed, to end; a stream is then bounded by its stall guard and the request's deadline
- * alone. A client that goes away while a stream is relayed cancels its upstream call: the failed write closes the
- * upstream's stream, which drops its connection rather than drain it.
+ * for an answer that is not streamed, to end; a stream is then bounded by its stall guard alone. A client that goes
+ * away while a stream is relayed cancels its upstream call: the failed write closes the upstream's stream, which
+ * drops its connection rather than drain it.
  *
  * <p>Thread-safe: the pools and the balancer's locked weights, no other state across calls.
  */
@@ -69,8 +69,8 @@ final class OpenAiBackend implements AsyncProxyBackend {
     private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Retry-After");
     private static final String RATE_LIMIT_HEADERS = "x-ratelimit-";
     /**
-     * The pool's time for a stream without a deadline: a stream has no limit of its own (its stall guard ends one
-     * that stops). Not {@link Long#MAX_VALUE}, which the IO threads' timer would overflow.
+     * The pool's time for a stream: a stream has no limit of its own (its stall guard ends one that stops). Not
+     * {@link Long#MAX_VALUE}, which the IO threads' timer would overflow.
      */
     private static final long UNBOUNDED_NANOS = TimeUnit.DAYS.toNanos(365);
 
@@ -235,25 +235,27 @@ final class OpenAiBackend implements AsyncProxyBackend {
 
     /**
      * Sends {@code outgoing} to {@code upstream}. An answer read whole must come within the call's time; a streamed
-     * request's answer must begin within it (the stage is cancelled then, which drops the call), and its body is not
-     * bounded by it.
+     * request's answer must begin within it (the stage is cancelled then, which drops the call), and its body is
+     * bounded by its stall guard only.
      */
     private CompletableFuture<UpstreamAnswer> send(Upstream upstream, Exchange exchange, Outgoing outgoing)
             throws BackendException {
-        long left = exchange.deadlineNanos() == Long.MAX_VALUE ? UNBOUNDED_NANOS
-                : exchange.deadlineNanos() - System.nanoTime();
-        if (left <= 0) {
-            throw new BackendException(BackendException.Kind.TIMEOUT, "the request's deadline passed", null);
+        long waitNanos = requestTimeout.toNanos();
+        if (exchange.deadlineNanos() != Long.MAX_VALUE) {
+            long left = exchange.deadlineNanos() - System.nanoTime();
+            if (left <= 0) {
+                throw new BackendException(BackendException.Kind.TIMEOUT, "the request's deadline passed", null);
+            }
+            waitNanos = Math.min(waitNanos, left);
         }
-        long waitNanos = Math.min(left, requestTimeout.toNanos());
         UpstreamRequest request = new UpstreamRequest(outgoing.method(),
                 upstream.target(outgoing.path(), outgoing.model()),
                 upstream.headers(outgoing.body() != null, exchange.requestHeaders().first("Accept")), outgoing.body(),
-                outgoing.stream() ? left : waitNanos, maxResponseBytes,
+                outgoing.stream() ? UNBOUNDED_NANOS : waitNanos, maxResponseBytes,
                 outgoing.stream() ? 0 : Integer.MAX_VALUE);
         CompletableFuture<UpstreamAnswer> answer = pools[upstream.instance().index()].send(request)
                 .toCompletableFuture();
-        if (outgoing.stream() && waitNanos < left) {
+        if (outgoing.stream()) {
             ScheduledFuture<?> watchdog = Watchdogs.schedule(() -> answer.cancel(false), waitNanos);
             answer.whenComplete((ignored, failure) -> watchdog.cancel(false));
         }
