@@ -38,7 +38,7 @@ import java.util.Map;
  *
  * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
  * upstreams' successful answers report in {@code usage}; and, as the {@code http} backend,
- * {@code modelgate_backend_connections{backend, state}} for its connection pool.
+ * {@code modelgate_backend_connections{backend, state}} summed over its connection pools, one per upstream.
  */
 public final class OpenAiBackendProvider implements BackendProvider {
 
