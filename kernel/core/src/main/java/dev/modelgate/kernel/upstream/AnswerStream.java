@@ -133,7 +133,7 @@ final class AnswerStream extends InputStream {
         }
     }
 
-    /** Before the body's end, drops the connection: nothing is drained. */
+    /** Before the body's end, drops the connection: nothing is drained. Any thread may close it. */
     @Override
     public void close() {
         boolean early;
@@ -146,6 +146,8 @@ final class AnswerStream extends InputStream {
             early = !ended && failure == null;
             chunks.clear();
             current = null;
+            // A reader blocked on another thread fails now rather than wait for a chunk that will not come.
+            changed.signalAll();
         } finally {
             lock.unlock();
         }

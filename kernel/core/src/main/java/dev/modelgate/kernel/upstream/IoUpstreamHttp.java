@@ -4,9 +4,19 @@ import dev.modelgate.kernel.BufferPool;
 import dev.modelgate.spi.upstream.UpstreamHttp;
 import dev.modelgate.spi.upstream.UpstreamPool;
 import dev.modelgate.spi.upstream.UpstreamSettings;
+import io.undertow.Undertow;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import java.net.URI;
+import java.security.NoSuchAlgorithmException;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+import org.xnio.OptionMap;
+import org.xnio.Xnio;
 import org.xnio.XnioWorker;
+import org.xnio.ssl.XnioSsl;
 
 /**
  * The kernel's {@link UpstreamHttp}: pools of Undertow client connections on the gateway's own IO threads.
@@ -20,16 +30,60 @@ public final class IoUpstreamHttp implements UpstreamHttp {
     /** The size of the buffers answers are read through, as the API listener's. */
     private static final int BUFFER_BYTES = 16 * 1024;
 
+    /**
+     * Undertow's client traces each request header it writes, value included, and a plugin's headers may hold a
+     * secret (an upstream's API key): its request logger stays at DEBUG, whatever level the root logger is given.
+     * Held here, as a logger nobody references may be collected with its level.
+     */
+    private static final Logger REQUEST_TRACE = Logger.getLogger("io.undertow.client.request");
+
+    static {
+        REQUEST_TRACE.setLevel(Level.FINE);
+    }
+
     private final ByteBufferPool buffers = new BufferPool(true, BUFFER_BYTES);
+    private final Supplier<SSLContext> trust;
     private volatile XnioWorker worker;
+    private volatile XnioSsl tls;
+
+    /** Pools whose {@code https} servers are trusted as the JVM's default TLS context trusts them. */
+    public IoUpstreamHttp() {
+        this(IoUpstreamHttp::defaultContext);
+    }
+
+    /** Pools whose {@code https} servers are those {@code trust} trusts; the hostname is verified all the same. */
+    IoUpstreamHttp(Supplier<SSLContext> trust) {
+        this.trust = trust;
+    }
 
     /** From now on, calls run on {@code ioThreads}, the IO threads the listeners serve on. */
     public void attach(XnioWorker ioThreads) {
         this.worker = ioThreads;
     }
 
+    /** A pool of plain connections for an {@code http} server, of TLS ones for an {@code https} one. */
     @Override
     public UpstreamPool open(URI server, UpstreamSettings settings) {
-        return new IoUpstreamPool(server, settings, () -> worker, buffers);
+        return new IoUpstreamPool(server, settings, () -> worker, buffers,
+                "https".equalsIgnoreCase(server.getScheme()) ? tls() : null);
+    }
+
+    /** Made at the first {@code https} pool: loading the trust store takes a while, and most gateways need none. */
+    private XnioSsl tls() {
+        XnioSsl made = tls;
+        if (made == null) {
+            made = new UndertowXnioSsl(Xnio.getInstance(Undertow.class.getClassLoader()), OptionMap.EMPTY,
+                    trust.get());
+            tls = made;
+        }
+        return made;
+    }
+
+    private static SSLContext defaultContext() {
+        try {
+            return SSLContext.getDefault();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no default TLS context", e);
+        }
     }
 }

@@ -25,6 +25,7 @@ import org.xnio.OptionMap;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
+import org.xnio.ssl.XnioSsl;
 
 /**
  * Keep-alive connections to one server, each owned by the IO thread it was opened on: a call takes an idle one of
@@ -50,6 +51,7 @@ final class IoUpstreamPool implements UpstreamPool {
     final UpstreamSettings settings;
     private final Supplier<XnioWorker> worker;
     final ByteBufferPool buffers;
+    private final XnioSsl tls;
     /** Connections open or being opened: at most {@code maxConnections}. */
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger leased = new AtomicInteger();
@@ -60,13 +62,16 @@ final class IoUpstreamPool implements UpstreamPool {
     private volatile boolean closed;
     private volatile XnioIoThread home;
 
-    IoUpstreamPool(URI server, UpstreamSettings settings, Supplier<XnioWorker> worker, ByteBufferPool buffers) {
-        int port = server.getPort() > 0 ? server.getPort() : 80;
-        this.server = URI.create("http://" + server.getHost() + ":" + port);
+    /** @param tls how TLS connections are made, or {@code null} for plain ones */
+    IoUpstreamPool(URI server, UpstreamSettings settings, Supplier<XnioWorker> worker, ByteBufferPool buffers,
+            XnioSsl tls) {
+        int port = server.getPort() > 0 ? server.getPort() : tls != null ? 443 : 80;
+        this.server = URI.create((tls != null ? "https://" : "http://") + server.getHost() + ":" + port);
         this.hostHeader = server.getPort() > 0 ? server.getHost() + ":" + port : server.getHost();
         this.settings = settings;
         this.worker = worker;
         this.buffers = buffers;
+        this.tls = tls;
     }
 
     @Override
@@ -103,6 +108,11 @@ final class IoUpstreamPool implements UpstreamPool {
 
     boolean closed() {
         return closed;
+    }
+
+    /** Whether its connections are TLS ones. */
+    boolean tls() {
+        return tls != null;
     }
 
     /** An open idle connection of {@code thread} fit for another call, or {@code null}; on {@code thread}. */
@@ -142,7 +152,9 @@ final class IoUpstreamPool implements UpstreamPool {
      * made the pool's with {@link #opened}, or why it failed.
      */
     IoFuture<ClientConnection> connect(XnioIoThread thread) {
-        return UndertowClient.getInstance().connect(server, thread, buffers, OptionMap.EMPTY);
+        // Undertow's client verifies an https server's name against its certificate (endpoint identification).
+        return tls == null ? UndertowClient.getInstance().connect(server, thread, buffers, OptionMap.EMPTY)
+                : UndertowClient.getInstance().connect(server, thread, tls, buffers, OptionMap.EMPTY);
     }
 
     /** A connection just opened for a call, leased to it; forgotten, and its count freed, when it closes. */

@@ -59,7 +59,17 @@ final class UpstreamCall {
     private final IoUpstreamPool pool;
     private final UpstreamRequest request;
     final XnioIoThread thread;
-    final CompletableFuture<UpstreamAnswer> result = new CompletableFuture<>();
+    /** Cancelling it before it completes ends the call at once (see {@link dev.modelgate.spi.upstream.UpstreamPool#send}). */
+    final CompletableFuture<UpstreamAnswer> result = new CompletableFuture<>() {
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                thread.execute(() -> fail(UpstreamException.Kind.TIMED_OUT, "cancelled by its caller", null));
+            }
+            return cancelled;
+        }
+    };
     private XnioExecutor.Key timer;
     private XnioExecutor.Key poolTimer;
     private boolean poolTimeUp;
@@ -331,6 +341,10 @@ final class UpstreamCall {
             // A kept-alive connection found closed before anything was sent on it: no failure, take another.
             dropConnection();
             acquire();
+        } else if (phase == Phase.SENT && !reused && pool.tls() && e instanceof ClosedChannelException) {
+            // A new TLS connection closed with no answer: its handshake failed, which Undertow tells no better.
+            fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
+                    + "not trusted or not naming the server, or an answer that is not HTTP/1.1", e);
         } else if (malformed(e)) {
             fail(UpstreamException.Kind.MALFORMED, "the answer is not well-formed HTTP/1.1", e);
         } else if (phase == Phase.SENDING) {

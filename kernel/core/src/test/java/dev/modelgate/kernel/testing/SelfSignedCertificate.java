@@ -9,12 +9,13 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A throw-away certificate for 127.0.0.1 and localhost, made with the JDK's keytool and written as the PEM files an
- * operator would configure, plus a client {@link SSLContext} that trusts it.
+ * operator would configure, plus a client {@link SSLContext} that trusts it and a server one that presents it.
  *
  * @param certFile the certificate, PEM
  * @param keyFile the private key, PKCS#8 PEM
@@ -22,10 +23,12 @@ import javax.net.ssl.TrustManagerFactory;
 public record SelfSignedCertificate(Path certFile, Path keyFile, Certificate certificate) {
 
     private static final char[] PASSWORD = "test-only".toCharArray();
+    /** The key store keytool writes beside the PEM files. */
+    private static final String STORE = "server.p12";
 
     public static SelfSignedCertificate create(Path folder) throws IOException, GeneralSecurityException,
             InterruptedException {
-        Path store = folder.resolve("server.p12");
+        Path store = folder.resolve(STORE);
         Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", "gateway", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2",
@@ -61,6 +64,19 @@ public record SelfSignedCertificate(Path certFile, Path keyFile, Certificate cer
         trust.init(trusted);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A server context that presents this certificate (for a stand-in upstream served over TLS). */
+    public SSLContext serverContext() throws GeneralSecurityException, IOException {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(certFile.resolveSibling(STORE))) {
+            keys.load(in, PASSWORD);
+        }
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(keys, PASSWORD);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(factory.getKeyManagers(), null, null);
         return context;
     }
 }

@@ -8,7 +8,8 @@ public interface UpstreamPool extends AutoCloseable {
     /**
      * Sends {@code request} on a connection of the calling thread's IO thread (another's when the caller is not one)
      * and completes with the answer, or exceptionally with an {@link UpstreamException}, on that IO thread. Never
-     * blocks. A call abandoned by its caller still ends at its timeout.
+     * blocks. A call abandoned by its caller still ends at its timeout; cancelling the returned stage before it
+     * completes ends the call at once, its connection closed (a caller's own shorter limit on the answer's head).
      */
     CompletionStage<UpstreamAnswer> send(UpstreamRequest request);
 

@@ -1,5 +1,6 @@
 package dev.modelgate.plugins.http;
 
+import dev.modelgate.plugins.pool.AsyncProxyBackend;
 import dev.modelgate.plugins.pool.CallTime;
 import dev.modelgate.plugins.pool.ConnectionGauges;
 import dev.modelgate.plugins.pool.Instance;
@@ -11,7 +12,6 @@ import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.PluginContext;
 import dev.modelgate.spi.Principal;
-import dev.modelgate.spi.ProxyBackend;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamPool;
@@ -19,7 +19,6 @@ import dev.modelgate.spi.upstream.UpstreamRequest;
 import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -29,7 +28,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.function.ToIntFunction;
 
 /**
  * Posts the request body as it came to one of the backend's instances over pooled keep-alive connections and
@@ -61,7 +59,7 @@ import java.util.function.ToIntFunction;
  * {@code max-connections} calls at once per instance, the others waiting up to {@code pool-timeout} for a
  * connection.
  */
-class HttpBackend implements ProxyBackend {
+class HttpBackend implements AsyncProxyBackend {
 
     /** The header carrying the time the gateway waits for this call, as the kernel reads it from clients. */
     static final String TIMEOUT_HEADER = "X-Request-Timeout";
@@ -115,33 +113,17 @@ class HttpBackend implements ProxyBackend {
             basePaths[instance.index()] = basePath(settings.protocol(), instance.url());
             ownTargets[instance.index()] = target(instance.url());
         }
-        ConnectionGauges.export(context, total(UpstreamPool::leased), total(UpstreamPool::available),
-                total(UpstreamPool::pending));
+        ConnectionGauges.export(context, pools);
         HealthProbe probe = new HealthProbe(settings.pool().healthCheck(), instance -> pools[instance.index()]);
         this.instances = new InstancePool(settings.pool(), name, probe::probe, context.metrics(), context.logger(),
                 nanoTime);
         this.outcomes = instances.outcomes();
     }
 
-    private java.util.function.IntSupplier total(ToIntFunction<UpstreamPool> count) {
-        return () -> Arrays.stream(pools).mapToInt(count).sum();
-    }
-
     /** Without a protocol the URL takes the gateway's TensorFlow Serving bodies; with one, that dialect's. */
     @Override
     public String dialect() {
         return settings.protocol() == null ? "tf-serving" : settings.protocol();
-    }
-
-    /** The same call as {@link #forwardAsync}, waited for. */
-    @Override
-    public Response forward(Exchange exchange) throws BackendException {
-        return await(forwardAsync(exchange));
-    }
-
-    @Override
-    public boolean forwardsAsync() {
-        return true;
     }
 
     /**
@@ -179,29 +161,11 @@ class HttpBackend implements ProxyBackend {
      *     the caller must then write or read (see there); else the answer is read whole before this returns
      */
     Response send(Exchange exchange, Outgoing outgoing, boolean stream) throws BackendException {
-        return await(sendAsync(exchange, outgoing, stream));
+        return AsyncProxyBackend.await(sendAsync(exchange, outgoing, stream));
     }
 
     private CompletableFuture<Response> sendAsync(Exchange exchange, Outgoing outgoing, boolean stream) {
         return call(instances.choose(exchange), exchange, outgoing, stream);
-    }
-
-    /**
-     * The answer, or its failure as the {@link BackendException} or {@link dev.modelgate.spi.RejectionException} it
-     * completed with.
-     */
-    private static Response await(CompletionStage<Response> answer) throws BackendException {
-        try {
-            return answer.toCompletableFuture().join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof BackendException failure) {
-                throw failure;
-            }
-            if (e.getCause() instanceof RuntimeException failure) {
-                throw failure;
-            }
-            throw e;
-        }
     }
 
     /**

@@ -1,11 +1,13 @@
 package dev.modelgate.plugins.openai;
 
-import dev.modelgate.plugins.pool.PooledHttpClient;
+import dev.modelgate.plugins.pool.ConnectionGauges;
 import dev.modelgate.spi.Backend;
 import dev.modelgate.spi.BackendProvider;
 import dev.modelgate.spi.ConfigNode;
 import dev.modelgate.spi.ErrorCode;
 import dev.modelgate.spi.PluginContext;
+import dev.modelgate.spi.upstream.UpstreamPool;
+import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
  * The {@code openai} backend: the OpenAI front's calls forwarded to OpenAI-compatible upstreams (vLLM, Ollama,
@@ -37,11 +38,11 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
  *
  * <p>Exports {@code modelgate_llm_tokens_total{backend, upstream, model, type}}: the prompt and completion tokens the
  * upstreams' successful answers report in {@code usage}; and, as the {@code http} backend,
- * {@code modelgate_backend_connections{backend, state}} for its connection pool.
+ * {@code modelgate_backend_connections{backend, state}} summed over its connection pools, one per upstream.
  */
 public final class OpenAiBackendProvider implements BackendProvider {
 
-    /** Connections per upstream (host and port); how long they are kept is as the http backend's defaults. */
+    /** Connections per upstream; how long they are kept is as the http backend's defaults. */
     private static final int MAX_CONNECTIONS = 1024;
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration MAX_CONNECTION_LIFETIME = Duration.ofMinutes(5);
@@ -79,12 +80,16 @@ public final class OpenAiBackendProvider implements BackendProvider {
             }
         });
         Duration connectTimeout = config.duration("connect-timeout", Duration.ofSeconds(2));
-        // No key of its own for the pool: a stream holds its connection for its whole length, so the bound is set
-        // high enough never to queue a call (the JDK client this replaced had none), and a call waits for a free
-        // connection no longer than for a new one.
-        CloseableHttpClient client = PooledHttpClient.create(new PooledHttpClient.Settings(MAX_CONNECTIONS,
-                connectTimeout, connectTimeout, IDLE_TIMEOUT, MAX_CONNECTION_LIFETIME), context);
-        return new OpenAiBackend(upstreams, aliases, client,
+        // No key of its own for the pools: a stream holds its connection for its whole length, so the bound is set
+        // high enough never to queue a call, and a call waits for a free connection no longer than for a new one.
+        UpstreamSettings pooling = new UpstreamSettings(MAX_CONNECTIONS, connectTimeout, connectTimeout, IDLE_TIMEOUT,
+                MAX_CONNECTION_LIFETIME);
+        UpstreamPool[] pools = new UpstreamPool[upstreams.size()];
+        for (Upstream upstream : upstreams) {
+            pools[upstream.instance().index()] = context.upstreamHttp().open(upstream.server(), pooling);
+        }
+        ConnectionGauges.export(context, pools);
+        return new OpenAiBackend(upstreams, pools, aliases,
                 config.duration("request-timeout", Duration.ofSeconds(60)),
                 config.size("max-response-size", 16L << 20), context.metrics(),
                 config.bool("ask-for-usage", true), config.duration("stream-idle-timeout", Duration.ofMinutes(2)));

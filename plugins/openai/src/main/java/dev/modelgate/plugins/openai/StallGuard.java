@@ -16,8 +16,9 @@ import java.util.concurrent.ScheduledFuture;
  * first have stalled and moved on while it has not, rather than a thread of its own per stream: starting one put a
  * second virtual thread on the carriers just as the stream's first event was being read.
  *
- * <p>Threads: read by one thread; the check runs on the timer's thread and closes a stalled stream on a virtual
- * thread of its own (closing may wait on the connection, and the timer's thread must not); {@link #close} cancels it.
+ * <p>Threads: read by one thread; the check runs on the timer's thread and closes a stalled stream there (closing an
+ * upstream pool's stream never waits: the reader's read fails at once, and the connection is dropped by its IO
+ * thread); {@link #close} cancels it.
  */
 final class StallGuard extends FilterInputStream {
 
@@ -48,7 +49,7 @@ final class StallGuard extends FilterInputStream {
         long waited = since == NOT_READING ? 0 : System.nanoTime() - since;
         if (waited >= idleNanos) {
             stalled = true;
-            Thread.ofVirtual().name("openai-stream-stalled").start(this::closeUpstream);
+            closeUpstream();
             return;
         }
         check = Watchdogs.schedule(this::check, idleNanos - waited);

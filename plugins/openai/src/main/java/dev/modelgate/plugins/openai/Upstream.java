@@ -1,13 +1,12 @@
 package dev.modelgate.plugins.openai;
 
 import dev.modelgate.plugins.pool.Instance;
+import dev.modelgate.spi.Headers;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 
 /**
  * One OpenAI-compatible server: its base URL (such as {@code http://ollama:11434/v1}), the key it is called with
@@ -77,38 +76,44 @@ final class Upstream {
     }
 
     /**
-     * A request for {@code path} under the base URL (a path such as {@code chat/completions}).
+     * The request target of {@code path} under the base URL (a path such as {@code chat/completions}): path and
+     * query.
      *
      * @param model the model the call is for (after aliases), or {@code null} for a call about no one model
      */
-    HttpUriRequestBase request(String method, String path, String model, byte[] body, String accept) {
-        HttpUriRequestBase request = new HttpUriRequestBase(method, uri(path, model));
-        request.setHeader("Accept", accept == null || accept.isBlank() ? "application/json" : accept);
-        if (body != null) {
-            // The type as a header of its own: an entity's type would add a charset the upstream never got before.
-            request.setEntity(new ByteArrayEntity(body, null));
-            request.setHeader("Content-Type", "application/json");
-        }
-        if (!apiKey.isEmpty()) {
-            if (azure == null) {
-                request.setHeader("Authorization", "Bearer " + apiKey);
-            } else {
-                request.setHeader("api-key", apiKey);
-            }
-        }
-        return request;
-    }
-
-    private URI uri(String path, String model) {
+    String target(String path, String model) {
+        String base = baseUri.getRawPath() == null ? "" : baseUri.getRawPath();
         if (azure == null) {
-            return URI.create(baseUri + "/" + path);
+            return base + "/" + path;
         }
         String query = "?api-version=" + encode(azure.apiVersion());
         if (model == null) {
-            return URI.create(baseUri + "/openai/" + path + query);
+            return base + "/openai/" + path + query;
         }
-        return URI.create(baseUri + "/openai/deployments/" + encode(azure.deployments().getOrDefault(model, model))
-                + "/" + path + query);
+        return base + "/openai/deployments/" + encode(azure.deployments().getOrDefault(model, model)) + "/" + path
+                + query;
+    }
+
+    /** The headers of a call: what it accepts, its body's type, and the upstream's key. */
+    Headers headers(boolean hasBody, String accept) {
+        Headers headers = new Headers().set("Accept", accept == null || accept.isBlank() ? "application/json"
+                : accept);
+        if (hasBody) {
+            headers.set("Content-Type", "application/json");
+        }
+        if (!apiKey.isEmpty()) {
+            if (azure == null) {
+                headers.set("Authorization", "Bearer " + apiKey);
+            } else {
+                headers.set("api-key", apiKey);
+            }
+        }
+        return headers;
+    }
+
+    /** Where its calls go: the base URL's scheme, host and port. */
+    URI server() {
+        return baseUri;
     }
 
     /** {@code text} as one path segment or query value. */
