@@ -137,11 +137,26 @@ final class Predictor {
             }
             exchange.front().checkForwarded(exchange, mediaType);
             BackendCall call = new BackendCall(exchange, backendName, null);
-            return Phases.around(filters.size(), i -> FilterChain.phases(filters.get(i), call),
+            // Completed by the thread that responds, so that what follows (the route's afters, the write) runs
+            // there too: chained with thenCompose, a quick virtual thread could finish before the link was made,
+            // leaving the rest to the IO thread, which then had to hand a streamed write to a second one.
+            CompletableFuture<Response> answer = new CompletableFuture<>();
+            Phases.around(filters.size(), i -> FilterChain.phases(filters.get(i), call),
                     () -> timedWithoutBlocking(backendName, backend, call, metrics))
-                    .thenCompose(result -> streams(result)
-                            ? CompletableFuture.supplyAsync(() -> respondSafely(result, exchange), blockingWork)
-                            : CompletableFuture.completedFuture(respondSafely(result, exchange)));
+                    .whenComplete((result, failure) -> {
+                        if (failure != null) {
+                            answer.completeExceptionally(failure);
+                        } else if (streams(result)) {
+                            try {
+                                blockingWork.execute(() -> answer.complete(respondSafely(result, exchange)));
+                            } catch (RuntimeException refused) {
+                                answer.complete(RealChain.terminalFailed(exchange, refused));
+                            }
+                        } else {
+                            answer.complete(respondSafely(result, exchange));
+                        }
+                    });
+            return answer;
         } catch (Throwable e) {
             return CompletableFuture.completedFuture(RealChain.terminalFailed(exchange, e));
         }
