@@ -118,7 +118,7 @@ EOF
     <"$folder/idle.fifo" >"$folder/idle.out" 2>&1 &
   idle_pid=$!
   exec 7>"$folder/idle.fifo"
-  until grep -q '^open ' "$folder/idle.out"; do
+  until grep -qs '^open ' "$folder/idle.out"; do
     kill -0 "$idle_pid" 2>/dev/null || { exec 7>&-; cat "$folder/idle.out" >&2; die "the idle clients failed"; }
     sleep 0.1
   done
