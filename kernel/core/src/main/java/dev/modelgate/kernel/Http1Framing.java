@@ -271,7 +271,7 @@ final class Http1Framing {
             }
             case VERSION -> {
                 if (b == '\r') {
-                    if (!version.toString().equals("HTTP/1.1") && !version.toString().equals("HTTP/1.0")) {
+                    if (!"HTTP/1.1".contentEquals(version) && !"HTTP/1.0".contentEquals(version)) {
                         return refuse(version.toString().matches("HTTP/[0-9]\\.[0-9]")
                                 ? CoreErrors.HTTP_VERSION_NOT_SUPPORTED : CoreErrors.INVALID_REQUEST_LINE,
                                 "speak HTTP/1.1");
@@ -436,7 +436,7 @@ final class Http1Framing {
 
     /** The head is complete: decide how the body is framed, or refuse the message. */
     private boolean endHead() {
-        boolean http11 = version.toString().equals("HTTP/1.1");
+        boolean http11 = "HTTP/1.1".contentEquals(version);
         if (http11 && hosts.size() != 1 || hosts.size() > 1) {
             return refuse(CoreErrors.INVALID_HOST, "send exactly one Host header");
         }
@@ -470,7 +470,7 @@ final class Http1Framing {
         if (!contentLengths.isEmpty()) {
             return refuse(CoreErrors.INVALID_FRAMING, "both Content-Length and Transfer-Encoding");
         }
-        if (!version.toString().equals("HTTP/1.1")) {
+        if (!"HTTP/1.1".contentEquals(version)) {
             return refuse(CoreErrors.INVALID_FRAMING, "Transfer-Encoding needs HTTP/1.1");
         }
         List<String> codings = new ArrayList<>();
