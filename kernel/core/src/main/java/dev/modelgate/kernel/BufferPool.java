@@ -37,11 +37,13 @@ public final class BufferPool implements ByteBufferPool {
     private final ThreadLocal<ArrayDeque<ByteBuffer>> cache = ThreadLocal.withInitial(ArrayDeque::new);
     private final ConcurrentLinkedQueue<ByteBuffer> shared = new ConcurrentLinkedQueue<>();
     private final AtomicInteger sharedCount = new AtomicInteger();
-    private volatile BufferPool arrayBacked;
+    /** Heap buffers of the same size, for what Undertow wants as arrays; this pool itself when it is one. */
+    private final BufferPool arrayBacked;
 
     public BufferPool(boolean direct, int bufferSize) {
         this.direct = direct;
         this.bufferSize = bufferSize;
+        this.arrayBacked = direct ? new BufferPool(false, bufferSize) : this;
     }
 
     @Override
@@ -76,19 +78,7 @@ public final class BufferPool implements ByteBufferPool {
 
     @Override
     public ByteBufferPool getArrayBackedPool() {
-        if (!direct) {
-            return this;
-        }
-        BufferPool heap = arrayBacked;
-        if (heap == null) {
-            synchronized (this) {
-                if (arrayBacked == null) {
-                    arrayBacked = new BufferPool(false, bufferSize);
-                }
-                heap = arrayBacked;
-            }
-        }
-        return heap;
+        return arrayBacked;
     }
 
     @Override
