@@ -107,6 +107,11 @@ final class Http1Framing {
         return state == State.METHOD && headBytes == 0;
     }
 
+    /** Whether the bytes now are a body's data (a fixed-length body or a chunk's), skipped unchecked. */
+    private boolean inData() {
+        return state == State.FIXED_BODY || state == State.CHUNK_DATA;
+    }
+
     /** Whether the message's head was accepted and its body, if any, is being read. */
     boolean inBody() {
         return state.ordinal() >= State.FIXED_BODY.ordinal();
@@ -126,7 +131,7 @@ final class Http1Framing {
         int end = start + Math.min(max, bytes.remaining());
         int i = start;
         while (i < end) {
-            if (state == State.FIXED_BODY || state == State.CHUNK_DATA) {
+            if (inData()) {
                 int run = (int) Math.min(remaining, end - i);
                 remaining -= run;
                 i += run;
@@ -160,7 +165,7 @@ final class Http1Framing {
     private int scanHead(byte[] bytes, int count) {
         int i = 0;
         while (i < count) {
-            if (state == State.FIXED_BODY || state == State.CHUNK_DATA) {
+            if (inData()) {
                 return i;
             }
             // Runs of bytes that change nothing but a count or the text kept are taken in one step.
