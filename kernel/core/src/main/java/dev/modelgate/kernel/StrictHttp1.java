@@ -26,7 +26,6 @@ import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
 import org.xnio.channels.StreamSinkChannel;
-import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.Conduits;
@@ -174,89 +173,6 @@ final class StrictHttp1 implements DelegateOpenListener {
     }
 
     /**
-     * Tells whether a response began since the last request head was handed to Undertow. An interim response
-     * ({@code 100 Continue}) does not count: the final answer is still to come.
-     */
-    private static final class ResponseStarts extends AbstractStreamSinkConduit<StreamSinkConduit> {
-
-        private static final byte[] INTERIM = "HTTP/1.1 1".getBytes(StandardCharsets.ISO_8859_1);
-
-        private boolean started;
-
-        ResponseStarts(StreamSinkConduit next) {
-            super(next);
-        }
-
-        StreamSinkConduit wire() {
-            return next;
-        }
-
-        private void writing(ByteBuffer first) {
-            if (!started && !isInterim(first)) {
-                started = true;
-            }
-        }
-
-        private void writing(ByteBuffer[] srcs, int offs, int len) {
-            for (int i = offs; i < offs + len; i++) {
-                if (srcs[i].hasRemaining()) {
-                    writing(srcs[i]);
-                    return;
-                }
-            }
-        }
-
-        private static boolean isInterim(ByteBuffer bytes) {
-            if (bytes.remaining() < INTERIM.length) {
-                return false;
-            }
-            for (int i = 0; i < INTERIM.length; i++) {
-                if (bytes.get(bytes.position() + i) != INTERIM[i]) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            writing(src);
-            return next.write(src);
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offs, int len) throws IOException {
-            writing(srcs, offs, len);
-            return next.write(srcs, offs, len);
-        }
-
-        @Override
-        public int writeFinal(ByteBuffer src) throws IOException {
-            writing(src);
-            return next.writeFinal(src);
-        }
-
-        @Override
-        public long writeFinal(ByteBuffer[] srcs, int offs, int len) throws IOException {
-            writing(srcs, offs, len);
-            return next.writeFinal(srcs, offs, len);
-        }
-
-        @Override
-        public long transferFrom(FileChannel src, long position, long count) throws IOException {
-            started = true;
-            return next.transferFrom(src, position, count);
-        }
-
-        @Override
-        public long transferFrom(org.xnio.channels.StreamSourceChannel source, long count, ByteBuffer throughBuffer)
-                throws IOException {
-            started = true;
-            return next.transferFrom(source, count, throughBuffer);
-        }
-    }
-
-    /**
      * The connection's bytes as Undertow reads them: checked by {@link Http1Framing}, cut at the end of each message,
      * and, once a message is refused, no more of them.
      */
@@ -340,7 +256,7 @@ final class StrictHttp1 implements DelegateOpenListener {
                 keepForLater(dst, start + valid, read - valid);
             }
             if (inHead && (framing.inBody() || framing.betweenMessages())) {
-                responses.started = false; // a head was handed over: its answer has not begun
+                responses.headHandedOver();
             }
             return valid;
         }
@@ -502,7 +418,7 @@ final class StrictHttp1 implements DelegateOpenListener {
                     + refusal.errorCode().code() + " " + refusal.detail());
             connection.getIoThread().executeAfter(() -> IoUtils.safeClose(connection), LINGER_MILLIS,
                     TimeUnit.MILLISECONDS);
-            if (framing.inBody() && responses.started) {
+            if (framing.inBody() && responses.started()) {
                 IoUtils.safeClose(connection);
                 return;
             }
