@@ -33,7 +33,9 @@ final class HealthProbe {
 
     /**
      * Probes once: {@code true} passed, {@code false} failed, {@code null} when no pooled connection was free (the
-     * instance is busy with requests, which says nothing about its health, so the round is not counted).
+     * instance is busy with requests) or the pool could make no call (the gateway's IO threads not running yet, as
+     * in the first rounds while it starts, or any more): neither says anything about the instance's health, so the
+     * round is not counted.
      */
     Boolean probe(Instance instance) {
         UpstreamRequest request = new UpstreamRequest("GET", HttpBackend.target(instance.url().resolve(
@@ -44,7 +46,8 @@ final class HealthProbe {
             return status >= 200 && status < 300;
         } catch (CompletionException e) {
             if (e.getCause() instanceof UpstreamException failure
-                    && failure.kind() == UpstreamException.Kind.POOL_EXHAUSTED) {
+                    && (failure.kind() == UpstreamException.Kind.POOL_EXHAUSTED
+                    || failure.kind() == UpstreamException.Kind.CLOSED)) {
                 return null;
             }
             return false;

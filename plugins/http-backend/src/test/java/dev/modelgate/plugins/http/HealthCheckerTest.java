@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelgate.kernel.testing.IoThreads;
+import dev.modelgate.kernel.upstream.IoUpstreamHttp;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.plugins.pool.HealthCheckSettings;
 import dev.modelgate.plugins.pool.HealthChecker;
 import dev.modelgate.plugins.pool.Instance;
 import dev.modelgate.kernel.testing.TestBackend.Reply;
+import dev.modelgate.spi.upstream.UpstreamHttp;
 import dev.modelgate.spi.upstream.UpstreamPool;
 import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.net.URI;
@@ -25,14 +27,14 @@ class HealthCheckerTest {
     private static final HealthCheckSettings SETTINGS =
             new HealthCheckSettings("/healthz", Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
 
-    /** Probes over pools on {@code io}'s IO threads, closed with it. */
-    private static HealthChecker checker(IoThreads io, TestBackend... backends) {
+    /** Probes over pools of {@code upstream}. */
+    private static HealthChecker checker(UpstreamHttp upstream, TestBackend... backends) {
         List<Instance> instances = new ArrayList<>();
         List<UpstreamPool> pools = new ArrayList<>();
         for (TestBackend backend : backends) {
             URI url = URI.create(backend.url("/v1/models/m:predict"));
             instances.add(new Instance(instances.size(), "i" + instances.size(), url, 1));
-            pools.add(io.upstream().open(url, new UpstreamSettings(2, Duration.ofSeconds(1), Duration.ofSeconds(1),
+            pools.add(upstream.open(url, new UpstreamSettings(2, Duration.ofSeconds(1), Duration.ofSeconds(1),
                     Duration.ofMinutes(1), Duration.ofMinutes(5))));
         }
         return new HealthChecker(SETTINGS, instances,
@@ -51,7 +53,7 @@ class HealthCheckerTest {
         AtomicInteger status = new AtomicInteger(503);
         try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
                 IoThreads io = new IoThreads();
-                HealthChecker checker = checker(io, backend)) {
+                HealthChecker checker = checker(io.upstream(), backend)) {
             assertTrue(checker.healthy(0), "instances start healthy");
 
             rounds(checker, 2);
@@ -73,7 +75,7 @@ class HealthCheckerTest {
         AtomicInteger status = new AtomicInteger(500);
         try (TestBackend backend = TestBackend.start(request -> Reply.json(status.get(), "{}"));
                 IoThreads io = new IoThreads();
-                HealthChecker checker = checker(io, backend)) {
+                HealthChecker checker = checker(io.upstream(), backend)) {
             rounds(checker, 2);
             status.set(200);
             rounds(checker, 1);
@@ -90,11 +92,21 @@ class HealthCheckerTest {
                         request -> Reply.delayed(Duration.ofSeconds(3), 200, "application/json", "{}"));
                 TestBackend fine = TestBackend.start(request -> Reply.json(200, "{}"));
                 IoThreads io = new IoThreads();
-                HealthChecker checker = checker(io, slow, fine)) {
+                HealthChecker checker = checker(io.upstream(), slow, fine)) {
             rounds(checker, 3);
 
             assertFalse(checker.healthy(0));
             assertTrue(checker.healthy(1));
+        }
+    }
+
+    @Test
+    void probesMadeBeforeTheGatewaysIoThreadsRunDoNotCount() throws Exception {
+        try (TestBackend backend = TestBackend.start(request -> Reply.json(200, "{}"));
+                HealthChecker checker = checker(new IoUpstreamHttp(), backend)) {
+            rounds(checker, SETTINGS.unhealthyThreshold() + 1);
+
+            assertTrue(checker.healthy(0), "a gateway still starting says nothing of its instances' health");
         }
     }
 }
