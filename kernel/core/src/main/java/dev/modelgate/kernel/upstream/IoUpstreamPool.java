@@ -147,6 +147,11 @@ final class IoUpstreamPool implements UpstreamPool {
         return null;
     }
 
+    /** Where the calls of {@code thread} are timed; on {@code thread}. */
+    Deadlines deadlines(XnioIoThread thread) {
+        return byThread.computeIfAbsent(thread, ThreadConnections::new).deadlines;
+    }
+
     /** Counts a connection about to be opened, unless the pool is full. */
     boolean reserve() {
         int count;
@@ -424,9 +429,12 @@ final class IoUpstreamPool implements UpstreamPool {
         /** How many there are, for other threads to read. */
         final AtomicInteger waiting = new AtomicInteger();
         private XnioExecutor.Key sweep;
+        /** The deadlines of the thread's calls. */
+        final Deadlines deadlines;
 
         ThreadConnections(XnioIoThread thread) {
             this.thread = thread;
+            this.deadlines = new Deadlines(thread);
         }
 
         /** Takes the first waiting call off the queue. */

@@ -52,7 +52,11 @@ final class UpstreamCall {
             return cancelled;
         }
     };
-    private XnioExecutor.Key timer;
+    /** The list of calls whose time it is in while it runs, else {@code null}; and its place in that list. */
+    Deadlines deadlines;
+    long deadline;
+    UpstreamCall earlier;
+    UpstreamCall later;
     private XnioExecutor.Key poolTimer;
     private boolean poolTimeUp;
     private XnioExecutor.Key connectTimer;
@@ -82,7 +86,7 @@ final class UpstreamCall {
     }
 
     void start() {
-        timer = thread.executeAfter(this::expire, Math.max(1, request.timeoutNanos()), TimeUnit.NANOSECONDS);
+        pool.deadlines(thread).add(this, request.timeoutNanos());
         acquire();
     }
 
@@ -137,8 +141,7 @@ final class UpstreamCall {
     }
 
     /** The call's time is up. */
-    private void expire() {
-        timer = null;
+    void expire() {
         if (done) {
             return;
         }
@@ -524,10 +527,11 @@ final class UpstreamCall {
     }
 
     private void stopTimers() {
-        cancel(timer);
+        if (deadlines != null) {
+            deadlines.remove(this);
+        }
         cancel(poolTimer);
         cancel(connectTimer);
-        timer = null;
         poolTimer = null;
         connectTimer = null;
     }
