@@ -133,11 +133,6 @@ final class AnswerParser {
         return false;
     }
 
-    /** Whether any byte of the current answer came. */
-    boolean begun() {
-        return headLength > 0;
-    }
-
     /** Whether the head is an interim (1xx) one, to be skipped: the answer's own head follows. */
     boolean interim() {
         return status < 200;

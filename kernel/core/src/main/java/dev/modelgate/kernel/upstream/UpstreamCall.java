@@ -64,6 +64,10 @@ final class UpstreamCall {
     private IoUpstreamPool.Connection connection;
     private Phase phase = Phase.SENDING;
     private boolean waiting;
+    /** Whether the request is whole on the connection. */
+    private boolean sent;
+    /** Whether any byte of an answer came on the connection. */
+    private boolean heard;
     /** Whether the request was sent again after a kept-alive connection turned out closed. */
     private boolean resent;
     private boolean done;
@@ -222,6 +226,8 @@ final class UpstreamCall {
     private void send(IoUpstreamPool.Connection leased) {
         connection = leased;
         phase = Phase.SENDING;
+        sent = false;
+        heard = false;
         leased.call = this;
         leased.parser.start("HEAD".equals(request.method()));
         leased.writer.prepare(request, pool.hostHeader);
@@ -230,7 +236,7 @@ final class UpstreamCall {
 
     /** Writes what the connection takes of the request; on its thread, again as it takes more. */
     void writable() {
-        if (done || phase != Phase.SENDING) {
+        if (done || sent) {
             return;
         }
         StreamSinkChannel sink = connection.connection.getSinkChannel();
@@ -246,7 +252,10 @@ final class UpstreamCall {
         if (sink.isWriteResumed()) {
             sink.suspendWrites();
         }
-        phase = Phase.SENT;
+        sent = true;
+        if (phase == Phase.SENDING) {
+            phase = Phase.SENT;
+        }
     }
 
     /**
@@ -258,12 +267,11 @@ final class UpstreamCall {
             return;
         }
         boolean reused = connection.reused;
-        boolean answering = connection.parser.begun() || phase == Phase.ANSWERED;
-        if (!answering && !reused && pool.tls()) {
+        if (!heard && !reused && pool.tls()) {
             // A new TLS connection that ends before any answer: its handshake failed.
             fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
                     + "not trusted or not naming the server", e);
-        } else if (answering) {
+        } else if (heard) {
             fail(UpstreamException.Kind.BROKEN, "the connection broke before the whole answer came", e);
         } else if (phase == Phase.SENDING && reused) {
             // A kept-alive connection found closed before the request was whole on it: no failure, take another.
@@ -312,6 +320,7 @@ final class UpstreamCall {
                 if (count == 0) {
                     return;
                 }
+                heard = true;
                 buffer.flip();
                 take(buffer);
                 // TLS may hold decrypted bytes back that the socket's readiness no longer tells of.
@@ -347,7 +356,7 @@ final class UpstreamCall {
             passOn();
             if (ended) {
                 // Bytes past the answer are a server's fault: its connection is not trusted with another request.
-                bodyEnded(parser.keepAlive() && !buffer.hasRemaining() && phase != Phase.SENDING);
+                bodyEnded(parser.keepAlive() && !buffer.hasRemaining() && sent);
             }
         } catch (UpstreamException e) {
             fail(e);
