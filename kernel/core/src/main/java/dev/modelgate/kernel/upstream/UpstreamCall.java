@@ -1,5 +1,6 @@
 package dev.modelgate.kernel.upstream;
 
+import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamRequest;
@@ -14,16 +15,16 @@ import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
-import org.xnio.ssl.SslConnection;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
+import org.xnio.ssl.SslConnection;
 
 /**
  * One call of a pool, from taking a connection to the answer's last byte, every step on {@link #thread}: the state
  * needs no lock. The stage completes once, on that thread; a failure after it completed (a streamed body) goes to
  * the stream's reader instead.
  *
- * <p>The call's timer runs from its start to its end, the body of a streamed answer included; waiting for a
+ * <p>The call's time runs from its start to its end, the body of a streamed answer included; waiting for a
  * connection ends at the pool timeout or the call's, whichever comes first, as {@code POOL_EXHAUSTED}.
  */
 final class UpstreamCall {
@@ -72,7 +73,7 @@ final class UpstreamCall {
     private boolean resent;
     private boolean done;
     private int status;
-    private dev.modelgate.spi.Headers answerHeaders;
+    private Headers answerHeaders;
     private long declared;
     private long received;
     /** A body read whole: its bytes so far, exactly its declared length when known. */
