@@ -389,11 +389,8 @@ final class AnswerParser {
                     encoded = true;
                 }
             } else if (name.equalsIgnoreCase("Connection")) {
-                for (String option : value.split(",", -1)) {
-                    String token = option.strip();
-                    close |= token.equalsIgnoreCase("close");
-                    keepAliveAsked |= token.equalsIgnoreCase("keep-alive");
-                }
+                close |= hasOption(value, "close");
+                keepAliveAsked |= hasOption(value, "keep-alive");
             }
             at = lineEnd + 2;
         }
@@ -434,6 +431,33 @@ final class AnswerParser {
                     : "a header line that is not a name, a colon and a value");
         }
         return at;
+    }
+
+    /**
+     * Whether the comma-separated list {@code value} holds {@code option}, in any case: no array of its elements made,
+     * as most answers carry a {@code Connection} header.
+     */
+    private static boolean hasOption(String value, String option) {
+        int from = 0;
+        while (from <= value.length()) {
+            int comma = value.indexOf(',', from);
+            int end = comma < 0 ? value.length() : comma;
+            int start = from;
+            while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) {
+                start++;
+            }
+            while (end > start && (value.charAt(end - 1) == ' ' || value.charAt(end - 1) == '\t')) {
+                end--;
+            }
+            if (end - start == option.length() && value.regionMatches(true, start, option, 0, option.length())) {
+                return true;
+            }
+            if (comma < 0) {
+                return false;
+            }
+            from = comma + 1;
+        }
+        return false;
     }
 
     private String name(int from, int to) {

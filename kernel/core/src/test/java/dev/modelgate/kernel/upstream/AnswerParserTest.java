@@ -39,6 +39,12 @@ class AnswerParserTest {
             new Seed("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok", false,
                     List.of("200 declared 2 keep-alive Connection: Keep-Alive|Content-Length: 2|", "body ok",
                             "ended at its end")),
+            new Seed("HTTP/1.0 200 OK\r\nConnection: x-keep-alive,\tKEEP-ALIVE \r\nContent-Length: 2\r\n\r\nok", false,
+                    List.of("200 declared 2 keep-alive Connection: x-keep-alive,\tKEEP-ALIVE|Content-Length: 2|",
+                            "body ok", "ended at its end")),
+            new Seed("HTTP/1.1 200 OK\r\nConnection: closed, upgrade\r\nContent-Length: 2\r\n\r\nok", false,
+                    List.of("200 declared 2 keep-alive Connection: closed, upgrade|Content-Length: 2|", "body ok",
+                            "ended at its end")),
             new Seed("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false,
                     List.of("200 declared 2 close Content-Length: 2|", "body ok", "ended at its end")),
             new Seed("HTTP/1.1 204 No Content\r\nX-Tab:\ta\tb \r\n\r\n", false,
@@ -111,7 +117,8 @@ class AnswerParserTest {
                 List.of(ok + "X-Cr: a\rb\r\n\r\n", "a CR alone in a header line"),
                 List.of(ok + "X-Long: " + "v".repeat(AnswerParser.MAX_HEAD_BYTES) + "\r\n\r\n",
                         "the answer's head is longer than 65536 bytes"),
-                List.of(ok + "X: y\r\n".repeat(AnswerParser.MAX_HEADER_COUNT + 1) + "\r\n", "more than 256 header lines"),
+                List.of(ok + "X: y\r\n".repeat(AnswerParser.MAX_HEADER_COUNT + 1) + "\r\n",
+                        "more than 256 header lines"),
                 List.of(chunked + "zz\r\n", "a chunk size that is not hexadecimal"),
                 List.of(chunked + ";x\r\n", "a chunk size that is not hexadecimal"),
                 List.of(chunked + "1234567890abcdef\r\n", "a chunk size of more than 15 digits"),
@@ -180,7 +187,8 @@ class AnswerParserTest {
                         }
                         inBody = true;
                         outcome.add(parser.status() + " declared " + parser.declaredLength() + " "
-                                + (parser.keepAlive() ? "keep-alive" : "close") + " " + parser.headers().toString().replace('\n', '|'));
+                                + (parser.keepAlive() ? "keep-alive" : "close") + " "
+                                + parser.headers().toString().replace('\n', '|'));
                     }
                     if (parser.body(read, (buffer, count) -> {
                         byte[] piece = new byte[count];
