@@ -3,6 +3,7 @@ package dev.modelgate.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelgate.kernel.testing.Mutations;
 import dev.modelgate.spi.CoreErrors;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelgate.kernel.testing.Mutations;
 import dev.modelgate.spi.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -10,8 +10,6 @@ import io.undertow.protocols.ssl.UndertowXnioSsl;
 import java.net.URI;
 import java.security.NoSuchAlgorithmException;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import org.xnio.OptionMap;
 import org.xnio.Xnio;
@@ -19,7 +17,7 @@ import org.xnio.XnioWorker;
 import org.xnio.ssl.XnioSsl;
 
 /**
- * The kernel's {@link UpstreamHttp}: pools of Undertow client connections on the gateway's own IO threads.
+ * The kernel's {@link UpstreamHttp}: pools of HTTP/1.1 connections on the gateway's own IO threads.
  *
  * <p>Deployments are built before the gateway's IO threads exist (their count is configuration), and some never
  * serve at all ({@code validate}): pools open without I/O and find the worker at their first call, once the gateway
@@ -27,19 +25,8 @@ import org.xnio.ssl.XnioSsl;
  */
 public final class IoUpstreamHttp implements UpstreamHttp {
 
-    /** The size of the buffers answers are read through, as the API listener's. */
+    /** The size of the buffers requests are written and answers read through, as the API listener's. */
     private static final int BUFFER_BYTES = 16 * 1024;
-
-    /**
-     * Undertow's client traces each request header it writes, value included, and a plugin's headers may hold a
-     * secret (an upstream's API key): its request logger stays at DEBUG, whatever level the root logger is given.
-     * Held here, as a logger nobody references may be collected with its level.
-     */
-    private static final Logger REQUEST_TRACE = Logger.getLogger("io.undertow.client.request");
-
-    static {
-        REQUEST_TRACE.setLevel(Level.FINE);
-    }
 
     private final ByteBufferPool buffers = new BufferPool(true, BUFFER_BYTES);
     private final Supplier<SSLContext> trust;

@@ -5,10 +5,11 @@ import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamPool;
 import dev.modelgate.spi.upstream.UpstreamRequest;
 import dev.modelgate.spi.upstream.UpstreamSettings;
-import io.undertow.client.ClientConnection;
-import io.undertow.client.UndertowClient;
+import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
+import io.undertow.connector.PooledByteBuffer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.function.Supplier;
 import org.xnio.IoFuture;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
@@ -39,14 +42,23 @@ import org.xnio.ssl.XnioSsl;
  * connections on rather than closing and opening them.
  *
  * <p>Idle connections expire after {@code idleTimeout} (a sweep per thread, while it has any) and are not reused
- * past {@code maxConnectionLifetime}; one the server closed is forgotten as it closes (Undertow reads an idle
- * connection, so it sees the server's close).
+ * past {@code maxConnectionLifetime}; one the server closed is forgotten as it closes: an idle connection is read,
+ * and closed, when the server closes it or sends what nobody asked for.
  */
 final class IoUpstreamPool implements UpstreamPool {
 
     private static final AtomicInteger NEXT_HOME = new AtomicInteger();
+    /** Requests go out whole, in one write each: Nagle's delay would only hold back a request written in parts. */
+    private static final OptionMap PLAIN = OptionMap.create(Options.TCP_NODELAY, true);
+    /**
+     * The handshake starts when the connection opens, before the request is written, and verifies that the
+     * certificate names the server called (RFC 2818's endpoint identification), as Undertow's client did.
+     */
+    private static final OptionMap TLS = OptionMap.builder().set(Options.TCP_NODELAY, true)
+            .set(Options.SSL_STARTTLS, true).set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS").getMap();
 
-    private final URI server;
+    private final String host;
+    private final int port;
     final String hostHeader;
     final UpstreamSettings settings;
     private final Supplier<XnioWorker> worker;
@@ -65,8 +77,8 @@ final class IoUpstreamPool implements UpstreamPool {
     /** @param tls how TLS connections are made, or {@code null} for plain ones */
     IoUpstreamPool(URI server, UpstreamSettings settings, Supplier<XnioWorker> worker, ByteBufferPool buffers,
             XnioSsl tls) {
-        int port = server.getPort() > 0 ? server.getPort() : tls != null ? 443 : 80;
-        this.server = URI.create((tls != null ? "https://" : "http://") + server.getHost() + ":" + port);
+        this.port = server.getPort() > 0 ? server.getPort() : tls != null ? 443 : 80;
+        this.host = server.getHost();
         this.hostHeader = server.getPort() > 0 ? server.getHost() + ":" + port : server.getHost();
         this.settings = settings;
         this.worker = worker;
@@ -135,6 +147,11 @@ final class IoUpstreamPool implements UpstreamPool {
         return null;
     }
 
+    /** Where the calls of {@code thread} are timed; on {@code thread}. */
+    Deadlines deadlines(XnioIoThread thread) {
+        return byThread.computeIfAbsent(thread, ThreadConnections::new).deadlines;
+    }
+
     /** Counts a connection about to be opened, unless the pool is full. */
     boolean reserve() {
         int count;
@@ -151,17 +168,28 @@ final class IoUpstreamPool implements UpstreamPool {
      * Starts opening a connection on {@code thread}, counted already ({@link #reserve}): the future gives it, to be
      * made the pool's with {@link #opened}, or why it failed.
      */
-    IoFuture<ClientConnection> connect(XnioIoThread thread) {
-        // Undertow's client verifies an https server's name against its certificate (endpoint identification).
-        return tls == null ? UndertowClient.getInstance().connect(server, thread, buffers, OptionMap.EMPTY)
-                : UndertowClient.getInstance().connect(server, thread, tls, buffers, OptionMap.EMPTY);
+    IoFuture<? extends StreamConnection> connect(XnioIoThread thread) {
+        // Undertow's TLS engine is made for the server's name (SNI, and the name the certificate must hold).
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        return tls == null ? thread.openStreamConnection(address, null, PLAIN)
+                : tls.openSslConnection(thread, address, null, TLS);
     }
 
-    /** A connection just opened for a call, leased to it; forgotten, and its count freed, when it closes. */
-    Connection opened(ClientConnection connection) {
+    /**
+     * A connection just opened for a call, leased to it; forgotten, and its count freed, when it closes. It is read
+     * whenever bytes come: for its call while it has one, else to see the server close it.
+     */
+    Connection opened(StreamConnection connection) {
         Connection made = new Connection(connection, System.nanoTime());
         leased.incrementAndGet();
-        connection.addCloseListener(closing -> forget(made));
+        connection.setCloseListener(closing -> forget(made));
+        connection.getSourceChannel().getReadSetter().set(channel -> made.readable());
+        connection.getSinkChannel().getWriteSetter().set(channel -> {
+            if (made.call != null) {
+                made.call.writable();
+            }
+        });
+        connection.getSourceChannel().resumeReads();
         return made;
     }
 
@@ -203,18 +231,10 @@ final class IoUpstreamPool implements UpstreamPool {
         discard(used);
     }
 
-    /**
-     * Closes {@code gone} and forgets it at once, so that its count frees now whenever Undertow tells of the close.
-     */
+    /** Closes {@code gone} and forgets it at once. */
     private void discard(Connection gone) {
         forget(gone);
-        try {
-            // Undertow's own close is graceful: it shuts writes, then drains the socket for up to seconds before it
-            // closes. A dropped connection must go at once, unread: taking its socket ("upgrading") allows that.
-            IoUtils.safeClose(gone.connection.performUpgrade());
-        } catch (IOException e) {
-            IoUtils.safeClose(gone.connection);
-        }
+        IoUtils.safeClose(gone.connection);
     }
 
     /** {@code gone} closed: it counts no more, and a waiting call may open another; once. On its thread. */
@@ -361,7 +381,11 @@ final class IoUpstreamPool implements UpstreamPool {
 
     /** A pooled connection; its fields are its thread's. */
     final class Connection {
-        final ClientConnection connection;
+        final StreamConnection connection;
+        final AnswerParser parser = new AnswerParser();
+        final RequestWriter writer = new RequestWriter(buffers);
+        /** The call it serves, or {@code null} while idle. */
+        UpstreamCall call;
         private final long openedAt;
         private long idleSince;
         private boolean idle;
@@ -369,9 +393,25 @@ final class IoUpstreamPool implements UpstreamPool {
         /** Whether it served a call before the one it serves now. */
         boolean reused;
 
-        private Connection(ClientConnection connection, long openedAt) {
+        private Connection(StreamConnection connection, long openedAt) {
             this.connection = connection;
             this.openedAt = openedAt;
+        }
+
+        /** Bytes came, or the server closed it: its call's, else a sign that an idle connection is done. */
+        private void readable() {
+            if (call != null) {
+                call.readable();
+                return;
+            }
+            try (PooledByteBuffer pooled = buffers.allocate()) {
+                if (connection.getSourceChannel().read(pooled.getBuffer()) == 0) {
+                    return;
+                }
+            } catch (IOException e) {
+                // Reset by the server: closed below.
+            }
+            discard(this);
         }
 
         private boolean expired(long now) {
@@ -389,9 +429,12 @@ final class IoUpstreamPool implements UpstreamPool {
         /** How many there are, for other threads to read. */
         final AtomicInteger waiting = new AtomicInteger();
         private XnioExecutor.Key sweep;
+        /** The deadlines of the thread's calls. */
+        final Deadlines deadlines;
 
         ThreadConnections(XnioIoThread thread) {
             this.thread = thread;
+            this.deadlines = new Deadlines(thread);
         }
 
         /** Takes the first waiting call off the queue. */

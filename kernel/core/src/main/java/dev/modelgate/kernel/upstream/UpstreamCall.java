@@ -1,60 +1,43 @@
 package dev.modelgate.kernel.upstream;
 
+import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamRequest;
-import io.undertow.client.ClientCallback;
-import io.undertow.client.ClientConnection;
-import io.undertow.client.ClientExchange;
-import io.undertow.client.ClientRequest;
-import io.undertow.client.ClientResponse;
 import io.undertow.connector.PooledByteBuffer;
-import io.undertow.util.HeaderMap;
-import io.undertow.util.HeaderValues;
-import io.undertow.util.Headers;
-import io.undertow.util.HttpString;
-import io.undertow.util.Methods;
-import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.xnio.ChannelListener;
 import org.xnio.IoFuture;
 import org.xnio.IoUtils;
+import org.xnio.StreamConnection;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
+import org.xnio.ssl.SslConnection;
 
 /**
  * One call of a pool, from taking a connection to the answer's last byte, every step on {@link #thread}: the state
  * needs no lock. The stage completes once, on that thread; a failure after it completed (a streamed body) goes to
  * the stream's reader instead.
  *
- * <p>The call's timer runs from its start to its end, the body of a streamed answer included; waiting for a
+ * <p>The call's time runs from its start to its end, the body of a streamed answer included; waiting for a
  * connection ends at the pool timeout or the call's, whichever comes first, as {@code POOL_EXHAUSTED}.
  */
 final class UpstreamCall {
 
     /** How far the call has come with its connection, which tells a failure's meaning. */
     private enum Phase {
-        /** No connection yet, or the request is not handed to one: nothing reached the server. */
+        /** No connection yet, or the request is not whole on it: the server cannot have acted on it. */
         SENDING,
-        /** The request went out; no answer yet. */
+        /** The request went out whole; no answer yet. */
         SENT,
         /** The answer's head came; its body is being read. */
         ANSWERED
     }
-
-    private static final HttpString[] FRAMING_HEADERS = {Headers.HOST, Headers.CONTENT_LENGTH,
-        Headers.TRANSFER_ENCODING, Headers.CONNECTION};
-
-    /** Undertow's chunk decoder's errors, known by their message codes only. */
-    private static final String BAD_TRAILERS = "UT000042";
-    private static final String BAD_CHUNK_SIZE = "UT000195";
 
     private final IoUpstreamPool pool;
     private final UpstreamRequest request;
@@ -70,29 +53,36 @@ final class UpstreamCall {
             return cancelled;
         }
     };
-    private XnioExecutor.Key timer;
+    /** The list of calls whose time it is in while it runs, else {@code null}; and its place in that list. */
+    Deadlines deadlines;
+    long deadline;
+    UpstreamCall earlier;
+    UpstreamCall later;
     private XnioExecutor.Key poolTimer;
     private boolean poolTimeUp;
     private XnioExecutor.Key connectTimer;
-    private IoFuture<ClientConnection> connecting;
+    private IoFuture<? extends StreamConnection> connecting;
     private IoUpstreamPool.Connection connection;
     private Phase phase = Phase.SENDING;
     private boolean waiting;
+    /** Whether the request is whole on the connection. */
+    private boolean sent;
+    /** Whether any byte of an answer came on the connection. */
+    private boolean heard;
     /** Whether the request was sent again after a kept-alive connection turned out closed. */
     private boolean resent;
     private boolean done;
-    private StreamSourceChannel answerChannel;
     private int status;
-    private dev.modelgate.spi.Headers answerHeaders;
+    private Headers answerHeaders;
     private long declared;
     private long received;
     /** A body read whole: its bytes so far, exactly its declared length when known. */
     private byte[] whole;
     private AnswerStream stream;
+    /** The data of a streamed body that the current read brought, to be passed on at its end. */
+    private byte[] unsent;
     /** Whether the stream's queue is full, and reading from the server suspended until its reader catches up. */
     private boolean paused;
-    /** Whether a read of the answer's body is under way, whose outcome tells of any failure during it. */
-    private boolean reading;
 
     UpstreamCall(IoUpstreamPool pool, UpstreamRequest request, XnioIoThread thread) {
         this.pool = pool;
@@ -101,7 +91,7 @@ final class UpstreamCall {
     }
 
     void start() {
-        timer = thread.executeAfter(this::expire, Math.max(1, request.timeoutNanos()), TimeUnit.NANOSECONDS);
+        pool.deadlines(thread).add(this, request.timeoutNanos());
         acquire();
     }
 
@@ -156,8 +146,7 @@ final class UpstreamCall {
     }
 
     /** The call's time is up. */
-    private void expire() {
-        timer = null;
+    void expire() {
         if (done) {
             return;
         }
@@ -169,7 +158,7 @@ final class UpstreamCall {
     }
 
     private void connect() {
-        IoFuture<ClientConnection> future;
+        IoFuture<? extends StreamConnection> future;
         try {
             future = pool.connect(thread);
         } catch (RuntimeException e) {
@@ -181,9 +170,9 @@ final class UpstreamCall {
         connecting = future;
         connectTimer = thread.executeAfter(this::connectTimedOut,
                 Math.max(1, pool.settings.connectTimeout().toNanos()), TimeUnit.NANOSECONDS);
-        future.addNotifier(new IoFuture.HandlingNotifier<ClientConnection, Void>() {
+        future.addNotifier(new IoFuture.HandlingNotifier<StreamConnection, Void>() {
             @Override
-            public void handleDone(ClientConnection opened, Void attachment) {
+            public void handleDone(StreamConnection opened, Void attachment) {
                 connected(future, opened);
             }
 
@@ -199,7 +188,7 @@ final class UpstreamCall {
         }, null);
     }
 
-    private void connected(IoFuture<ClientConnection> future, ClientConnection opened) {
+    private void connected(IoFuture<? extends StreamConnection> future, StreamConnection opened) {
         if (connecting != future) {
             // Given up on (timed out, or the call ended) and its count freed then.
             IoUtils.safeClose(opened);
@@ -207,7 +196,17 @@ final class UpstreamCall {
         }
         connecting = null;
         cancel(connectTimer);
-        send(pool.opened(opened));
+        IoUpstreamPool.Connection made = pool.opened(opened);
+        if (opened instanceof SslConnection tls) {
+            try {
+                tls.startHandshake();
+            } catch (IOException e) {
+                connection = made;
+                fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS handshake could not start", e);
+                return;
+            }
+        }
+        send(made);
     }
 
     private void connectTimedOut() {
@@ -219,7 +218,7 @@ final class UpstreamCall {
     }
 
     private void abandonConnect() {
-        IoFuture<ClientConnection> future = connecting;
+        IoFuture<? extends StreamConnection> future = connecting;
         connecting = null;
         future.cancel();
         pool.unreserve();
@@ -228,133 +227,65 @@ final class UpstreamCall {
     private void send(IoUpstreamPool.Connection leased) {
         connection = leased;
         phase = Phase.SENDING;
-        ClientRequest outgoing = new ClientRequest().setMethod(Methods.fromString(request.method()))
-                .setPath(request.target());
-        HeaderMap headers = outgoing.getRequestHeaders();
-        if (request.headers() != null) {
-            request.headers().forEach((name, value) -> headers.add(HttpString.tryFromString(name), value));
-        }
-        for (HttpString framing : FRAMING_HEADERS) {
-            headers.remove(framing);
-        }
-        headers.put(Headers.HOST, pool.hostHeader);
-        byte[] body = request.body();
-        if (body != null) {
-            headers.put(Headers.CONTENT_LENGTH, body.length);
-        }
-        // Undertow may tell a failure to both callbacks, and after the call moved to another connection: each
-        // callback speaks for its own connection only.
-        leased.connection.sendRequest(outgoing, new ClientCallback<>() {
-            @Override
-            public void completed(ClientExchange exchange) {
-                if (connection == leased) {
-                    sending(exchange, body, leased);
-                }
-            }
-
-            @Override
-            public void failed(IOException e) {
-                if (connection == leased) {
-                    broke(e);
-                }
-            }
-        });
+        sent = false;
+        heard = false;
+        leased.call = this;
+        leased.parser.start("HEAD".equals(request.method()));
+        leased.writer.prepare(request, pool.hostHeader);
+        writable();
     }
 
-    private void sending(ClientExchange exchange, byte[] body, IoUpstreamPool.Connection leased) {
+    /** Writes what the connection takes of the request; on its thread, again as it takes more. */
+    void writable() {
+        if (done || sent) {
+            return;
+        }
+        StreamSinkChannel sink = connection.connection.getSinkChannel();
+        try {
+            if (!connection.writer.write(sink)) {
+                sink.resumeWrites();
+                return;
+            }
+        } catch (IOException e) {
+            broke(e);
+            return;
+        }
+        if (sink.isWriteResumed()) {
+            sink.suspendWrites();
+        }
+        sent = true;
+        if (phase == Phase.SENDING) {
+            phase = Phase.SENT;
+        }
+    }
+
+    /**
+     * The connection broke, or closed, before the whole answer came ({@code e} is {@code null} for a close): what
+     * that means depends on how far the call came.
+     */
+    private void broke(IOException e) {
         if (done) {
             return;
         }
-        phase = Phase.SENT;
-        if (request.headers() == null || !request.headers().contains(Headers.X_FORWARDED_PROTO_STRING)) {
-            // Undertow adds it to every request, as its reverse proxy needs; ours sends the headers it is given. The
-            // head is written after this callback, so the header goes before it is sent.
-            exchange.getRequest().getRequestHeaders().remove(Headers.X_FORWARDED_PROTO);
-        }
-        exchange.setResponseListener(new ClientCallback<>() {
-            @Override
-            public void completed(ClientExchange answered) {
-                if (connection == leased) {
-                    answered(answered);
-                }
-            }
-
-            @Override
-            public void failed(IOException e) {
-                if (connection == leased) {
-                    broke(e);
-                }
-            }
-        });
-        if (body != null && body.length > 0) {
-            new BodyWriter(ByteBuffer.wrap(body)).start(exchange.getRequestChannel());
-        }
-    }
-
-    /** Writes the request's body, then ends it, as the channel takes it. */
-    private final class BodyWriter implements ChannelListener<StreamSinkChannel> {
-        private final ByteBuffer body;
-        private boolean shut;
-
-        BodyWriter(ByteBuffer body) {
-            this.body = body;
-        }
-
-        void start(StreamSinkChannel channel) {
-            channel.getWriteSetter().set(this);
-            handleEvent(channel);
-        }
-
-        @Override
-        public void handleEvent(StreamSinkChannel channel) {
-            try {
-                while (body.hasRemaining()) {
-                    if (channel.write(body) == 0) {
-                        channel.resumeWrites();
-                        return;
-                    }
-                }
-                if (!shut) {
-                    channel.shutdownWrites();
-                    shut = true;
-                }
-                if (!channel.flush()) {
-                    channel.resumeWrites();
-                    return;
-                }
-                channel.suspendWrites();
-            } catch (IOException e) {
-                broke(e);
-            }
-        }
-    }
-
-    /** Undertow reports the connection failed: what that means depends on how far the call came. */
-    private void broke(IOException e) {
-        if (done || reading) {
-            // While reading, Undertow tells of a close it made itself (after a framing error) before the read
-            // throws what caused it: the read's own exception tells.
-            return;
-        }
-        boolean reused = connection != null && connection.reused;
-        if (phase == Phase.SENDING && reused) {
-            // A kept-alive connection found closed before anything was sent on it: no failure, take another.
+        boolean reused = connection.reused;
+        if (!heard && !reused && pool.tls()) {
+            // A new TLS connection that ends before any answer: its handshake failed.
+            fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
+                    + "not trusted or not naming the server", e);
+        } else if (heard) {
+            fail(UpstreamException.Kind.BROKEN, "the connection broke before the whole answer came", e);
+        } else if (phase == Phase.SENDING && reused) {
+            // A kept-alive connection found closed before the request was whole on it: no failure, take another.
             dropConnection();
             acquire();
-        } else if (phase == Phase.SENT && !reused && pool.tls() && e instanceof ClosedChannelException) {
-            // A new TLS connection closed with no answer: its handshake failed, which Undertow tells no better.
-            fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
-                    + "not trusted or not naming the server, or an answer that is not HTTP/1.1", e);
-        } else if (malformed(e)) {
-            fail(UpstreamException.Kind.MALFORMED, "the answer is not well-formed HTTP/1.1", e);
         } else if (phase == Phase.SENDING) {
             fail(UpstreamException.Kind.CONNECT_FAILED, "the server closed the connection before the request", e);
-        } else if (phase == Phase.SENT && reused && idempotent() && !resent) {
+        } else if (reused && idempotent() && !resent) {
             // A GET or HEAD the server may not have taken is sent once more on another connection, as Apache did.
             resent = true;
             dropConnection();
             acquire();
-        } else if (phase == Phase.SENT && reused) {
+        } else if (reused) {
             fail(UpstreamException.Kind.STALE_CONNECTION, "the server closed a kept-alive connection", e);
         } else {
             fail(UpstreamException.Kind.BROKEN, "the connection broke before the whole answer came", e);
@@ -366,152 +297,154 @@ final class UpstreamCall {
     }
 
     /**
-     * Whether Undertow failed to parse the answer: its parsers' errors come wrapped, or with codes of their own,
-     * unlike those of a connection that broke.
+     * Reads what came of the answer and takes it, until the answer ends, nothing more is there, or a streamed
+     * body's reader falls behind. A read shorter than the buffer emptied the socket: the next one would find nothing,
+     * so it is left to the next readiness. On the connection's thread.
      */
-    private boolean malformed(IOException e) {
-        if (phase == Phase.SENT && e instanceof ClosedChannelException) {
-            // Undertow closed the connection itself before the answer's head was whole: only its parser does that,
-            // and it then tells of the close before the parse error.
-            return true;
-        }
-        if (e.getCause() != null && !(e.getCause() instanceof IOException)) {
-            return true;
-        }
-        String message = String.valueOf(e.getMessage());
-        return message.startsWith(BAD_TRAILERS) || message.startsWith(BAD_CHUNK_SIZE);
-    }
-
-    private void answered(ClientExchange exchange) {
-        if (done) {
-            return;
-        }
-        phase = Phase.ANSWERED;
-        ClientResponse response = exchange.getResponse();
-        status = response.getResponseCode();
-        if (status < 100 || status > 599 || !Protocols.HTTP_1_1.equals(response.getProtocol())
-                && !Protocols.HTTP_1_0.equals(response.getProtocol())) {
-            // Undertow's parser takes any first line; a model server must answer HTTP/1.x with a status.
-            fail(UpstreamException.Kind.MALFORMED, "the answer's status line is not HTTP/1.1", null);
-            return;
-        }
-        answerHeaders = new dev.modelgate.spi.Headers();
-        for (HeaderValues values : response.getResponseHeaders()) {
-            String name = values.getHeaderName().toString();
-            for (String value : values) {
-                answerHeaders.add(name, value);
+    void readable() {
+        StreamSourceChannel source = connection.connection.getSourceChannel();
+        try (PooledByteBuffer pooled = pool.buffers.allocate()) {
+            ByteBuffer buffer = pooled.getBuffer();
+            while (!done && !paused) {
+                buffer.clear();
+                int count;
+                try {
+                    count = source.read(buffer);
+                } catch (IOException e) {
+                    broke(e);
+                    return;
+                }
+                if (count < 0) {
+                    closed();
+                    return;
+                }
+                if (count == 0) {
+                    return;
+                }
+                heard = true;
+                buffer.flip();
+                take(buffer);
+                // TLS may hold decrypted bytes back that the socket's readiness no longer tells of.
+                if (count < buffer.capacity() && !pool.tls()) {
+                    return;
+                }
             }
         }
-        declared = declaredLength(response, exchange.getRequest().getMethod());
+    }
+
+    /** Takes what a read brought: the rest of the head, then of the body. */
+    private void take(ByteBuffer buffer) {
+        AnswerParser parser = connection.parser;
+        try {
+            while (phase != Phase.ANSWERED) {
+                if (!parser.head(buffer)) {
+                    return;
+                }
+                if (parser.interim()) {
+                    // A 100 Continue or 103 Early Hints: the answer's own head follows.
+                    parser.start("HEAD".equals(request.method()));
+                    continue;
+                }
+                answered(parser);
+                if (done) {
+                    return;
+                }
+            }
+            boolean ended = parser.body(buffer, this::piece);
+            if (done) {
+                return;
+            }
+            passOn();
+            if (ended) {
+                // Bytes past the answer are a server's fault: its connection is not trusted with another request.
+                bodyEnded(parser.keepAlive() && !buffer.hasRemaining() && sent);
+            }
+        } catch (UpstreamException e) {
+            fail(e);
+        }
+    }
+
+    /** The server closed the connection: the end of a body read to the close, else a break. */
+    private void closed() {
+        if (phase == Phase.ANSWERED && connection.parser.endsAtClose()) {
+            bodyEnded(false);
+        } else if (phase == Phase.ANSWERED) {
+            fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
+        } else {
+            broke(null);
+        }
+    }
+
+    private void answered(AnswerParser parser) {
+        phase = Phase.ANSWERED;
+        status = parser.status();
+        answerHeaders = parser.headers();
+        declared = parser.declaredLength();
         if (declared > request.maxResponseBytes()) {
             // Refused before a byte of it is read.
             tooLarge();
             return;
         }
-        answerChannel = exchange.getResponseChannel();
         if (status >= 200 && status < 300 && request.streamAboveBytes() != Integer.MAX_VALUE
                 && (declared < 0 || declared > request.streamAboveBytes())) {
             stream = new AnswerStream(this);
-            answerChannel.getReadSetter().set(channel -> feed());
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, null, stream));
-            feed();
         } else {
             whole = new byte[declared >= 0 ? (int) declared : 8192];
-            answerChannel.getReadSetter().set(channel -> readWhole());
-            readWhole();
         }
     }
 
-    /** The body's length as Undertow frames it: none for HEAD, unknown when chunked or read to the close. */
-    private static long declaredLength(ClientResponse response, HttpString method) {
-        HeaderMap headers = response.getResponseHeaders();
-        String encoding = headers.getLast(Headers.TRANSFER_ENCODING);
-        if (Methods.HEAD.equals(method)) {
-            return 0;
+    /** Takes a piece of the body: into the whole body, or to the stream's reader. */
+    private boolean piece(ByteBuffer buffer, int count) {
+        if (received + count > request.maxResponseBytes()) {
+            tooLarge();
+            return false;
         }
-        if (encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
-            return -1;
-        }
-        String length = headers.getFirst(Headers.CONTENT_LENGTH);
-        if (length != null) {
-            return Long.parseLong(length.trim());
-        }
-        return Protocols.HTTP_1_1.equals(response.getProtocol()) ? 0 : -1;
-    }
-
-    /** Reads as much of a whole body as has come; on the IO thread, as its reads are ready. */
-    private void readWhole() {
-        if (done) {
-            return;
-        }
-        readBody(this::endWhole, (buffer, count) -> {
-            if (received + count > request.maxResponseBytes()) {
-                tooLarge();
-                return false;
-            }
-            if (received + count > whole.length) {
-                whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
-                        request.maxResponseBytes()));
-            }
-            buffer.get(whole, (int) received, count);
+        if (stream != null) {
             received += count;
+            if (unsent == null) {
+                unsent = new byte[count];
+                buffer.get(unsent);
+            } else {
+                int at = unsent.length;
+                unsent = Arrays.copyOf(unsent, at + count);
+                buffer.get(unsent, at, count);
+            }
             return true;
-        });
-    }
-
-    /** What a body's reading does with each piece that came: {@code false} stops reading for now. */
-    @FunctionalInterface
-    private interface Pieces {
-        boolean take(ByteBuffer buffer, int count);
+        }
+        if (received + count > whole.length) {
+            whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
+                    request.maxResponseBytes()));
+        }
+        buffer.get(whole, (int) received, count);
+        received += count;
+        return true;
     }
 
     /**
-     * Reads what has come of the answer's body through one pooled buffer, each piece to {@code pieces}, until
-     * nothing more is there (reads resume, and this runs again when more comes), {@code pieces} stops, or the body
-     * ends ({@code ended}); a failed read breaks the call. On the IO thread.
+     * Passes what a read brought of a streamed body to its reader, in one piece: until the reader catches up with a
+     * full queue, nothing more is read.
      */
-    private void readBody(Runnable ended, Pieces pieces) {
-        try (PooledByteBuffer pooled = pool.buffers.allocate()) {
-            ByteBuffer buffer = pooled.getBuffer();
-            while (true) {
-                buffer.clear();
-                int count = read(buffer);
-                if (count == 0) {
-                    answerChannel.resumeReads();
-                    return;
-                }
-                if (count < 0) {
-                    answerChannel.suspendReads();
-                    ended.run();
-                    return;
-                }
-                buffer.flip();
-                if (!pieces.take(buffer, count)) {
-                    return;
-                }
+    private void passOn() {
+        if (unsent != null) {
+            byte[] piece = unsent;
+            unsent = null;
+            if (!stream.offer(piece)) {
+                paused = true;
+                connection.connection.getSourceChannel().suspendReads();
             }
-        } catch (IOException e) {
-            broke(e);
         }
     }
 
-    private int read(ByteBuffer buffer) throws IOException {
-        reading = true;
-        try {
-            return answerChannel.read(buffer);
-        } finally {
-            reading = false;
+    /** The body's last byte came; the connection serves again if {@code reusable}. */
+    private void bodyEnded(boolean reusable) {
+        end(reusable);
+        if (stream != null) {
+            stream.end();
+        } else {
+            byte[] bytes = received == whole.length ? whole : Arrays.copyOf(whole, (int) received);
+            result.complete(new UpstreamAnswer(status, answerHeaders, declared, bytes, null));
         }
-    }
-
-    private void endWhole() {
-        if (declared >= 0 && received < declared) {
-            fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
-            return;
-        }
-        byte[] bytes = received == whole.length ? whole : Arrays.copyOf(whole, (int) received);
-        end();
-        result.complete(new UpstreamAnswer(status, answerHeaders, declared, bytes, null));
     }
 
     private void tooLarge() {
@@ -519,41 +452,13 @@ final class UpstreamCall {
                 + request.maxResponseBytes() + " bytes", null);
     }
 
-    /** Passes what came of a streamed body to its reader, until the reader's queue is full; on the IO thread. */
-    private void feed() {
-        if (done || paused) {
-            return;
-        }
-        readBody(() -> {
-            if (declared >= 0 && received < declared) {
-                fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
-            } else {
-                end();
-                stream.end();
-            }
-        }, (buffer, count) -> {
-            received += count;
-            if (received > request.maxResponseBytes()) {
-                tooLarge();
-                return false;
-            }
-            byte[] chunk = new byte[count];
-            buffer.get(chunk);
-            if (!stream.offer(chunk)) {
-                answerChannel.suspendReads();
-                paused = true;
-                return false;
-            }
-            return true;
-        });
-    }
-
     /** The stream's reader caught up: reading from the server goes on. From the reader's thread. */
     void readerCaughtUp() {
         thread.execute(() -> {
-            if (paused) {
+            if (paused && !done) {
                 paused = false;
-                feed();
+                connection.connection.getSourceChannel().resumeReads();
+                readable();
             }
         });
     }
@@ -569,24 +474,43 @@ final class UpstreamCall {
         });
     }
 
-    /** Closes the call's connection, whose callbacks, told of the close, then no longer speak for the call. */
+    /** Closes the call's connection, unread. */
     private void dropConnection() {
         IoUpstreamPool.Connection dropped = connection;
         connection = null;
+        dropped.call = null;
+        dropped.writer.release();
         pool.drop(dropped);
     }
 
-    /** The answer came whole: the connection goes back to the pool before anyone hears of the answer. */
-    private void end() {
+    /**
+     * The answer came whole: the connection goes back to the pool, if {@code reusable}, before anyone hears of the
+     * answer.
+     */
+    private void end(boolean reusable) {
         done = true;
         stopTimers();
         IoUpstreamPool.Connection used = connection;
         connection = null;
+        used.call = null;
+        if (!reusable) {
+            used.writer.release();
+            pool.drop(used);
+            return;
+        }
+        if (paused) {
+            // Idle, it must see the server close it.
+            used.connection.getSourceChannel().resumeReads();
+        }
         pool.release(used, thread);
     }
 
     /** Ends the call with {@code kind}; its connection, if any, is closed. On the call's thread. */
     void fail(UpstreamException.Kind kind, String message, Throwable cause) {
+        fail(new UpstreamException(kind, message, cause));
+    }
+
+    private void fail(UpstreamException failure) {
         if (done) {
             return;
         }
@@ -605,7 +529,6 @@ final class UpstreamCall {
         if (connection != null) {
             dropConnection();
         }
-        UpstreamException failure = new UpstreamException(kind, message, cause);
         if (stream != null) {
             stream.fail(failure);
         } else {
@@ -614,10 +537,11 @@ final class UpstreamCall {
     }
 
     private void stopTimers() {
-        cancel(timer);
+        if (deadlines != null) {
+            deadlines.remove(this);
+        }
         cancel(poolTimer);
         cancel(connectTimer);
-        timer = null;
         poolTimer = null;
         connectTimer = null;
     }

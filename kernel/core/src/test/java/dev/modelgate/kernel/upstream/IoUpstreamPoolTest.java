@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelgate.kernel.testing.Await;
 import dev.modelgate.kernel.testing.IoThreads;
 import dev.modelgate.kernel.testing.RawHttp;
+import dev.modelgate.kernel.testing.ScriptedServer;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.spi.Headers;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
@@ -561,56 +562,5 @@ class IoUpstreamPoolTest {
     private static void write(Socket socket, String text) throws IOException {
         socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
         socket.getOutputStream().flush();
-    }
-
-    /** A server on a bare socket that hands every connection it accepts, numbered from 0, to a script. */
-    private static final class ScriptedServer implements AutoCloseable {
-
-        @FunctionalInterface
-        interface Script {
-            void serve(Socket socket, int index) throws Exception;
-        }
-
-        private final ServerSocket server;
-        private final AtomicInteger accepted = new AtomicInteger();
-        private final ConcurrentLinkedQueue<Socket> sockets = new ConcurrentLinkedQueue<>();
-
-        ScriptedServer(Script script) throws IOException {
-            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread.ofVirtual().start(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket socket = server.accept();
-                        sockets.add(socket);
-                        int index = accepted.getAndIncrement();
-                        Thread.ofVirtual().start(() -> {
-                            try (socket) {
-                                script.serve(socket, index);
-                            } catch (Exception e) {
-                                // the client hung up, or the test is over
-                            }
-                        });
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        int accepted() {
-            return accepted.get();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket socket : sockets) {
-                socket.close();
-            }
-        }
     }
 }

@@ -1,15 +1,15 @@
-package dev.modelgate.kernel;
+package dev.modelgate.kernel.testing;
 
 import java.util.Random;
 
 /** Random small edits of a text, for tests that check a fast path against an oracle on many near-valid inputs. */
-final class Mutations {
+public final class Mutations {
 
     private Mutations() {
     }
 
     /** {@code seed} with one to three characters deleted, inserted or replaced, new ones from {@code alphabet}. */
-    static String of(String seed, String alphabet, Random random) {
+    public static String of(String seed, String alphabet, Random random) {
         StringBuilder text = new StringBuilder(seed);
         for (int edits = 1 + random.nextInt(3); edits > 0 && !text.isEmpty(); edits--) {
             int at = random.nextInt(text.length());
