@@ -88,8 +88,9 @@ final class UpstreamCall {
     private long received;
     /** A body read whole: its bytes so far, exactly its declared length when known. */
     private byte[] whole;
-    private AnswerStream stream;
-    /** Whether the stream's queue is full, and reading from the server suspended until its reader catches up. */
+    /** Where a streamed body goes: its reader's stream, or the listener the stream was pushed to. */
+    private AnswerSink sink;
+    /** Whether the sink is full, and reading from the server suspended until its reader catches up. */
     private boolean paused;
     /** Whether a read of the answer's body is under way, whose outcome tells of any failure during it. */
     private boolean reading;
@@ -411,7 +412,8 @@ final class UpstreamCall {
         answerChannel = exchange.getResponseChannel();
         if (status >= 200 && status < 300 && request.streamAboveBytes() != Integer.MAX_VALUE
                 && (declared < 0 || declared > request.streamAboveBytes())) {
-            stream = new AnswerStream(this);
+            AnswerStream stream = new AnswerStream(this);
+            sink = stream;
             answerChannel.getReadSetter().set(channel -> feed());
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, null, stream));
             feed();
@@ -529,7 +531,7 @@ final class UpstreamCall {
                 fail(UpstreamException.Kind.BROKEN, "the connection closed before the whole answer came", null);
             } else {
                 end();
-                stream.end();
+                sink.end();
             }
         }, (buffer, count) -> {
             received += count;
@@ -539,13 +541,43 @@ final class UpstreamCall {
             }
             byte[] chunk = new byte[count];
             buffer.get(chunk);
-            if (!stream.offer(chunk)) {
-                answerChannel.suspendReads();
-                paused = true;
+            if (!sink.offer(chunk)) {
+                pause();
                 return false;
             }
             return true;
         });
+    }
+
+    private void pause() {
+        answerChannel.suspendReads();
+        paused = true;
+    }
+
+    /**
+     * The stream's chunks go to {@code push} from now on; it took what the stream held, and wants more when
+     * {@code more}. On the call's thread.
+     */
+    void handOver(AnswerPush push, boolean more) {
+        sink = push;
+        if (done) {
+            return;
+        }
+        if (more && paused) {
+            paused = false;
+            feed();
+        } else if (!more && !paused) {
+            pause();
+        }
+    }
+
+    /** Runs {@code task} on the call's thread: at once when called there. */
+    void onThread(Runnable task) {
+        if (Thread.currentThread() == thread) {
+            task.run();
+        } else {
+            thread.execute(task);
+        }
     }
 
     /** The stream's reader caught up: reading from the server goes on. From the reader's thread. */
@@ -606,8 +638,8 @@ final class UpstreamCall {
             dropConnection();
         }
         UpstreamException failure = new UpstreamException(kind, message, cause);
-        if (stream != null) {
-            stream.fail(failure);
+        if (sink != null) {
+            sink.fail(failure);
         } else {
             result.completeExceptionally(failure);
         }
