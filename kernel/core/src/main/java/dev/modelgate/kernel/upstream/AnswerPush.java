@@ -55,7 +55,8 @@ final class AnswerPush implements AnswerSink {
         lastNanos = System.nanoTime();
     }
 
-    private void stop() {
+    /** Ends the idle check: the body ended, or its reader let it go. On the call's thread. */
+    void stop() {
         over = true;
         if (check != null) {
             check.remove();

@@ -200,8 +200,10 @@ final class AnswerStream extends StreamedBody implements AnswerSink {
     /** Before the body's end, drops the connection: nothing is drained. Any thread may close it. */
     @Override
     public void close() {
-        if (pushed != null) {
-            // Its end is the call's to tell: dropped if it has not come.
+        AnswerPush push = pushed;
+        if (push != null) {
+            // Its end is the call's to tell: dropped if it has not come, and its idle check with it.
+            call.onThread(push::stop);
             call.readerClosed();
             return;
         }
