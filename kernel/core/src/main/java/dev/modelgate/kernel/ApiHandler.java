@@ -1,6 +1,7 @@
 package dev.modelgate.kernel;
 
 import dev.modelgate.spi.CoreErrors;
+import dev.modelgate.spi.PushBody;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -142,15 +143,15 @@ final class ApiHandler implements HttpHandler {
     }
 
     /**
-     * Writes the answer: a buffered one on the IO thread, a streamed one on a virtual thread, since writing it
-     * blocks on the backend and the client.
+     * Writes the answer: a buffered or pushed one on the IO thread, any other streamed one on a virtual thread, since
+     * writing it blocks on the backend and the client.
      */
     private void finish(HttpServerExchange http, Deployment current, Response response) {
         if (inFlight.isDraining() || closesConnection(response)) {
             http.setPersistent(false);
             Http2GoAway.afterAnswer(http);
         }
-        if (response.body().length() < 0 && http.isInIoThread()) {
+        if (response.body().length() < 0 && !(response.body() instanceof PushBody) && http.isInIoThread()) {
             requestExecutor.execute(() -> ResponseWriter.write(http, response, current.server().gzipMinBytes()));
         } else {
             ResponseWriter.write(http, response, current.server().gzipMinBytes());

@@ -81,6 +81,14 @@ interface Front {
     Response passThrough(Response backendAnswer, Exchange exchange);
 
     /**
+     * Whether {@link #passThrough} gives a backend answer of {@code status} as it is, its body unread: a body still
+     * arriving then needs no thread that may block before it is written.
+     */
+    default boolean passesAsIs(int status) {
+        return false;
+    }
+
+    /**
      * Answers a call about a model that needs no inference ({@link dev.modelgate.spi.Operation#GET_MODEL}: status,
      * metadata, readiness) at the end of {@code route}'s pipeline.
      */

@@ -130,9 +130,14 @@ final class OpenAiFront implements Front {
      * in {@link #CODE_HEADER}.
      */
     @Override
+    public boolean passesAsIs(int status) {
+        return status < 400;
+    }
+
+    @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
         int status = backendAnswer.status();
-        if (status < 400) {
+        if (passesAsIs(status)) {
             return backendAnswer;
         }
         ErrorCode errorCode = CoreErrors.ofBackendStatus(status);

@@ -6,6 +6,7 @@ import dev.modelgate.spi.BackendException;
 import dev.modelgate.spi.BackendResult;
 import dev.modelgate.spi.CoreErrors;
 import dev.modelgate.spi.ProxyBackend;
+import dev.modelgate.spi.PushBody;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
 import dev.modelgate.spi.inference.InferenceBackend;
@@ -125,7 +126,8 @@ final class Predictor {
      *
      * @param mediaType the request body's, as {@link #mediaType} read it
      * @param blockingWork where an answer that streams is turned into the client's: a front may read such a body
-     *     whole (the gateway's envelope does), and reading it blocks until the IO thread has fed it
+     *     whole (the gateway's envelope does), and reading it blocks until the IO thread has fed it. Not for a
+     *     {@link PushBody} the front passes as it is, which the IO thread writes as its events come
      */
     static CompletionStage<Response> forwardWithoutBlocking(String backendName, ProxyBackend backend,
             List<FilterStep> filters, RealExchange exchange, String mediaType, MetricsRegistry metrics,
@@ -146,7 +148,7 @@ final class Predictor {
                     .whenComplete((result, failure) -> {
                         if (failure != null) {
                             answer.completeExceptionally(failure);
-                        } else if (streams(result)) {
+                        } else if (streams(result) && !pushedAsIs(result, exchange)) {
                             try {
                                 blockingWork.execute(() -> answer.complete(respondSafely(result, exchange)));
                             } catch (RuntimeException refused) {
@@ -165,6 +167,15 @@ final class Predictor {
     /** Whether the backend's answer is a body still arriving. */
     private static boolean streams(BackendResult result) {
         return result.forwardedResponse() != null && result.forwardedResponse().body().length() < 0;
+    }
+
+    /**
+     * Whether the backend's answer is a body pushed as it arrives that the front passes through unread: the IO thread
+     * that has its head writes it, with no thread between.
+     */
+    private static boolean pushedAsIs(BackendResult result, RealExchange exchange) {
+        Response forwarded = result.forwardedResponse();
+        return forwarded.body() instanceof PushBody && exchange.front().passesAsIs(forwarded.status());
     }
 
     /** {@link #respond} to a forwarded answer, what it throws as the terminal's failure. */

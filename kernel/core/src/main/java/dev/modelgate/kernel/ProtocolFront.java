@@ -56,9 +56,14 @@ abstract class ProtocolFront implements Front {
      * (40006 for a 4xx, 40005 for a 5xx) for the access log and the middlewares.
      */
     @Override
+    public boolean passesAsIs(int status) {
+        return status < 400;
+    }
+
+    @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
         int status = backendAnswer.status();
-        if (status < 400) {
+        if (passesAsIs(status)) {
             return backendAnswer;
         }
         ErrorCode errorCode = CoreErrors.ofBackendStatus(status);

@@ -1,5 +1,6 @@
 package dev.modelgate.kernel;
 
+import dev.modelgate.spi.PushBody;
 import dev.modelgate.spi.Response;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -18,8 +19,8 @@ import org.xnio.streams.ChannelOutputStream;
 
 /**
  * Writes a {@link Response} and ends the exchange. A body of known length is written by the IO thread without
- * blocking; a streaming body is written by the calling virtual thread, which may block on a slow client, and ended
- * by the IO thread.
+ * blocking, and so is a {@link PushBody} ({@link PushWriter}); any other streaming body is written by the calling
+ * virtual thread, which may block on a slow client, and ended by the IO thread.
  */
 final class ResponseWriter {
 
@@ -42,6 +43,11 @@ final class ResponseWriter {
      * accepts it (compressed here, on the calling thread, not on the IO thread).
      */
     static void write(HttpServerExchange http, Response response, long gzipMinBytes) {
+        if (response.body() instanceof PushBody pushed) {
+            Response answer = response;
+            onIoThread(http, () -> writePushed(http, answer, pushed));
+            return;
+        }
         if (response.body().length() < 0) {
             writeStreaming(http, response);
             return;
@@ -67,6 +73,21 @@ final class ResponseWriter {
         } else {
             http.getIoThread().execute(() -> writeBuffered(http, head, body));
         }
+    }
+
+    /** Writes a pushed body's answer, on the IO thread. */
+    private static void writePushed(HttpServerExchange http, Response response, PushBody body) {
+        try {
+            head(http, response);
+        } catch (RuntimeException e) {
+            // A header value Undertow refuses, say: the body goes, the client gets an answer.
+            LOG.log(System.Logger.Level.ERROR, "writing the response failed", e);
+            body.cancel();
+            http.getResponseHeaders().clear();
+            writeBuffered(http, INTERNAL_ERROR, INTERNAL_ERROR.body().bytes());
+            return;
+        }
+        PushWriter.start(http, body);
     }
 
     private static void head(HttpServerExchange http, Response response) {
@@ -133,7 +154,7 @@ final class ResponseWriter {
     }
 
     /** Ends a streamed answer on the IO thread: its last chunk, once the channel takes it, then the exchange. */
-    private static void end(HttpServerExchange http, StreamSinkChannel channel) {
+    static void end(HttpServerExchange http, StreamSinkChannel channel) {
         if (channel == null || !channel.isOpen()) {
             http.endExchange();
             return;
@@ -157,8 +178,15 @@ final class ResponseWriter {
         }
     }
 
-    /** Runs {@code task} on {@code http}'s IO thread; here when that thread has stopped (the gateway is stopping). */
+    /**
+     * Runs {@code task} on {@code http}'s IO thread: at once when called there, here when that thread has stopped (the
+     * gateway is stopping).
+     */
     private static void onIoThread(HttpServerExchange http, Runnable task) {
+        if (http.isInIoThread()) {
+            task.run();
+            return;
+        }
         try {
             http.getIoThread().execute(task);
         } catch (RejectedExecutionException e) {
@@ -166,7 +194,7 @@ final class ResponseWriter {
         }
     }
 
-    private static void cut(HttpServerExchange http, Exception failure) {
+    static void cut(HttpServerExchange http, Exception failure) {
         http.putAttachment(WRITE_FAILURE, failure);
         IoUtils.safeClose(http.getConnection());
     }

@@ -102,7 +102,7 @@ class ConfigValidationTest {
                 "server.port: must be between 0 and 65535, but was 70000",
                 "server.max-body-size: must be a positive size such as 65536, 512KB or 10MB, but was '-1'",
                 "server.shutdown-timeout: must be a positive duration such as 250ms, 5s, 2m or 1h, but was 'soon'",
-                "backends.main.type: unknown backend type 'nope'; known types: echo, streaming",
+                "backends.main.type: unknown backend type 'nope'; known types: echo, pushing, streaming",
                 "routes[0].model: model names are 1 to 128 letters, digits, '.', '_' and '-'",
                 "routes[0].version: API versions are written v1, v2, ..., but was '2'"), problems);
     }

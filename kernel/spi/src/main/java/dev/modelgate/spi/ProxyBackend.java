@@ -35,7 +35,8 @@ public interface ProxyBackend extends Backend {
      * {@link #forward}, without blocking the calling thread, which may be one of the gateway's IO threads. The stage
      * completes with the answer, or exceptionally with a {@link BackendException} or a {@link RejectionException},
      * on whichever thread the answer came; a streamed body is then read, as with {@link #forward}, by a thread that
-     * may block. Called only when {@link #forwardsAsync()} says so.
+     * may block, unless it is a {@link PushBody}, which the IO thread writes as it comes. Called only when
+     * {@link #forwardsAsync()} says so.
      */
     default java.util.concurrent.CompletionStage<Response> forwardAsync(Exchange exchange) {
         throw new UnsupportedOperationException(getClass().getName() + " forwards by blocking only");

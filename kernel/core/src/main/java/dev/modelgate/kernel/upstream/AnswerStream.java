@@ -1,9 +1,11 @@
 package dev.modelgate.kernel.upstream;
 
+import dev.modelgate.spi.upstream.ChunkListener;
+import dev.modelgate.spi.upstream.StreamedBody;
 import dev.modelgate.spi.upstream.UpstreamException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
@@ -13,8 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * A streamed answer's body for a reader that blocks (a virtual thread), fed by the call's IO thread with the chunks
  * it reads. Backpressure: once {@link #PAUSE_BYTES} wait unread, the IO thread stops reading from the server (the
  * server's sends then fill TCP's window and stop); it reads on when the reader has taken half of them.
+ *
+ * <p>Or, {@link #push pushed}: the call then hands its chunks to an {@link AnswerPush} instead, this stream's queue
+ * first, and the stream is done with.
  */
-final class AnswerStream extends InputStream {
+final class AnswerStream extends StreamedBody implements AnswerSink {
 
     /** Bytes queued for the reader at which reading from the server pauses. */
     static final int PAUSE_BYTES = 64 * 1024;
@@ -30,13 +35,70 @@ final class AnswerStream extends InputStream {
     private boolean ended;
     private UpstreamException failure;
     private boolean closed;
+    /** The push form it was handed over to, set on the call's thread; {@code null} while it is read. */
+    private volatile AnswerPush pushed;
 
     AnswerStream(UpstreamCall call) {
         this.call = call;
     }
 
+    @Override
+    public void push(ChunkListener listener, Duration idleTimeout) {
+        call.onThread(() -> {
+            AnswerPush push = new AnswerPush(call, listener, idleTimeout);
+            pushed = push;
+            call.handOver(push, handOver(push));
+        });
+    }
+
+    @Override
+    public void resume() {
+        AnswerPush push = pushed;
+        if (push != null) {
+            call.onThread(() -> {
+                push.resumed();
+                call.readerCaughtUp();
+            });
+        }
+    }
+
+    /**
+     * Gives what the stream holds to {@code push}, which takes the call's chunks from now on; whether it takes more.
+     * On the call's thread.
+     */
+    private boolean handOver(AnswerPush push) {
+        ArrayDeque<byte[]> queue;
+        boolean over;
+        UpstreamException failed;
+        lock.lock();
+        try {
+            if (current != null) {
+                throw new IllegalStateException("a body that was read cannot be pushed");
+            }
+            queue = new ArrayDeque<>(chunks);
+            chunks.clear();
+            queued = 0;
+            over = ended;
+            failed = failure;
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        boolean more = true;
+        for (byte[] chunk : queue) {
+            more = push.offer(chunk);
+        }
+        if (failed != null) {
+            push.fail(failed);
+        } else if (over) {
+            push.end();
+        }
+        return more;
+    }
+
     /** Queues a chunk from the IO thread; whether the reader's queue has room for more. */
-    boolean offer(byte[] chunk) {
+    @Override
+    public boolean offer(byte[] chunk) {
         lock.lock();
         try {
             chunks.add(chunk);
@@ -50,7 +112,8 @@ final class AnswerStream extends InputStream {
     }
 
     /** The body's last byte came. */
-    void end() {
+    @Override
+    public void end() {
         lock.lock();
         try {
             ended = true;
@@ -61,7 +124,8 @@ final class AnswerStream extends InputStream {
     }
 
     /** The call failed: the reader gets {@code e} once it has read what came before. */
-    void fail(UpstreamException e) {
+    @Override
+    public void fail(UpstreamException e) {
         lock.lock();
         try {
             failure = e;
@@ -136,6 +200,13 @@ final class AnswerStream extends InputStream {
     /** Before the body's end, drops the connection: nothing is drained. Any thread may close it. */
     @Override
     public void close() {
+        AnswerPush push = pushed;
+        if (push != null) {
+            // Its end is the call's to tell: dropped if it has not come, and its idle check with it.
+            call.onThread(push::stop);
+            call.readerClosed();
+            return;
+        }
         boolean early;
         lock.lock();
         try {

@@ -78,10 +78,11 @@ final class UpstreamCall {
     private long received;
     /** A body read whole: its bytes so far, exactly its declared length when known. */
     private byte[] whole;
-    private AnswerStream stream;
+    /** Where a streamed body goes: its reader's stream, or the listener the stream was pushed to. */
+    private AnswerSink sink;
     /** The data of a streamed body that the current read brought, to be passed on at its end. */
     private byte[] unsent;
-    /** Whether the stream's queue is full, and reading from the server suspended until its reader catches up. */
+    /** Whether the sink is full, and reading from the server suspended until it catches up. */
     private boolean paused;
 
     UpstreamCall(IoUpstreamPool pool, UpstreamRequest request, XnioIoThread thread) {
@@ -387,7 +388,8 @@ final class UpstreamCall {
         }
         if (status >= 200 && status < 300 && request.streamAboveBytes() != Integer.MAX_VALUE
                 && (declared < 0 || declared > request.streamAboveBytes())) {
-            stream = new AnswerStream(this);
+            AnswerStream stream = new AnswerStream(this);
+            sink = stream;
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, null, stream));
         } else {
             whole = new byte[declared >= 0 ? (int) declared : 8192];
@@ -400,7 +402,7 @@ final class UpstreamCall {
             tooLarge();
             return false;
         }
-        if (stream != null) {
+        if (sink != null) {
             received += count;
             if (unsent == null) {
                 unsent = new byte[count];
@@ -429,9 +431,8 @@ final class UpstreamCall {
         if (unsent != null) {
             byte[] piece = unsent;
             unsent = null;
-            if (!stream.offer(piece)) {
-                paused = true;
-                connection.connection.getSourceChannel().suspendReads();
+            if (!sink.offer(piece)) {
+                pause();
             }
         }
     }
@@ -439,8 +440,8 @@ final class UpstreamCall {
     /** The body's last byte came; the connection serves again if {@code reusable}. */
     private void bodyEnded(boolean reusable) {
         end(reusable);
-        if (stream != null) {
-            stream.end();
+        if (sink != null) {
+            sink.end();
         } else {
             byte[] bytes = received == whole.length ? whole : Arrays.copyOf(whole, (int) received);
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, bytes, null));
@@ -452,15 +453,49 @@ final class UpstreamCall {
                 + request.maxResponseBytes() + " bytes", null);
     }
 
+    /** Stops reading from the server until the sink catches up. */
+    private void pause() {
+        paused = true;
+        connection.connection.getSourceChannel().suspendReads();
+    }
+
+    /** Reads from the server again, the sink having caught up. On the call's thread. */
+    private void resume() {
+        if (paused && !done) {
+            paused = false;
+            connection.connection.getSourceChannel().resumeReads();
+            readable();
+        }
+    }
+
+    /**
+     * The stream's chunks go to {@code push} from now on; it took what the stream held, and wants more when
+     * {@code more}. On the call's thread.
+     */
+    void handOver(AnswerPush push, boolean more) {
+        sink = push;
+        if (done) {
+            return;
+        }
+        if (more) {
+            resume();
+        } else if (!paused) {
+            pause();
+        }
+    }
+
+    /** Runs {@code task} on the call's thread: at once when called there. */
+    void onThread(Runnable task) {
+        if (Thread.currentThread() == thread) {
+            task.run();
+        } else {
+            thread.execute(task);
+        }
+    }
+
     /** The stream's reader caught up: reading from the server goes on. From the reader's thread. */
     void readerCaughtUp() {
-        thread.execute(() -> {
-            if (paused && !done) {
-                paused = false;
-                connection.connection.getSourceChannel().resumeReads();
-                readable();
-            }
-        });
+        thread.execute(this::resume);
     }
 
     /** The stream's reader closed it before its end: the connection is dropped. From the reader's thread. */
@@ -529,8 +564,8 @@ final class UpstreamCall {
         if (connection != null) {
             dropConnection();
         }
-        if (stream != null) {
-            stream.fail(failure);
+        if (sink != null) {
+            sink.fail(failure);
         } else {
             result.completeExceptionally(failure);
         }

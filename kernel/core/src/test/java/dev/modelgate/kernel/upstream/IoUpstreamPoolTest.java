@@ -13,6 +13,7 @@ import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.ScriptedServer;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.spi.Headers;
+import dev.modelgate.spi.upstream.ChunkListener;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamPool;
@@ -340,6 +341,141 @@ class IoUpstreamPoolTest {
         answer.stream().close();
         Await.until("the server sees the connection dropped", hungUp::get);
         Await.until("nothing leased or kept", () -> pool.leased() == 0 && pool.available() == 0);
+    }
+
+    @Test
+    void aPushedStreamGivesWhatCameBeforeAndAfterOnTheCallsThreadThenItsEnd() throws Exception {
+        CompletableFuture<Void> second = new CompletableFuture<>();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n");
+            second.get(10, TimeUnit.SECONDS);
+            write(socket, "7\r\nsecond\n\r\n0\r\n\r\n");
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        UpstreamAnswer answer = join(on(ioThread, () -> pool.send(get("/"))));
+        // Pushed only once the first chunk came: it waits in the stream, and goes first.
+        AnswerStream stream = (AnswerStream) answer.stream();
+        Await.until("the first chunk in the stream", () -> stream.available() > 0);
+        Chunks chunks = new Chunks(true);
+        answer.streamed().push(chunks, GENEROUS);
+        Await.until("the first chunk pushed", () -> chunks.text().equals("first\n"));
+        second.complete(null);
+
+        assertEquals(null, chunks.ended.get(10, TimeUnit.SECONDS));
+        assertEquals("first\nsecond\n", chunks.text());
+        assertEquals(List.of(ioThread), chunks.threads.stream().distinct().toList());
+        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
+    }
+
+    @Test
+    void aPushedStreamWhoseServerGoesQuietFailsAsStalledAndDropsItsConnection() throws Exception {
+        AtomicBoolean hungUp = new AtomicBoolean();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n");
+            try {
+                socket.getInputStream().read();
+            } finally {
+                hungUp.set(true);
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(get("/")));
+        Chunks chunks = new Chunks(true);
+        answer.streamed().push(chunks, Duration.ofMillis(200));
+
+        CompletionException failed = assertThrows(CompletionException.class,
+                () -> chunks.ended.orTimeout(10, TimeUnit.SECONDS).join());
+        assertEquals(UpstreamException.Kind.STALLED,
+                assertInstanceOf(UpstreamException.class, failed.getCause()).kind());
+        assertEquals("first\n", chunks.text());
+        Await.until("the server sees the connection closed", hungUp::get);
+        assertEquals(0, pool.leased());
+    }
+
+    @Test
+    void aListenerThatHoldsBackStopsTheReadingAndIsNeverStalledMeanwhile() throws Exception {
+        int chunk = 16 * 1024;
+        int chunks = 1024;
+        AtomicLong written = new AtomicLong();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] data = new byte[chunk];
+            for (int i = 0; i < chunks; i++) {
+                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(data);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                written.addAndGet(chunk);
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
+        Chunks holding = new Chunks(false);
+        answer.streamed().push(holding, Duration.ofMillis(100));
+        // Held back: nothing more written for three idle times, and no stall meanwhile.
+        long[] last = {-1, System.nanoTime()};
+        Await.until("the server held back", () -> {
+            long now = written.get();
+            if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+            }
+            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
+        });
+        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
+        assertTrue(!holding.ended.isDone(), "ended while held back: " + holding.ended);
+
+        holding.takeAll = true;
+        answer.streamed().resume();
+        assertEquals(null, holding.ended.get(10, TimeUnit.SECONDS));
+        assertEquals((long) chunk * chunks, holding.bytes.get());
+        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
+    }
+
+    /** A listener that keeps what it is pushed and the threads it came on; it holds back unless {@link #takeAll}. */
+    private static final class Chunks implements ChunkListener {
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
+        final ConcurrentLinkedQueue<Thread> threads = new ConcurrentLinkedQueue<>();
+        final AtomicLong bytes = new AtomicLong();
+        private final StringBuffer text = new StringBuffer();
+        volatile boolean takeAll;
+
+        Chunks(boolean takeAll) {
+            this.takeAll = takeAll;
+        }
+
+        String text() {
+            return text.toString();
+        }
+
+        @Override
+        public boolean onChunk(byte[] chunk) {
+            threads.add(Thread.currentThread());
+            bytes.addAndGet(chunk.length);
+            if (chunk.length < 64) {
+                text.append(new String(chunk, StandardCharsets.US_ASCII));
+            }
+            return takeAll;
+        }
+
+        @Override
+        public void onEnd() {
+            ended.complete(null);
+        }
+
+        @Override
+        public void onFailure(UpstreamException failure) {
+            ended.completeExceptionally(failure);
+        }
     }
 
     @Test

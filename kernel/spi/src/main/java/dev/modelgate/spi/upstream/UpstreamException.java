@@ -25,7 +25,9 @@ public final class UpstreamException extends IOException {
         /** The answer's body is longer than the call's {@code maxResponseBytes}. */
         TOO_LARGE,
         /** The pool was closed. */
-        CLOSED
+        CLOSED,
+        /** A pushed body's server sent nothing for the idle time its listener allowed ({@link StreamedBody#push}). */
+        STALLED
     }
 
     private final Kind kind;

@@ -60,7 +60,8 @@ record CallFailure(BackendException exception, ErrorCode ownCode, boolean instan
             // The backend is being closed by a reload or shutdown: nothing the instance did.
             case CLOSED -> new CallFailure(new BackendException(BackendException.Kind.UNAVAILABLE,
                     "the backend is closing", e), false);
-            case TIMED_OUT -> timedOut(e);
+            // A pushed stream that went quiet (this backend reads its streams) is as late as one out of time.
+            case TIMED_OUT, STALLED -> timedOut(e);
             case MALFORMED -> new CallFailure(new BackendException(BackendException.Kind.PROTOCOL,
                     "malformed response", e), true);
             case TOO_LARGE -> tooLarge(e);

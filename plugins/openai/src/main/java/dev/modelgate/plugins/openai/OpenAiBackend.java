@@ -16,6 +16,7 @@ import dev.modelgate.spi.LlmCall;
 import dev.modelgate.spi.Metrics;
 import dev.modelgate.spi.RejectionException;
 import dev.modelgate.spi.Response;
+import dev.modelgate.spi.upstream.StreamedBody;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamPool;
@@ -47,8 +48,8 @@ import java.util.function.Consumer;
  * <p>Upstreams are called through the kernel's upstream pools ({@link dev.modelgate.spi.PluginContext#upstreamHttp()}),
  * one per upstream, on the gateway's IO threads: {@link #forwardAsync} never blocks, so a route whose middlewares are
  * all phased is served on the IO thread that read the request, and a stream's events are read by that thread's
- * selector; only their relay to the client runs on a virtual thread, woken once per read. {@link #forward} is the
- * same call, waited for.
+ * selector and relayed to the client by it too, as they come ({@link EventStreamBody}). {@link #forward} is the same
+ * call, waited for.
  *
  * <p>A call waits at most {@code request-timeout} (never past the request's deadline) for its answer to begin, and
  * for an answer that is not streamed, to end; a stream is then bounded by its stall guard alone. A client that goes
@@ -349,7 +350,7 @@ final class OpenAiBackend implements AsyncProxyBackend {
             throw new RejectionException(OpenAiErrors.UPSTREAM_NOT_JSON, upstream + " answered HTTP " + status
                     + (mediaType.isEmpty() ? " without a content type" : " with " + mediaType));
         }
-        InputStream stream = answer.stream();
+        StreamedBody stream = answer.streamed();
         if (stream == null) {
             byte[] bytes = answer.bytes();
             TokenUsage usage = status == 200 && !events ? TokenUsage.of(bytes, 0, bytes.length) : null;
