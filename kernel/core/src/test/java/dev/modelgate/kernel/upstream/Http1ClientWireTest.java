@@ -139,6 +139,28 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void bytesWaitingOnAFreedConnectionAreNotTakenForTheNextCallsAnswer() throws Exception {
+        // The first answer ends exactly where a read of the pool's 16 KiB buffer does, and a second answer nobody
+        // asked for follows it in the socket: the call waiting for the connection must not take it as its own.
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: 16342\r\n\r\n";
+        String first = head + "a".repeat(16 * 1024 - head.length());
+        ScriptedServer server = serve((socket, index) -> {
+            boolean unasked = index == 0;
+            while (RawHttp.readRequest(socket.getInputStream())) {
+                write(socket, unasked ? first + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nbogus"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+                unasked = false;
+            }
+        });
+        UpstreamPool pool = pool(server);
+        CompletionStage<UpstreamAnswer> answered = pool.send(get("GET"));
+        CompletionStage<UpstreamAnswer> waiting = pool.send(get("GET"));
+        assertEquals(16 * 1024, first.length());
+        assertEquals(16342, text(join(answered)).length());
+        assertEquals("good", text(join(waiting)));
+    }
+
+    @Test
     void anAnswerBeforeTheWholeRequestWentLeavesItsConnection() throws Exception {
         ScriptedServer server = serve((socket, index) -> {
             InputStream in = socket.getInputStream();
