@@ -268,8 +268,9 @@ final class UpstreamCall {
             return;
         }
         boolean reused = connection.reused;
-        if (!heard && !reused && pool.tls()) {
-            // A new TLS connection that ends before any answer: its handshake failed.
+        if (!heard && !reused && pool.tls() && phase == Phase.SENDING) {
+            // A new TLS connection that ends before it took the request (no data goes before the handshake ends):
+            // its handshake failed. One that took the whole request broke, as a plain one does.
             fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
                     + "not trusted or not naming the server", e);
         } else if (heard) {
