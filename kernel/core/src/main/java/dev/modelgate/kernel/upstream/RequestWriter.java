@@ -111,6 +111,10 @@ final class RequestWriter {
                 return;
             }
         }
+        if (name.isEmpty()) {
+            // It would make the line ": value", no field line at all, which a server refuses (400) or misreads.
+            return;
+        }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (c >= 128 || !TOKEN[c]) {

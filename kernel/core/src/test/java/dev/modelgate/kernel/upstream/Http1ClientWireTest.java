@@ -73,6 +73,19 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void aHeaderWithoutANameIsNotWritten() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        ScriptedServer server = serve((socket, index) -> {
+            requests.add(readRequest(socket.getInputStream()));
+            write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            socket.getInputStream().read();
+        });
+        join(pool(server).send(new UpstreamRequest("GET", "/", new Headers().set("", "x").set("A", "1"), null,
+                TimeUnit.SECONDS.toNanos(10), 1024, Integer.MAX_VALUE)));
+        assertEquals(List.of("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nA: 1\r\n\r\n"), requests);
+    }
+
+    @Test
     void interimAnswersAreSkipped() throws Exception {
         UpstreamPool pool = pool(answering("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
