@@ -86,6 +86,27 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void aMethodThatTakesABodySaysItsLengthWhenItHasNone() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        ScriptedServer server = serve((socket, index) -> {
+            while (true) {
+                requests.add(readRequest(socket.getInputStream()));
+                write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        UpstreamPool pool = pool(server);
+        for (String method : List.of("POST", "PUT", "PATCH", "GET")) {
+            join(pool.send(get(method)));
+        }
+        String host = "Host: 127.0.0.1:" + server.port() + "\r\n";
+        // RFC 9110 8.6: without it, a server that wants the length of a POST refuses it (411 Length Required).
+        assertEquals(List.of("POST / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n",
+                "PUT / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n",
+                "PATCH / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n", "GET / HTTP/1.1\r\n" + host + "\r\n"),
+                requests);
+    }
+
+    @Test
     void interimAnswersAreSkipped() throws Exception {
         UpstreamPool pool = pool(answering("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
