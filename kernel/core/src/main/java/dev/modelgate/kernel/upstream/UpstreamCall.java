@@ -39,6 +39,9 @@ final class UpstreamCall {
         ANSWERED
     }
 
+    /** The longest body read whole, whatever the call's limit: the most one array holds. */
+    private static final int MAX_WHOLE_BYTES = Integer.MAX_VALUE - 8;
+
     private final IoUpstreamPool pool;
     private final UpstreamRequest request;
     final XnioIoThread thread;
@@ -390,6 +393,8 @@ final class UpstreamCall {
                 && (declared < 0 || declared > request.streamAboveBytes())) {
             stream = new AnswerStream(this);
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, null, stream));
+        } else if (declared > MAX_WHOLE_BYTES) {
+            tooLarge(MAX_WHOLE_BYTES);
         } else {
             whole = new byte[declared >= 0 ? (int) declared : 8192];
         }
@@ -413,9 +418,13 @@ final class UpstreamCall {
             }
             return true;
         }
+        if (received + count > MAX_WHOLE_BYTES) {
+            tooLarge(MAX_WHOLE_BYTES);
+            return false;
+        }
         if (received + count > whole.length) {
             whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
-                    request.maxResponseBytes()));
+                    Math.min(request.maxResponseBytes(), MAX_WHOLE_BYTES)));
         }
         buffer.get(whole, (int) received, count);
         received += count;
@@ -449,8 +458,11 @@ final class UpstreamCall {
     }
 
     private void tooLarge() {
-        fail(UpstreamException.Kind.TOO_LARGE, "the response is larger than the limit of "
-                + request.maxResponseBytes() + " bytes", null);
+        tooLarge(request.maxResponseBytes());
+    }
+
+    private void tooLarge(long limit) {
+        fail(UpstreamException.Kind.TOO_LARGE, "the response is larger than the limit of " + limit + " bytes", null);
     }
 
     /** The stream's reader caught up: reading from the server goes on. From the reader's thread. */

@@ -235,6 +235,21 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void aBodyDeclaredLongerThanAnArrayCanHoldIsTooLargeToReadWhole() throws Exception {
+        // A limit past what one array holds (the openai backend's max-response-size has no cap): 3 GB does not fit.
+        ScriptedServer server = serve((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 500 Oops\r\nContent-Length: 3000000000\r\n\r\nsome");
+            socket.getInputStream().read();
+        });
+        UpstreamPool pool = pool(server);
+        UpstreamException failure = failure(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(5), Long.MAX_VALUE, Integer.MAX_VALUE)));
+        assertEquals(UpstreamException.Kind.TOO_LARGE, failure.kind(), failure.getMessage());
+        Await.until("its connection closed", () -> pool.available() == 0 && pool.leased() == 0);
+    }
+
+    @Test
     void aStreamedBodyComesAsItsChunksDo() throws Exception {
         UpstreamPool pool = pool(answering("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "6\r\nevent\n\r\n6\r\nevent\n\r\n0\r\n\r\n"));
