@@ -42,7 +42,10 @@ final class AnswerParser {
     }
 
     private enum Chunk {
-        SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER, TRAILER_LF, DONE
+        SIZE,
+        /** Whitespace after the size: only more of it, an extension's ';' or the line's end may follow. */
+        SIZE_SPACE,
+        EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER, TRAILER_LF, DONE
     }
 
     private static final boolean[] TOKEN = new boolean[256];
@@ -208,6 +211,7 @@ final class AnswerParser {
             int b = in.get() & 0xff;
             switch (chunk) {
                 case SIZE -> chunkSize(b);
+                case SIZE_SPACE -> afterChunkSize(b);
                 case EXTENSION -> {
                     if (b == '\r') {
                         chunk = Chunk.SIZE_LF;
@@ -256,11 +260,23 @@ final class AnswerParser {
             remaining = remaining << 4 | digit;
         } else if (digits == 0) {
             throw malformed("a chunk size that is not hexadecimal");
-        } else if (b == '\r') {
+        } else {
+            afterChunkSize(b);
+        }
+    }
+
+    /**
+     * A byte after the size's digits: RFC 9112 7.1 lets only whitespace and an extension come before the line's end,
+     * so that "5 6" is not read as a size of 5 where another parser would read no size at all.
+     */
+    private void afterChunkSize(int b) throws UpstreamException {
+        if (b == '\r') {
             chunk = Chunk.SIZE_LF;
-        } else if (b == ';' || b == ' ' || b == '\t') {
+        } else if (b == ';') {
             extensionBytes = 0;
             chunk = Chunk.EXTENSION;
+        } else if (b == ' ' || b == '\t') {
+            chunk = Chunk.SIZE_SPACE;
         } else {
             throw malformed("a chunk size that is not hexadecimal");
         }

@@ -47,12 +47,7 @@ final class Deadlines {
         } else {
             call.later.earlier = call;
         }
-        if (alarm == null || alarmAt - deadline > 0) {
-            if (alarm != null) {
-                alarm.remove();
-            }
-            arm(deadline);
-        }
+        armFor(deadline);
     }
 
     /** {@code call} ended before its time did. */
@@ -72,6 +67,19 @@ final class Deadlines {
         call.deadlines = null;
     }
 
+    /**
+     * Sets the timer for {@code deadline} unless it is set for an earlier one: never a second timer, which nothing
+     * would remove and which, ringing, would set another.
+     */
+    private void armFor(long deadline) {
+        if (alarm == null || alarmAt - deadline > 0) {
+            if (alarm != null) {
+                alarm.remove();
+            }
+            arm(deadline);
+        }
+    }
+
     private void arm(long at) {
         alarmAt = at;
         alarm = thread.executeAfter(this::ring, Math.max(1, at - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -83,10 +91,11 @@ final class Deadlines {
         while (first != null && first.deadline - now <= 0) {
             UpstreamCall due = first;
             remove(due);
+            // Whoever hears of its end may start a call here, whose add sets the timer already.
             due.expire();
         }
         if (first != null) {
-            arm(first.deadline);
+            armFor(first.deadline);
         }
     }
 }

@@ -138,7 +138,7 @@ final class IoUpstreamPool implements UpstreamPool {
         while ((found = mine.idle.pollFirst()) != null) {
             found.idle = false;
             idle.decrementAndGet();
-            if (found.connection.isOpen() && !found.expired(now)) {
+            if (found.connection.isOpen() && !found.expired(now) && found.quiet()) {
                 leased.incrementAndGet();
                 return found;
             }
@@ -208,7 +208,7 @@ final class IoUpstreamPool implements UpstreamPool {
         long now = System.nanoTime();
         boolean reusable = !closed && used.connection.isOpen() && !used.expired(now);
         ThreadConnections mine = byThread.computeIfAbsent(thread, ThreadConnections::new);
-        if (reusable && !mine.waiters.isEmpty()) {
+        if (reusable && !mine.waiters.isEmpty() && used.quiet()) {
             leased.incrementAndGet();
             mine.nextWaiter(this).takeOver(used);
             return;
@@ -402,16 +402,23 @@ final class IoUpstreamPool implements UpstreamPool {
         private void readable() {
             if (call != null) {
                 call.readable();
-                return;
+            } else if (!quiet()) {
+                discard(this);
             }
+        }
+
+        /**
+         * Whether the server has neither sent anything since the last answer nor closed the connection: asked before
+         * it serves another call, as bytes already there (an answer nobody asked for) would be taken for that call's
+         * answer, and the idle read that would see them may not have run yet.
+         */
+        private boolean quiet() {
             try (PooledByteBuffer pooled = buffers.allocate()) {
-                if (connection.getSourceChannel().read(pooled.getBuffer()) == 0) {
-                    return;
-                }
+                return connection.getSourceChannel().read(pooled.getBuffer()) == 0;
             } catch (IOException e) {
-                // Reset by the server: closed below.
+                // Reset by the server.
+                return false;
             }
-            discard(this);
         }
 
         private boolean expired(long now) {

@@ -54,9 +54,10 @@ final class RequestWriter {
             request.headers().forEach(this::header);
         }
         byte[] body = request.body();
-        if (body != null) {
+        if (body != null || takesBody(request.method())) {
+            // RFC 9110 8.6: a method that defines a body says its length, 0 for none, or servers refuse it (411).
             put(CONTENT_LENGTH);
-            ascii(Integer.toString(body.length));
+            ascii(body == null ? "0" : Integer.toString(body.length));
             crlf();
         }
         crlf();
@@ -78,6 +79,10 @@ final class RequestWriter {
             pending = bodyLength == 0 ? new ByteBuffer[] {ByteBuffer.wrap(head, 0, length)}
                     : new ByteBuffer[] {ByteBuffer.wrap(head, 0, length), ByteBuffer.wrap(body)};
         }
+    }
+
+    private static boolean takesBody(String method) {
+        return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
     }
 
     /** Writes what {@code sink} takes of the request; whether all of it went (and was flushed). */
@@ -110,6 +115,10 @@ final class RequestWriter {
             if (framing.equalsIgnoreCase(name)) {
                 return;
             }
+        }
+        if (name.isEmpty()) {
+            // It would make the line ": value", no field line at all, which a server refuses (400) or misreads.
+            return;
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);

@@ -39,6 +39,9 @@ final class UpstreamCall {
         ANSWERED
     }
 
+    /** The longest body read whole, whatever the call's limit: the most one array holds. */
+    private static final int MAX_WHOLE_BYTES = Integer.MAX_VALUE - 8;
+
     private final IoUpstreamPool pool;
     private final UpstreamRequest request;
     final XnioIoThread thread;
@@ -269,8 +272,9 @@ final class UpstreamCall {
             return;
         }
         boolean reused = connection.reused;
-        if (!heard && !reused && pool.tls()) {
-            // A new TLS connection that ends before any answer: its handshake failed.
+        if (!heard && !reused && pool.tls() && phase == Phase.SENDING) {
+            // A new TLS connection that ends before it took the request (no data goes before the handshake ends):
+            // its handshake failed. One that took the whole request broke, as a plain one does.
             fail(UpstreamException.Kind.CONNECT_FAILED, "the TLS connection closed before any answer: a certificate "
                     + "not trusted or not naming the server", e);
         } else if (heard) {
@@ -391,6 +395,8 @@ final class UpstreamCall {
             AnswerStream stream = new AnswerStream(this);
             sink = stream;
             result.complete(new UpstreamAnswer(status, answerHeaders, declared, null, stream));
+        } else if (declared > MAX_WHOLE_BYTES) {
+            tooLarge(MAX_WHOLE_BYTES);
         } else {
             whole = new byte[declared >= 0 ? (int) declared : 8192];
         }
@@ -414,9 +420,13 @@ final class UpstreamCall {
             }
             return true;
         }
+        if (received + count > MAX_WHOLE_BYTES) {
+            tooLarge(MAX_WHOLE_BYTES);
+            return false;
+        }
         if (received + count > whole.length) {
             whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
-                    request.maxResponseBytes()));
+                    Math.min(request.maxResponseBytes(), MAX_WHOLE_BYTES)));
         }
         buffer.get(whole, (int) received, count);
         received += count;
@@ -449,8 +459,11 @@ final class UpstreamCall {
     }
 
     private void tooLarge() {
-        fail(UpstreamException.Kind.TOO_LARGE, "the response is larger than the limit of "
-                + request.maxResponseBytes() + " bytes", null);
+        tooLarge(request.maxResponseBytes());
+    }
+
+    private void tooLarge(long limit) {
+        fail(UpstreamException.Kind.TOO_LARGE, "the response is larger than the limit of " + limit + " bytes", null);
     }
 
     /** Stops reading from the server until the sink catches up. */

@@ -121,6 +121,8 @@ class AnswerParserTest {
                         "more than 256 header lines"),
                 List.of(chunked + "zz\r\n", "a chunk size that is not hexadecimal"),
                 List.of(chunked + ";x\r\n", "a chunk size that is not hexadecimal"),
+                List.of(chunked + "5 6\r\nhello\r\n", "a chunk size that is not hexadecimal"),
+                List.of(chunked + "5\t x\r\nhello\r\n", "a chunk size that is not hexadecimal"),
                 List.of(chunked + "1234567890abcdef\r\n", "a chunk size of more than 15 digits"),
                 List.of(chunked + "4\r\nabcde\r\n", "a chunk's data is longer than its size"),
                 List.of(chunked + "4\r\nabcd\rx", "a chunk's data ends without CRLF"),

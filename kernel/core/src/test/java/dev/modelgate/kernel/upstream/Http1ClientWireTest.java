@@ -73,6 +73,40 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void aHeaderWithoutANameIsNotWritten() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        ScriptedServer server = serve((socket, index) -> {
+            requests.add(readRequest(socket.getInputStream()));
+            write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            socket.getInputStream().read();
+        });
+        join(pool(server).send(new UpstreamRequest("GET", "/", new Headers().set("", "x").set("A", "1"), null,
+                TimeUnit.SECONDS.toNanos(10), 1024, Integer.MAX_VALUE)));
+        assertEquals(List.of("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nA: 1\r\n\r\n"), requests);
+    }
+
+    @Test
+    void aMethodThatTakesABodySaysItsLengthWhenItHasNone() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        ScriptedServer server = serve((socket, index) -> {
+            while (true) {
+                requests.add(readRequest(socket.getInputStream()));
+                write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        UpstreamPool pool = pool(server);
+        for (String method : List.of("POST", "PUT", "PATCH", "GET")) {
+            join(pool.send(get(method)));
+        }
+        String host = "Host: 127.0.0.1:" + server.port() + "\r\n";
+        // RFC 9110 8.6: without it, a server that wants the length of a POST refuses it (411 Length Required).
+        assertEquals(List.of("POST / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n",
+                "PUT / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n",
+                "PATCH / HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n", "GET / HTTP/1.1\r\n" + host + "\r\n"),
+                requests);
+    }
+
+    @Test
     void interimAnswersAreSkipped() throws Exception {
         UpstreamPool pool = pool(answering("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
@@ -139,6 +173,28 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void bytesWaitingOnAFreedConnectionAreNotTakenForTheNextCallsAnswer() throws Exception {
+        // The first answer ends exactly where a read of the pool's 16 KiB buffer does, and a second answer nobody
+        // asked for follows it in the socket: the call waiting for the connection must not take it as its own.
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: 16342\r\n\r\n";
+        String first = head + "a".repeat(16 * 1024 - head.length());
+        ScriptedServer server = serve((socket, index) -> {
+            boolean unasked = index == 0;
+            while (RawHttp.readRequest(socket.getInputStream())) {
+                write(socket, unasked ? first + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nbogus"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+                unasked = false;
+            }
+        });
+        UpstreamPool pool = pool(server);
+        CompletionStage<UpstreamAnswer> answered = pool.send(get("GET"));
+        CompletionStage<UpstreamAnswer> waiting = pool.send(get("GET"));
+        assertEquals(16 * 1024, first.length());
+        assertEquals(16342, text(join(answered)).length());
+        assertEquals("good", text(join(waiting)));
+    }
+
+    @Test
     void anAnswerBeforeTheWholeRequestWentLeavesItsConnection() throws Exception {
         ScriptedServer server = serve((socket, index) -> {
             InputStream in = socket.getInputStream();
@@ -176,6 +232,21 @@ class Http1ClientWireTest {
             assertEquals(UpstreamException.Kind.MALFORMED, failure.kind(), answer.substring(0, 50));
             Await.until("its connection closed", () -> pool.available() == 0 && pool.leased() == 0);
         }
+    }
+
+    @Test
+    void aBodyDeclaredLongerThanAnArrayCanHoldIsTooLargeToReadWhole() throws Exception {
+        // A limit past what one array holds (the openai backend's max-response-size has no cap): 3 GB does not fit.
+        ScriptedServer server = serve((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 500 Oops\r\nContent-Length: 3000000000\r\n\r\nsome");
+            socket.getInputStream().read();
+        });
+        UpstreamPool pool = pool(server);
+        UpstreamException failure = failure(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(5), Long.MAX_VALUE, Integer.MAX_VALUE)));
+        assertEquals(UpstreamException.Kind.TOO_LARGE, failure.kind(), failure.getMessage());
+        Await.until("its connection closed", () -> pool.available() == 0 && pool.leased() == 0);
     }
 
     @Test

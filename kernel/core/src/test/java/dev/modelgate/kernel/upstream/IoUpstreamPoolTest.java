@@ -217,6 +217,28 @@ class IoUpstreamPoolTest {
     }
 
     @Test
+    void aCallCancelledFromAnotherThreadEndsAtOnceAndClosesItsConnection() throws Exception {
+        AtomicBoolean asked = new AtomicBoolean();
+        AtomicBoolean hungUp = new AtomicBoolean();
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            asked.set(true);
+            try {
+                socket.getInputStream().read();
+            } finally {
+                hungUp.set(true);
+            }
+        }));
+        UpstreamPool pool = pool(server.port(), settings(4, Duration.ofSeconds(1)));
+        CompletableFuture<UpstreamAnswer> call = pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(30), 1024, Integer.MAX_VALUE)).toCompletableFuture();
+        Await.until("the server has the request", asked::get);
+        assertTrue(call.cancel(true));
+        Await.until("the server sees the connection closed", hungUp::get);
+        Await.until("nothing leased or idle", () -> pool.leased() == 0 && pool.available() == 0);
+    }
+
+    @Test
     void aStreamThatOutlivesTheCallsTimeFailsItsReader() throws Exception {
         ScriptedServer server = track(new ScriptedServer((socket, index) -> {
             RawHttp.readRequest(socket.getInputStream());

@@ -60,6 +60,11 @@ class IoUpstreamTlsTest {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        server.createContext("/vanish", exchange -> {
+            // A server that took the request and went away without answering: its connection closes.
+            hosts.add(exchange.getRequestHeaders().getFirst("Host"));
+            throw new IllegalStateException("no answer");
+        });
         server.start();
     }
 
@@ -92,6 +97,19 @@ class IoUpstreamTlsTest {
         assertEquals(List.of(), hosts, "no request went out on a connection whose server was not verified");
         untrusted.close();
         misnamed.close();
+    }
+
+    @Test
+    void aConnectionThatCarriedTheWholeRequestAndClosedUnansweredBrokeRatherThanFailedToConnect() throws Exception {
+        UpstreamPool pool = pool(certificate.clientContext(), "https://localhost:" + port());
+        CompletionException thrown = assertThrows(CompletionException.class, () -> pool.send(new UpstreamRequest(
+                "POST", "/vanish", new Headers(), "{}".getBytes(StandardCharsets.UTF_8), TimeUnit.SECONDS.toNanos(10),
+                1 << 20, Integer.MAX_VALUE)).toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join());
+        UpstreamException failure = assertInstanceOf(UpstreamException.class, thrown.getCause());
+        // The server may have acted on it: not a failure to connect, which a caller may retry as never sent.
+        assertEquals(UpstreamException.Kind.BROKEN, failure.kind(), failure.getMessage());
+        assertEquals(List.of("localhost:" + port()), hosts);
+        pool.close();
     }
 
     private int port() {
