@@ -48,6 +48,13 @@ import org.xnio.ssl.XnioSsl;
 final class IoUpstreamPool implements UpstreamPool {
 
     private static final AtomicInteger NEXT_HOME = new AtomicInteger();
+    /**
+     * How long a connection may sit idle and still be taken without reading it first: the idle read sees what a
+     * server sends or closes meanwhile, but may not have run yet when a call takes the connection; after this long
+     * the read is made first (servers close kept-alive connections after seconds, and what they close then is best
+     * found before a request is lost on it).
+     */
+    private static final long TRUSTED_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Requests go out whole, in one write each: Nagle's delay would only hold back a request written in parts. */
     private static final OptionMap PLAIN = OptionMap.create(Options.TCP_NODELAY, true);
     /**
@@ -138,7 +145,8 @@ final class IoUpstreamPool implements UpstreamPool {
         while ((found = mine.idle.pollFirst()) != null) {
             found.idle = false;
             idle.decrementAndGet();
-            if (found.connection.isOpen() && !found.expired(now) && found.quiet()) {
+            if (found.connection.isOpen() && !found.expired(now)
+                    && (!found.mayHoldMore && now - found.idleSince < TRUSTED_IDLE_NANOS || found.quiet())) {
                 leased.incrementAndGet();
                 return found;
             }
@@ -208,7 +216,7 @@ final class IoUpstreamPool implements UpstreamPool {
         long now = System.nanoTime();
         boolean reusable = !closed && used.connection.isOpen() && !used.expired(now);
         ThreadConnections mine = byThread.computeIfAbsent(thread, ThreadConnections::new);
-        if (reusable && !mine.waiters.isEmpty() && used.quiet()) {
+        if (reusable && !mine.waiters.isEmpty() && (!used.mayHoldMore || used.quiet())) {
             leased.incrementAndGet();
             mine.nextWaiter(this).takeOver(used);
             return;
@@ -392,6 +400,13 @@ final class IoUpstreamPool implements UpstreamPool {
         private boolean forgotten;
         /** Whether it served a call before the one it serves now. */
         boolean reused;
+        /**
+         * Whether the read that brought the last answer's end filled its buffer, or came through TLS (which may hold
+         * decrypted bytes back): more may wait in the socket, so it is read once before another call takes it.
+         * Otherwise the socket was empty when the answer ended, and what comes later the idle read sees: reading
+         * every connection before reuse cost one more {@code read()} per call.
+         */
+        boolean mayHoldMore;
 
         private Connection(StreamConnection connection, long openedAt) {
             this.connection = connection;
@@ -409,8 +424,8 @@ final class IoUpstreamPool implements UpstreamPool {
 
         /**
          * Whether the server has neither sent anything since the last answer nor closed the connection: asked before
-         * it serves another call, as bytes already there (an answer nobody asked for) would be taken for that call's
-         * answer, and the idle read that would see them may not have run yet.
+         * it serves another call when bytes may be there already (an answer nobody asked for would be taken for that
+         * call's answer) and the idle read that would see them may not have run yet.
          */
         private boolean quiet() {
             try (PooledByteBuffer pooled = buffers.allocate()) {

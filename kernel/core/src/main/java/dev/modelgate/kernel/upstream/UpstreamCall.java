@@ -328,9 +328,11 @@ final class UpstreamCall {
                 }
                 heard = true;
                 buffer.flip();
-                take(buffer);
                 // TLS may hold decrypted bytes back that the socket's readiness no longer tells of.
-                if (count < buffer.capacity() && !pool.tls()) {
+                boolean mayHoldMore = count == buffer.capacity() || pool.tls();
+                connection.mayHoldMore = mayHoldMore;
+                take(buffer);
+                if (!mayHoldMore) {
                     return;
                 }
             }
