@@ -47,6 +47,7 @@ import org.xnio.ssl.XnioSsl;
  */
 final class IoUpstreamPool implements UpstreamPool {
 
+    private static final System.Logger LOG = System.getLogger(IoUpstreamPool.class.getName());
     private static final AtomicInteger NEXT_HOME = new AtomicInteger();
     /**
      * How long a connection may sit idle and still be taken without reading it first: the idle read sees what a
@@ -416,7 +417,14 @@ final class IoUpstreamPool implements UpstreamPool {
         /** Bytes came, or the server closed it: its call's, else a sign that an idle connection is done. */
         private void readable() {
             if (call != null) {
-                call.readable();
+                UpstreamCall reading = call;
+                try {
+                    reading.readable();
+                } catch (RuntimeException e) {
+                    // A defect in reading must not leave the call to its deadline, which a stream's may not have.
+                    LOG.log(System.Logger.Level.ERROR, "reading an answer from " + hostHeader + " failed", e);
+                    reading.fail(UpstreamException.Kind.BROKEN, "reading the answer failed", e);
+                }
             } else if (!quiet()) {
                 discard(this);
             }

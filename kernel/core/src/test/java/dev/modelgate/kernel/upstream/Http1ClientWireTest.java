@@ -86,6 +86,15 @@ class Http1ClientWireTest {
     }
 
     @Test
+    void aMethodThatIsNotATokenIsRefusedBeforeAnythingIsSent() {
+        for (String method : new String[] {"", "GET / HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET", "GET /", "G\u00c9T"}) {
+            assertThrows(IllegalArgumentException.class, () -> new UpstreamRequest(method, "/", new Headers(), null,
+                    TimeUnit.SECONDS.toNanos(10), 1024, Integer.MAX_VALUE), method);
+        }
+        new UpstreamRequest("M-SEARCH", "/", new Headers(), null, 1, 1, 1);
+    }
+
+    @Test
     void aMethodThatTakesABodySaysItsLengthWhenItHasNone() throws Exception {
         List<String> requests = new CopyOnWriteArrayList<>();
         ScriptedServer server = serve((socket, index) -> {

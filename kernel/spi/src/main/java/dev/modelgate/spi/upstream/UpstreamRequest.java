@@ -5,7 +5,7 @@ import dev.modelgate.spi.Headers;
 /**
  * One call to send.
  *
- * @param method the HTTP method
+ * @param method the HTTP method, a token
  * @param target the request target after the server: path and query, raw ({@code /v1/models/m:predict})
  * @param headers the headers to send as they are; the pool adds {@code Host}, {@code Content-Length} and what
  *     keep-alive needs
@@ -22,4 +22,21 @@ import dev.modelgate.spi.Headers;
  */
 public record UpstreamRequest(String method, String target, Headers headers, byte[] body, long timeoutNanos,
         long maxResponseBytes, int streamAboveBytes) {
+
+    /** @throws IllegalArgumentException for a method that is not an HTTP token, which would break the request line */
+    public UpstreamRequest {
+        boolean token = !method.isEmpty();
+        for (int i = 0; token && i < method.length(); i++) {
+            token = isTokenChar(method.charAt(i));
+        }
+        if (!token) {
+            throw new IllegalArgumentException("not an HTTP method: '" + method + "'");
+        }
+    }
+
+    /** RFC 9110's tchar. */
+    private static boolean isTokenChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
 }
