@@ -29,6 +29,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -147,6 +148,29 @@ class IoUpstreamPoolTest {
     }
 
     /** Each connection answers once, then takes the next request and closes without answering it. */
+    /**
+     * A server that answers a call with {@code chunks} chunks of {@code chunk} bytes, each filled with its index, as
+     * fast as the client takes them, counting the bytes in {@code written} as it goes.
+     */
+    private ScriptedServer chunkedServer(int chunk, int chunks, AtomicLong written) throws IOException {
+        return track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] data = new byte[chunk];
+            for (int i = 0; i < chunks; i++) {
+                Arrays.fill(data, (byte) i);
+                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(data);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                written.addAndGet(chunk);
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.getInputStream().read();
+        }));
+    }
+
     private ScriptedServer answersOnceThenCloses() throws IOException {
         return track(new ScriptedServer((socket, index) -> {
             InputStream in = socket.getInputStream();
@@ -299,22 +323,7 @@ class IoUpstreamPoolTest {
         int chunk = 16 * 1024;
         int chunks = 1024;
         AtomicLong written = new AtomicLong();
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            byte[] data = new byte[chunk];
-            for (int i = 0; i < chunks; i++) {
-                java.util.Arrays.fill(data, (byte) i);
-                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(data);
-                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-                written.addAndGet(chunk);
-            }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            socket.getInputStream().read();
-        }));
+        ScriptedServer server = chunkedServer(chunk, chunks, written);
         UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
         UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
                 TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
@@ -423,21 +432,7 @@ class IoUpstreamPoolTest {
         int chunk = 16 * 1024;
         int chunks = 1024;
         AtomicLong written = new AtomicLong();
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            byte[] data = new byte[chunk];
-            for (int i = 0; i < chunks; i++) {
-                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(data);
-                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-                written.addAndGet(chunk);
-            }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            socket.getInputStream().read();
-        }));
+        ScriptedServer server = chunkedServer(chunk, chunks, written);
         UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
         UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
                 TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
