@@ -1,5 +1,7 @@
 package dev.modelgate.kernel;
 
+import static dev.modelgate.kernel.testing.Mutations.bytewise;
+import static dev.modelgate.kernel.testing.Mutations.randomCuts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -117,19 +119,5 @@ class Http1FramingTest {
         return outcome.stream().filter(line -> line.startsWith("refused")).toList();
     }
 
-    private static int[] bytewise(int length) {
-        int[] cuts = new int[length];
-        java.util.Arrays.fill(cuts, 1);
-        return cuts;
-    }
 
-    private static int[] randomCuts(int length, Random random) {
-        List<Integer> cuts = new ArrayList<>();
-        for (int left = length; left > 0; ) {
-            int cut = Math.min(left, 1 + random.nextInt(40));
-            cuts.add(cut);
-            left -= cut;
-        }
-        return cuts.stream().mapToInt(Integer::intValue).toArray();
-    }
 }

@@ -1,8 +1,12 @@
 package dev.modelgate.kernel.testing;
 
+import java.util.Arrays;
 import java.util.Random;
 
-/** Random small edits of a text, for tests that check a fast path against an oracle on many near-valid inputs. */
+/**
+ * Random small edits of a text, for tests that check a fast path against an oracle on many near-valid inputs, and
+ * the ways to cut an input into the reads that feed an incremental parser.
+ */
 public final class Mutations {
 
     private Mutations() {
@@ -21,5 +25,23 @@ public final class Mutations {
             }
         }
         return text.toString();
+    }
+
+    /** One byte per read: every place a parser can be stopped and resumed. */
+    public static int[] bytewise(int length) {
+        int[] cuts = new int[length];
+        Arrays.fill(cuts, 1);
+        return cuts;
+    }
+
+    /** Reads of 1 to 40 bytes, summing to {@code length}. */
+    public static int[] randomCuts(int length, Random random) {
+        int[] cuts = new int[length];
+        int count = 0;
+        for (int left = length; left > 0; count++) {
+            cuts[count] = Math.min(left, 1 + random.nextInt(40));
+            left -= cuts[count];
+        }
+        return Arrays.copyOf(cuts, count);
     }
 }

@@ -1,5 +1,7 @@
 package dev.modelgate.kernel.upstream;
 
+import static dev.modelgate.kernel.testing.Mutations.bytewise;
+import static dev.modelgate.kernel.testing.Mutations.randomCuts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -221,19 +222,5 @@ class AnswerParserTest {
         return true;
     }
 
-    private static int[] bytewise(int length) {
-        int[] cuts = new int[length];
-        Arrays.fill(cuts, 1);
-        return cuts;
-    }
 
-    private static int[] randomCuts(int length, Random random) {
-        List<Integer> cuts = new ArrayList<>();
-        for (int left = length; left > 0; ) {
-            int cut = Math.min(left, 1 + random.nextInt(40));
-            cuts.add(cut);
-            left -= cut;
-        }
-        return cuts.stream().mapToInt(Integer::intValue).toArray();
-    }
 }

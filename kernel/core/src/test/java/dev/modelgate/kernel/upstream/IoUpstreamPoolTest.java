@@ -148,6 +148,19 @@ class IoUpstreamPoolTest {
     }
 
     /** Each connection answers once, then takes the next request and closes without answering it. */
+    /** Waits until the server has written nothing more for a while, however often the condition is asked. */
+    private static void awaitHeldBack(AtomicLong written) {
+        long[] last = {-1, System.nanoTime()};
+        Await.until("the server held back", () -> {
+            long now = written.get();
+            if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+            }
+            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
+        });
+    }
+
     /**
      * A server that answers a call with {@code chunks} chunks of {@code chunk} bytes, each filled with its index, as
      * fast as the client takes them, counting the bytes in {@code written} as it goes.
@@ -331,16 +344,7 @@ class IoUpstreamPoolTest {
         InputStream body = answer.stream();
         assertEquals(0, body.read());
         // While nobody reads, the server stops once the socket buffers and the 64 KB queue are full.
-        // Held back: nothing more written for a while, however often the condition is asked.
-        long[] last = {-1, System.nanoTime()};
-        Await.until("the server held back", () -> {
-            long now = written.get();
-            if (now != last[0]) {
-                last[0] = now;
-                last[1] = System.nanoTime();
-            }
-            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
-        });
+        awaitHeldBack(written);
         assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
         byte[] rest = body.readAllBytes();
         assertEquals((long) chunk * chunks - 1, rest.length);
@@ -439,15 +443,7 @@ class IoUpstreamPoolTest {
         Chunks holding = new Chunks(false);
         answer.streamed().push(holding, Duration.ofMillis(100));
         // Held back: nothing more written for three idle times, and no stall meanwhile.
-        long[] last = {-1, System.nanoTime()};
-        Await.until("the server held back", () -> {
-            long now = written.get();
-            if (now != last[0]) {
-                last[0] = now;
-                last[1] = System.nanoTime();
-            }
-            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
-        });
+        awaitHeldBack(written);
         assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
         assertTrue(!holding.ended.isDone(), "ended while held back: " + holding.ended);
 
