@@ -11,7 +11,9 @@ import dev.modelgate.spi.StreamFailedException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,7 @@ class PushBodyWriteToTest {
     private static final class Pieces implements PushBody {
         final AtomicInteger resumes = new AtomicInteger();
         final AtomicInteger cancels = new AtomicInteger();
+        final CountDownLatch toldToWait = new CountDownLatch(1);
         private final int pieces;
         private final Consumer<Sink> ending;
         private final Semaphore resumed = new Semaphore(0);
@@ -39,6 +42,7 @@ class PushBodyWriteToTest {
                     byte[] piece = new byte[16 * 1024];
                     java.util.Arrays.fill(piece, (byte) i);
                     if (!(sink.write(piece, 0, piece.length) & sink.flush())) {
+                        toldToWait.countDown();
                         resumed.acquireUninterruptibly();
                     }
                 }
@@ -63,15 +67,32 @@ class PushBodyWriteToTest {
     void aPushedBodyIsWrittenWholeToABlockingWriterThatHoldsItBack() throws Exception {
         Pieces body = new Pieces(64, PushBody.Sink::end);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        OutputStream holdingBack = new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
 
-        body.writeTo(out);
+            @Override
+            public void write(byte[] b, int off, int len) {
+                // Takes nothing until the body was told to wait: the queue between them is full by then.
+                try {
+                    assertTrue(body.toldToWait.await(30, TimeUnit.SECONDS), "the body was never told to wait");
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                out.write(b, off, len);
+            }
+        };
+
+        body.writeTo(holdingBack);
 
         byte[] written = out.toByteArray();
         assertEquals(64 * 16 * 1024, written.length);
         for (int i = 0; i < 64; i++) {
             assertEquals((byte) i, written[i * 16 * 1024 + 100], "piece " + i);
         }
-        assertTrue(body.resumes.get() > 0, "1 MB through a 64 KB queue: the body was told to wait");
+        assertTrue(body.resumes.get() > 0, "1 MB through a 64 KB queue: the body, told to wait, was resumed");
         assertEquals(0, body.cancels.get());
     }
 
