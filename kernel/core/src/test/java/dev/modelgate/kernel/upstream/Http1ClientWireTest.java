@@ -24,11 +24,11 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,13 +44,9 @@ class Http1ClientWireTest {
             Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(5));
 
     private final IoThreads io = new IoThreads();
-    private final List<AutoCloseable> opened = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable each : opened.reversed()) {
-            each.close();
-        }
         io.close();
     }
 
@@ -205,6 +201,7 @@ class Http1ClientWireTest {
 
     @Test
     void anAnswerBeforeTheWholeRequestWentLeavesItsConnection() throws Exception {
+        CountDownLatch refusalHeard = new CountDownLatch(1);
         ScriptedServer server = serve((socket, index) -> {
             InputStream in = socket.getInputStream();
             if (index > 0) {
@@ -218,13 +215,14 @@ class Http1ClientWireTest {
                 continue;
             }
             write(socket, "HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n");
-            Thread.sleep(300);
+            refusalHeard.await(10, TimeUnit.SECONDS);
             in.transferTo(OutputStream.nullOutputStream());
         });
         UpstreamPool pool = pool(server);
         UpstreamAnswer refused = join(pool.send(new UpstreamRequest("POST", "/", new Headers(), new byte[16 << 20],
                 TimeUnit.SECONDS.toNanos(10), 1024, Integer.MAX_VALUE)));
         assertEquals(413, refused.status());
+        refusalHeard.countDown();
         assertEquals("ok", text(join(pool.send(get("GET")))));
         assertEquals(2, server.accepted(), "a connection with half a request on it is not asked again");
     }
@@ -289,16 +287,12 @@ class Http1ClientWireTest {
     }
 
     private ScriptedServer serve(ScriptedServer.Script script) throws IOException {
-        ScriptedServer server = new ScriptedServer(script);
-        opened.add(server);
-        return server;
+        return io.track(new ScriptedServer(script));
     }
 
     private UpstreamPool pool(ScriptedServer server) {
         IoUpstreamHttp upstream = io.upstream();
-        UpstreamPool pool = upstream.open(URI.create("http://127.0.0.1:" + server.port()), SETTINGS);
-        opened.add(pool);
-        return pool;
+        return io.track(upstream.open(URI.create("http://127.0.0.1:" + server.port()), SETTINGS));
     }
 
     private static UpstreamRequest get(String method) {

@@ -57,13 +57,9 @@ class IoUpstreamPoolTest {
     private final IoThreads io = new IoThreads();
     private final XnioWorker worker = io.worker();
     private final IoUpstreamHttp upstream = io.upstream();
-    private final List<AutoCloseable> opened = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable each : opened.reversed()) {
-            each.close();
-        }
         io.close();
     }
 
@@ -659,9 +655,7 @@ class IoUpstreamPoolTest {
     }
 
     private UpstreamPool pool(int port, UpstreamSettings settings) {
-        UpstreamPool pool = upstream.open(URI.create("http://127.0.0.1:" + port + "/ignored"), settings);
-        opened.add(pool);
-        return pool;
+        return io.track(upstream.open(URI.create("http://127.0.0.1:" + port + "/ignored"), settings));
     }
 
     private static UpstreamSettings settings(int maxConnections, Duration poolTimeout) {
@@ -704,8 +698,7 @@ class IoUpstreamPoolTest {
     }
 
     private <T extends AutoCloseable> T track(T resource) {
-        opened.add(resource);
-        return resource;
+        return io.track(resource);
     }
 
     private static void write(Socket socket, String text) throws IOException {
