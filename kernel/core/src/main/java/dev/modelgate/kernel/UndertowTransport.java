@@ -2,6 +2,7 @@ package dev.modelgate.kernel;
 
 import dev.modelgate.spi.Headers;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.HttpString;
 import java.net.InetSocketAddress;
@@ -65,12 +66,15 @@ record UndertowTransport(HttpServerExchange http) implements Transport {
         java.util.Set<HttpString> connectionScoped = connectionScoped(
                 http.getRequestHeaders().get(io.undertow.util.Headers.CONNECTION));
         Headers headers = new Headers();
-        for (HeaderValues values : http.getRequestHeaders()) {
+        HeaderMap all = http.getRequestHeaders();
+        // The cursor and index forms iterate without the iterators the for-each forms make per header.
+        for (long cursor = all.fastIterateNonEmpty(); cursor != -1L; cursor = all.fiNextNonEmpty(cursor)) {
+            HeaderValues values = all.fiCurrent(cursor);
             HttpString header = values.getHeaderName();
             String name = header.toString();
             if (!HOP_BY_HOP.contains(header) && !connectionScoped.contains(header) && !RealExchange.isGatewayHeader(name)) {
-                for (String value : values) {
-                    headers.add(name, value);
+                for (int i = 0; i < values.size(); i++) {
+                    headers.add(name, values.get(i));
                 }
             }
         }
