@@ -151,6 +151,10 @@ public final class InstancePool implements AutoCloseable {
      */
     private Instance pick(Levels pool, List<Instance> tried, Exchange exchange) {
         List<List<Instance>> byLevel = pool.byLevel();
+        if (byLevel.size() == 1 && tried.isEmpty() && allAvailable(byLevel.getFirst())) {
+            // Most pools, most of the time: what the general case below would choose among, without its copies.
+            return balancer.pick(byLevel.getFirst(), exchange);
+        }
         List<List<Instance>> available = new ArrayList<>(byLevel.size());
         int[] availableCounts = new int[byLevel.size()];
         int anyAvailable = 0;
@@ -187,6 +191,15 @@ public final class InstancePool implements AutoCloseable {
             }
         }
         return balancer.pick(candidates, exchange);
+    }
+
+    private boolean allAvailable(List<Instance> instances) {
+        for (int i = 0; i < instances.size(); i++) {
+            if (!available(instances.get(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<Instance> firstNonEmpty(List<List<Instance>> lists) {
