@@ -69,6 +69,8 @@ final class Http1Framing {
     private static final byte[] HOST_NAME = "host".getBytes(StandardCharsets.ISO_8859_1);
     private static final byte[] CONTENT_LENGTH_NAME = "content-length".getBytes(StandardCharsets.ISO_8859_1);
     private static final byte[] TRANSFER_ENCODING_NAME = "transfer-encoding".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] HTTP_1_1 = "HTTP/1.1".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] HTTP_1_0 = "HTTP/1.0".getBytes(StandardCharsets.ISO_8859_1);
 
     private final Limits limits;
     private State state = State.METHOD;
@@ -77,11 +79,15 @@ final class Http1Framing {
     private int headerCount;
     private int targetLength;
     private byte[] target = new byte[64];
-    private final StringBuilder version = new StringBuilder();
+    /** The request line's version, at most {@code HTTP/1.1}'s eight bytes. */
+    private final byte[] version = new byte[8];
+    private int versionLength;
     private byte[] name = new byte[32];
     private int nameLength;
-    /** The value being read, kept only for the headers that decide framing. */
-    private StringBuilder value;
+    /** The value being read, kept only for the headers that decide framing ({@code keepingValue}). */
+    private byte[] value = new byte[32];
+    private int valueLength;
+    private boolean keepingValue;
     private final List<String> contentLengths = new ArrayList<>();
     private final List<String> transferEncodings = new ArrayList<>();
     private final List<String> hosts = new ArrayList<>();
@@ -207,6 +213,12 @@ final class Http1Framing {
                     i++;
                 }
             }
+            case VERSION -> {
+                to = from + Math.min(to - from, version.length - versionLength);
+                while (i < to && bytes[i] > ' ' && bytes[i] != 0x7f) { // signed: bytes from 0x80 stop the run too
+                    i++;
+                }
+            }
             default -> {
                 return 0;
             }
@@ -231,9 +243,14 @@ final class Http1Framing {
                 nameLength += length;
             }
             case VALUE -> {
-                if (value != null) {
-                    value.append(new String(bytes, from, length, StandardCharsets.ISO_8859_1));
+                if (keepingValue) {
+                    value = append(value, valueLength, bytes, from, length);
+                    valueLength += length;
                 }
+            }
+            case VERSION -> {
+                System.arraycopy(bytes, from, version, versionLength, length);
+                versionLength += length;
             }
             default -> {
                 // counted only
@@ -276,16 +293,17 @@ final class Http1Framing {
             }
             case VERSION -> {
                 if (b == '\r') {
-                    if (!"HTTP/1.1".contentEquals(version) && !"HTTP/1.0".contentEquals(version)) {
-                        return refuse(version.toString().matches("HTTP/[0-9]\\.[0-9]")
+                    if (!isVersion(HTTP_1_1) && !isVersion(HTTP_1_0)) {
+                        return refuse(new String(version, 0, versionLength, StandardCharsets.ISO_8859_1)
+                                .matches("HTTP/[0-9]\\.[0-9]")
                                 ? CoreErrors.HTTP_VERSION_NOT_SUPPORTED : CoreErrors.INVALID_REQUEST_LINE,
                                 "speak HTTP/1.1");
                     }
                     state = State.REQUEST_LINE_LF;
-                } else if (version.length() >= 8 || b <= ' ' || b >= 0x7f) {
+                } else if (versionLength >= version.length || b <= ' ' || b >= 0x7f) {
                     return refuse(CoreErrors.INVALID_REQUEST_LINE, "the line must end in HTTP/1.1 and CRLF");
                 } else {
-                    version.append((char) b);
+                    version[versionLength++] = (byte) b;
                 }
             }
             case REQUEST_LINE_LF -> {
@@ -309,7 +327,8 @@ final class Http1Framing {
             }
             case NAME, TRAILER_NAME -> {
                 if (b == ':') {
-                    value = isFramingHeader() && state == State.NAME ? new StringBuilder() : null;
+                    keepingValue = state == State.NAME && isFramingHeader();
+                    valueLength = 0;
                     state = state == State.NAME ? State.VALUE : State.TRAILER_VALUE;
                 } else {
                     // a token byte is taken by plainRun: this one is not
@@ -319,15 +338,16 @@ final class Http1Framing {
             }
             case VALUE, TRAILER_VALUE -> {
                 if (b == '\r') {
-                    if (value != null) {
-                        keepFramingHeader(value.toString().strip());
+                    if (keepingValue) {
+                        keepFramingHeader(new String(value, 0, valueLength, StandardCharsets.ISO_8859_1).strip());
                     }
                     state = state == State.VALUE ? State.VALUE_LF : State.TRAILER_VALUE_LF;
                 } else if (b < ' ' && b != '\t' || b == 0x7f) {
                     return refuse(CoreErrors.INVALID_HEADER, "control character 0x" + Integer.toHexString(b)
                             + " in the value of " + new String(name, 0, nameLength, StandardCharsets.ISO_8859_1));
-                } else if (value != null) {
-                    value.append((char) b);
+                } else if (keepingValue) {
+                    value = append(value, valueLength, new byte[] {(byte) b}, 0, 1);
+                    valueLength++;
                 }
             }
             case VALUE_LF -> {
@@ -414,6 +434,10 @@ final class Http1Framing {
         return true;
     }
 
+    private boolean isVersion(byte[] expected) {
+        return Arrays.equals(version, 0, versionLength, expected, 0, expected.length);
+    }
+
     private boolean isFramingHeader() {
         return isName(HOST_NAME) || isName(CONTENT_LENGTH_NAME) || isName(TRANSFER_ENCODING_NAME);
     }
@@ -441,7 +465,7 @@ final class Http1Framing {
 
     /** The head is complete: decide how the body is framed, or refuse the message. */
     private boolean endHead() {
-        boolean http11 = "HTTP/1.1".contentEquals(version);
+        boolean http11 = isVersion(HTTP_1_1);
         if (http11 && hosts.size() != 1 || hosts.size() > 1) {
             return refuse(CoreErrors.INVALID_HOST, "send exactly one Host header");
         }
@@ -475,7 +499,7 @@ final class Http1Framing {
         if (!contentLengths.isEmpty()) {
             return refuse(CoreErrors.INVALID_FRAMING, "both Content-Length and Transfer-Encoding");
         }
-        if (!"HTTP/1.1".contentEquals(version)) {
+        if (!isVersion(HTTP_1_1)) {
             return refuse(CoreErrors.INVALID_FRAMING, "Transfer-Encoding needs HTTP/1.1");
         }
         List<String> codings = new ArrayList<>();
@@ -541,7 +565,7 @@ final class Http1Framing {
         headBytes = 0;
         headerCount = 0;
         targetLength = 0;
-        version.setLength(0);
+        versionLength = 0;
         contentLengths.clear();
         transferEncodings.clear();
         hosts.clear();
