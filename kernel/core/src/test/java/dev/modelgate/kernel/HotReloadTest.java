@@ -268,6 +268,13 @@ class HotReloadTest {
             });
             gateway.assertMetric("modelgate_requests_total{protocol=\"http\",route=\"m:v1\",backend=\"a\","
                     + "status=\"200\",code=\"0\"} 1");
+
+            // Configured again, the route counts anew in series the scrape shows.
+            assertTrue(gateway.reload(both).applied());
+            assertEquals(200, predict(gateway, "removed").statusCode());
+            gateway.awaitMetric("modelgate_requests_total{protocol=\"http\",route=\"removed:v1\",backend=\"gone\","
+                    + "status=\"200\",code=\"0\"} 1");
+            gateway.awaitMetric("modelgate_backend_request_duration_seconds_count{backend=\"gone\"} 1");
         }
     }
 }
