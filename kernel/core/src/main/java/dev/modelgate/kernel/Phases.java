@@ -71,6 +71,9 @@ final class Phases {
 
     /** Runs {@code steps} around {@code core}, which runs only when every {@code before} went on. */
     static <T> CompletionStage<T> around(int count, IntFunction<Step<T>> steps, Supplier<CompletionStage<T>> core) {
+        if (count == 0) {
+            return core.get(); // nothing to unwind: no stage to add (most backends have no filters)
+        }
         @SuppressWarnings("unchecked")
         Step<T>[] entered = new Step[count];
         for (int i = 0; i < count; i++) {
