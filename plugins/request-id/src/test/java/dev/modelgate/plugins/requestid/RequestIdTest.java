@@ -39,6 +39,27 @@ class RequestIdTest {
 
     private static RunningGateway gateway;
 
+
+    @Test
+    void generatedIdsAreUniqueAndEveryDigitOfEachIsRandom() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        java.util.List<java.util.Set<Character>> digitsSeen = new java.util.ArrayList<>();
+        for (int position = 0; position < 32; position++) {
+            digitsSeen.add(new java.util.HashSet<>());
+        }
+        for (int i = 0; i < 10_000; i++) {
+            String id = RequestIdMiddleware.newId();
+            assertTrue(id.matches(GENERATED_ID), id);
+            ids.add(id);
+            for (int position = 0; position < 32; position++) {
+                digitsSeen.get(position).add(id.charAt(position));
+            }
+        }
+        assertEquals(10_000, ids.size());
+        for (int position = 0; position < 32; position++) {
+            assertEquals(16, digitsSeen.get(position).size(), "hex digits seen at position " + position);
+        }
+    }
     @BeforeAll
     static void start() throws Exception {
         gateway = RunningGateway.start("""
