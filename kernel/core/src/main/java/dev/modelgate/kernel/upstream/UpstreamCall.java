@@ -41,6 +41,11 @@ final class UpstreamCall {
 
     /** The longest body read whole, whatever the call's limit: the most one array holds. */
     private static final int MAX_WHOLE_BYTES = Integer.MAX_VALUE - 8;
+    /**
+     * The most a body read whole is given before its bytes come: a declared length is the server's word only, and
+     * taken at its word a few answers declaring the limit (64 MB by default) would take the heap before sending a byte.
+     */
+    private static final int UPFRONT_BYTES = 64 * 1024;
 
     private final IoUpstreamPool pool;
     private final UpstreamRequest request;
@@ -79,7 +84,7 @@ final class UpstreamCall {
     private Headers answerHeaders;
     private long declared;
     private long received;
-    /** A body read whole: its bytes so far, exactly its declared length when known. */
+    /** A body read whole: its bytes so far; once it is all here, exactly its declared length when known. */
     private byte[] whole;
     /** Where a streamed body goes: its reader's stream, or the listener the stream was pushed to. */
     private AnswerSink sink;
@@ -400,7 +405,7 @@ final class UpstreamCall {
         } else if (declared > MAX_WHOLE_BYTES) {
             tooLarge(MAX_WHOLE_BYTES);
         } else {
-            whole = new byte[declared >= 0 ? (int) declared : 8192];
+            whole = new byte[declared >= 0 ? (int) Math.min(declared, UPFRONT_BYTES) : 8192];
         }
     }
 
@@ -427,8 +432,8 @@ final class UpstreamCall {
             return false;
         }
         if (received + count > whole.length) {
-            whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count),
-                    Math.min(request.maxResponseBytes(), MAX_WHOLE_BYTES)));
+            long most = declared >= 0 ? declared : Math.min(request.maxResponseBytes(), MAX_WHOLE_BYTES);
+            whole = Arrays.copyOf(whole, (int) Math.min(Math.max(whole.length * 2L, received + count), most));
         }
         buffer.get(whole, (int) received, count);
         received += count;

@@ -1,5 +1,6 @@
 package dev.modelgate.kernel.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -325,6 +326,44 @@ class IoUpstreamPoolTest {
         assertEquals(UpstreamException.Kind.TOO_LARGE,
                 assertThrows(UpstreamException.class, () -> streamed.stream().readAllBytes()).kind());
         assertEquals(3, server.accepted(), "an answer too large is never drained: its connection is dropped");
+    }
+
+    @Test
+    void aDeclaredLengthIsNotTakenUpFrontBeforeItsBytesCome() throws Exception {
+        // 50 MB declared, ten bytes sent, then the connection closes: the call takes memory for what came.
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 50000000\r\n\r\n0123456789");
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getThreadAllocatedBytes(ioThread.threadId());
+        UpstreamRequest whole = new UpstreamRequest("GET", "/", new Headers(), null, TimeUnit.SECONDS.toNanos(5),
+                64 << 20, Integer.MAX_VALUE);
+        assertEquals(UpstreamException.Kind.BROKEN, failure(on(ioThread, () -> pool.send(whole))).kind());
+        long allocated = threads.getThreadAllocatedBytes(ioThread.threadId()) - before;
+        assertTrue(allocated < 4 << 20, "the IO thread allocated " + allocated + " bytes for ten");
+    }
+
+    @Test
+    void aLargeDeclaredBodyIsReadWholeAsItsPiecesCome() throws Exception {
+        byte[] body = new byte[300_000];
+        new java.util.Random(7).nextBytes(body);
+        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
+            RawHttp.readRequest(socket.getInputStream());
+            write(socket, "HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n");
+            for (int at = 0; at < body.length; at += 7_000) {
+                socket.getOutputStream().write(body, at, Math.min(7_000, body.length - at));
+                socket.getOutputStream().flush();
+            }
+            socket.getInputStream().read();
+        }));
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(5), 1 << 20, Integer.MAX_VALUE)));
+        assertArrayEquals(body, answer.bytes());
     }
 
     @Test
