@@ -9,7 +9,9 @@ import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,8 +19,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.xnio.IoFuture;
 import org.xnio.IoUtils;
@@ -67,6 +71,8 @@ final class IoUpstreamPool implements UpstreamPool {
 
     private final String host;
     private final int port;
+    /** The server's address when its URL names it by IP, else {@code null} (looked up at each connect). */
+    private final InetSocketAddress literal;
     final String hostHeader;
     final UpstreamSettings settings;
     private final Supplier<XnioWorker> worker;
@@ -87,6 +93,7 @@ final class IoUpstreamPool implements UpstreamPool {
             XnioSsl tls) {
         this.port = server.getPort() > 0 ? server.getPort() : tls != null ? 443 : 80;
         this.host = server.getHost();
+        this.literal = literal(host, port);
         this.hostHeader = server.getPort() > 0 ? server.getHost() + ":" + port : server.getHost();
         this.settings = settings;
         this.worker = worker;
@@ -177,11 +184,49 @@ final class IoUpstreamPool implements UpstreamPool {
      * Starts opening a connection on {@code thread}, counted already ({@link #reserve}): the future gives it, to be
      * made the pool's with {@link #opened}, or why it failed.
      */
-    IoFuture<? extends StreamConnection> connect(XnioIoThread thread) {
-        // Undertow's TLS engine is made for the server's name (SNI, and the name the certificate must hold).
-        InetSocketAddress address = new InetSocketAddress(host, port);
+    IoFuture<? extends StreamConnection> connect(XnioIoThread thread, InetSocketAddress address) {
         return tls == null ? thread.openStreamConnection(address, null, PLAIN)
                 : tls.openSslConnection(thread, address, null, TLS);
+    }
+
+    /**
+     * The server's address, given to {@code then} on {@code thread}: at once for an IP literal, else once a virtual
+     * thread has looked the name up (the JDK keeps answers for 30 seconds). A lookup blocks, for as long as the
+     * resolver takes: on the IO thread it held every connection of that thread meanwhile. The address keeps the
+     * name, which TLS checks the certificate against and sends as SNI.
+     */
+    void resolve(XnioIoThread thread, Consumer<InetSocketAddress> then, Consumer<UnknownHostException> unknown) {
+        if (literal != null) {
+            then.accept(literal);
+            return;
+        }
+        Thread.ofVirtual().name("resolve " + host).start(() -> {
+            Runnable answer;
+            try {
+                InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
+                answer = () -> then.accept(address);
+            } catch (UnknownHostException e) {
+                answer = () -> unknown.accept(e);
+            }
+            try {
+                thread.execute(answer);
+            } catch (RejectedExecutionException stopped) {
+                // The IO thread stopped (the gateway is stopping): its calls went with it.
+            }
+        });
+    }
+
+    /** {@code host} as an address when it is an IP literal, which takes no lookup; else {@code null}. */
+    private static InetSocketAddress literal(String host, int port) {
+        boolean ipv4 = !host.isEmpty() && host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9');
+        if (!ipv4 && !host.startsWith("[")) {
+            return null;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            return null; // not a literal after all (a name made of digits): looked up as a name
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamRequest;
 import io.undertow.connector.PooledByteBuffer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -70,6 +71,8 @@ final class UpstreamCall {
     private boolean poolTimeUp;
     private XnioExecutor.Key connectTimer;
     private IoFuture<? extends StreamConnection> connecting;
+    /** Whether the server's name is being looked up for the connection this call opens (counted already). */
+    private boolean resolving;
     private IoUpstreamPool.Connection connection;
     private Phase phase = Phase.SENDING;
     private boolean waiting;
@@ -166,19 +169,33 @@ final class UpstreamCall {
         }
     }
 
+    /** Opens a connection, counted already: the server's name looked up first, all within the connect timeout. */
     private void connect() {
+        resolving = true;
+        connectTimer = thread.executeAfter(this::connectTimedOut,
+                Math.max(1, pool.settings.connectTimeout().toNanos()), TimeUnit.NANOSECONDS);
+        pool.resolve(thread, this::connect, unknown -> {
+            if (resolving) {
+                abandonConnect();
+                fail(UpstreamException.Kind.CONNECT_FAILED, "cannot resolve the server's name", unknown);
+            }
+        });
+    }
+
+    private void connect(InetSocketAddress address) {
+        if (!resolving) {
+            return; // given up on while the name was looked up, and its count freed then
+        }
+        resolving = false;
         IoFuture<? extends StreamConnection> future;
         try {
-            future = pool.connect(thread);
+            future = pool.connect(thread, address);
         } catch (RuntimeException e) {
-            // An address that does not resolve, among others.
             pool.unreserve();
             fail(UpstreamException.Kind.CONNECT_FAILED, "cannot connect to the server", new IOException(e));
             return;
         }
         connecting = future;
-        connectTimer = thread.executeAfter(this::connectTimedOut,
-                Math.max(1, pool.settings.connectTimeout().toNanos()), TimeUnit.NANOSECONDS);
         future.addNotifier(new IoFuture.HandlingNotifier<StreamConnection, Void>() {
             @Override
             public void handleDone(StreamConnection opened, Void attachment) {
@@ -220,16 +237,19 @@ final class UpstreamCall {
 
     private void connectTimedOut() {
         connectTimer = null;
-        if (connecting != null) {
+        if (connecting != null || resolving) {
             abandonConnect();
             fail(UpstreamException.Kind.CONNECT_FAILED, "connecting took longer than the connect timeout", null);
         }
     }
 
+    /** Gives up the connection being opened (or its name being looked up), and its count. */
     private void abandonConnect() {
-        IoFuture<? extends StreamConnection> future = connecting;
-        connecting = null;
-        future.cancel();
+        if (connecting != null) {
+            connecting.cancel();
+            connecting = null;
+        }
+        resolving = false;
         pool.unreserve();
     }
 
@@ -571,7 +591,7 @@ final class UpstreamCall {
         }
         done = true;
         stopTimers();
-        if (connecting != null) {
+        if (connecting != null || resolving) {
             abandonConnect();
         }
         if (waiting) {

@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -364,6 +365,45 @@ class IoUpstreamPoolTest {
         UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
                 TimeUnit.SECONDS.toNanos(5), 1 << 20, Integer.MAX_VALUE)));
         assertArrayEquals(body, answer.bytes());
+    }
+
+    @Test
+    void aNameTheResolverIsSlowToAnswerHoldsNoOtherCallOfItsIoThread() throws Exception {
+        TestBackend backend = track(TestBackend.start(request -> TestBackend.Reply.json(200, "{}")));
+        UpstreamPool named = io.track(upstream.open(URI.create("http://" + UUID.randomUUID() + TestNames.SLOW + ":"
+                + backend.port()), new UpstreamSettings(1, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                Duration.ofSeconds(60), Duration.ofMinutes(5))));
+        UpstreamPool byAddress = pool(backend.port(), settings(1, Duration.ofSeconds(1)));
+        XnioIoThread ioThread = worker.getIoThread();
+
+        CompletionStage<UpstreamAnswer> slow = on(ioThread, () -> named.send(get("/")));
+        long start = System.nanoTime();
+        assertEquals(200, join(on(ioThread, () -> byAddress.send(get("/")))).status());
+        long quickMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(quickMillis < TestNames.SLOW_MILLIS, "a call of the same IO thread took " + quickMillis
+                + " ms while the name was looked up");
+        assertEquals(200, join(slow).status());
+    }
+
+    @Test
+    void theConnectTimeoutCoversLookingTheNameUp() {
+        UpstreamPool named = io.track(upstream.open(URI.create("http://" + UUID.randomUUID() + TestNames.SLOW + ":9"),
+                new UpstreamSettings(1, Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(60),
+                        Duration.ofMinutes(5))));
+        UpstreamException failed = failure(named.send(get("/")));
+        assertEquals(UpstreamException.Kind.CONNECT_FAILED, failed.kind());
+        assertTrue(failed.getMessage().contains("connect timeout"), failed.getMessage());
+        // Its connection's count was freed: with one connection at most, a count kept would leave none to open.
+        assertEquals(UpstreamException.Kind.CONNECT_FAILED, failure(named.send(get("/"))).kind());
+    }
+
+    @Test
+    void aNameThatDoesNotResolveFailsTheCallAsConnectFailed() {
+        UpstreamPool named = io.track(upstream.open(URI.create("http://" + UUID.randomUUID() + TestNames.UNKNOWN
+                + ":9"), settings(1, Duration.ofSeconds(1))));
+        UpstreamException failed = failure(named.send(get("/")));
+        assertEquals(UpstreamException.Kind.CONNECT_FAILED, failed.kind());
+        assertTrue(failed.getMessage().contains("cannot resolve"), failed.getMessage());
     }
 
     @Test
