@@ -134,8 +134,9 @@ final class RequestWriter {
         ensure(count);
         for (int i = 0; i < count; i++) {
             char c = value.charAt(i);
-            // RFC 9110 5.5: CR, LF and NUL have no place in a value; each becomes a space, as a recipient does.
-            head[length++] = c == '\r' || c == '\n' || c == 0 ? (byte) ' ' : c > 0xff ? (byte) '?' : (byte) c;
+            // RFC 9110 5.5: a value holds no control character but the tab; each other becomes a space, as a
+            // recipient does with CR, LF and NUL (a server may refuse the others, or a log line split on them).
+            head[length++] = c < ' ' && c != '\t' || c == 0x7f ? (byte) ' ' : c > 0xff ? (byte) '?' : (byte) c;
         }
         crlf();
     }

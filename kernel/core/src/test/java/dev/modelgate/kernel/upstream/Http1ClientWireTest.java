@@ -61,11 +61,13 @@ class Http1ClientWireTest {
         UpstreamPool pool = pool(server);
         Headers headers = new Headers().set("Content-Type", "text/plain").set("Connection", "close")
                 .set("Transfer-Encoding", "chunked").set("Content-Length", "99").set("Host", "elsewhere")
-                .set("X-Split", "a\r\nInjected: yes").set("Bad Name", "dropped");
+                .set("X-Split", "a\r\nInjected: yes").set("X-Controls", "a\u0000b\u0001c\u007fd\te")
+                .set("Bad Name", "dropped");
         join(pool.send(new UpstreamRequest("POST", "/v1/m p?q=é", headers, "body".getBytes(StandardCharsets.UTF_8),
                 TimeUnit.SECONDS.toNanos(10), 1024, Integer.MAX_VALUE)));
         assertEquals(List.of("POST /v1/m%20p?q=%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\n"
-                + "Content-Type: text/plain\r\nX-Split: a  Injected: yes\r\nContent-Length: 4\r\n\r\nbody"), requests);
+                + "Content-Type: text/plain\r\nX-Split: a  Injected: yes\r\nX-Controls: a b c d\te\r\n"
+                + "Content-Length: 4\r\n\r\nbody"), requests);
     }
 
     @Test
