@@ -1,8 +1,10 @@
 package dev.modelgate.kernel.upstream;
 
+import static dev.modelgate.kernel.upstream.UpstreamCalls.failure;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.join;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -20,12 +22,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -39,7 +39,6 @@ import org.junit.jupiter.api.Test;
  */
 class Http1ClientWireTest {
 
-    private static final Duration GENEROUS = Duration.ofSeconds(10);
     private static final UpstreamSettings SETTINGS = new UpstreamSettings(1, Duration.ofSeconds(1),
             Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(5));
 
@@ -328,20 +327,5 @@ class Http1ClientWireTest {
 
     private static String text(UpstreamAnswer answer) {
         return new String(answer.bytes(), StandardCharsets.ISO_8859_1);
-    }
-
-    private static void write(Socket socket, String text) throws IOException {
-        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        socket.getOutputStream().flush();
-    }
-
-    private static UpstreamAnswer join(CompletionStage<UpstreamAnswer> stage) throws Exception {
-        return stage.toCompletableFuture().get(GENEROUS.toSeconds(), TimeUnit.SECONDS);
-    }
-
-    private static UpstreamException failure(CompletionStage<UpstreamAnswer> stage) {
-        CompletionException thrown = assertThrows(CompletionException.class,
-                () -> stage.toCompletableFuture().orTimeout(GENEROUS.toSeconds(), TimeUnit.SECONDS).join());
-        return assertInstanceOf(UpstreamException.class, thrown.getCause());
     }
 }

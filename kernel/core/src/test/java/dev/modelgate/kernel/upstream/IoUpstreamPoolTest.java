@@ -1,5 +1,13 @@
 package dev.modelgate.kernel.upstream;
 
+import static dev.modelgate.kernel.upstream.UpstreamCalls.GENEROUS;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.failure;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.get;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.join;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.on;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.post;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.settings;
+import static dev.modelgate.kernel.upstream.UpstreamCalls.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -14,7 +22,6 @@ import dev.modelgate.kernel.testing.RawHttp;
 import dev.modelgate.kernel.testing.ScriptedServer;
 import dev.modelgate.kernel.testing.TestBackend;
 import dev.modelgate.spi.Headers;
-import dev.modelgate.spi.upstream.ChunkListener;
 import dev.modelgate.spi.upstream.UpstreamAnswer;
 import dev.modelgate.spi.upstream.UpstreamException;
 import dev.modelgate.spi.upstream.UpstreamPool;
@@ -22,15 +29,12 @@ import dev.modelgate.spi.upstream.UpstreamRequest;
 import dev.modelgate.spi.upstream.UpstreamSettings;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +45,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xnio.XnioIoThread;
@@ -53,8 +55,6 @@ import org.xnio.XnioWorker;
  * model servers do (closing kept-alive connections, breaking off, stalling, sending garbage or too much).
  */
 class IoUpstreamPoolTest {
-
-    private static final Duration GENEROUS = Duration.ofSeconds(10);
 
     private final IoThreads io = new IoThreads();
     private final XnioWorker worker = io.worker();
@@ -146,42 +146,6 @@ class IoUpstreamPoolTest {
     }
 
     /** Each connection answers once, then takes the next request and closes without answering it. */
-    /** Waits until the server has written nothing more for a while, however often the condition is asked. */
-    private static void awaitHeldBack(AtomicLong written) {
-        long[] last = {-1, System.nanoTime()};
-        Await.until("the server held back", () -> {
-            long now = written.get();
-            if (now != last[0]) {
-                last[0] = now;
-                last[1] = System.nanoTime();
-            }
-            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(300);
-        });
-    }
-
-    /**
-     * A server that answers a call with {@code chunks} chunks of {@code chunk} bytes, each filled with its index, as
-     * fast as the client takes them, counting the bytes in {@code written} as it goes.
-     */
-    private ScriptedServer chunkedServer(int chunk, int chunks, AtomicLong written) throws IOException {
-        return track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            byte[] data = new byte[chunk];
-            for (int i = 0; i < chunks; i++) {
-                Arrays.fill(data, (byte) i);
-                out.write((Integer.toHexString(chunk) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(data);
-                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-                written.addAndGet(chunk);
-            }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            socket.getInputStream().read();
-        }));
-    }
-
     private ScriptedServer answersOnceThenCloses() throws IOException {
         return track(new ScriptedServer((socket, index) -> {
             InputStream in = socket.getInputStream();
@@ -407,166 +371,6 @@ class IoUpstreamPoolTest {
     }
 
     @Test
-    void aStreamedAnswerIsHeldBackByASlowReaderAndReadWhole() throws Exception {
-        int chunk = 16 * 1024;
-        int chunks = 1024;
-        AtomicLong written = new AtomicLong();
-        ScriptedServer server = chunkedServer(chunk, chunks, written);
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
-                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
-        assertEquals(-1, answer.declaredLength());
-        InputStream body = answer.stream();
-        assertEquals(0, body.read());
-        // While nobody reads, the server stops once the socket buffers and the 64 KB queue are full.
-        awaitHeldBack(written);
-        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
-        byte[] rest = body.readAllBytes();
-        assertEquals((long) chunk * chunks - 1, rest.length);
-        assertEquals((byte) (chunks - 1), rest[rest.length - 1]);
-        body.close();
-        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
-    }
-
-    @Test
-    void closingAStreamBeforeItsEndDropsTheConnection() throws Exception {
-        AtomicBoolean hungUp = new AtomicBoolean();
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            try {
-                // Until the write the socket's buffers hold back fails: the client dropped the connection.
-                while (true) {
-                    out.write("6\r\nevent\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                }
-            } catch (IOException e) {
-                hungUp.set(true);
-            }
-        }));
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(get("/")));
-        assertEquals("event\n", new String(answer.stream().readNBytes(6), StandardCharsets.US_ASCII));
-        answer.stream().close();
-        Await.until("the server sees the connection dropped", hungUp::get);
-        Await.until("nothing leased or kept", () -> pool.leased() == 0 && pool.available() == 0);
-    }
-
-    @Test
-    void aPushedStreamGivesWhatCameBeforeAndAfterOnTheCallsThreadThenItsEnd() throws Exception {
-        CompletableFuture<Void> second = new CompletableFuture<>();
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n");
-            second.get(10, TimeUnit.SECONDS);
-            write(socket, "7\r\nsecond\n\r\n0\r\n\r\n");
-            socket.getInputStream().read();
-        }));
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        XnioIoThread ioThread = worker.getIoThread();
-        UpstreamAnswer answer = join(on(ioThread, () -> pool.send(get("/"))));
-        // Pushed only once the first chunk came: it waits in the stream, and goes first.
-        AnswerStream stream = (AnswerStream) answer.stream();
-        Await.until("the first chunk in the stream", () -> stream.available() > 0);
-        Chunks chunks = new Chunks(true);
-        answer.streamed().push(chunks, GENEROUS);
-        Await.until("the first chunk pushed", () -> chunks.text().equals("first\n"));
-        second.complete(null);
-
-        assertEquals(null, chunks.ended.get(10, TimeUnit.SECONDS));
-        assertEquals("first\nsecond\n", chunks.text());
-        assertEquals(List.of(ioThread), chunks.threads.stream().distinct().toList());
-        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
-    }
-
-    @Test
-    void aPushedStreamWhoseServerGoesQuietFailsAsStalledAndDropsItsConnection() throws Exception {
-        AtomicBoolean hungUp = new AtomicBoolean();
-        ScriptedServer server = track(new ScriptedServer((socket, index) -> {
-            RawHttp.readRequest(socket.getInputStream());
-            write(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n");
-            try {
-                socket.getInputStream().read();
-            } finally {
-                hungUp.set(true);
-            }
-        }));
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(get("/")));
-        Chunks chunks = new Chunks(true);
-        answer.streamed().push(chunks, Duration.ofMillis(200));
-
-        CompletionException failed = assertThrows(CompletionException.class,
-                () -> chunks.ended.orTimeout(10, TimeUnit.SECONDS).join());
-        assertEquals(UpstreamException.Kind.STALLED,
-                assertInstanceOf(UpstreamException.class, failed.getCause()).kind());
-        assertEquals("first\n", chunks.text());
-        Await.until("the server sees the connection closed", hungUp::get);
-        assertEquals(0, pool.leased());
-    }
-
-    @Test
-    void aListenerThatHoldsBackStopsTheReadingAndIsNeverStalledMeanwhile() throws Exception {
-        int chunk = 16 * 1024;
-        int chunks = 1024;
-        AtomicLong written = new AtomicLong();
-        ScriptedServer server = chunkedServer(chunk, chunks, written);
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
-                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
-        Chunks holding = new Chunks(false);
-        answer.streamed().push(holding, Duration.ofMillis(100));
-        // Held back: nothing more written for three idle times, and no stall meanwhile.
-        awaitHeldBack(written);
-        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
-        assertTrue(!holding.ended.isDone(), "ended while held back: " + holding.ended);
-
-        holding.takeAll = true;
-        answer.streamed().resume();
-        assertEquals(null, holding.ended.get(10, TimeUnit.SECONDS));
-        assertEquals((long) chunk * chunks, holding.bytes.get());
-        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
-    }
-
-    /** A listener that keeps what it is pushed and the threads it came on; it holds back unless {@link #takeAll}. */
-    private static final class Chunks implements ChunkListener {
-        final CompletableFuture<Void> ended = new CompletableFuture<>();
-        final ConcurrentLinkedQueue<Thread> threads = new ConcurrentLinkedQueue<>();
-        final AtomicLong bytes = new AtomicLong();
-        private final StringBuffer text = new StringBuffer();
-        volatile boolean takeAll;
-
-        Chunks(boolean takeAll) {
-            this.takeAll = takeAll;
-        }
-
-        String text() {
-            return text.toString();
-        }
-
-        @Override
-        public boolean onChunk(byte[] chunk) {
-            threads.add(Thread.currentThread());
-            bytes.addAndGet(chunk.length);
-            if (chunk.length < 64) {
-                text.append(new String(chunk, StandardCharsets.US_ASCII));
-            }
-            return takeAll;
-        }
-
-        @Override
-        public void onEnd() {
-            ended.complete(null);
-        }
-
-        @Override
-        public void onFailure(UpstreamException failure) {
-            ended.completeExceptionally(failure);
-        }
-    }
-
-    @Test
     void aFullPoolMakesCallsWaitUpToThePoolTimeout() throws Exception {
         TestBackend backend = track(TestBackend.start(request -> request.path().equals("/slow")
                 ? TestBackend.Reply.delayed(Duration.ofSeconds(2), 200, "text/plain", "slow")
@@ -734,54 +538,10 @@ class IoUpstreamPoolTest {
     }
 
     private UpstreamPool pool(int port, UpstreamSettings settings) {
-        return io.track(upstream.open(URI.create("http://127.0.0.1:" + port + "/ignored"), settings));
-    }
-
-    private static UpstreamSettings settings(int maxConnections, Duration poolTimeout) {
-        return new UpstreamSettings(maxConnections, Duration.ofSeconds(1), poolTimeout, Duration.ofSeconds(60),
-                Duration.ofMinutes(5));
-    }
-
-    private static UpstreamRequest get(String target) {
-        return new UpstreamRequest("GET", target, new Headers(), null, TimeUnit.SECONDS.toNanos(10), 1 << 20,
-                64 * 1024);
-    }
-
-    private static UpstreamRequest post(String target, String body) {
-        return new UpstreamRequest("POST", target, new Headers().set("Content-Type", "text/plain").set("X-Test", "yes"),
-                body.getBytes(StandardCharsets.UTF_8), TimeUnit.SECONDS.toNanos(10), 1 << 20, 64 * 1024);
-    }
-
-    /** The call {@code send} makes, made on {@code ioThread}. */
-    private static CompletionStage<UpstreamAnswer> on(XnioIoThread ioThread,
-            Supplier<CompletionStage<UpstreamAnswer>> send) {
-        CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
-        ioThread.execute(() -> send.get().whenComplete((done, failure) -> {
-            if (failure != null) {
-                answer.completeExceptionally(failure);
-            } else {
-                answer.complete(done);
-            }
-        }));
-        return answer;
-    }
-
-    private static UpstreamAnswer join(CompletionStage<UpstreamAnswer> stage) throws Exception {
-        return stage.toCompletableFuture().get(GENEROUS.toSeconds(), TimeUnit.SECONDS);
-    }
-
-    private static UpstreamException failure(CompletionStage<UpstreamAnswer> stage) {
-        CompletionException thrown = assertThrows(CompletionException.class,
-                () -> stage.toCompletableFuture().orTimeout(GENEROUS.toSeconds(), TimeUnit.SECONDS).join());
-        return assertInstanceOf(UpstreamException.class, thrown.getCause());
+        return UpstreamCalls.pool(io, port, settings);
     }
 
     private <T extends AutoCloseable> T track(T resource) {
         return io.track(resource);
-    }
-
-    private static void write(Socket socket, String text) throws IOException {
-        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        socket.getOutputStream().flush();
     }
 }
