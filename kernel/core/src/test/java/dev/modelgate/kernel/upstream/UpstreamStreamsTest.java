@@ -48,6 +48,9 @@ import org.xnio.XnioWorker;
  */
 class UpstreamStreamsTest {
 
+    private static final int CHUNK = 16 * 1024;
+    private static final int CHUNKS = 1024;
+
     private final IoThreads io = new IoThreads();
     private final XnioWorker worker = io.worker();
 
@@ -58,24 +61,21 @@ class UpstreamStreamsTest {
 
     @Test
     void aStreamedAnswerIsHeldBackByASlowReaderAndReadWhole() throws Exception {
-        int chunk = 16 * 1024;
-        int chunks = 1024;
         AtomicLong written = new AtomicLong();
-        ScriptedServer server = chunkedServer(io, chunk, chunks, written);
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
-                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
+        Streamed streamed = chunkedAnswer(written);
+        UpstreamAnswer answer = streamed.answer();
         assertEquals(-1, answer.declaredLength());
         InputStream body = answer.stream();
         assertEquals(0, body.read());
         // While nobody reads, the server stops once the socket buffers and the 64 KB queue are full.
         awaitHeldBack(written);
-        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
+        assertTrue(written.get() < (long) CHUNK * CHUNKS, "held back at " + written.get() + " bytes");
         byte[] rest = body.readAllBytes();
-        assertEquals((long) chunk * chunks - 1, rest.length);
-        assertEquals((byte) (chunks - 1), rest[rest.length - 1]);
+        assertEquals((long) CHUNK * CHUNKS - 1, rest.length);
+        assertEquals((byte) (CHUNKS - 1), rest[rest.length - 1]);
         body.close();
-        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
+        Await.until("the connection back in the pool",
+                () -> streamed.pool().available() == 1 && streamed.pool().leased() == 0);
     }
 
     @Test
@@ -158,25 +158,22 @@ class UpstreamStreamsTest {
 
     @Test
     void aListenerThatHoldsBackStopsTheReadingAndIsNeverStalledMeanwhile() throws Exception {
-        int chunk = 16 * 1024;
-        int chunks = 1024;
         AtomicLong written = new AtomicLong();
-        ScriptedServer server = chunkedServer(io, chunk, chunks, written);
-        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
-        UpstreamAnswer answer = join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
-                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024)));
+        Streamed streamed = chunkedAnswer(written);
+        UpstreamAnswer answer = streamed.answer();
         Chunks holding = new Chunks(false);
         answer.streamed().push(holding, Duration.ofMillis(100));
         // Held back: nothing more written for three idle times, and no stall meanwhile.
         awaitHeldBack(written);
-        assertTrue(written.get() < (long) chunk * chunks, "held back at " + written.get() + " bytes");
+        assertTrue(written.get() < (long) CHUNK * CHUNKS, "held back at " + written.get() + " bytes");
         assertTrue(!holding.ended.isDone(), "ended while held back: " + holding.ended);
 
         holding.takeAll = true;
         answer.streamed().resume();
         assertEquals(null, holding.ended.get(10, TimeUnit.SECONDS));
-        assertEquals((long) chunk * chunks, holding.bytes.get());
-        Await.until("the connection back in the pool", () -> pool.available() == 1 && pool.leased() == 0);
+        assertEquals((long) CHUNK * CHUNKS, holding.bytes.get());
+        Await.until("the connection back in the pool",
+                () -> streamed.pool().available() == 1 && streamed.pool().leased() == 0);
     }
 
     /** A listener that keeps what it is pushed and the threads it came on; it holds back unless {@link #takeAll}. */
@@ -214,6 +211,21 @@ class UpstreamStreamsTest {
         public void onFailure(UpstreamException failure) {
             ended.completeExceptionally(failure);
         }
+    }
+
+    /** A call's answer whose body is still arriving, and the pool it was made on. */
+    private record Streamed(UpstreamPool pool, UpstreamAnswer answer) {
+    }
+
+    /**
+     * The head of the answer of a {@link UpstreamCalls#chunkedServer} of {@value #CHUNKS} chunks of {@value #CHUNK}
+     * bytes, its body streamed (a call of 30 s, no size limit).
+     */
+    private Streamed chunkedAnswer(AtomicLong written) throws Exception {
+        ScriptedServer server = chunkedServer(io, CHUNK, CHUNKS, written);
+        UpstreamPool pool = pool(server.port(), settings(1, Duration.ofSeconds(1)));
+        return new Streamed(pool, join(pool.send(new UpstreamRequest("GET", "/", new Headers(), null,
+                TimeUnit.SECONDS.toNanos(30), Long.MAX_VALUE, 64 * 1024))));
     }
 
     private UpstreamPool pool(int port, UpstreamSettings settings) {
