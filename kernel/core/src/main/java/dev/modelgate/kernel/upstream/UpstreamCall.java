@@ -176,7 +176,6 @@ final class UpstreamCall {
                 Math.max(1, pool.settings.connectTimeout().toNanos()), TimeUnit.NANOSECONDS);
         pool.resolve(thread, this::connect, unknown -> {
             if (resolving) {
-                abandonConnect();
                 fail(UpstreamException.Kind.CONNECT_FAILED, "cannot resolve the server's name", unknown);
             }
         });
@@ -186,15 +185,14 @@ final class UpstreamCall {
         if (!resolving) {
             return; // given up on while the name was looked up, and its count freed then
         }
-        resolving = false;
         IoFuture<? extends StreamConnection> future;
         try {
             future = pool.connect(thread, address);
         } catch (RuntimeException e) {
-            pool.unreserve();
             fail(UpstreamException.Kind.CONNECT_FAILED, "cannot connect to the server", new IOException(e));
             return;
         }
+        resolving = false;
         connecting = future;
         future.addNotifier(new IoFuture.HandlingNotifier<StreamConnection, Void>() {
             @Override
@@ -205,9 +203,6 @@ final class UpstreamCall {
             @Override
             public void handleFailed(IOException exception, Void attachment) {
                 if (connecting == future) {
-                    connecting = null;
-                    cancel(connectTimer);
-                    pool.unreserve();
                     fail(UpstreamException.Kind.CONNECT_FAILED, "cannot connect to the server", exception);
                 }
             }
@@ -238,12 +233,14 @@ final class UpstreamCall {
     private void connectTimedOut() {
         connectTimer = null;
         if (connecting != null || resolving) {
-            abandonConnect();
             fail(UpstreamException.Kind.CONNECT_FAILED, "connecting took longer than the connect timeout", null);
         }
     }
 
-    /** Gives up the connection being opened (or its name being looked up), and its count. */
+    /**
+     * Gives up the connection being opened (or its name being looked up), and its count: part of every failure while
+     * connecting.
+     */
     private void abandonConnect() {
         if (connecting != null) {
             connecting.cancel();
@@ -565,14 +562,13 @@ final class UpstreamCall {
     private void end(boolean reusable) {
         done = true;
         stopTimers();
+        if (!reusable) {
+            dropConnection();
+            return;
+        }
         IoUpstreamPool.Connection used = connection;
         connection = null;
         used.call = null;
-        if (!reusable) {
-            used.writer.release();
-            pool.drop(used);
-            return;
-        }
         if (paused) {
             // Idle, it must see the server close it.
             used.connection.getSourceChannel().resumeReads();
