@@ -300,10 +300,9 @@ final class Http1Framing {
                                 "speak HTTP/1.1");
                     }
                     state = State.REQUEST_LINE_LF;
-                } else if (versionLength >= version.length || b <= ' ' || b >= 0x7f) {
-                    return refuse(CoreErrors.INVALID_REQUEST_LINE, "the line must end in HTTP/1.1 and CRLF");
                 } else {
-                    version[versionLength++] = (byte) b;
+                    // a version byte is taken by plainRun up to eight of them: this one is a ninth, or not one
+                    return refuse(CoreErrors.INVALID_REQUEST_LINE, "the line must end in HTTP/1.1 and CRLF");
                 }
             }
             case REQUEST_LINE_LF -> {
@@ -342,12 +341,10 @@ final class Http1Framing {
                         keepFramingHeader(new String(value, 0, valueLength, StandardCharsets.ISO_8859_1).strip());
                     }
                     state = state == State.VALUE ? State.VALUE_LF : State.TRAILER_VALUE_LF;
-                } else if (b < ' ' && b != '\t' || b == 0x7f) {
+                } else {
+                    // a value byte is taken by plainRun: this one is a control character
                     return refuse(CoreErrors.INVALID_HEADER, "control character 0x" + Integer.toHexString(b)
                             + " in the value of " + new String(name, 0, nameLength, StandardCharsets.ISO_8859_1));
-                } else if (keepingValue) {
-                    value = append(value, valueLength, new byte[] {(byte) b}, 0, 1);
-                    valueLength++;
                 }
             }
             case VALUE_LF -> {
