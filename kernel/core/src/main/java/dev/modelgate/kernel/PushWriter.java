@@ -124,11 +124,7 @@ final class PushWriter implements PushBody.Sink {
 
     @Override
     public void end() {
-        if (Thread.currentThread() != thread) {
-            thread.execute(this::end);
-            return;
-        }
-        if (finished) {
+        if (handedOver(this::end) || finished) {
             return;
         }
         ending = true;
@@ -139,11 +135,7 @@ final class PushWriter implements PushBody.Sink {
 
     @Override
     public void endFailed(StreamFailedException failure) {
-        if (Thread.currentThread() != thread) {
-            thread.execute(() -> endFailed(failure));
-            return;
-        }
-        if (finished) {
+        if (handedOver(() -> endFailed(failure)) || finished) {
             return;
         }
         // The body told the client already: its answer ends whole, and the listeners learn of the failure.
@@ -154,17 +146,22 @@ final class PushWriter implements PushBody.Sink {
 
     @Override
     public void abort(Throwable failure) {
-        if (Thread.currentThread() != thread) {
-            thread.execute(() -> abort(failure));
-            return;
-        }
-        if (finished) {
+        if (handedOver(() -> abort(failure)) || finished) {
             return;
         }
         finished = true;
         LOG.log(System.Logger.Level.ERROR, "a streaming response body failed", failure);
         ResponseWriter.cut(http, failure instanceof Exception e ? e : new IOException(failure));
         http.endExchange();
+    }
+
+    /** Whether the caller is not on the IO thread: {@code again} then runs there, after what was handed over before. */
+    private boolean handedOver(Runnable again) {
+        if (Thread.currentThread() == thread) {
+            return false;
+        }
+        thread.execute(again);
+        return true;
     }
 
     /** The channel takes more: what is kept goes, then the body goes on or the answer ends. */
