@@ -124,16 +124,16 @@ final class OpenAiFront implements Front {
         return Response.of(200, payload.contentType(), payload.body());
     }
 
-    /**
-     * The upstream's answer; a refusal keeps its status and OpenAI's shape, but only its message, cleaned (see
-     * {@link BackendErrorText}) and its {@code Retry-After}, with the gateway's code (40006 for a 4xx, 40005 for a 5xx)
-     * in {@link #CODE_HEADER}.
-     */
     @Override
     public boolean passesAsIs(int status) {
         return status < 400;
     }
 
+    /**
+     * The upstream's answer; a refusal keeps its status and OpenAI's shape, but only its message, cleaned (see
+     * {@link BackendErrorText}) and its {@code Retry-After}, with the gateway's code (40006 for a 4xx, 40005 for a 5xx)
+     * in {@link #CODE_HEADER}.
+     */
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
         int status = backendAnswer.status();

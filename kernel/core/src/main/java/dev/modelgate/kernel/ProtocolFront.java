@@ -49,17 +49,17 @@ abstract class ProtocolFront implements Front {
         return new Response(200, headers, Body.of(payload.body()), 0);
     }
 
+    @Override
+    public boolean passesAsIs(int status) {
+        return status < 400;
+    }
+
     /**
      * The backend speaks this protocol: its answer is what the client's SDK expects. A refusal keeps the backend's
      * status and the protocol's {@code {"error": "..."}} shape, but only the backend's own message, cleaned (a stack
      * trace or an HTML page never reaches the client, see {@link BackendErrorText}), and carries the gateway's code
      * (40006 for a 4xx, 40005 for a 5xx) for the access log and the middlewares.
      */
-    @Override
-    public boolean passesAsIs(int status) {
-        return status < 400;
-    }
-
     @Override
     public Response passThrough(Response backendAnswer, Exchange exchange) {
         int status = backendAnswer.status();
