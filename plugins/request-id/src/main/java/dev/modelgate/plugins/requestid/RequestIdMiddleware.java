@@ -4,7 +4,7 @@ import dev.modelgate.spi.Attribute;
 import dev.modelgate.spi.Exchange;
 import dev.modelgate.spi.PhasedMiddleware;
 import dev.modelgate.spi.Response;
-import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -16,7 +16,7 @@ final class RequestIdMiddleware implements PhasedMiddleware {
 
     private static final int MAX_LENGTH = 128;
 
-    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
+    private static final HexFormat HEX = HexFormat.of();
 
     private final String header;
     private final boolean trustIncoming;
@@ -66,21 +66,10 @@ final class RequestIdMiddleware implements PhasedMiddleware {
      * {@code UUID.randomUUID()} would draw from the shared {@code SecureRandom} on every request.
      */
     static String newId() {
-        // Written into one array: the two halves concatenated cost 2% of a proxied request's CPU (async-profiler),
+        // One array formatted at once: two halves concatenated cost 2% of a proxied request's CPU (async-profiler),
         // the concatenation's method handles not inlined.
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        byte[] id = new byte[32];
-        hexDigits(random.nextLong(), id, 0);
-        hexDigits(random.nextLong(), id, 16);
-        return new String(id, StandardCharsets.ISO_8859_1);
-    }
-
-    /** {@code value}'s 16 lower-case hex digits, into {@code id} at {@code at}. */
-    private static void hexDigits(long value, byte[] id, int at) {
-        long rest = value;
-        for (int i = at + 15; i >= at; i--) {
-            id[i] = HEX_DIGITS[(int) rest & 0xf];
-            rest >>>= 4;
-        }
+        byte[] id = new byte[16];
+        ThreadLocalRandom.current().nextBytes(id);
+        return HEX.formatHex(id);
     }
 }
