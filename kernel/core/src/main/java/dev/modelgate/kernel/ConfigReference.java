@@ -113,7 +113,7 @@ final class ConfigReference {
 
     /**
      * The default column: {@code required}, the default(s) the code asked with, or nothing when there is none or
-     * the meaning says how it is computed ("(default: the cores, at least 2)"): such a default depends on the
+     * the meaning says how it is computed ("(default: twice the cores, at least 2)"): such a default depends on the
      * machine or on other keys, not on the key alone.
      */
     private static String defaultOf(Key key, String meaning) {

@@ -73,11 +73,22 @@ public record ServerSettings(String address, int port, String adminAddress, int 
                 server.integer("http2-max-concurrent-streams", 100, 1, 10_000),
                 server.duration("shutdown-timeout", Duration.ofSeconds(20)),
                 server.duration("drain-delay", Duration.ZERO),
-                server.integer("io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 1024),
+                server.integer("io-threads", defaultIoThreads(), 1, 1024),
                 tls(server.child("tls")),
                 server.size("gzip-min-size", 1L << 10),
                 ClientAddress.fromConfig(server, "trusted-proxies"),
                 locality(server));
+    }
+
+    /**
+     * Twice the cores: requests run their pipelines on the IO threads, and a thread descheduled by the machine's
+     * other work (the model server beside the gateway, the clients of a test) holds every connection it serves.
+     * Measured on 2 cores shared with wrk and the backend, bare route at 32 connections, five rounds each
+     * alternating with nginx: 4 threads against 2 took the median p99 from 4.3 ms to 2.0 ms (nginx's 3.3 ms) at the
+     * same CPU per request.
+     */
+    private static int defaultIoThreads() {
+        return Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
     }
 
     private static Optional<String> locality(ConfigNode server) {
