@@ -121,7 +121,7 @@ final class UpstreamCall {
         if (idle != null) {
             idle.reused = true;
             send(idle);
-        } else if (pool.reserve()) {
+        } else if (pool.reserve(thread)) {
             connect();
         } else if (poolTimeUp) {
             poolExhausted();
@@ -247,7 +247,7 @@ final class UpstreamCall {
             connecting = null;
         }
         resolving = false;
-        pool.unreserve();
+        pool.unreserve(thread);
     }
 
     private void send(IoUpstreamPool.Connection leased) {

@@ -465,6 +465,38 @@ class IoUpstreamPoolTest {
     }
 
     @Test
+    void aThreadHoldingNoConnectionGetsOneWhileAnotherThreadsCallsKeepWaiting() throws Exception {
+        TestBackend backend = track(TestBackend.start(request ->
+                TestBackend.Reply.delayed(Duration.ofMillis(20), 200, "text/plain", "ok")));
+        UpstreamPool pool = pool(backend.port(), settings(2, Duration.ofSeconds(1)));
+        // Six callers on the first thread, for 20 calls each: its calls wait for its two connections throughout.
+        XnioIoThread busy = worker.getIoThread(0);
+        List<CompletableFuture<Void>> callers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            callers.add(CompletableFuture.runAsync(() -> {
+                for (int j = 0; j < 20; j++) {
+                    try {
+                        join(on(busy, () -> pool.send(get("/"))));
+                    } catch (Exception e) {
+                        throw new CompletionException(e);
+                    }
+                }
+            }, Executors.newVirtualThreadPerTaskExecutor()));
+        }
+        Await.until("the first thread holds both connections, its calls waiting", () ->
+                pool.leased() == 2 && pool.pending() > 0);
+
+        long start = System.nanoTime();
+        assertEquals(200, join(on(worker.getIoThread(1), () -> pool.send(get("/")))).status(),
+                "the second thread's call got a connection before its pool timeout");
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waitedMillis < 500, "waited " + waitedMillis + " ms for one of the first thread's connections");
+        for (CompletableFuture<Void> caller : callers) {
+            caller.get(GENEROUS.toSeconds() * 3, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void aCallWaitingOnAFullPoolIsNotStarvedByAnotherThreadsIdleConnection() throws Exception {
         TestBackend backend = track(TestBackend.start(request -> new TestBackend.Reply(200, "text/plain", "ok")));
         UpstreamPool pool = pool(backend.port(), settings(1, Duration.ofMillis(500)));
