@@ -442,18 +442,7 @@ class IoUpstreamPoolTest {
         List<CompletableFuture<Integer>> callers = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             // Callers on both IO threads, always more than the pool has connections: both threads' calls wait.
-            XnioIoThread ioThread = worker.getIoThread(i % 2);
-            callers.add(CompletableFuture.supplyAsync(() -> {
-                int answered = 0;
-                for (int j = 0; j < 10; j++) {
-                    try {
-                        answered += join(on(ioThread, () -> pool.send(get("/")))).status() == 200 ? 1 : 0;
-                    } catch (Exception e) {
-                        throw new CompletionException(e);
-                    }
-                }
-                return answered;
-            }, Executors.newVirtualThreadPerTaskExecutor()));
+            callers.add(caller(pool, worker.getIoThread(i % 2), 10));
         }
         int answered = 0;
         for (CompletableFuture<Integer> caller : callers) {
@@ -471,17 +460,9 @@ class IoUpstreamPoolTest {
         UpstreamPool pool = pool(backend.port(), settings(2, Duration.ofSeconds(1)));
         // Six callers on the first thread, for 20 calls each: its calls wait for its two connections throughout.
         XnioIoThread busy = worker.getIoThread(0);
-        List<CompletableFuture<Void>> callers = new ArrayList<>();
+        List<CompletableFuture<Integer>> callers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            callers.add(CompletableFuture.runAsync(() -> {
-                for (int j = 0; j < 20; j++) {
-                    try {
-                        join(on(busy, () -> pool.send(get("/"))));
-                    } catch (Exception e) {
-                        throw new CompletionException(e);
-                    }
-                }
-            }, Executors.newVirtualThreadPerTaskExecutor()));
+            callers.add(caller(pool, busy, 20));
         }
         Await.until("the first thread holds both connections, its calls waiting", () ->
                 pool.leased() == 2 && pool.pending() > 0);
@@ -491,9 +472,24 @@ class IoUpstreamPoolTest {
                 "the second thread's call got a connection before its pool timeout");
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(waitedMillis < 500, "waited " + waitedMillis + " ms for one of the first thread's connections");
-        for (CompletableFuture<Void> caller : callers) {
-            caller.get(GENEROUS.toSeconds() * 3, TimeUnit.SECONDS);
+        for (CompletableFuture<Integer> caller : callers) {
+            assertEquals(20, caller.get(GENEROUS.toSeconds() * 3, TimeUnit.SECONDS));
         }
+    }
+
+    /** A virtual thread making {@code calls} calls one after another on {@code ioThread}: how many answered 200. */
+    private static CompletableFuture<Integer> caller(UpstreamPool pool, XnioIoThread ioThread, int calls) {
+        return CompletableFuture.supplyAsync(() -> {
+            int answered = 0;
+            for (int j = 0; j < calls; j++) {
+                try {
+                    answered += join(on(ioThread, () -> pool.send(get("/")))).status() == 200 ? 1 : 0;
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            }
+            return answered;
+        }, Executors.newVirtualThreadPerTaskExecutor());
     }
 
     @Test
