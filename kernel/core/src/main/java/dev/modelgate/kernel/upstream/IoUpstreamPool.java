@@ -300,12 +300,13 @@ final class IoUpstreamPool implements UpstreamPool {
             return;
         }
         gone.forgotten = true;
+        ThreadConnections owner = byThread.get(gone.connection.getIoThread());
         if (gone.idle) {
             gone.idle = false;
             idle.decrementAndGet();
-            byThread.get(gone.connection.getIoThread()).idle.remove(gone);
+            owner.idle.remove(gone);
         }
-        byThread.get(gone.connection.getIoThread()).held.decrementAndGet();
+        owner.held.decrementAndGet();
         open.decrementAndGet();
         wakeWaiting();
     }

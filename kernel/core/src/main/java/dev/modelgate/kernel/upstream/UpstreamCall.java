@@ -174,14 +174,14 @@ final class UpstreamCall {
         resolving = true;
         connectTimer = thread.executeAfter(this::connectTimedOut,
                 Math.max(1, pool.settings.connectTimeout().toNanos()), TimeUnit.NANOSECONDS);
-        pool.resolve(thread, this::connect, unknown -> {
+        pool.resolve(thread, this::connectTo, unknown -> {
             if (resolving) {
                 fail(UpstreamException.Kind.CONNECT_FAILED, "cannot resolve the server's name", unknown);
             }
         });
     }
 
-    private void connect(InetSocketAddress address) {
+    private void connectTo(InetSocketAddress address) {
         if (!resolving) {
             return; // given up on while the name was looked up, and its count freed then
         }
